@@ -1,0 +1,39 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "api/api_error.h"
+#include "workflows/batch_types.h"
+
+namespace papr::api {
+
+//! Limits the decoders enforce; filled from the config by the router.
+struct DecodeLimits {
+  int64_t max_content_bytes = 15000;
+  int64_t max_batch_size = 50;
+  std::string upgrade_info;  // messaging.batch_limit_message, for the 413 details
+  std::string upgrade_url;   // messaging.upgrade_url
+};
+
+struct SearchRequest {
+  std::string query;
+  int64_t max_memories = 10;  // 1..1000
+};
+
+// Decoders of request bodies (simdjson). On failure they return false and fill `error`:
+//  - malformed JSON or invalid UTF-8: 400, details {"offset": byte offset (if known)}
+//  - wrong or missing field: 400 (single memory / search) with details {"field": "path"}
+//  - batch: over max_batch_size: 413 with details {batch_size, max_batch_size, upgrade_info,
+//    upgrade_url}, message "Batch size (N) exceeds limit (M)", checked before the items;
+//    invalid items: 422, details {"errors": [{"index": i, "field": "...", "error": "..."}]}
+//    listing every invalid memory; empty `memories`: 422.
+// Unknown fields are ignored (clients send more than we use).
+bool DecodeAddMemory(std::string_view body, const DecodeLimits& limits,
+                     workflows::MemoryInput* out, ApiError* error);
+bool DecodeBatch(std::string_view body, const DecodeLimits& limits,
+                 workflows::BatchRequest* out, ApiError* error);
+bool DecodeSearch(std::string_view body, SearchRequest* out, ApiError* error);
+
+}  // namespace papr::api

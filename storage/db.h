@@ -1,0 +1,108 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+
+namespace papr::storage {
+
+//! The tables of the one RocksDB database; each is a column family. Never renumber: the
+//! numeric value is not persisted, but names are (see TableName in db.cc).
+enum class Table {
+  kMeta = 0,         // schema version, per-user counters
+  kMemories,         // user \0 memory_id -> MemoryRecord
+  kPostings,         // user \0 term \0 memory_id -> (tf, doc_len)
+  kUserStats,        // user -> (doc_count, total_len), merge-added
+  kUsage,            // user -> batch size usage counters
+  kHistory,          // engine: workflow_id \0 event_id(BE64) -> event bytes
+  kExecutions,       // engine: workflow_id -> execution state (derived)
+  kTimers,           // engine: fire_time(BE64) workflow_id \0 timer_id -> ""
+  kVisibility,       // engine: status/type/start-time index
+  kBlobs,            // engine: large inputs stored once, referenced by key
+  kCount,
+};
+const char* TableName(Table t);
+
+//! Options for opening the database. Plain struct, one comment per field.
+struct DbOptions {
+  // Directory of the RocksDB database. Created if missing (unless read_only).
+  std::string path;
+  // Sync the WAL on every Write before it returns. With false a crash may lose the last
+  // writes. Default: true.
+  bool sync_writes = true;
+  // Open read-only (engine-admin while no server runs). Default: false.
+  bool read_only = false;
+  // Open as a RocksDB secondary instance following a running primary; `secondary_path`
+  // holds its own info logs. Default: empty (primary).
+  std::string secondary_path;
+};
+
+//! A set of writes applied atomically by Db::Write. Not thread-safe.
+class WriteBatch {
+ public:
+  WriteBatch();
+  ~WriteBatch();
+  WriteBatch(WriteBatch&&) noexcept;
+  WriteBatch& operator=(WriteBatch&&) noexcept;
+
+  void Put(Table table, std::string_view key, std::string_view value);
+  void Delete(Table table, std::string_view key);
+  // Adds signed deltas to a pair of int64 counters (kUserStats, kUsage, kMeta counters).
+  void AddCounters(Table table, std::string_view key, int64_t delta_a, int64_t delta_b);
+  size_t Count() const;
+  size_t ByteSize() const;
+
+ private:
+  friend class Db;
+  struct Rep;
+  std::unique_ptr<Rep> rep_;
+};
+
+//! Iterates a key range of one table in key order. Not thread-safe.
+class Cursor {
+ public:
+  virtual ~Cursor() = default;
+  virtual void Seek(std::string_view key) = 0;
+  virtual bool Valid() const = 0;
+  virtual void Next() = 0;
+  virtual std::string_view key() const = 0;
+  virtual std::string_view value() const = 0;
+  virtual Status status() const = 0;
+};
+
+//! The embedded store: one RocksDB database with a column family per Table. Thread-safe.
+//! Concurrent synced writes share fsyncs (RocksDB's write group). After a failed write the
+//! database refuses every later write (LevelDB's bg_error): an acknowledged write is never
+//! followed by a silently lost one.
+class Db {
+ public:
+  static Result<std::unique_ptr<Db>> Open(const DbOptions& options);
+  ~Db();
+
+  Status Write(WriteBatch& batch);
+  Result<std::optional<std::string>> Get(Table table, std::string_view key) const;
+  std::unique_ptr<Cursor> NewCursor(Table table) const;
+  // Calls fn(key, value) for each key starting with `prefix`, in order, until it returns false.
+  Status ScanPrefix(Table table, std::string_view prefix,
+                    const std::function<bool(std::string_view, std::string_view)>& fn) const;
+  // Decodes a kUserStats/kUsage counter pair; absent -> {0,0}.
+  Result<std::pair<int64_t, int64_t>> GetCounters(Table table, std::string_view key) const;
+  // Secondary instances: catch up with the primary.
+  Status TryCatchUpWithPrimary();
+  // Approximate bytes on disk (for stats/metrics).
+  uint64_t ApproximateDiskBytes() const;
+  const DbOptions& options() const { return options_; }
+
+ private:
+  struct Rep;
+  explicit Db(DbOptions options);
+  DbOptions options_;
+  std::unique_ptr<Rep> rep_;
+};
+
+}  // namespace papr::storage

@@ -1,0 +1,38 @@
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "common/result.h"
+#include "workflows/batch_types.h"
+
+namespace papr::workflows {
+
+//! What the API needs of a batch runner. Two implementations: the OSS executor (in memory,
+//! fire-and-forget) and the durable one on the engine. Thread-safe.
+class BatchService {
+ public:
+  virtual ~BatchService() = default;
+
+  // Accepts a validated batch. In durable mode it is recorded before this returns OK.
+  // ResourceExhausted when the queue is full.
+  virtual Result<SubmitOutcome> Submit(BatchRequest request) = 0;
+  // NotFound for unknown ids or another user's.
+  virtual Result<BatchStatus> GetStatus(const std::string& user_id,
+                                        const std::string& batch_id) = 0;
+  virtual Result<ResultsPage> GetResults(const std::string& user_id, const std::string& batch_id,
+                                         int64_t after, int64_t limit) = 0;
+  // Newest first; `after` is the cursor of the previous page.
+  virtual Result<BatchListPage> List(const std::string& user_id,
+                                     std::optional<BatchState> state_filter, int64_t limit,
+                                     const std::string& after) = 0;
+  virtual Status Cancel(const std::string& user_id, const std::string& batch_id) = 0;
+  // Calls `fn` once (on some worker thread) when the batch changes; returns false if the
+  // batch is unknown. Used for ?wait= and progress streams; callers re-read the status.
+  virtual bool SubscribeOnce(const std::string& batch_id, std::function<void()> fn) = 0;
+  // Stops workers; queued work is dropped (OSS) or left for recovery (durable).
+  virtual void Shutdown() = 0;
+};
+
+}  // namespace papr::workflows
