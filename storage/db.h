@@ -86,6 +86,7 @@ class Db {
 
   Status Write(WriteBatch& batch);
   Result<std::optional<std::string>> Get(Table table, std::string_view key) const;
+  // REQUIRES: the cursor is destroyed before the Db.
   std::unique_ptr<Cursor> NewCursor(Table table) const;
   // Calls fn(key, value) for each key starting with `prefix`, in order, until it returns false.
   Status ScanPrefix(Table table, std::string_view prefix,
@@ -98,9 +99,14 @@ class Db {
   uint64_t ApproximateDiskBytes() const;
   const DbOptions& options() const { return options_; }
 
+  // Makes the next Write fail as if RocksDB had reported an I/O error (nothing is written),
+  // which latches the database into refusing writes.
+  void InjectWriteErrorForTest();
+
  private:
   struct Rep;
   explicit Db(DbOptions options);
+  Status CheckSchemaVersion();
   DbOptions options_;
   std::unique_ptr<Rep> rep_;
 };

@@ -1,0 +1,95 @@
+#include "api/app.h"
+
+#include <atomic>
+#include <filesystem>
+
+#include "api/router.h"
+#include "net/http_server.h"
+#include "storage/db.h"
+#include "storage/memory_store.h"
+#include "workflows/memory_processor.h"
+#include "workflows/oss_batch_service.h"
+#include "workflows/webhook_sender.h"
+
+namespace papr::api {
+
+struct App::Rep {
+  config::Config config;
+  std::unique_ptr<storage::Db> db;
+  std::unique_ptr<storage::MemoryStore> memories;
+  std::unique_ptr<workflows::MemoryProcessor> processor;
+  std::unique_ptr<workflows::WebhookSender> webhooks;
+  std::unique_ptr<workflows::BatchService> batches;
+  std::unique_ptr<Router> router;
+  std::unique_ptr<net::HttpServer> http;
+  std::atomic<bool> ready{false};
+  bool stopped = false;
+};
+
+App::App(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
+
+App::~App() { Stop(); }
+
+Result<std::unique_ptr<App>> App::Create(config::Config config) {
+  auto rep = std::make_unique<Rep>();
+  rep->config = std::move(config);
+  const auto& c = rep->config;
+  std::error_code ec;
+  std::filesystem::create_directories(c.storage.data_dir, ec);
+  if (ec) {
+    return Status::IoError("cannot create data directory " + c.storage.data_dir + ": " +
+                           ec.message());
+  }
+  storage::DbOptions db_options;
+  db_options.path = (std::filesystem::path(c.storage.data_dir) / "db").string();
+  db_options.sync_writes = c.storage.sync_writes;
+  ASSIGN_OR_RETURN(rep->db, storage::Db::Open(db_options));
+  rep->memories = std::make_unique<storage::MemoryStore>(rep->db.get());
+  const Clock* clock = SystemClock::Default();
+  rep->processor = std::make_unique<workflows::MemoryProcessor>(
+      rep->memories.get(), c.processing, c.limits.max_content_bytes, clock);
+  rep->webhooks = std::make_unique<workflows::WebhookSender>(c.webhooks, clock);
+  if (c.features.has_temporal) {
+    return Status::FailedPrecondition("the durable engine is not available in this build yet");
+  }
+  rep->batches = std::make_unique<workflows::OssBatchService>(c, rep->processor.get(),
+                                                              rep->webhooks.get(), clock);
+  RouterDeps deps;
+  deps.config = &rep->config;
+  deps.memories = rep->memories.get();
+  deps.processor = rep->processor.get();
+  deps.batches = rep->batches.get();
+  deps.webhooks = rep->webhooks.get();
+  deps.clock = clock;
+  deps.ready = &rep->ready;
+  deps.durable = false;
+  rep->router = std::make_unique<Router>(deps);
+  net::HttpServerOptions http_options;
+  http_options.listen = c.server.listen;
+  http_options.io_threads = static_cast<int>(c.server.io_threads);
+  http_options.max_body_bytes = static_cast<uint64_t>(c.limits.max_request_bytes);
+  http_options.idle_timeout_seconds = static_cast<int>(c.server.idle_timeout_seconds);
+  Router* router = rep->router.get();
+  rep->http = std::make_unique<net::HttpServer>(
+      http_options, [router](net::HttpRequest req, net::Responder respond) {
+        router->Handle(std::move(req), std::move(respond));
+      });
+  return std::unique_ptr<App>(new App(std::move(rep)));
+}
+
+Result<int> App::Start() {
+  ASSIGN_OR_RETURN(int port, rep_->http->Start());
+  rep_->ready = true;  // OSS: nothing to recover
+  return port;
+}
+
+void App::Stop() {
+  if (rep_ == nullptr || rep_->stopped) return;
+  rep_->stopped = true;
+  rep_->ready = false;
+  if (rep_->http) rep_->http->Stop();
+  if (rep_->router) rep_->router->Shutdown();
+  if (rep_->batches) rep_->batches->Shutdown();
+}
+
+}  // namespace papr::api

@@ -1,0 +1,27 @@
+#pragma once
+
+#include <memory>
+
+#include "common/result.h"
+#include "config/config.h"
+
+namespace papr::api {
+
+//! The whole server: store, processors, batch runner (OSS executor or durable engine) and
+//! the HTTP front. Start() returns once requests are accepted; Stop() drains and persists.
+class App {
+ public:
+  static Result<std::unique_ptr<App>> Create(config::Config config);
+  ~App();
+
+  // Returns the bound port.
+  Result<int> Start();
+  void Stop();
+
+ private:
+  struct Rep;
+  explicit App(std::unique_ptr<Rep> rep);
+  std::unique_ptr<Rep> rep_;
+};
+
+}  // namespace papr::api

@@ -1,0 +1,24 @@
+#pragma once
+
+#include <string>
+
+#include "common/json_writer.h"
+#include "storage/memory_record.h"
+#include "workflows/batch_types.h"
+
+namespace papr::api {
+
+// JSON shapes of API.md, each written in one place.
+
+// The memory object M (with "score" when `score` >= 0).
+void WriteMemory(JsonWriter& w, const storage::MemoryRecord& m, double score = -1);
+// AddMemoryResponse's data item: {"memoryId","createdAt","objectId","memoryChunkIds"}.
+void WriteAddMemoryItem(JsonWriter& w, const std::string& memory_id, int64_t created_at_ms);
+// The batch status object of GET /v1/memory/batch/status/{id}.
+void WriteBatchStatus(JsonWriter& w, const workflows::BatchStatus& st);
+// The final BatchMemoryResponse (for ?wait=) from the status and all item results.
+std::string BatchMemoryResponseBody(const workflows::BatchStatus& st,
+                                    const std::vector<workflows::ItemResult>& items,
+                                    int* http_status);
+
+}  // namespace papr::api

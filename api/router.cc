@@ -1,0 +1,431 @@
+#include "api/router.h"
+
+#include <charconv>
+#include <mutex>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include "api/api_error.h"
+#include "api/request_decoder.h"
+#include "api/response_json.h"
+#include "common/crypto.h"
+
+namespace papr::api {
+namespace {
+
+using net::HttpRequest;
+using net::HttpResponse;
+using net::Responder;
+
+constexpr std::string_view kMemoryPrefix = "/v1/memory/";
+constexpr std::string_view kBatchPrefix = "/v1/memory/batch/";
+constexpr std::string_view kStatusPrefix = "/v1/memory/batch/status/";
+
+HttpResponse ErrorResponse(const ApiError& e) {
+  HttpResponse r = HttpResponse::Json(e.status, ErrorBody(e));
+  if (e.retry_after_seconds > 0) {
+    r.headers.emplace_back("Retry-After", std::to_string(e.retry_after_seconds));
+  }
+  return r;
+}
+
+HttpResponse StatusError(const Status& s) { return ErrorResponse(ApiError::FromStatus(s)); }
+
+HttpResponse SimpleError(int code, std::string message, std::string details = "{}") {
+  return ErrorResponse(ApiError{code, std::move(message), std::move(details)});
+}
+
+bool StartsWith(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+// Parses an integer query parameter in [lo, hi]; absent -> fallback.
+bool IntParam(const HttpRequest& req, const char* name, int64_t lo, int64_t hi, int64_t fallback,
+              int64_t* out, HttpResponse* error) {
+  std::string raw;
+  if (!req.QueryParam(name, &raw)) {
+    *out = fallback;
+    return true;
+  }
+  int64_t v = 0;
+  auto res = std::from_chars(raw.data(), raw.data() + raw.size(), v);
+  if (res.ec != std::errc() || res.ptr != raw.data() + raw.size() || v < lo || v > hi) {
+    JsonWriter d;
+    d.BeginObject().Field("field", name).Field("min", lo).Field("max", hi).EndObject();
+    *error = SimpleError(400, std::string("query parameter ") + name + " must be an integer in [" +
+                                  std::to_string(lo) + ", " + std::to_string(hi) + "]",
+                         d.Take());
+    return false;
+  }
+  *out = v;
+  return true;
+}
+
+std::optional<workflows::BatchState> ParseBatchState(const std::string& s) {
+  using workflows::BatchState;
+  for (auto st : {BatchState::kQueued, BatchState::kProcessing, BatchState::kCompleted,
+                  BatchState::kPartial, BatchState::kFailed, BatchState::kCancelling,
+                  BatchState::kCancelled}) {
+    if (s == workflows::BatchStateName(st)) return st;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+struct Router::Rep {
+  RouterDeps deps;
+  Authenticator auth;
+  boost::asio::thread_pool pool;
+  std::atomic<bool> stopping{false};
+
+  explicit Rep(RouterDeps d)
+      : deps(d),
+        auth(d.config->auth.api_keys),
+        pool(static_cast<size_t>(std::max<int64_t>(1, d.config->server.handler_threads))) {}
+
+  // Runs on the pool. Either answers through `respond` or hands it on (?wait=).
+  void Dispatch(HttpRequest req, Responder respond);
+  HttpResponse Route(const HttpRequest& req, const std::string& user, Responder* respond);
+
+  HttpResponse AddMemory(const HttpRequest& req, const std::string& user);
+  HttpResponse GetMemory(const std::string& user, const std::string& id);
+  HttpResponse DeleteMemory(const std::string& user, const std::string& id);
+  HttpResponse Search(const HttpRequest& req, const std::string& user);
+  HttpResponse SubmitBatch(const HttpRequest& req, const std::string& user, Responder* respond);
+  HttpResponse BatchStatus(const std::string& user, const std::string& id);
+  HttpResponse BatchResults(const HttpRequest& req, const std::string& user,
+                            const std::string& id);
+  HttpResponse ListBatches(const HttpRequest& req, const std::string& user);
+  HttpResponse CancelBatch(const std::string& user, const std::string& id);
+  HttpResponse Accepted(const workflows::SubmitOutcome& outcome, const std::string& webhook_url);
+  void WaitForBatch(const std::string& user, workflows::SubmitOutcome outcome,
+                    std::string webhook_url, int64_t wait_seconds, Responder respond);
+  std::optional<HttpResponse> FinalBatchResponse(const std::string& user,
+                                                 const std::string& batch_id);
+  DecodeLimits Limits() const;
+};
+
+DecodeLimits Router::Rep::Limits() const {
+  const auto& c = *deps.config;
+  DecodeLimits limits;
+  limits.max_content_bytes = c.limits.max_content_bytes;
+  limits.max_batch_size = c.features.max_batch_size;
+  if (!c.features.has_temporal && deps.durable) {
+    limits.max_batch_size = c.features.max_batch_size_with_temporal;
+  }
+  limits.upgrade_info = c.messaging.batch_limit_message;
+  limits.upgrade_url = c.messaging.upgrade_url;
+  return limits;
+}
+
+void Router::Rep::Dispatch(HttpRequest req, Responder respond) {
+  const std::string& path = req.path;
+  if (path == "/healthz") return respond(HttpResponse::Json(200, R"({"status":"ok"})"));
+  if (path == "/readyz") {
+    bool ready = deps.ready == nullptr || deps.ready->load();
+    return respond(ready ? HttpResponse::Json(200, R"({"status":"ready"})")
+                         : SimpleError(503, "recovery in progress"));
+  }
+  if (!StartsWith(path, "/v1/")) return respond(SimpleError(404, "no route for " + path));
+  auto user = auth.Authenticate(req);
+  if (!user) {
+    return respond(SimpleError(401, "missing or unknown API key (send X-API-Key or "
+                                    "Authorization: Bearer)"));
+  }
+  HttpResponse response = Route(req, *user, &respond);
+  if (respond) respond(std::move(response));  // a handler that kept `respond` answers later
+}
+
+HttpResponse Router::Rep::Route(const HttpRequest& req, const std::string& user,
+                                Responder* respond) {
+  const std::string& p = req.path;
+  const std::string& m = req.method;
+  auto method_not_allowed = [&](const char* allowed) {
+    HttpResponse r = SimpleError(405, "method " + m + " not allowed on " + p);
+    r.headers.emplace_back("Allow", allowed);
+    return r;
+  };
+  if (p == "/v1/memory") return m == "POST" ? AddMemory(req, user) : method_not_allowed("POST");
+  if (p == "/v1/memory/search") return m == "POST" ? Search(req, user) : method_not_allowed("POST");
+  if (p == "/v1/memory/batch") {
+    if (m == "POST") return SubmitBatch(req, user, respond);
+    if (m == "GET") return ListBatches(req, user);
+    return method_not_allowed("GET, POST");
+  }
+  if (StartsWith(p, kStatusPrefix)) {
+    std::string id = p.substr(kStatusPrefix.size());
+    if (id.empty() || id.find('/') != std::string::npos) return SimpleError(404, "no route for " + p);
+    return m == "GET" ? BatchStatus(user, id) : method_not_allowed("GET");
+  }
+  if (StartsWith(p, kBatchPrefix)) {
+    std::string rest = p.substr(kBatchPrefix.size());
+    size_t slash = rest.find('/');
+    std::string id = rest.substr(0, slash);
+    std::string action = slash == std::string::npos ? "" : rest.substr(slash + 1);
+    if (action == "results") return m == "GET" ? BatchResults(req, user, id) : method_not_allowed("GET");
+    if (action == "cancel") return m == "POST" ? CancelBatch(user, id) : method_not_allowed("POST");
+    return SimpleError(404, "no route for " + p);
+  }
+  if (StartsWith(p, kMemoryPrefix)) {
+    std::string id = p.substr(kMemoryPrefix.size());
+    if (id.empty() || id.find('/') != std::string::npos) return SimpleError(404, "no route for " + p);
+    if (m == "GET") return GetMemory(user, id);
+    if (m == "DELETE") return DeleteMemory(user, id);
+    return method_not_allowed("GET, DELETE");
+  }
+  return SimpleError(404, "no route for " + p);
+}
+
+HttpResponse Router::Rep::AddMemory(const HttpRequest& req, const std::string& user) {
+  workflows::MemoryInput input;
+  ApiError error;
+  if (!DecodeAddMemory(req.body, Limits(), &input, &error)) return ErrorResponse(error);
+  workflows::MemoryTarget target{user, RandomUuid(), "", -1};
+  auto stored = deps.processor->Process(target, input);
+  if (!stored.ok()) return StatusError(stored.status());
+  JsonWriter w;
+  w.BeginObject().Field("code", 200).Field("status", "success").Key("data").BeginArray();
+  WriteAddMemoryItem(w, stored->id, stored->created_at_ms);
+  w.EndArray().EndObject();
+  return HttpResponse::Json(200, w.Take());
+}
+
+HttpResponse Router::Rep::GetMemory(const std::string& user, const std::string& id) {
+  auto memory = deps.memories->Get(user, id);
+  if (!memory.ok()) return StatusError(memory.status());
+  JsonWriter w;
+  w.BeginObject().Field("code", 200).Field("status", "success").Key("data").BeginObject();
+  w.Key("memories").BeginArray();
+  WriteMemory(w, *memory);
+  w.EndArray().Key("nodes").BeginArray().EndArray().EndObject().EndObject();
+  return HttpResponse::Json(200, w.Take());
+}
+
+HttpResponse Router::Rep::DeleteMemory(const std::string& user, const std::string& id) {
+  Status s = deps.memories->Delete(user, id);
+  if (!s.ok()) return StatusError(s);
+  JsonWriter w;
+  w.BeginObject().Field("code", 200).Field("status", "success");
+  w.Field("message", "memory deleted").Field("memoryId", id).EndObject();
+  return HttpResponse::Json(200, w.Take());
+}
+
+HttpResponse Router::Rep::Search(const HttpRequest& req, const std::string& user) {
+  SearchRequest search;
+  ApiError error;
+  if (!DecodeSearch(req.body, &search, &error)) return ErrorResponse(error);
+  HttpResponse bad;
+  if (!IntParam(req, "max_memories", 1, 1000, search.max_memories, &search.max_memories, &bad)) {
+    return bad;
+  }
+  auto found = deps.memories->Search(user, search.query, static_cast<size_t>(search.max_memories));
+  if (!found.ok()) return StatusError(found.status());
+  JsonWriter w;
+  w.BeginObject().Field("code", 200).Field("status", "success").Key("data").BeginObject();
+  w.Key("memories").BeginArray();
+  for (const auto& hit : *found) WriteMemory(w, hit.memory, hit.score);
+  w.EndArray().Key("nodes").BeginArray().EndArray().EndObject().EndObject();
+  return HttpResponse::Json(200, w.Take());
+}
+
+HttpResponse Router::Rep::SubmitBatch(const HttpRequest& req, const std::string& user,
+                                      Responder* respond) {
+  int64_t wait_seconds = 0;
+  HttpResponse bad;
+  if (!IntParam(req, "wait", 0, 60, 0, &wait_seconds, &bad)) return bad;
+  workflows::BatchRequest batch;
+  ApiError error;
+  if (!DecodeBatch(req.body, Limits(), &batch, &error)) return ErrorResponse(error);
+  batch.user_id = user;
+  batch.idempotency_key = std::string(req.Header("idempotency-key"));
+  if (!batch.webhook_url.empty()) {
+    Status target_ok = deps.webhooks->CheckTarget(batch.webhook_url);
+    if (!target_ok.ok()) {
+      JsonWriter d;
+      d.BeginObject().Field("field", "webhook_url").EndObject();
+      return SimpleError(400, target_ok.message(), d.Take());
+    }
+  }
+  std::string webhook_url = batch.webhook_url;
+  auto outcome = deps.batches->Submit(std::move(batch));
+  if (!outcome.ok()) {
+    if (outcome.status().code() == StatusCode::kInvalidArgument) {
+      return SimpleError(422, outcome.status().message());
+    }
+    return StatusError(outcome.status());
+  }
+  if (wait_seconds > 0) {
+    WaitForBatch(user, *outcome, webhook_url, wait_seconds, std::move(*respond));
+    *respond = nullptr;
+    return {};
+  }
+  return Accepted(*outcome, webhook_url);
+}
+
+HttpResponse Router::Rep::Accepted(const workflows::SubmitOutcome& outcome,
+                                   const std::string& webhook_url) {
+  std::string status_url = "/v1/memory/batch/status/" + outcome.batch_id;
+  JsonWriter w;
+  w.BeginObject().Field("code", 202).Field("status", "processing").Field("batch_id", outcome.batch_id);
+  w.Key("details").BeginObject();
+  w.Field("status", "processing").Field("batch_id", outcome.batch_id);
+  w.Field("workflow_id", outcome.workflow_id).Field("status_url", status_url);
+  w.Field("durable", outcome.durable).FieldOrNull("webhook_url", webhook_url);
+  w.Field("existing", outcome.existing);
+  w.EndObject().EndObject();
+  HttpResponse r = HttpResponse::Json(202, w.Take());
+  r.headers.emplace_back("Location", status_url);
+  return r;
+}
+
+std::optional<HttpResponse> Router::Rep::FinalBatchResponse(const std::string& user,
+                                                            const std::string& batch_id) {
+  auto status = deps.batches->GetStatus(user, batch_id);
+  if (!status.ok() || !workflows::IsTerminal(status->state)) return std::nullopt;
+  std::vector<workflows::ItemResult> items;
+  int64_t after = -1;
+  while (true) {
+    auto page = deps.batches->GetResults(user, batch_id, after, 1000);
+    if (!page.ok()) return StatusError(page.status());
+    items.insert(items.end(), page->results.begin(), page->results.end());
+    if (!page->next_after) break;
+    after = *page->next_after;
+  }
+  int code = 200;
+  std::string body = BatchMemoryResponseBody(*status, items, &code);
+  return HttpResponse::Json(code, std::move(body));
+}
+
+// Answers with the final BatchMemoryResponse when the batch ends within `wait_seconds`,
+// else with the 202. Exactly one of the timer and the change listener answers.
+void Router::Rep::WaitForBatch(const std::string& user, workflows::SubmitOutcome outcome,
+                               std::string webhook_url, int64_t wait_seconds,
+                               Responder respond) {
+  struct Waiter {
+    std::mutex mu;
+    Responder respond;
+    boost::asio::steady_timer timer;
+    explicit Waiter(boost::asio::thread_pool& p) : timer(p) {}
+    // Returns the responder the first time only.
+    Responder Take() {
+      std::lock_guard lock(mu);
+      return std::exchange(respond, nullptr);
+    }
+  };
+  auto waiter = std::make_shared<Waiter>(pool);
+  waiter->respond = std::move(respond);
+  waiter->timer.expires_after(std::chrono::seconds(wait_seconds));
+  waiter->timer.async_wait([this, waiter, outcome, webhook_url](boost::system::error_code) {
+    if (auto r = waiter->Take()) r(Accepted(outcome, webhook_url));
+  });
+  auto check = std::make_shared<std::function<void()>>();
+  *check = [this, waiter, user, batch_id = outcome.batch_id, weak = std::weak_ptr(check)]() {
+    // Runs on a worker thread of the batch service: hop to the handler pool.
+    boost::asio::post(pool, [this, waiter, user, batch_id, weak] {
+      auto self = weak.lock();
+      if (!self) return;
+      if (auto final_response = FinalBatchResponse(user, batch_id)) {
+        if (auto r = waiter->Take()) {
+          waiter->timer.cancel();
+          r(std::move(*final_response));
+        }
+        return;
+      }
+      bool pending;
+      {
+        std::lock_guard lock(waiter->mu);
+        pending = waiter->respond != nullptr;
+      }
+      if (pending) deps.batches->SubscribeOnce(batch_id, *self);
+    });
+  };
+  // The listener keeps `check` alive until the batch ends or the waiter answered.
+  auto holder = check;
+  deps.batches->SubscribeOnce(outcome.batch_id, [holder] { (*holder)(); });
+}
+
+HttpResponse Router::Rep::BatchStatus(const std::string& user, const std::string& id) {
+  auto status = deps.batches->GetStatus(user, id);
+  if (!status.ok()) return StatusError(status.status());
+  JsonWriter w;
+  WriteBatchStatus(w, *status);
+  return HttpResponse::Json(200, w.Take());
+}
+
+HttpResponse Router::Rep::BatchResults(const HttpRequest& req, const std::string& user,
+                                       const std::string& id) {
+  int64_t after = -1, limit = 100;
+  HttpResponse bad;
+  if (!IntParam(req, "after", -1, INT64_MAX - 1, -1, &after, &bad)) return bad;
+  if (!IntParam(req, "limit", 1, 1000, 100, &limit, &bad)) return bad;
+  auto page = deps.batches->GetResults(user, id, after, limit);
+  if (!page.ok()) return StatusError(page.status());
+  JsonWriter w;
+  w.BeginObject().Field("batch_id", id).Key("results").BeginArray();
+  for (const auto& r : page->results) {
+    w.BeginObject().Field("index", r.index).Field("memoryId", r.memory_id);
+    w.Field("status", workflows::ItemStateName(r.state)).FieldOrNull("error", r.error);
+    if (r.code != 0) w.Field("code", r.code);
+    w.EndObject();
+  }
+  w.EndArray().Key("next_after");
+  if (page->next_after) {
+    w.Int(*page->next_after);
+  } else {
+    w.Null();
+  }
+  w.EndObject();
+  return HttpResponse::Json(200, w.Take());
+}
+
+HttpResponse Router::Rep::ListBatches(const HttpRequest& req, const std::string& user) {
+  int64_t limit = 20;
+  HttpResponse bad;
+  if (!IntParam(req, "limit", 1, 1000, 20, &limit, &bad)) return bad;
+  std::optional<workflows::BatchState> filter;
+  std::string raw;
+  if (req.QueryParam("status", &raw) && !raw.empty()) {
+    filter = ParseBatchState(raw);
+    if (!filter) return SimpleError(400, "unknown status filter '" + raw + "'");
+  }
+  std::string after;
+  req.QueryParam("after", &after);
+  auto page = deps.batches->List(user, filter, limit, after);
+  if (!page.ok()) return StatusError(page.status());
+  JsonWriter w;
+  w.BeginObject().Key("batches").BeginArray();
+  for (const auto& st : page->batches) WriteBatchStatus(w, st);
+  w.EndArray().FieldOrNull("next_after", page->next_after).EndObject();
+  return HttpResponse::Json(200, w.Take());
+}
+
+HttpResponse Router::Rep::CancelBatch(const std::string& user, const std::string& id) {
+  Status s = deps.batches->Cancel(user, id);
+  if (!s.ok()) return StatusError(s);
+  return BatchStatus(user, id);
+}
+
+Router::Router(RouterDeps deps) : rep_(new Rep(deps)) {}
+
+Router::~Router() { Shutdown(); }
+
+void Router::Handle(net::HttpRequest request, net::Responder respond) {
+  if (rep_->stopping) {
+    return respond(SimpleError(503, "server is shutting down"));
+  }
+  boost::asio::post(rep_->pool, [this, req = std::move(request), respond]() mutable {
+    rep_->Dispatch(std::move(req), std::move(respond));
+  });
+}
+
+void Router::Shutdown() {
+  if (rep_->stopping.exchange(true)) return;
+  // Pending ?wait= timers would keep join() waiting: running handlers finish, the rest go.
+  rep_->pool.stop();
+  rep_->pool.join();
+}
+
+}  // namespace papr::api

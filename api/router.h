@@ -1,0 +1,45 @@
+#pragma once
+
+#include <atomic>
+#include <memory>
+
+#include "api/auth.h"
+#include "common/clock.h"
+#include "config/config.h"
+#include "net/http_server.h"
+#include "storage/memory_store.h"
+#include "workflows/batch_service.h"
+#include "workflows/memory_processor.h"
+#include "workflows/webhook_sender.h"
+
+namespace papr::api {
+
+//! What the routes work with; owned by the App, outliving the Router.
+struct RouterDeps {
+  const config::Config* config = nullptr;
+  storage::MemoryStore* memories = nullptr;
+  workflows::MemoryProcessor* processor = nullptr;
+  workflows::BatchService* batches = nullptr;
+  workflows::WebhookSender* webhooks = nullptr;
+  const Clock* clock = nullptr;
+  const std::atomic<bool>* ready = nullptr;  // /readyz
+  bool durable = false;
+};
+
+//! Routes of API.md. Handle() is called on an io thread; each request runs on the handler
+//! pool (storage and fsync block) and answers through its Responder. Thread-safe.
+class Router {
+ public:
+  explicit Router(RouterDeps deps);
+  ~Router();
+
+  void Handle(net::HttpRequest request, net::Responder respond);
+  // Waits for running handlers; later requests get 503.
+  void Shutdown();
+
+ private:
+  struct Rep;
+  std::unique_ptr<Rep> rep_;
+};
+
+}  // namespace papr::api

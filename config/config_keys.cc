@@ -1,0 +1,184 @@
+// The table of every config key. Loading (yaml_reader.cc), validation of minimums
+// (validate.cc), AllKeys() and the README table all derive from Table() below; defaults come
+// from the member initializers in config.h, so they cannot drift from the docs.
+#include "config/internal/config_keys.h"
+
+#include <array>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+#include "config/config.h"
+
+namespace papr::config {
+namespace internal {
+namespace {
+
+constexpr std::optional<int64_t> kAny = std::nullopt;
+
+// PAPR_KEY(features.max_batch_size, 1, "doc"): path "features.max_batch_size", accessor
+// returning config.features.max_batch_size, minimum 1.
+// clang-format off
+#define PAPR_KEY(member, min, doc) \
+  KeySpec{#member, +[](Config& c) -> auto& { return c.member; }, min, doc}
+// clang-format on
+
+const std::vector<KeySpec>& Table() {
+  static const std::vector<KeySpec> keys = {
+      PAPR_KEY(edition, kAny, "`opensource` or `cloud`. Informational (shown by the server)."),
+      // features: the edition switches; users know these names.
+      PAPR_KEY(features.has_temporal, kAny,
+               "Run batches as durable workflows on the embedded engine. Needs a build with "
+               "`-DPAPR_WITH_ENGINE=ON`; a build without it refuses to start."),
+      PAPR_KEY(features.max_batch_size, 1,
+               "Largest batch accepted; a larger one gets 413 with upgrade details."),
+      PAPR_KEY(features.max_concurrent_tasks, 1,
+               "Workers of the OSS executor / memories in flight per durable batch."),
+      PAPR_KEY(features.temporal_threshold, 0,
+               "Batches with more memories than this run on the engine (when `has_temporal`)."),
+      PAPR_KEY(features.max_batch_size_with_temporal, 1,
+               "Batch limit when an open-source config turns the engine on."),
+      PAPR_KEY(features.max_queued_batches, 1,
+               "Queue of the OSS executor, in batches. A full queue answers 429."),
+      // messaging: what users over the limit are told.
+      PAPR_KEY(messaging.batch_limit_message, kAny, "Message of the 413 for a too-large batch."),
+      PAPR_KEY(messaging.upgrade_url, kAny, "Upgrade link in the 413 body and the UI banner."),
+      PAPR_KEY(messaging.cloud_benefits, kAny,
+               "Benefits listed by `papr check-limits` and the UI banner."),
+      // limits
+      PAPR_KEY(limits.max_content_bytes, 1, "Largest `content` of one memory, in bytes."),
+      PAPR_KEY(limits.max_request_bytes, 1024, "Largest HTTP request body, in bytes."),
+      // auth
+      PAPR_KEY(auth.api_keys, kAny,
+               "API keys: a list of `{key, user_id}`. `PAPR_API_KEY` adds one for user "
+               "`default`. `user_id` must not contain `/` or NUL."),
+      // webhooks
+      PAPR_KEY(webhooks.allow_private_targets, kAny,
+               "Allow webhook URLs that resolve to private or loopback addresses."),
+      PAPR_KEY(webhooks.retry_schedule_seconds, 0,
+               "Delay before each delivery attempt, in seconds; its length is the number of "
+               "attempts."),
+      PAPR_KEY(webhooks.timeout_seconds, 1, "Timeout of one delivery attempt."),
+      // processing
+      PAPR_KEY(processing.endpoint, kAny,
+               "`http(s)://` URL called to process each memory; empty: no external call."),
+      PAPR_KEY(processing.timeout_ms, 1, "Timeout of one processing call, in milliseconds."),
+      // server
+      PAPR_KEY(server.listen, kAny,
+               "`HOST:PORT` to listen on; port 0 picks a free port. "
+               "`PAPR_LISTEN` overrides it."),
+      PAPR_KEY(server.io_threads, 1, "Threads running the HTTP io_context."),
+      PAPR_KEY(server.handler_threads, 1, "Threads running request handlers (blocking work)."),
+      PAPR_KEY(server.read_timeout_seconds, 1, "A request must arrive whole within this."),
+      PAPR_KEY(server.idle_timeout_seconds, 1, "Keep-alive connections idle longer are closed."),
+      // storage
+      PAPR_KEY(storage.data_dir, kAny, "Directory of the database. `PAPR_DATA_DIR` overrides it."),
+      PAPR_KEY(storage.sync_writes, kAny,
+               "fsync the log before acknowledging a write. Never turn off in production."),
+      // engine
+      PAPR_KEY(engine.retention_hours, 0, "Closed workflow executions are deleted after this."),
+      PAPR_KEY(engine.activity_workers, 1, "Threads running workflow activities."),
+      // logging
+      PAPR_KEY(logging.level, kAny, "`debug`, `info`, `warn` or `error`."),
+  };
+  return keys;
+}
+
+#undef PAPR_KEY
+
+std::string Quote(const std::string& s) {
+  return "\"" + s + "\"";
+}
+
+template <typename T, typename Fn>
+std::string Join(const std::vector<T>& items, Fn fn) {
+  std::string out = "[";
+  for (size_t i = 0; i < items.size(); ++i)
+    out += (i ? ", " : "") + fn(items[i]);
+  return out + "]";
+}
+
+//! Prints the default of a key as README text, read from a default-constructed Config.
+struct DefaultPrinter {
+  Config& defaults;
+  std::string operator()(FieldRef<bool> f) { return f(defaults) ? "true" : "false"; }
+  std::string operator()(FieldRef<int64_t> f) { return std::to_string(f(defaults)); }
+  std::string operator()(FieldRef<std::string> f) { return Quote(f(defaults)); }
+  std::string operator()(FieldRef<std::vector<int64_t>> f) {
+    return Join(f(defaults), [](int64_t v) { return std::to_string(v); });
+  }
+  std::string operator()(FieldRef<std::vector<std::string>> f) { return Join(f(defaults), Quote); }
+  std::string operator()(FieldRef<std::vector<ApiKey>> f) {
+    return Join(f(defaults), [](const ApiKey& k) { return "{user_id: " + k.user_id + "}"; });
+  }
+};
+
+std::string DefaultText(const Field& field) {
+  Config defaults;
+  return std::visit(DefaultPrinter{defaults}, field);
+}
+
+// Escapes a cell of a Markdown table.
+std::string Cell(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '|') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+}  // namespace
+
+const std::vector<KeySpec>& KeySpecs() {
+  return Table();
+}
+
+const KeySpec* FindKeySpec(std::string_view path) {
+  for (const KeySpec& spec : Table()) {
+    if (path == spec.path) return &spec;
+  }
+  return nullptr;
+}
+
+bool IsSection(std::string_view path) {
+  for (const KeySpec& spec : Table()) {
+    std::string_view key = spec.path;
+    if (key.size() > path.size() && key.starts_with(path) && key[path.size()] == '.') return true;
+  }
+  return false;
+}
+
+const char* TypeName(const Field& field) {
+  static constexpr std::array<const char*, 6> kNames = {
+      "bool", "int", "string", "list<int>", "list<string>", "list<api_key>"};
+  static_assert(kNames.size() == std::variant_size_v<Field>);
+  return kNames[field.index()];
+}
+
+}  // namespace internal
+
+const std::vector<KeyDoc>& AllKeys() {
+  static const std::vector<KeyDoc> docs = [] {
+    std::vector<KeyDoc> out;
+    for (const internal::KeySpec& spec : internal::KeySpecs()) {
+      std::string doc = spec.doc;
+      if (spec.min.has_value()) doc += " Minimum: " + std::to_string(*spec.min) + ".";
+      out.push_back({spec.path, internal::TypeName(spec.field), internal::DefaultText(spec.field),
+                     std::move(doc)});
+    }
+    return out;
+  }();
+  return docs;
+}
+
+std::string KeysMarkdownTable() {
+  std::string out = "| Key | Type | Default | Description |\n|---|---|---|---|\n";
+  for (const KeyDoc& key : AllKeys()) {
+    out += "| `" + key.path + "` | " + internal::Cell(key.type) + " | `" +
+           internal::Cell(key.default_value) + "` | " + internal::Cell(key.doc) + " |\n";
+  }
+  return out;
+}
+
+}  // namespace papr::config

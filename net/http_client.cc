@@ -1,0 +1,155 @@
+#include "net/http_client.h"
+
+#include <chrono>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+namespace papr::net {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+}  // namespace
+
+std::string_view HttpClientResponse::Header(std::string_view lowercase_name) const {
+  for (const auto& [name, value] : headers) {
+    if (name == lowercase_name) return value;
+  }
+  return {};
+}
+
+Result<Url> ParseUrl(std::string_view url) {
+  Url out;
+  size_t scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) return Status::InvalidArgument("URL has no scheme");
+  out.scheme = Lower(url.substr(0, scheme_end));
+  if (out.scheme != "http" && out.scheme != "https") {
+    return Status::InvalidArgument("URL scheme must be http or https");
+  }
+  std::string_view rest = url.substr(scheme_end + 3);
+  size_t path_start = rest.find_first_of("/?#");
+  std::string_view authority = rest.substr(0, path_start);
+  if (authority.find('@') != std::string_view::npos) {
+    return Status::InvalidArgument("URL must not contain credentials");
+  }
+  out.target = path_start == std::string_view::npos ? "/" : std::string(rest.substr(path_start));
+  if (size_t hash = out.target.find('#'); hash != std::string::npos) out.target.resize(hash);
+  if (out.target.empty() || out.target[0] != '/') out.target = "/" + out.target;
+  if (!authority.empty() && authority.front() == '[') {
+    size_t close = authority.find(']');
+    if (close == std::string_view::npos) return Status::InvalidArgument("bad IPv6 host in URL");
+    out.host = std::string(authority.substr(1, close - 1));
+    std::string_view after = authority.substr(close + 1);
+    if (!after.empty() && after.front() == ':') out.port = std::string(after.substr(1));
+  } else {
+    size_t colon = authority.rfind(':');
+    out.host = std::string(authority.substr(0, colon));
+    if (colon != std::string_view::npos) out.port = std::string(authority.substr(colon + 1));
+  }
+  if (out.host.empty()) return Status::InvalidArgument("URL has no host");
+  if (out.port.empty()) out.port = out.scheme == "https" ? "443" : "80";
+  for (char c : out.port) {
+    if (c < '0' || c > '9') return Status::InvalidArgument("URL port is not a number");
+  }
+  return out;
+}
+
+Result<HttpClientResponse> HttpCall(const HttpClientRequest& request) {
+  ASSIGN_OR_RETURN(Url url, ParseUrl(request.url));
+  if (url.scheme != "http") {
+    return Status::InvalidArgument("https is not supported by this client yet");
+  }
+  asio::io_context ioc;
+  tcp::resolver resolver(ioc);
+  beast::tcp_stream stream(ioc);
+  auto timeout = std::chrono::milliseconds(request.timeout_ms);
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+
+  beast::error_code ec;
+  tcp::resolver::results_type endpoints;
+  // Resolution is bounded by the same deadline through a timer on the resolver.
+  resolver.async_resolve(url.host, url.port, [&](beast::error_code e, tcp::resolver::results_type r) {
+    ec = e;
+    endpoints = std::move(r);
+  });
+  ioc.run_until(deadline);
+  if (!ioc.stopped()) {
+    resolver.cancel();
+    return Status::DeadlineExceeded("resolving " + url.host + " timed out");
+  }
+  ioc.restart();
+  if (ec) return Status::Unavailable("cannot resolve " + url.host + ": " + ec.message());
+  if (request.address_check) {
+    for (const auto& entry : endpoints) {
+      RETURN_IF_ERROR(request.address_check(entry.endpoint().address().to_string()));
+    }
+  }
+
+  http::request<http::string_body> req{http::string_to_verb(request.method), url.target, 11};
+  req.set(http::field::host, url.host);
+  req.set(http::field::user_agent, "papr-server");
+  for (const auto& [name, value] : request.headers) req.set(name, value);
+  req.body() = request.body;
+  req.prepare_payload();
+
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(request.max_response_bytes);
+  HttpClientResponse response;
+  Status failure;
+
+  stream.expires_at(deadline);
+  stream.async_connect(endpoints, [&](beast::error_code e, const tcp::endpoint& ep) {
+    if (e) {
+      failure = e == beast::error::timeout
+                    ? Status::DeadlineExceeded("connect to " + url.host + " timed out")
+                    : Status::Unavailable("connect to " + url.host + ": " + e.message());
+      return;
+    }
+    response.remote_address = ep.address().to_string();
+    if (request.address_check) {
+      failure = request.address_check(response.remote_address);
+      if (!failure.ok()) return;
+    }
+    http::async_write(stream, req, [&](beast::error_code we, size_t) {
+      if (we) {
+        failure = we == beast::error::timeout ? Status::DeadlineExceeded("request timed out")
+                                              : Status::Unavailable("write: " + we.message());
+        return;
+      }
+      http::async_read(stream, buffer, parser, [&](beast::error_code re, size_t) {
+        if (re && re != http::error::body_limit) {
+          failure = re == beast::error::timeout
+                        ? Status::DeadlineExceeded("response timed out")
+                        : Status::Unavailable("read: " + re.message());
+        }
+      });
+    });
+  });
+  ioc.run();
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  if (!failure.ok()) return failure;
+  if (!parser.is_header_done()) return Status::Unavailable("no response from " + url.host);
+  auto& msg = parser.get();
+  response.status = static_cast<int>(msg.result_int());
+  for (const auto& field : msg) {
+    response.headers.emplace_back(Lower(field.name_string()), std::string(field.value()));
+  }
+  response.body = std::move(msg.body());
+  return response;
+}
+
+}  // namespace papr::net

@@ -1,0 +1,45 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace papr::net {
+
+//! One parsed HTTP request as handlers see it. Header names are lowercase.
+struct HttpRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // path + query as sent
+  std::string path;    // percent-decoded path
+  std::string query;   // raw query string without '?'
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::string remote_address;
+
+  // First header with this lowercase name, or empty.
+  std::string_view Header(std::string_view lowercase_name) const;
+  // Percent-decoded query parameter; false when absent.
+  bool QueryParam(std::string_view name, std::string* value) const;
+};
+
+//! One HTTP answer. A response with `stream` set is sent as a chunked stream: headers first,
+//! then whatever the stream's writer pushes (Server-Sent Events).
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+
+  static HttpResponse Json(int status, std::string body) {
+    HttpResponse r;
+    r.status = status;
+    r.body = std::move(body);
+    return r;
+  }
+};
+
+// Decodes %XX and (when plus_is_space) '+'. Invalid escapes are kept as is.
+std::string PercentDecode(std::string_view s, bool plus_is_space);
+
+}  // namespace papr::net

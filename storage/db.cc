@@ -1,0 +1,453 @@
+#include "storage/db.h"
+
+#include <array>
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+#include <rocksdb/cache.h>
+#include <rocksdb/convenience.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/options.h>
+#include <rocksdb/table.h>
+#include <rocksdb/transaction_log.h>
+#include <rocksdb/write_batch.h>
+
+#include "common/byte_codec.h"
+#include "storage/internal/counter_pair.h"
+#include "storage/keys.h"
+
+namespace papr::storage {
+namespace {
+
+constexpr size_t kTableCount = static_cast<size_t>(Table::kCount);
+constexpr const char* kSchemaVersion = "1";
+constexpr size_t kBlockCacheBytes = 64 << 20;
+// Bounds all memtables together and forces flushes of idle tables so the WAL can be freed.
+constexpr size_t kTotalWriteBufferBytes = 128 << 20;
+constexpr uint64_t kMaxTotalWalBytes = 256 << 20;
+
+// WriteBatch::Rep record tags. The buffer only lives in memory; it is translated to a
+// rocksdb::WriteBatch by Db::Write (which knows the column family handles).
+enum class OpTag : uint8_t { kPut = 1, kDelete = 2, kMerge = 3 };
+
+rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
+std::string_view ToView(const rocksdb::Slice& s) { return std::string_view(s.data(), s.size()); }
+
+Status FromRocks(const rocksdb::Status& s, std::string_view context) {
+  if (s.ok()) return Status::Ok();
+  std::string msg = std::string(context) + ": " + s.ToString();
+  if (s.IsNotFound()) return Status::NotFound(std::move(msg));
+  if (s.IsCorruption()) return Status::Corruption(std::move(msg));
+  if (s.IsInvalidArgument()) return Status::InvalidArgument(std::move(msg));
+  if (s.IsBusy() || s.IsTimedOut() || s.IsTryAgain()) return Status::Unavailable(std::move(msg));
+  if (s.IsNotSupported()) return Status::FailedPrecondition(std::move(msg));
+  return Status::IoError(std::move(msg));
+}
+
+// RocksDB reports a held LOCK file as an IOError naming ".../LOCK" ("While lock file" from
+// another process, "lock hold by current process" from this one).
+bool IsLockError(const rocksdb::Status& s) {
+  return s.IsIOError() && s.ToString().find("/LOCK") != std::string::npos;
+}
+
+Status OpenError(const rocksdb::Status& s, const std::string& path) {
+  if (IsLockError(s)) {
+    return Status::FailedPrecondition("data directory " + path +
+                                      " is in use by another process (is a server already "
+                                      "running?): " + s.ToString());
+  }
+  return FromRocks(s, "cannot open database at " + path);
+}
+
+bool WantsBloomFilter(Table t) {
+  switch (t) {
+    case Table::kMeta:
+    case Table::kMemories:
+    case Table::kUserStats:
+    case Table::kUsage:
+    case Table::kExecutions:
+    case Table::kBlobs:
+      return true;
+    default:
+      return false;  // range-scanned tables
+  }
+}
+
+bool WantsCounterMerge(Table t) {
+  return t == Table::kMeta || t == Table::kUserStats || t == Table::kUsage;
+}
+
+rocksdb::CompressionType PickCompression() {
+  auto supported = rocksdb::GetSupportedCompressions();
+  for (auto want : {rocksdb::kLZ4Compression, rocksdb::kSnappyCompression}) {
+    for (auto have : supported) {
+      if (have == want) return want;
+    }
+  }
+  return rocksdb::kNoCompression;
+}
+
+rocksdb::ColumnFamilyOptions TableOptions(Table t, const std::shared_ptr<rocksdb::Cache>& cache,
+                                          rocksdb::CompressionType compression) {
+  rocksdb::ColumnFamilyOptions cf;
+  rocksdb::BlockBasedTableOptions bbt;
+  bbt.block_cache = cache;
+  bbt.cache_index_and_filter_blocks = true;
+  bbt.pin_l0_filter_and_index_blocks_in_cache = true;
+  if (WantsBloomFilter(t)) {
+    bbt.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+    bbt.whole_key_filtering = true;
+  }
+  cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(bbt));
+  cf.compression = compression;
+  if (WantsCounterMerge(t)) cf.merge_operator = internal::NewCounterPairAddOperator();
+  return cf;
+}
+
+rocksdb::DBOptions BaseOptions(const DbOptions& options) {
+  rocksdb::DBOptions db;
+  db.IncreaseParallelism(2);  // sized for a 2-core machine
+  db.max_background_jobs = 2;
+  db.create_if_missing = true;
+  db.create_missing_column_families = true;
+  db.db_write_buffer_size = kTotalWriteBufferBytes;
+  db.max_total_wal_size = kMaxTotalWalBytes;
+  db.keep_log_file_num = 4;
+  db.max_log_file_size = 8 << 20;
+  if (!options.secondary_path.empty()) db.max_open_files = -1;  // required by secondaries
+  return db;
+}
+
+}  // namespace
+
+const char* TableName(Table t) {
+  switch (t) {
+    case Table::kMeta: return rocksdb::kDefaultColumnFamilyName.c_str();
+    case Table::kMemories: return "memories";
+    case Table::kPostings: return "postings";
+    case Table::kUserStats: return "user_stats";
+    case Table::kUsage: return "usage";
+    case Table::kHistory: return "history";
+    case Table::kExecutions: return "executions";
+    case Table::kTimers: return "timers";
+    case Table::kVisibility: return "visibility";
+    case Table::kBlobs: return "blobs";
+    case Table::kCount: break;
+  }
+  return "invalid";
+}
+
+// ---------------------------------------------------------------------------------------------
+// WriteBatch
+
+// Ops as records: tag(1) table(1) len-prefixed key [len-prefixed value] (no value for kDelete).
+struct WriteBatch::Rep {
+  std::string ops;
+  size_t count = 0;
+
+  void Add(OpTag tag, Table table, std::string_view key, std::string_view value) {
+    ops.push_back(static_cast<char>(tag));
+    ops.push_back(static_cast<char>(table));
+    PutLengthPrefixed(&ops, key);
+    if (tag != OpTag::kDelete) PutLengthPrefixed(&ops, value);
+    ++count;
+  }
+};
+
+WriteBatch::WriteBatch() : rep_(std::make_unique<Rep>()) {}
+WriteBatch::~WriteBatch() = default;
+WriteBatch::WriteBatch(WriteBatch&&) noexcept = default;
+WriteBatch& WriteBatch::operator=(WriteBatch&&) noexcept = default;
+
+void WriteBatch::Put(Table table, std::string_view key, std::string_view value) {
+  rep_->Add(OpTag::kPut, table, key, value);
+}
+
+void WriteBatch::Delete(Table table, std::string_view key) {
+  rep_->Add(OpTag::kDelete, table, key, {});
+}
+
+void WriteBatch::AddCounters(Table table, std::string_view key, int64_t delta_a,
+                             int64_t delta_b) {
+  rep_->Add(OpTag::kMerge, table, key, internal::EncodeCounterPair(delta_a, delta_b));
+}
+
+size_t WriteBatch::Count() const { return rep_ ? rep_->count : 0; }
+size_t WriteBatch::ByteSize() const { return rep_ ? rep_->ops.size() : 0; }
+
+// ---------------------------------------------------------------------------------------------
+// Cursor
+
+namespace {
+
+//! A Cursor over one column family, wrapping a RocksDB iterator.
+class RocksCursor : public Cursor {
+ public:
+  explicit RocksCursor(rocksdb::Iterator* it) : it_(it) {}
+  void Seek(std::string_view key) override { it_->Seek(ToSlice(key)); }
+  bool Valid() const override { return it_->Valid(); }
+  void Next() override { it_->Next(); }
+  std::string_view key() const override { return ToView(it_->key()); }
+  std::string_view value() const override { return ToView(it_->value()); }
+  Status status() const override { return FromRocks(it_->status(), "cursor"); }
+
+ private:
+  std::unique_ptr<rocksdb::Iterator> it_;
+};
+
+//! The cursor of a table that does not exist in a read-only/secondary database.
+class EmptyCursor : public Cursor {
+ public:
+  void Seek(std::string_view) override {}
+  bool Valid() const override { return false; }
+  void Next() override {}
+  std::string_view key() const override { return {}; }
+  std::string_view value() const override { return {}; }
+  Status status() const override { return Status::Ok(); }
+};
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Db
+
+struct Db::Rep {
+  std::shared_ptr<rocksdb::Cache> cache;
+  std::unique_ptr<rocksdb::DB> db;
+  // Indexed by Table; null for a table absent from a read-only/secondary database.
+  std::array<rocksdb::ColumnFamilyHandle*, kTableCount> handles{};
+  std::vector<rocksdb::ColumnFamilyHandle*> owned;  // all opened handles, destroyed on close
+
+  std::atomic<bool> write_failed{false};
+  std::atomic<bool> inject_write_error{false};
+  std::mutex error_mu;
+  std::string write_error;  // first failed write's message; guarded by error_mu
+
+  ~Rep() {
+    if (db == nullptr) return;
+    for (auto* h : owned) db->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+    db->Close().PermitUncheckedError();
+  }
+
+  rocksdb::ColumnFamilyHandle* handle(Table t) const {
+    auto i = static_cast<size_t>(t);
+    return i < kTableCount ? handles[i] : nullptr;
+  }
+};
+
+Db::Db(DbOptions options) : options_(std::move(options)), rep_(std::make_unique<Rep>()) {}
+
+Db::~Db() = default;
+
+namespace {
+
+// Names of the tables to open: all of them for a primary (missing ones are created), only the
+// existing ones for read-only and secondary instances.
+Result<std::vector<Table>> TablesToOpen(const DbOptions& options,
+                                        const rocksdb::DBOptions& db_options) {
+  std::vector<Table> tables;
+  bool primary = !options.read_only && options.secondary_path.empty();
+  std::vector<std::string> existing;
+  if (!primary) {
+    auto s = rocksdb::DB::ListColumnFamilies(db_options, options.path, &existing);
+    if (!s.ok()) return OpenError(s, options.path);
+  }
+  for (size_t i = 0; i < kTableCount; ++i) {
+    auto t = static_cast<Table>(i);
+    bool found = primary;
+    for (const auto& name : existing) found = found || name == TableName(t);
+    if (found) tables.push_back(t);
+  }
+  return tables;
+}
+
+Status PrepareDirectories(const DbOptions& options) {
+  if (options.path.empty()) return Status::InvalidArgument("database path is empty");
+  std::error_code ec;
+  if (!options.secondary_path.empty()) {
+    std::filesystem::create_directories(options.secondary_path, ec);
+    if (ec) {
+      return Status::IoError("cannot create secondary directory " + options.secondary_path +
+                             ": " + ec.message());
+    }
+  } else if (!options.read_only) {
+    std::filesystem::create_directories(options.path, ec);
+    if (ec) return Status::IoError("cannot create data directory " + options.path + ": " + ec.message());
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Db>> Db::Open(const DbOptions& options) {
+  RETURN_IF_ERROR(PrepareDirectories(options));
+  std::unique_ptr<Db> db(new Db(options));
+  Rep& rep = *db->rep_;
+  rep.cache = rocksdb::NewLRUCache(kBlockCacheBytes);
+  rocksdb::DBOptions db_options = BaseOptions(options);
+  ASSIGN_OR_RETURN(std::vector<Table> tables, TablesToOpen(options, db_options));
+
+  auto compression = PickCompression();
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (Table t : tables) {
+    descriptors.emplace_back(TableName(t), TableOptions(t, rep.cache, compression));
+  }
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s;
+  rocksdb::Options base(db_options, rocksdb::ColumnFamilyOptions());
+  if (!options.secondary_path.empty()) {
+    s = rocksdb::DB::OpenAsSecondary(base, options.path, options.secondary_path, descriptors,
+                                     &rep.owned, &raw);
+  } else if (options.read_only) {
+    s = rocksdb::DB::OpenForReadOnly(base, options.path, descriptors, &rep.owned, &raw);
+  } else {
+    s = rocksdb::DB::Open(base, options.path, descriptors, &rep.owned, &raw);
+  }
+  if (!s.ok()) return OpenError(s, options.path);
+  rep.db.reset(raw);
+  for (size_t i = 0; i < tables.size(); ++i) {
+    rep.handles[static_cast<size_t>(tables[i])] = rep.owned[i];
+  }
+  RETURN_IF_ERROR(db->CheckSchemaVersion());
+  return db;
+}
+
+// A new database is stamped with kSchemaVersion; an existing one must carry it.
+Status Db::CheckSchemaVersion() {
+  ASSIGN_OR_RETURN(std::optional<std::string> version, Get(Table::kMeta, MetaSchemaVersionKey()));
+  if (version.has_value()) {
+    if (*version == kSchemaVersion) return Status::Ok();
+    return Status::FailedPrecondition("database at " + options_.path + " has schema version " +
+                                      *version + ", this build supports " + kSchemaVersion);
+  }
+  if (options_.read_only || !options_.secondary_path.empty()) return Status::Ok();
+  WriteBatch batch;
+  batch.Put(Table::kMeta, MetaSchemaVersionKey(), kSchemaVersion);
+  return Write(batch);
+}
+
+Status Db::Write(WriteBatch& batch) {
+  if (options_.read_only || !options_.secondary_path.empty()) {
+    return Status::FailedPrecondition("database at " + options_.path + " is opened read-only");
+  }
+  if (rep_->write_failed.load(std::memory_order_acquire)) {
+    std::lock_guard<std::mutex> lock(rep_->error_mu);
+    return Status::IoError("database refuses writes after an earlier failure: " +
+                           rep_->write_error);
+  }
+  if (batch.Count() == 0) return Status::Ok();
+
+  rocksdb::WriteBatch wb(batch.ByteSize() + 64);
+  std::string_view in = batch.rep_->ops;
+  while (!in.empty()) {
+    if (in.size() < 2) return Status::Internal("malformed write batch");
+    auto tag = static_cast<OpTag>(in[0]);
+    auto* cf = rep_->handle(static_cast<Table>(static_cast<uint8_t>(in[1])));
+    in.remove_prefix(2);
+    std::string_view key;
+    std::string_view value;
+    if (!GetLengthPrefixed(&in, &key) ||
+        (tag != OpTag::kDelete && !GetLengthPrefixed(&in, &value))) {
+      return Status::Internal("malformed write batch");
+    }
+    if (cf == nullptr) return Status::Internal("write to a table that is not open");
+    rocksdb::Status s = tag == OpTag::kPut      ? wb.Put(cf, ToSlice(key), ToSlice(value))
+                        : tag == OpTag::kMerge ? wb.Merge(cf, ToSlice(key), ToSlice(value))
+                                               : wb.Delete(cf, ToSlice(key));
+    if (!s.ok()) return FromRocks(s, "building write batch");
+  }
+
+  rocksdb::WriteOptions wo;
+  wo.sync = options_.sync_writes;
+  rocksdb::Status s;
+  if (rep_->inject_write_error.exchange(false)) {
+    s = rocksdb::Status::IOError("injected write error (test)");
+  } else {
+    s = rep_->db->Write(wo, &wb);
+  }
+  if (s.ok()) return Status::Ok();
+
+  Status failed = FromRocks(s, "write to " + options_.path);
+  std::lock_guard<std::mutex> lock(rep_->error_mu);
+  if (!rep_->write_failed.exchange(true)) {
+    rep_->write_error = failed.message();
+    std::fprintf(stderr, "papr storage: write failed, refusing all further writes: %s\n",
+                 failed.message().c_str());
+  }
+  return Status::IoError(failed.message());
+}
+
+void Db::InjectWriteErrorForTest() { rep_->inject_write_error.store(true); }
+
+Result<std::optional<std::string>> Db::Get(Table table, std::string_view key) const {
+  auto* cf = rep_->handle(table);
+  if (cf == nullptr) return std::optional<std::string>();
+  std::string value;
+  rocksdb::Status s = rep_->db->Get(rocksdb::ReadOptions(), cf, ToSlice(key), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return FromRocks(s, std::string("get from ") + TableName(table));
+  return std::optional<std::string>(std::move(value));
+}
+
+std::unique_ptr<Cursor> Db::NewCursor(Table table) const {
+  auto* cf = rep_->handle(table);
+  if (cf == nullptr) return std::make_unique<EmptyCursor>();
+  return std::make_unique<RocksCursor>(rep_->db->NewIterator(rocksdb::ReadOptions(), cf));
+}
+
+Status Db::ScanPrefix(Table table, std::string_view prefix,
+                      const std::function<bool(std::string_view, std::string_view)>& fn) const {
+  auto* cf = rep_->handle(table);
+  if (cf == nullptr) return Status::Ok();
+  // The upper bound lets RocksDB stop at the prefix's end without touching later keys
+  // (and the tombstones there).
+  std::string upper = PrefixSuccessor(prefix);
+  rocksdb::Slice upper_slice(upper);
+  rocksdb::ReadOptions ro;
+  if (!upper.empty()) ro.iterate_upper_bound = &upper_slice;
+  std::unique_ptr<rocksdb::Iterator> it(rep_->db->NewIterator(ro, cf));
+  for (it->Seek(ToSlice(prefix)); it->Valid(); it->Next()) {
+    std::string_view key = ToView(it->key());
+    if (key.substr(0, prefix.size()) != prefix) break;
+    if (!fn(key, ToView(it->value()))) break;
+  }
+  return FromRocks(it->status(), std::string("scan of ") + TableName(table));
+}
+
+Result<std::pair<int64_t, int64_t>> Db::GetCounters(Table table, std::string_view key) const {
+  ASSIGN_OR_RETURN(std::optional<std::string> value, Get(table, key));
+  std::pair<int64_t, int64_t> counters{0, 0};
+  if (!value.has_value()) return counters;
+  if (!internal::DecodeCounterPair(*value, &counters.first, &counters.second)) {
+    return Status::Corruption(std::string("malformed counter pair in ") + TableName(table));
+  }
+  return counters;
+}
+
+Status Db::TryCatchUpWithPrimary() {
+  if (options_.secondary_path.empty()) {
+    return Status::FailedPrecondition("TryCatchUpWithPrimary on a non-secondary database");
+  }
+  return FromRocks(rep_->db->TryCatchUpWithPrimary(), "catching up with primary");
+}
+
+uint64_t Db::ApproximateDiskBytes() const {
+  uint64_t sst = 0;
+  if (!rep_->db->GetAggregatedIntProperty(rocksdb::DB::Properties::kTotalSstFilesSize, &sst)) {
+    sst = 0;
+  }
+  uint64_t wal = 0;
+  rocksdb::VectorLogPtr files;
+  if (options_.secondary_path.empty() && !options_.read_only &&
+      rep_->db->GetSortedWalFiles(files).ok()) {
+    for (const auto& f : files) wal += f->SizeFileBytes();
+  }
+  return sst + wal;
+}
+
+}  // namespace papr::storage

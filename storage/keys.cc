@@ -1,0 +1,172 @@
+#include "storage/keys.h"
+
+#include "common/byte_codec.h"
+
+namespace papr::storage {
+namespace {
+
+constexpr char kSep = '\0';
+constexpr char kMetaScalarTag = '\x01';
+constexpr char kMetaCounterTag = '\x02';
+
+std::string Join2(std::string_view a, std::string_view b) {
+  std::string key;
+  key.reserve(a.size() + 1 + b.size());
+  key.append(a);
+  key.push_back(kSep);
+  key.append(b);
+  return key;
+}
+
+// Splits `key` at its first separator into head and tail.
+bool SplitFirst(std::string_view key, std::string_view* head, std::string_view* tail) {
+  size_t pos = key.find(kSep);
+  if (pos == std::string_view::npos) return false;
+  *head = key.substr(0, pos);
+  *tail = key.substr(pos + 1);
+  return true;
+}
+
+}  // namespace
+
+std::string MetaSchemaVersionKey() {
+  std::string key(1, kMetaScalarTag);
+  key.append("schema_version");
+  return key;
+}
+
+std::string MetaCounterKey(std::string_view counter_name, std::string_view user_id) {
+  std::string key(1, kMetaCounterTag);
+  key.append(Join2(counter_name, user_id));
+  return key;
+}
+
+std::string MemoryKey(std::string_view user_id, std::string_view memory_id) {
+  return Join2(user_id, memory_id);
+}
+
+std::string MemoryUserPrefix(std::string_view user_id) { return Join2(user_id, ""); }
+
+bool DecodeMemoryKey(std::string_view key, std::string_view* user_id,
+                     std::string_view* memory_id) {
+  return SplitFirst(key, user_id, memory_id);
+}
+
+std::string PostingKey(std::string_view user_id, std::string_view term,
+                       std::string_view memory_id) {
+  std::string key;
+  key.reserve(user_id.size() + term.size() + memory_id.size() + 2);
+  key.append(user_id);
+  key.push_back(kSep);
+  key.append(term);
+  key.push_back(kSep);
+  key.append(memory_id);
+  return key;
+}
+
+std::string PostingTermPrefix(std::string_view user_id, std::string_view term) {
+  return PostingKey(user_id, term, "");
+}
+
+std::string PostingUserPrefix(std::string_view user_id) { return Join2(user_id, ""); }
+
+bool DecodePostingKey(std::string_view key, std::string_view* user_id, std::string_view* term,
+                      std::string_view* memory_id) {
+  std::string_view rest;
+  return SplitFirst(key, user_id, &rest) && SplitFirst(rest, term, memory_id);
+}
+
+std::string EncodePostingValue(uint64_t tf, uint64_t doc_len) {
+  std::string value;
+  PutVarint64(&value, tf);
+  PutVarint64(&value, doc_len);
+  return value;
+}
+
+bool DecodePostingValue(std::string_view value, uint64_t* tf, uint64_t* doc_len) {
+  return GetVarint64(&value, tf) && GetVarint64(&value, doc_len) && value.empty();
+}
+
+std::string UserStatsKey(std::string_view user_id) { return std::string(user_id); }
+
+std::string UsageKey(std::string_view user_id) { return std::string(user_id); }
+
+std::string HistoryKey(std::string_view workflow_id, uint64_t event_id) {
+  std::string key = HistoryPrefix(workflow_id);
+  PutFixed64BE(&key, event_id);
+  return key;
+}
+
+std::string HistoryPrefix(std::string_view workflow_id) { return Join2(workflow_id, ""); }
+
+bool DecodeHistoryKey(std::string_view key, std::string_view* workflow_id, uint64_t* event_id) {
+  std::string_view rest;
+  if (!SplitFirst(key, workflow_id, &rest)) return false;
+  return GetFixed64BE(&rest, event_id) && rest.empty();
+}
+
+std::string ExecutionKey(std::string_view workflow_id) { return std::string(workflow_id); }
+
+std::string TimerKey(uint64_t fire_ms, std::string_view workflow_id, std::string_view timer_id) {
+  std::string key = TimerFireTimePrefix(fire_ms);
+  key.append(Join2(workflow_id, timer_id));
+  return key;
+}
+
+std::string TimerFireTimePrefix(uint64_t fire_ms) {
+  std::string key;
+  PutFixed64BE(&key, fire_ms);
+  return key;
+}
+
+bool DecodeTimerKey(std::string_view key, uint64_t* fire_ms, std::string_view* workflow_id,
+                    std::string_view* timer_id) {
+  return GetFixed64BE(&key, fire_ms) && SplitFirst(key, workflow_id, timer_id);
+}
+
+std::string VisibilityKey(uint8_t status, uint64_t start_ms, std::string_view workflow_id) {
+  std::string key = VisibilityStatusPrefix(status);
+  PutFixed64BE(&key, start_ms);
+  key.append(workflow_id);
+  return key;
+}
+
+std::string VisibilityStatusPrefix(uint8_t status) {
+  return std::string(1, static_cast<char>(status));
+}
+
+bool DecodeVisibilityKey(std::string_view key, uint8_t* status, uint64_t* start_ms,
+                         std::string_view* workflow_id) {
+  if (key.empty()) return false;
+  *status = static_cast<uint8_t>(key[0]);
+  key.remove_prefix(1);
+  if (!GetFixed64BE(&key, start_ms)) return false;
+  *workflow_id = key;
+  return true;
+}
+
+std::string BlobKey(std::string_view workflow_id, std::string_view blob_name) {
+  return Join2(workflow_id, blob_name);
+}
+
+std::string BlobPrefix(std::string_view workflow_id) { return Join2(workflow_id, ""); }
+
+bool DecodeBlobKey(std::string_view key, std::string_view* workflow_id,
+                   std::string_view* blob_name) {
+  return SplitFirst(key, workflow_id, blob_name);
+}
+
+std::string PrefixSuccessor(std::string_view prefix) {
+  std::string s(prefix);
+  while (!s.empty()) {
+    auto last = static_cast<uint8_t>(s.back());
+    if (last != 0xff) {
+      s.back() = static_cast<char>(last + 1);
+      return s;
+    }
+    s.pop_back();
+  }
+  return s;
+}
+
+}  // namespace papr::storage

@@ -1,0 +1,97 @@
+#pragma once
+
+// Every RocksDB key layout of papr-server, in one place. Each Table (storage/db.h) is its own
+// column family, so keys carry no table tag byte. Grammar notation: `a '\0' b` is a then a
+// NUL byte then b; BE64 is an 8-byte big-endian unsigned integer, so that RocksDB's bytewise
+// order is numeric order. Variable-length string parts that are followed by another part
+// (user_id, term, workflow_id) must not contain '\0': the encoders' callers validate this
+// (MemoryStore rejects such ids; Tokenize never produces NUL). Never change a layout in place:
+// add a new table or a new tag and migrate.
+//
+//   kMeta        '\x01' name                         -> bytes (system scalars, e.g. schema)
+//                '\x02' counter_name '\0' user_id    -> counter pair (merge-added)
+//   kMemories    user_id '\0' memory_id              -> EncodeMemoryRecord bytes
+//   kPostings    user_id '\0' term '\0' memory_id    -> varint tf, varint doc_len
+//   kUserStats   user_id                             -> counter pair (doc_count, total_len)
+//   kUsage       user_id                             -> counter pair (batches, memories)
+//   kHistory     workflow_id '\0' BE64 event_id      -> event bytes (engine)
+//   kExecutions  workflow_id                         -> execution state bytes (engine)
+//   kTimers      BE64 fire_ms workflow_id '\0' timer_id -> "" (engine)
+//   kVisibility  status(1 byte) BE64 start_ms workflow_id -> summary bytes (engine)
+//   kBlobs       workflow_id '\0' blob_name          -> blob bytes (engine)
+//
+// A counter pair is the value format of Db's counter merge operator: two 8-byte little-endian
+// two's-complement int64 (see db.cc).
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace papr::storage {
+
+// ---- kMeta
+// Key of the schema version scalar (value: decimal text, currently "1").
+std::string MetaSchemaVersionKey();
+// A per-user counter pair kept in kMeta under a named counter.
+std::string MetaCounterKey(std::string_view counter_name, std::string_view user_id);
+
+// ---- kMemories
+std::string MemoryKey(std::string_view user_id, std::string_view memory_id);
+// Prefix of all of a user's memory keys.
+std::string MemoryUserPrefix(std::string_view user_id);
+// Splits at the first '\0'. False when the key has no separator.
+bool DecodeMemoryKey(std::string_view key, std::string_view* user_id,
+                     std::string_view* memory_id);
+
+// ---- kPostings
+std::string PostingKey(std::string_view user_id, std::string_view term,
+                       std::string_view memory_id);
+// Prefix of every posting of `term` for the user (ends with '\0', so "ab" does not match
+// "abc").
+std::string PostingTermPrefix(std::string_view user_id, std::string_view term);
+// Prefix of every posting of the user.
+std::string PostingUserPrefix(std::string_view user_id);
+bool DecodePostingKey(std::string_view key, std::string_view* user_id, std::string_view* term,
+                      std::string_view* memory_id);
+// Posting value: varint tf, varint doc_len.
+std::string EncodePostingValue(uint64_t tf, uint64_t doc_len);
+bool DecodePostingValue(std::string_view value, uint64_t* tf, uint64_t* doc_len);
+
+// ---- kUserStats / kUsage
+std::string UserStatsKey(std::string_view user_id);
+std::string UsageKey(std::string_view user_id);
+
+// ---- kHistory (engine)
+std::string HistoryKey(std::string_view workflow_id, uint64_t event_id);
+// Prefix of all events of one workflow, in event_id order.
+std::string HistoryPrefix(std::string_view workflow_id);
+bool DecodeHistoryKey(std::string_view key, std::string_view* workflow_id, uint64_t* event_id);
+
+// ---- kExecutions (engine)
+std::string ExecutionKey(std::string_view workflow_id);
+
+// ---- kTimers (engine): scanning from the start yields timers in fire order.
+std::string TimerKey(uint64_t fire_ms, std::string_view workflow_id, std::string_view timer_id);
+// Seek target / exclusive upper bound for all timers firing before `fire_ms`.
+std::string TimerFireTimePrefix(uint64_t fire_ms);
+bool DecodeTimerKey(std::string_view key, uint64_t* fire_ms, std::string_view* workflow_id,
+                    std::string_view* timer_id);
+
+// ---- kVisibility (engine): by status, then start time, then id.
+std::string VisibilityKey(uint8_t status, uint64_t start_ms, std::string_view workflow_id);
+std::string VisibilityStatusPrefix(uint8_t status);
+bool DecodeVisibilityKey(std::string_view key, uint8_t* status, uint64_t* start_ms,
+                         std::string_view* workflow_id);
+
+// ---- kBlobs (engine): owned by a workflow so retention deletes them with it.
+std::string BlobKey(std::string_view workflow_id, std::string_view blob_name);
+std::string BlobPrefix(std::string_view workflow_id);
+bool DecodeBlobKey(std::string_view key, std::string_view* workflow_id,
+                   std::string_view* blob_name);
+
+// ---- Helpers
+// The smallest key greater than every key starting with `prefix` (an exclusive upper bound
+// for a prefix scan); empty when none exists (prefix is all 0xff bytes, or empty).
+std::string PrefixSuccessor(std::string_view prefix);
+
+}  // namespace papr::storage

@@ -1,0 +1,113 @@
+#include "storage/text_analysis.h"
+
+#include <algorithm>
+#include <iterator>
+#include <unordered_map>
+
+namespace papr::storage {
+namespace {
+
+constexpr size_t kMaxTermBytes = 64;
+
+// A small English stop-word list, sorted for binary search.
+constexpr std::string_view kStopWords[] = {
+    "a",      "about",   "above", "after",  "again",      "against", "all",     "also",
+    "am",     "an",      "and",   "any",    "are",        "as",      "at",      "be",
+    "because", "been",   "before", "being", "below",      "between", "both",    "but",
+    "by",     "can",     "could", "did",    "do",         "does",    "doing",   "down",
+    "during", "each",    "few",   "for",    "from",       "further", "had",     "has",
+    "have",   "having",  "he",    "her",    "here",       "hers",    "herself", "him",
+    "himself", "his",    "how",   "i",      "if",         "in",      "into",    "is",
+    "it",     "its",     "itself", "just",  "me",         "more",    "most",    "my",
+    "myself", "no",      "nor",   "not",    "now",        "of",      "off",     "on",
+    "once",   "only",    "or",    "other",  "our",        "ours",    "out",     "over",
+    "own",    "same",    "she",   "should", "so",         "some",    "such",    "than",
+    "that",   "the",     "their", "them",   "then",       "there",   "these",   "they",
+    "this",   "those",   "through", "to",   "too",        "under",   "until",   "up",
+    "very",   "was",     "we",    "were",   "what",       "when",    "where",   "which",
+    "while",  "who",     "whom",  "why",    "will",       "with",
+};
+
+static_assert(std::is_sorted(std::begin(kStopWords), std::end(kStopWords)));
+
+bool IsStopWord(std::string_view term) {
+  return std::binary_search(std::begin(kStopWords), std::end(kStopWords), term);
+}
+
+bool IsTermByte(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80;
+}
+
+bool IsUtf8Continuation(unsigned char c) { return (c & 0xC0) == 0x80; }
+
+// Cuts an over-long term to at most kMaxTermBytes without splitting a UTF-8 sequence.
+void TruncateTerm(std::string* term) {
+  if (term->size() <= kMaxTermBytes) return;
+  size_t cut = kMaxTermBytes;
+  while (cut > 0 && IsUtf8Continuation(static_cast<unsigned char>((*term)[cut]))) --cut;
+  term->resize(cut);
+}
+
+size_t CodePointCount(std::string_view s) {
+  return std::count_if(s.begin(), s.end(),
+                       [](char c) { return !IsUtf8Continuation(static_cast<unsigned char>(c)); });
+}
+
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
+}  // namespace
+
+std::vector<std::string> Tokenize(std::string_view text) {
+  std::vector<std::string> terms;
+  std::string current;
+  auto flush = [&] {
+    if (current.empty()) return;
+    TruncateTerm(&current);
+    terms.push_back(std::move(current));
+    current.clear();
+  };
+  for (char ch : text) {
+    auto c = static_cast<unsigned char>(ch);
+    if (!IsTermByte(c)) {
+      flush();
+      continue;
+    }
+    current.push_back((c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : ch);
+  }
+  flush();
+  return terms;
+}
+
+int64_t CountWords(std::string_view text) {
+  int64_t words = 0;
+  bool in_word = false;
+  for (char c : text) {
+    bool space = IsSpace(c);
+    if (!space && !in_word) ++words;
+    in_word = !space;
+  }
+  return words;
+}
+
+std::vector<std::string> ExtractKeywords(std::string_view text, size_t max_keywords) {
+  std::unordered_map<std::string, size_t> index;        // term -> position in `counted`
+  std::vector<std::pair<std::string, size_t>> counted;  // (term, count) by first occurrence
+  for (auto& term : Tokenize(text)) {
+    if (CodePointCount(term) < 3 || IsStopWord(term)) continue;
+    auto [it, inserted] = index.try_emplace(term, counted.size());
+    if (inserted) counted.emplace_back(std::move(term), 0);
+    ++counted[it->second].second;
+  }
+  // Stable: equal counts keep first-occurrence order.
+  std::stable_sort(counted.begin(), counted.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  std::vector<std::string> keywords;
+  for (size_t i = 0; i < counted.size() && i < max_keywords; ++i) {
+    keywords.push_back(std::move(counted[i].first));
+  }
+  return keywords;
+}
+
+}  // namespace papr::storage

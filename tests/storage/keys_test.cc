@@ -1,0 +1,118 @@
+#include "storage/keys.h"
+
+#include <algorithm>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace papr::storage {
+namespace {
+
+using namespace std::string_literals;
+
+TEST(KeysTest, MemoryKeyRoundTrips) {
+  std::string key = MemoryKey("user-1", "mem-42");
+  EXPECT_EQ(key, "user-1\0mem-42"s);
+  std::string_view user, id;
+  ASSERT_TRUE(DecodeMemoryKey(key, &user, &id));
+  EXPECT_EQ(user, "user-1");
+  EXPECT_EQ(id, "mem-42");
+  EXPECT_TRUE(key.starts_with(MemoryUserPrefix("user-1")));
+  EXPECT_FALSE(key.starts_with(MemoryUserPrefix("user")));
+  EXPECT_FALSE(DecodeMemoryKey("no-separator", &user, &id));
+}
+
+TEST(KeysTest, PostingKeyRoundTripsAndPrefixesAreExact) {
+  std::string key = PostingKey("u", "apple", "m1");
+  EXPECT_EQ(key, "u\0apple\0m1"s);
+  std::string_view user, term, id;
+  ASSERT_TRUE(DecodePostingKey(key, &user, &term, &id));
+  EXPECT_EQ(user, "u");
+  EXPECT_EQ(term, "apple");
+  EXPECT_EQ(id, "m1");
+  EXPECT_TRUE(key.starts_with(PostingTermPrefix("u", "apple")));
+  EXPECT_FALSE(key.starts_with(PostingTermPrefix("u", "app")));
+  EXPECT_TRUE(key.starts_with(PostingUserPrefix("u")));
+  EXPECT_FALSE(PostingKey("uu", "apple", "m1").starts_with(PostingUserPrefix("u")));
+  EXPECT_FALSE(DecodePostingKey("u\0only-one"s, &user, &term, &id));
+}
+
+TEST(KeysTest, PostingValueRoundTrips) {
+  uint64_t tf = 0, dl = 0;
+  ASSERT_TRUE(DecodePostingValue(EncodePostingValue(3, 1'000'000), &tf, &dl));
+  EXPECT_EQ(tf, 3u);
+  EXPECT_EQ(dl, 1'000'000u);
+  EXPECT_FALSE(DecodePostingValue("", &tf, &dl));
+  EXPECT_FALSE(DecodePostingValue(EncodePostingValue(1, 2) + "x", &tf, &dl));
+}
+
+TEST(KeysTest, SimpleKeys) {
+  EXPECT_EQ(UserStatsKey("u"), "u");
+  EXPECT_EQ(UsageKey("u"), "u");
+  EXPECT_EQ(ExecutionKey("wf"), "wf");
+  EXPECT_NE(MetaSchemaVersionKey(), MetaCounterKey("schema_version", ""));
+  EXPECT_EQ(MetaCounterKey("batches", "u"), "\x02" "batches\0u"s);
+}
+
+TEST(KeysTest, HistoryKeyRoundTripsAndSortsByEventId) {
+  std::string_view wf;
+  uint64_t event_id = 0;
+  std::string key = HistoryKey("wf-1", 258);
+  ASSERT_TRUE(DecodeHistoryKey(key, &wf, &event_id));
+  EXPECT_EQ(wf, "wf-1");
+  EXPECT_EQ(event_id, 258u);
+  EXPECT_TRUE(HistoryKey("wf-1", 7).starts_with(HistoryPrefix("wf-1")));
+  EXPECT_FALSE(HistoryKey("wf-10", 7).starts_with(HistoryPrefix("wf-1")));
+  key = HistoryPrefix("wf-1") + "short";
+  EXPECT_FALSE(DecodeHistoryKey(key, &wf, &event_id));
+
+  std::vector<uint64_t> ids = {1, 2, 9, 10, 255, 256, 65535, 65536, 1ull << 40, ~0ull};
+  for (size_t i = 1; i < ids.size(); ++i) {
+    EXPECT_LT(HistoryKey("wf", ids[i - 1]), HistoryKey("wf", ids[i])) << ids[i];
+  }
+}
+
+TEST(KeysTest, TimerKeyRoundTripsAndSortsByFireTime) {
+  uint64_t fire = 0;
+  std::string_view wf, timer;
+  std::string key = TimerKey(1'700'000'000'000, "wf-1", "retry-3");
+  ASSERT_TRUE(DecodeTimerKey(key, &fire, &wf, &timer));
+  EXPECT_EQ(fire, 1'700'000'000'000u);
+  EXPECT_EQ(wf, "wf-1");
+  EXPECT_EQ(timer, "retry-3");
+  // Fire time dominates the workflow id.
+  EXPECT_LT(TimerKey(999, "zzz", "t"), TimerKey(1000, "aaa", "t"));
+  EXPECT_LT(TimerKey(1000, "aaa", "t"), TimerFireTimePrefix(1001));
+  EXPECT_GE(TimerKey(1001, "aaa", "t"), TimerFireTimePrefix(1001));
+  EXPECT_FALSE(DecodeTimerKey("1234567", &fire, &wf, &timer));
+}
+
+TEST(KeysTest, VisibilityAndBlobKeysRoundTrip) {
+  uint8_t status = 0;
+  uint64_t start = 0;
+  std::string_view wf, blob;
+  std::string key = VisibilityKey(3, 12345, "wf-9");
+  ASSERT_TRUE(DecodeVisibilityKey(key, &status, &start, &wf));
+  EXPECT_EQ(status, 3);
+  EXPECT_EQ(start, 12345u);
+  EXPECT_EQ(wf, "wf-9");
+  EXPECT_TRUE(VisibilityKey(3, 1, "x").starts_with(VisibilityStatusPrefix(3)));
+  EXPECT_LT(VisibilityKey(3, 2, "z"), VisibilityKey(3, 256, "a"));
+
+  key = BlobKey("wf-9", "input");
+  ASSERT_TRUE(DecodeBlobKey(key, &wf, &blob));
+  EXPECT_EQ(wf, "wf-9");
+  EXPECT_EQ(blob, "input");
+  EXPECT_TRUE(BlobKey("wf-9", "input").starts_with(BlobPrefix("wf-9")));
+}
+
+TEST(KeysTest, PrefixSuccessor) {
+  EXPECT_EQ(PrefixSuccessor("abc"), "abd");
+  EXPECT_EQ(PrefixSuccessor("ab\xff"), "ac");
+  EXPECT_EQ(PrefixSuccessor("\xff\xff"), "");
+  EXPECT_EQ(PrefixSuccessor(""), "");
+  EXPECT_EQ(PrefixSuccessor("u\0"s), "u\x01");
+}
+
+}  // namespace
+}  // namespace papr::storage
