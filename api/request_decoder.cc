@@ -500,6 +500,11 @@ bool DecodeBatchOptions(const object& obj, workflows::BatchRequest* req, FieldEr
   if (!req->webhook_url.empty() && !IsHttpUrl(req->webhook_url)) {
     return Fail(fe, "webhook_url", "webhook_url must be an http:// or https:// URL");
   }
+  std::string key;  // Standard Webhooks: "whsec_" + base64 of the signing key
+  if (req->webhook_secret.rfind("whsec_", 0) == 0 &&
+      !Base64Decode(std::string_view(req->webhook_secret).substr(6), &key)) {
+    return Fail(fe, "webhook_secret", "webhook_secret has the whsec_ prefix but is not base64");
+  }
   if (std::optional<element> v = Optional(obj, "tolerated_failure_percentage")) {
     double pct = 0;
     if (!v->is_number() || v->get_double().get(pct) != SUCCESS || !(pct >= 0 && pct <= 100)) {

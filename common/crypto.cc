@@ -6,6 +6,7 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include <climits>
 #include <cstdint>
 #include <stdexcept>
 
@@ -25,6 +26,11 @@ std::string ToHex(const unsigned char* data, size_t n) {
 std::string UuidShape(const std::string& hex32) {
   return hex32.substr(0, 8) + "-" + hex32.substr(8, 4) + "-" + hex32.substr(12, 4) + "-" +
          hex32.substr(16, 4) + "-" + hex32.substr(20, 12);
+}
+
+bool IsBase64Char(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+         c == '/';
 }
 
 }  // namespace
@@ -53,15 +59,19 @@ std::string Base64Encode(std::string_view data) {
 }
 
 bool Base64Decode(std::string_view b64, std::string* out) {
-  if (b64.size() % 4 != 0) return false;
+  // EVP_DecodeBlock alone takes '=' anywhere ("Zg==Zg==", "====") and skips blanks, so
+  // check for strict padded RFC 4648 base64 first: alphabet only, '=' only as 1-2 final chars.
+  if (b64.size() % 4 != 0 || b64.size() > static_cast<size_t>(INT_MAX)) return false;
+  size_t pad = 0;
+  while (pad < 2 && pad < b64.size() && b64[b64.size() - 1 - pad] == '=') ++pad;
+  for (size_t i = 0; i < b64.size() - pad; ++i) {
+    if (!IsBase64Char(b64[i])) return false;
+  }
   std::string buf(3 * b64.size() / 4, '\0');
   int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(buf.data()),
                           reinterpret_cast<const unsigned char*>(b64.data()),
                           static_cast<int>(b64.size()));
-  if (n < 0) return false;
-  size_t pad = 0;
-  if (!b64.empty() && b64.back() == '=') ++pad;
-  if (b64.size() > 1 && b64[b64.size() - 2] == '=') ++pad;
+  if (n < 0 || static_cast<size_t>(n) < pad) return false;
   buf.resize(static_cast<size_t>(n) - pad);
   *out = std::move(buf);
   return true;

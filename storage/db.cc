@@ -59,7 +59,8 @@ Status OpenError(const rocksdb::Status& s, const std::string& path) {
   if (IsLockError(s)) {
     return Status::FailedPrecondition("data directory " + path +
                                       " is in use by another process (is a server already "
-                                      "running?): " + s.ToString());
+                                      "running?): " +
+                                      s.ToString());
   }
   return FromRocks(s, "cannot open database at " + path);
 }
@@ -127,17 +128,28 @@ rocksdb::DBOptions BaseOptions(const DbOptions& options) {
 
 const char* TableName(Table t) {
   switch (t) {
-    case Table::kMeta: return rocksdb::kDefaultColumnFamilyName.c_str();
-    case Table::kMemories: return "memories";
-    case Table::kPostings: return "postings";
-    case Table::kUserStats: return "user_stats";
-    case Table::kUsage: return "usage";
-    case Table::kHistory: return "history";
-    case Table::kExecutions: return "executions";
-    case Table::kTimers: return "timers";
-    case Table::kVisibility: return "visibility";
-    case Table::kBlobs: return "blobs";
-    case Table::kCount: break;
+    case Table::kMeta:
+      return rocksdb::kDefaultColumnFamilyName.c_str();
+    case Table::kMemories:
+      return "memories";
+    case Table::kPostings:
+      return "postings";
+    case Table::kUserStats:
+      return "user_stats";
+    case Table::kUsage:
+      return "usage";
+    case Table::kHistory:
+      return "history";
+    case Table::kExecutions:
+      return "executions";
+    case Table::kTimers:
+      return "timers";
+    case Table::kVisibility:
+      return "visibility";
+    case Table::kBlobs:
+      return "blobs";
+    case Table::kCount:
+      break;
   }
   return "invalid";
 }
@@ -172,8 +184,7 @@ void WriteBatch::Delete(Table table, std::string_view key) {
   rep_->Add(OpTag::kDelete, table, key, {});
 }
 
-void WriteBatch::AddCounters(Table table, std::string_view key, int64_t delta_a,
-                             int64_t delta_b) {
+void WriteBatch::AddCounters(Table table, std::string_view key, int64_t delta_a, int64_t delta_b) {
   rep_->Add(OpTag::kMerge, table, key, internal::EncodeCounterPair(delta_a, delta_b));
 }
 
@@ -269,15 +280,21 @@ Result<std::vector<Table>> TablesToOpen(const DbOptions& options,
 Status PrepareDirectories(const DbOptions& options) {
   if (options.path.empty()) return Status::InvalidArgument("database path is empty");
   std::error_code ec;
+  bool primary = !options.read_only && options.secondary_path.empty();
+  if (!primary && !std::filesystem::exists(std::filesystem::path(options.path) / "CURRENT", ec)) {
+    return Status::NotFound("no database at " + options.path);
+  }
   if (!options.secondary_path.empty()) {
     std::filesystem::create_directories(options.secondary_path, ec);
     if (ec) {
-      return Status::IoError("cannot create secondary directory " + options.secondary_path +
-                             ": " + ec.message());
+      return Status::IoError("cannot create secondary directory " + options.secondary_path + ": " +
+                             ec.message());
     }
   } else if (!options.read_only) {
     std::filesystem::create_directories(options.path, ec);
-    if (ec) return Status::IoError("cannot create data directory " + options.path + ": " + ec.message());
+    if (ec) {
+      return Status::IoError("cannot create data directory " + options.path + ": " + ec.message());
+    }
   }
   return Status::Ok();
 }
@@ -356,7 +373,7 @@ Status Db::Write(WriteBatch& batch) {
       return Status::Internal("malformed write batch");
     }
     if (cf == nullptr) return Status::Internal("write to a table that is not open");
-    rocksdb::Status s = tag == OpTag::kPut      ? wb.Put(cf, ToSlice(key), ToSlice(value))
+    rocksdb::Status s = tag == OpTag::kPut     ? wb.Put(cf, ToSlice(key), ToSlice(value))
                         : tag == OpTag::kMerge ? wb.Merge(cf, ToSlice(key), ToSlice(value))
                                                : wb.Delete(cf, ToSlice(key));
     if (!s.ok()) return FromRocks(s, "building write batch");

@@ -47,8 +47,7 @@ std::string MemoryKey(std::string_view user_id, std::string_view memory_id) {
 
 std::string MemoryUserPrefix(std::string_view user_id) { return Join2(user_id, ""); }
 
-bool DecodeMemoryKey(std::string_view key, std::string_view* user_id,
-                     std::string_view* memory_id) {
+bool DecodeMemoryKey(std::string_view key, std::string_view* user_id, std::string_view* memory_id) {
   return SplitFirst(key, user_id, memory_id);
 }
 

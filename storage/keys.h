@@ -40,12 +40,10 @@ std::string MemoryKey(std::string_view user_id, std::string_view memory_id);
 // Prefix of all of a user's memory keys.
 std::string MemoryUserPrefix(std::string_view user_id);
 // Splits at the first '\0'. False when the key has no separator.
-bool DecodeMemoryKey(std::string_view key, std::string_view* user_id,
-                     std::string_view* memory_id);
+bool DecodeMemoryKey(std::string_view key, std::string_view* user_id, std::string_view* memory_id);
 
 // ---- kPostings
-std::string PostingKey(std::string_view user_id, std::string_view term,
-                       std::string_view memory_id);
+std::string PostingKey(std::string_view user_id, std::string_view term, std::string_view memory_id);
 // Prefix of every posting of `term` for the user (ends with '\0', so "ab" does not match
 // "abc").
 std::string PostingTermPrefix(std::string_view user_id, std::string_view term);

@@ -66,8 +66,8 @@ Result<MemoryRecord> DecodeMemoryRecord(std::string_view bytes) {
   }
   MemoryRecord r;
   Reader in(bytes.substr(1));
-  for (std::string* s : {&r.id, &r.user_id, &r.content, &r.type, &r.metadata_json,
-                         &r.context_json, &r.acl_json, &r.external_user_id}) {
+  for (std::string* s : {&r.id, &r.user_id, &r.content, &r.type, &r.metadata_json, &r.context_json,
+                         &r.acl_json, &r.external_user_id}) {
     in.String(s);
   }
   in.Signed(&r.created_at_ms);

@@ -68,7 +68,8 @@ struct MemoryStore::Rep {
   std::array<std::mutex, kStripes> stripes;
 
   std::mutex& StripeFor(std::string_view user_id, std::string_view memory_id) {
-    size_t h = std::hash<std::string_view>()(user_id) * 31 + std::hash<std::string_view>()(memory_id);
+    size_t h =
+        std::hash<std::string_view>()(user_id) * 31 + std::hash<std::string_view>()(memory_id);
     return stripes[h % kStripes];
   }
 
@@ -102,12 +103,13 @@ Result<bool> MemoryStore::Put(const MemoryRecord& record) {
   return true;
 }
 
-Result<MemoryRecord> MemoryStore::Get(std::string_view user_id,
-                                      std::string_view memory_id) const {
+Result<MemoryRecord> MemoryStore::Get(std::string_view user_id, std::string_view memory_id) const {
   RETURN_IF_ERROR(ValidateIds(user_id, memory_id));
   ASSIGN_OR_RETURN(std::optional<std::string> bytes,
                    rep_->db->Get(Table::kMemories, MemoryKey(user_id, memory_id)));
-  if (!bytes.has_value()) return Status::NotFound("memory " + std::string(memory_id) + " not found");
+  if (!bytes.has_value()) {
+    return Status::NotFound("memory " + std::string(memory_id) + " not found");
+  }
   return DecodeMemoryRecord(*bytes);
 }
 
@@ -135,8 +137,8 @@ Status MemoryStore::Rep::ScoreTerm(std::string_view user_id, const std::string& 
   std::vector<std::pair<double*, double>> parts;
   std::string prefix = PostingTermPrefix(user_id, term);
   Status decode_error;
-  Status s = db->ScanPrefix(
-      Table::kPostings, prefix, [&](std::string_view key, std::string_view value) {
+  Status s =
+      db->ScanPrefix(Table::kPostings, prefix, [&](std::string_view key, std::string_view value) {
         uint64_t tf = 0;
         uint64_t dl = 0;
         if (!DecodePostingValue(value, &tf, &dl)) {

@@ -11,21 +11,20 @@ constexpr size_t kMaxTermBytes = 64;
 
 // A small English stop-word list, sorted for binary search.
 constexpr std::string_view kStopWords[] = {
-    "a",      "about",   "above", "after",  "again",      "against", "all",     "also",
-    "am",     "an",      "and",   "any",    "are",        "as",      "at",      "be",
-    "because", "been",   "before", "being", "below",      "between", "both",    "but",
-    "by",     "can",     "could", "did",    "do",         "does",    "doing",   "down",
-    "during", "each",    "few",   "for",    "from",       "further", "had",     "has",
-    "have",   "having",  "he",    "her",    "here",       "hers",    "herself", "him",
-    "himself", "his",    "how",   "i",      "if",         "in",      "into",    "is",
-    "it",     "its",     "itself", "just",  "me",         "more",    "most",    "my",
-    "myself", "no",      "nor",   "not",    "now",        "of",      "off",     "on",
-    "once",   "only",    "or",    "other",  "our",        "ours",    "out",     "over",
-    "own",    "same",    "she",   "should", "so",         "some",    "such",    "than",
-    "that",   "the",     "their", "them",   "then",       "there",   "these",   "they",
-    "this",   "those",   "through", "to",   "too",        "under",   "until",   "up",
-    "very",   "was",     "we",    "were",   "what",       "when",    "where",   "which",
-    "while",  "who",     "whom",  "why",    "will",       "with",
+    "a",      "about",   "above",  "after",   "again",  "against", "all",  "also",    "am",
+    "an",     "and",     "any",    "are",     "as",     "at",      "be",   "because", "been",
+    "before", "being",   "below",  "between", "both",   "but",     "by",   "can",     "could",
+    "did",    "do",      "does",   "doing",   "down",   "during",  "each", "few",     "for",
+    "from",   "further", "had",    "has",     "have",   "having",  "he",   "her",     "here",
+    "hers",   "herself", "him",    "himself", "his",    "how",     "i",    "if",      "in",
+    "into",   "is",      "it",     "its",     "itself", "just",    "me",   "more",    "most",
+    "my",     "myself",  "no",     "nor",     "not",    "now",     "of",   "off",     "on",
+    "once",   "only",    "or",     "other",   "our",    "ours",    "out",  "over",    "own",
+    "same",   "she",     "should", "so",      "some",   "such",    "than", "that",    "the",
+    "their",  "them",    "then",   "there",   "these",  "they",    "this", "those",   "through",
+    "to",     "too",     "under",  "until",   "up",     "very",    "was",  "we",      "were",
+    "what",   "when",    "where",  "which",   "while",  "who",     "whom", "why",     "will",
+    "with",
 };
 
 static_assert(std::is_sorted(std::begin(kStopWords), std::end(kStopWords)));

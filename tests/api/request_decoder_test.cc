@@ -324,7 +324,7 @@ TEST(RequestDecoderTest, BatchDecodesEveryField) {
   std::string body = R"({
     "memories": [{"content": "a", "metadata": {"k": "v"}},
                  {"content": "b", "external_user_id": "own"}],
-    "batch_size": 20, "webhook_url": "https://example.com/hook", "webhook_secret": "whsec_abc",
+    "batch_size": 20, "webhook_url": "https://example.com/hook", "webhook_secret": "whsec_c2VjcmV0",
     "external_user_id": "shared", "max_concurrency": 4, "tolerated_failure_count": 0,
     "tolerated_failure_percentage": 12.5, "extra": true
   })";
@@ -340,7 +340,7 @@ TEST(RequestDecoderTest, BatchDecodesEveryField) {
   EXPECT_EQ(b.memories[1].external_user_id, "own");     // its own wins
   EXPECT_EQ(b.batch_size, 20);
   EXPECT_EQ(b.webhook_url, "https://example.com/hook");
-  EXPECT_EQ(b.webhook_secret, "whsec_abc");
+  EXPECT_EQ(b.webhook_secret, "whsec_c2VjcmV0");
   EXPECT_EQ(b.external_user_id, "shared");
   EXPECT_EQ(b.max_concurrency, 4);
   EXPECT_EQ(b.tolerated_failure_count, 0);
@@ -385,6 +385,9 @@ TEST(RequestDecoderTest, BatchFieldRanges) {
       {R"("webhook_url":"hooks.example")", "webhook_url"},
       {R"("webhook_url":5)", "webhook_url"},
       {R"("webhook_secret":["s"])", "webhook_secret"},
+      {R"("webhook_secret":"plain secret bytes")", ""},
+      {R"("webhook_secret":"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")", ""},
+      {R"("webhook_secret":"whsec_not base64!")", "webhook_secret"},
       {R"("external_user_id":{})", "external_user_id"},
       {R"("max_concurrency":1)", ""},
       {R"("max_concurrency":0)", "max_concurrency"},

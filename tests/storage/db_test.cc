@@ -82,7 +82,9 @@ TEST(DbTest, CursorAndScanPrefixVisitKeysInOrder) {
 
   std::vector<std::string> seen;
   ASSERT_TRUE(db->ScanPrefix(Table::kHistory, "b/", [&](std::string_view k, std::string_view v) {
-                  EXPECT_EQ(v, "v" + std::string(k));
+                  std::string expected = "v";
+                  expected += k;
+                  EXPECT_EQ(v, expected);
                   seen.emplace_back(k);
                   return true;
                 }).ok());
@@ -258,8 +260,7 @@ TEST(DbTest, CorruptedDirectoryFailsNamingPath) {
       << "garbage-without-newline";
   auto db = Db::Open(options);
   ASSERT_FALSE(db.ok());
-  EXPECT_NE(db.status().message().find(options.path), std::string::npos)
-      << db.status().ToString();
+  EXPECT_NE(db.status().message().find(options.path), std::string::npos) << db.status().ToString();
 }
 
 TEST(DbTest, PathThatIsAFileFails) {
@@ -269,8 +270,7 @@ TEST(DbTest, PathThatIsAFileFails) {
   options.path = dir.Sub("file");
   auto db = Db::Open(options);
   ASSERT_FALSE(db.ok());
-  EXPECT_NE(db.status().message().find(options.path), std::string::npos)
-      << db.status().ToString();
+  EXPECT_NE(db.status().message().find(options.path), std::string::npos) << db.status().ToString();
 }
 
 TEST(DbTest, FailedWriteLatchesEveryLaterWrite) {

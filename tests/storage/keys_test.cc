@@ -51,7 +51,7 @@ TEST(KeysTest, SimpleKeys) {
   EXPECT_EQ(UsageKey("u"), "u");
   EXPECT_EQ(ExecutionKey("wf"), "wf");
   EXPECT_NE(MetaSchemaVersionKey(), MetaCounterKey("schema_version", ""));
-  EXPECT_EQ(MetaCounterKey("batches", "u"), "\x02" "batches\0u"s);
+  EXPECT_EQ(MetaCounterKey("batches", "u"), "\002batches\0u"s);
 }
 
 TEST(KeysTest, HistoryKeyRoundTripsAndSortsByEventId) {

@@ -57,34 +57,39 @@ TEST(MemoryRecordTest, RoundTripsDefaultsAndExtremes) {
   EXPECT_EQ(*decoded, r);
 }
 
-TEST(MemoryRecordTest, FirstByteIsVersion) {
-  EXPECT_EQ(EncodeMemoryRecord(Sample())[0], 1);
-}
+TEST(MemoryRecordTest, FirstByteIsVersion) { EXPECT_EQ(EncodeMemoryRecord(Sample())[0], 1); }
 
 // Frozen bytes: stored records must stay decodable. Never edit this; add a new version.
 TEST(MemoryRecordTest, GoldenBytesVersion1) {
-  MemoryRecord r;
-  r.id = "m";
-  r.user_id = "u";
-  r.content = "hi";
-  r.created_at_ms = 5;
-  r.word_count = 1;
-  r.keywords = {"hi"};
-  r.batch_index = -1;
+  const MemoryRecord r{.id = "m",
+                       .user_id = "u",
+                       .content = "hi",
+                       .external_user_id = "",
+                       .created_at_ms = 5,
+                       .content_hash = "",
+                       .word_count = 1,
+                       .keywords = {"hi"},
+                       .batch_id = "",
+                       .batch_index = -1,
+                       .enrichment_json = ""};
   const std::string golden_hex =
-      "01"            // version
-      "016d" "0175"   // id "m", user_id "u"
-      "026869"        // content "hi"
-      "0474657874"    // type "text"
-      "027b7d" "025b5d" "027b7d"  // metadata {}, context [], acl {}
-      "00"            // external_user_id
-      "0a"            // created_at_ms 5 (zig-zag)
-      "00"            // content_hash
-      "02"            // word_count 1 (zig-zag)
-      "01" "026869"   // keywords ["hi"]
-      "00"            // batch_id
-      "01"            // batch_index -1 (zig-zag)
-      "00";           // enrichment_json
+      "01"          // version
+      "016d"        // id "m"
+      "0175"        // user_id "u"
+      "026869"      // content "hi"
+      "0474657874"  // type "text"
+      "027b7d"      // metadata_json "{}"
+      "025b5d"      // context_json "[]"
+      "027b7d"      // acl_json "{}"
+      "00"          // external_user_id ""
+      "0a"          // created_at_ms 5 (zig-zag)
+      "00"          // content_hash ""
+      "02"          // word_count 1 (zig-zag)
+      "01"          // keyword count
+      "026869"      // keyword "hi"
+      "00"          // batch_id ""
+      "01"          // batch_index -1 (zig-zag)
+      "00";         // enrichment_json ""
   EXPECT_EQ(Hex(EncodeMemoryRecord(r)), golden_hex);
 }
 

@@ -24,6 +24,12 @@ MemoryRecord Memory(std::string user, std::string id, std::string content) {
   return r;
 }
 
+std::string MemId(int i) {
+  std::string id = "m";
+  id += std::to_string(i);
+  return id;
+}
+
 std::vector<std::string> Ids(const std::vector<ScoredMemory>& results) {
   std::vector<std::string> ids;
   for (const auto& r : results) ids.push_back(r.memory.id);
@@ -119,7 +125,8 @@ TEST_F(MemoryStoreTest, DeleteRemovesMemoryPostingsAndStats) {
                               [&](std::string_view, std::string_view) {
                                 ++postings;
                                 return true;
-                              }).ok());
+                              })
+                  .ok());
   EXPECT_EQ(postings, 2);  // zebra, stripes of m2
   EXPECT_TRUE(store_->Delete("alice", "m1").IsNotFound());
   // Deleted ids can be stored again.
@@ -152,10 +159,10 @@ TEST_F(MemoryStoreTest, InvalidIdsAreRejected) {
 
 TEST_F(MemoryStoreTest, RareQueryWordRanksFirst) {
   for (int i = 0; i < 50; ++i) {
-    std::string content = "the weekly team meeting notes about the project schedule number " +
-                          std::to_string(i);
+    std::string content =
+        "the weekly team meeting notes about the project schedule number " + std::to_string(i);
     if (i == 37) content += " with the quarterly budget spreadsheet";
-    EXPECT_TRUE(PutOrDie(Memory("alice", "m" + std::to_string(i), content)));
+    EXPECT_TRUE(PutOrDie(Memory("alice", MemId(i), content)));
   }
   auto results = SearchOrDie("alice", "meeting budget", 5);
   ASSERT_EQ(results.size(), 5u);
@@ -191,8 +198,8 @@ TEST_F(MemoryStoreTest, EmptyQueriesAndLimits) {
 
 TEST_F(MemoryStoreTest, RestartKeepsMemoriesAndIndex) {
   for (int i = 0; i < 20; ++i) {
-    EXPECT_TRUE(PutOrDie(Memory("alice", "m" + std::to_string(i),
-                                i == 7 ? "the lighthouse keeper" : "ordinary harbour log")));
+    EXPECT_TRUE(PutOrDie(
+        Memory("alice", MemId(i), i == 7 ? "the lighthouse keeper" : "ordinary harbour log")));
   }
   Reopen();
   EXPECT_EQ(Count("alice"), 20);

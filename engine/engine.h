@@ -1,0 +1,101 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/result.h"
+#include "engine/execution_record.h"
+#include "engine/history_event.h"
+#include "engine/workflow.h"
+#include "storage/db.h"
+
+namespace papr::engine {
+
+struct EngineOptions {
+  // Threads running activities. Default: 16.
+  int activity_workers = 16;
+  // Threads applying transitions (one execution runs on one of them at a time). Default: 2.
+  int runner_threads = 2;
+  // Closed executions older than this are deleted by the retention sweep. Default: 7 days.
+  int64_t retention_ms = 7 * 24 * 3600 * 1000LL;
+  const Clock* clock = SystemClock::Default();
+};
+
+struct StartOptions {
+  std::string workflow_id;
+  std::string workflow_type;
+  std::string input;
+  std::string owner;  // listing key (e.g. the user); may be empty
+  // Large inputs stored once beside the execution, written in the start's commit.
+  std::vector<std::pair<std::string, std::string>> blobs;
+};
+
+//! The embedded durable-execution runtime. Histories are the source of truth; derived state
+//! (execution rows, activity rows, timers, visibility) is written in the same atomic,
+//! synced batch as the events of each transition, and side effects (activity dispatch, timer
+//! arming, listeners) run only after that commit. Thread-safe.
+class Engine {
+ public:
+  Engine(storage::Db* db, EngineOptions options);
+  ~Engine();
+
+  // Register before Recover/Start.
+  void RegisterWorkflow(const std::string& type, WorkflowFn fn);
+  void RegisterActivity(const std::string& type, ActivityFn fn);
+
+  // Rebuilds open executions from their histories, re-arms timers and re-dispatches
+  // activities with no recorded outcome; then starts the threads.
+  Status Start();
+  // Stops threads. Running activities finish; their results may be dropped (they re-run
+  // after the next start: activities are at-least-once).
+  void Shutdown();
+
+  // Durably starts an execution (WorkflowExecutionStarted committed and synced) before it
+  // returns. AlreadyExists (with no change) when the id is taken.
+  Status StartWorkflow(StartOptions options);
+  Status RequestCancel(const std::string& workflow_id, const std::string& reason);
+  Status Terminate(const std::string& workflow_id, const std::string& reason);
+  Status Signal(const std::string& workflow_id, const std::string& name, std::string input);
+
+  Result<ExecutionRecord> Describe(const std::string& workflow_id) const;
+  // Events with id > after_event_id, at most `limit` (0: all).
+  Result<std::vector<HistoryEvent>> ReadHistory(const std::string& workflow_id,
+                                                int64_t after_event_id = 0,
+                                                int64_t limit = 0) const;
+  // Activity rows with after_id < id <= after_id + limit (only final or backing-off ones
+  // exist; absent means scheduled/running or not yet scheduled).
+  Result<std::vector<ActivityRecord>> ReadActivities(const std::string& workflow_id,
+                                                     int64_t after_id, int64_t limit) const;
+  Result<std::optional<std::string>> ReadBlob(const std::string& workflow_id,
+                                              const std::string& name) const;
+  // Executions of `owner`, newest first; `after` is the last id of the previous page.
+  Result<std::vector<ExecutionRecord>> ListByOwner(const std::string& owner, int64_t limit,
+                                                   const std::string& after) const;
+  // Executions with this status (any if nullopt), oldest first.
+  Result<std::vector<ExecutionRecord>> ListByStatus(std::optional<ExecutionStatus> status,
+                                                    int64_t limit) const;
+
+  // Calls fn once after the next commit of this execution (or at once if it is closed).
+  // False if the execution is unknown.
+  bool SubscribeOnce(const std::string& workflow_id, std::function<void()> fn);
+  // True once Start() finished recovery.
+  bool ready() const;
+  // Deletes closed executions past retention; returns how many.
+  Result<int64_t> SweepRetention();
+
+  // Replays `history` against the registered workflow code without side effects. OK, or
+  // FailedPrecondition "non-determinism at event N: ..." naming the first mismatch.
+  Status ReplayCheck(const std::vector<HistoryEvent>& history) const;
+
+ private:
+  struct Rep;
+  std::unique_ptr<Rep> rep_;
+};
+
+}  // namespace papr::engine

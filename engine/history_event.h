@@ -1,0 +1,44 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+
+namespace papr::engine {
+
+enum class EventType : uint8_t {
+#define X(name, number) k##name = number,
+#include "engine/event_types.def"
+#undef X
+};
+const char* EventTypeName(EventType type);
+// True for types the schema knows.
+bool IsKnownEventType(uint8_t number);
+
+//! One entry of an execution's append-only history. Ids are dense from 1.
+struct HistoryEvent {
+  int64_t event_id = 0;
+  EventType type = EventType::kWorkflowExecutionStarted;
+  int64_t time_ms = 0;
+#define F_Int int64_t
+#define F_Str std::string
+#define F(name, number, kind) F_##kind name{};
+#include "engine/event_fields.def"
+#undef F
+#undef F_Int
+#undef F_Str
+
+  bool operator==(const HistoryEvent&) const = default;
+};
+
+// Compact binary form: version byte, type, varint id, varint time, then (field number, value)
+// pairs for non-zero fields. Unknown field numbers are a Corruption (written by a newer build).
+std::string EncodeEvent(const HistoryEvent& event);
+Result<HistoryEvent> DecodeEvent(std::string_view bytes);
+
+// One readable line, e.g. "12 ActivityTaskCompleted activity_id=3 attempt=1 payload=...".
+std::string DescribeEvent(const HistoryEvent& event);
+
+}  // namespace papr::engine

@@ -1,0 +1,69 @@
+#pragma once
+
+#include <coroutine>
+#include <cstdint>
+#include <string>
+
+#include "engine/workflow.h"
+
+namespace papr::engine {
+
+namespace internal {
+class Execution;
+}
+
+//! What NextCompletion() yields: an activity's final outcome, a signal, or the news that
+//! cancellation was requested.
+struct WorkflowEvent {
+  enum class Kind { kActivity, kSignal, kCancelRequested, kTimer };
+  Kind kind = Kind::kActivity;
+  int64_t activity_id = 0;
+  bool ok = false;
+  std::string payload;  // activity result / signal input
+  std::string error;    // activity failure
+  int64_t attempts = 0;
+  std::string signal_name;
+  int64_t timer_id = 0;
+};
+
+//! The workflow's only window on the world. Commands (activities, timers) become history
+//! events; everything the workflow observes comes back as events in history order, so a
+//! replay from the history reproduces the same run. Used only on the execution's runner.
+class WorkflowContext {
+ public:
+  explicit WorkflowContext(internal::Execution* execution) : execution_(execution) {}
+
+  const std::string& workflow_id() const;
+  // Time of the event being applied: deterministic across replays.
+  int64_t NowMillis() const;
+  // Deterministic pseudo-random number seeded by the workflow id and call count.
+  uint64_t Random();
+  bool CancelRequested() const;
+  // True while the history is being replayed (e.g. to skip logging).
+  bool IsReplaying() const;
+
+  // Schedules an activity (a command). `activity_id` must be unique in this execution.
+  void StartActivity(const std::string& activity_type, std::string input,
+                     const ActivityOptions& options, int64_t activity_id);
+  // Starts a durable timer; its firing arrives through NextEvent() as kTimer.
+  void StartTimer(int64_t timer_id, int64_t delay_ms);
+  // Activities scheduled and not finished.
+  int64_t PendingActivities() const;
+  // Workflow-maintained progress counters, kept in derived state for status readers.
+  void SetProgress(int64_t succeeded, int64_t failed, int64_t canceled);
+
+  //! Awaitable for the next event, in history order.
+  struct NextEventAwaitable {
+    internal::Execution* execution;
+    bool await_ready() const;
+    void await_suspend(std::coroutine_handle<> h);
+    WorkflowEvent await_resume();
+  };
+  NextEventAwaitable NextEvent() { return {execution_}; }
+
+ private:
+  internal::Execution* execution_;
+  uint64_t random_calls_ = 0;
+};
+
+}  // namespace papr::engine
