@@ -35,7 +35,7 @@ ApiError ApiError::FromStatus(const Status& s) {
   switch (s.code()) {
     case StatusCode::kInvalidArgument: e.status = 400; break;
     case StatusCode::kNotFound: e.status = 404; break;
-    case StatusCode::kAlreadyExists: e.status = 409; break;
+    case StatusCode::kAlreadyExists:
     case StatusCode::kFailedPrecondition: e.status = 409; break;
     case StatusCode::kResourceExhausted:
       e.status = 429;
@@ -49,7 +49,7 @@ ApiError ApiError::FromStatus(const Status& s) {
       break;
     case StatusCode::kDeadlineExceeded: e.status = 504; break;
     case StatusCode::kIoError: e.status = IoErrorHttpStatus(s.message()); break;
-    case StatusCode::kCorruption: e.status = 500; break;
+    case StatusCode::kCorruption:
     case StatusCode::kInternal: e.status = 500; break;
     case StatusCode::kOk:  // A programmer error: an OK status is not an error answer.
       e.status = 500;

@@ -1,7 +1,5 @@
 #include "api/request_decoder.h"
 
-#include <simdjson.h>
-
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -10,6 +8,8 @@
 #include <optional>
 #include <system_error>
 #include <utility>
+
+#include <simdjson.h>
 
 #include "common/crypto.h"
 #include "common/json_writer.h"
@@ -249,7 +249,10 @@ class JsonSyntaxChecker {
   // A multi-byte UTF-8 sequence (shortest form, no surrogates, at most U+10FFFF).
   bool Utf8Sequence() {
     auto lead = static_cast<unsigned char>(Peek());
-    size_t len = (lead & 0xe0) == 0xc0 ? 2 : (lead & 0xf0) == 0xe0 ? 3 : (lead & 0xf8) == 0xf0 ? 4 : 0;
+    size_t len = (lead & 0xe0) == 0xc0   ? 2
+                 : (lead & 0xf0) == 0xe0 ? 3
+                 : (lead & 0xf8) == 0xf0 ? 4
+                                         : 0;
     if (len == 0 || pos_ + len > s_.size()) return false;
     uint32_t cp = lead & (0xff >> (len + 1));
     for (size_t k = 1; k < len; ++k) {

@@ -23,6 +23,7 @@ inline bool GetVarint64(std::string_view* src, uint64_t* v) {
   for (int shift = 0; shift <= 63 && !src->empty(); shift += 7) {
     auto byte = static_cast<uint8_t>(src->front());
     src->remove_prefix(1);
+    if (shift == 63 && byte > 1) return false;  // more than 64 bits: corrupt
     result |= static_cast<uint64_t>(byte & 0x7f) << shift;
     if ((byte & 0x80) == 0) {
       *v = result;

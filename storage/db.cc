@@ -148,6 +148,8 @@ const char* TableName(Table t) {
       return "visibility";
     case Table::kBlobs:
       return "blobs";
+    case Table::kActivities:
+      return "activities";
     case Table::kCount:
       break;
   }
@@ -380,7 +382,7 @@ Status Db::Write(WriteBatch& batch) {
   }
 
   rocksdb::WriteOptions wo;
-  wo.sync = options_.sync_writes;
+  wo.sync = options_.sync_writes && !batch.no_sync();
   rocksdb::Status s;
   if (rep_->inject_write_error.exchange(false)) {
     s = rocksdb::Status::IOError("injected write error (test)");

@@ -24,6 +24,7 @@ enum class Table {
   kTimers,           // engine: fire_time(BE64) workflow_id \0 timer_id -> ""
   kVisibility,       // engine: status/type/start-time index
   kBlobs,            // engine: large inputs stored once, referenced by key
+  kActivities,       // engine: workflow_id \0 BE64 activity_id -> activity outcome
   kCount,
 };
 const char* TableName(Table t);
@@ -55,12 +56,17 @@ class WriteBatch {
   // Adds signed deltas to a pair of int64 counters (kUserStats, kUsage, kMeta counters).
   void AddCounters(Table table, std::string_view key, int64_t delta_a, int64_t delta_b);
   size_t Count() const;
+  // The batch need not be synced on its own: a later synced write (which syncs the whole
+  // shared WAL) makes it durable. For effects whose completion is recorded by such a write.
+  void SetNoSync() { no_sync_ = true; }
+  bool no_sync() const { return no_sync_; }
   size_t ByteSize() const;
 
  private:
   friend class Db;
   struct Rep;
   std::unique_ptr<Rep> rep_;
+  bool no_sync_ = false;
 };
 
 //! Iterates a key range of one table in key order. Not thread-safe.

@@ -106,6 +106,45 @@ bool DecodeHistoryKey(std::string_view key, std::string_view* workflow_id, uint6
 
 std::string ExecutionKey(std::string_view workflow_id) { return std::string(workflow_id); }
 
+std::string OwnerIndexPrefix(std::string_view owner) {
+  std::string key(1, static_cast<char>(0xF0));
+  key.append(owner);
+  key.push_back('\0');
+  return key;
+}
+
+std::string OwnerIndexKey(std::string_view owner, uint64_t start_ms, std::string_view workflow_id) {
+  std::string key = OwnerIndexPrefix(owner);
+  PutFixed64BE(&key, ~start_ms);
+  key.append(workflow_id);
+  return key;
+}
+
+bool DecodeOwnerIndexKey(std::string_view key, std::string_view* owner, uint64_t* start_ms,
+                         std::string_view* workflow_id) {
+  if (key.empty() || static_cast<uint8_t>(key[0]) != 0xF0) return false;
+  key.remove_prefix(1);
+  size_t nul = key.find('\0');
+  if (nul == std::string_view::npos) return false;
+  *owner = key.substr(0, nul);
+  std::string_view rest = key.substr(nul + 1);
+  uint64_t inverted;
+  if (!GetFixed64BE(&rest, &inverted)) return false;
+  *start_ms = ~inverted;
+  *workflow_id = rest;
+  return true;
+}
+
+std::string ActivityKey(std::string_view workflow_id, uint64_t activity_id) {
+  return HistoryKey(workflow_id, activity_id);  // same layout, other table
+}
+
+std::string ActivityPrefix(std::string_view workflow_id) { return HistoryPrefix(workflow_id); }
+
+bool DecodeActivityKey(std::string_view key, std::string_view* workflow_id, uint64_t* activity_id) {
+  return DecodeHistoryKey(key, workflow_id, activity_id);
+}
+
 std::string TimerKey(uint64_t fire_ms, std::string_view workflow_id, std::string_view timer_id) {
   std::string key = TimerFireTimePrefix(fire_ms);
   key.append(Join2(workflow_id, timer_id));

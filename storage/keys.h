@@ -19,6 +19,8 @@
 //   kTimers      BE64 fire_ms workflow_id '\0' timer_id -> "" (engine)
 //   kVisibility  status(1 byte) BE64 start_ms workflow_id -> summary bytes (engine)
 //   kBlobs       workflow_id '\0' blob_name          -> blob bytes (engine)
+//                0xF0 owner '\0' BE64(~start_ms) workflow_id -> "" (owner index, newest first)
+//   kActivities  workflow_id '\0' BE64 activity_id   -> activity record (engine)
 //
 // A counter pair is the value format of Db's counter merge operator: two 8-byte little-endian
 // two's-complement int64 (see db.cc).
@@ -86,6 +88,19 @@ std::string BlobKey(std::string_view workflow_id, std::string_view blob_name);
 std::string BlobPrefix(std::string_view workflow_id);
 bool DecodeBlobKey(std::string_view key, std::string_view* workflow_id,
                    std::string_view* blob_name);
+
+// ---- kActivities (engine): outcome rows of one workflow's activities, in id order.
+std::string ActivityKey(std::string_view workflow_id, uint64_t activity_id);
+std::string ActivityPrefix(std::string_view workflow_id);
+bool DecodeActivityKey(std::string_view key, std::string_view* workflow_id, uint64_t* activity_id);
+
+// ---- kVisibility owner index (engine): tag byte 0xF0 (never a status byte), then
+// owner '\0' BE64(~start_ms) workflow_id, so a prefix scan lists an owner's executions newest
+// first.
+std::string OwnerIndexKey(std::string_view owner, uint64_t start_ms, std::string_view workflow_id);
+std::string OwnerIndexPrefix(std::string_view owner);
+bool DecodeOwnerIndexKey(std::string_view key, std::string_view* owner, uint64_t* start_ms,
+                         std::string_view* workflow_id);
 
 // ---- Helpers
 // The smallest key greater than every key starting with `prefix` (an exclusive upper bound

@@ -82,7 +82,7 @@ MemoryStore::MemoryStore(Db* db) : rep_(std::make_unique<Rep>()) { rep_->db = db
 
 MemoryStore::~MemoryStore() = default;
 
-Result<bool> MemoryStore::Put(const MemoryRecord& record) {
+Result<bool> MemoryStore::Put(const MemoryRecord& record, bool sync) {
   RETURN_IF_ERROR(ValidateIds(record.user_id, record.id));
   std::lock_guard<std::mutex> lock(rep_->StripeFor(record.user_id, record.id));
   std::string key = MemoryKey(record.user_id, record.id);
@@ -99,6 +99,7 @@ Result<bool> MemoryStore::Put(const MemoryRecord& record) {
   }
   batch.AddCounters(Table::kUserStats, UserStatsKey(record.user_id), 1,
                     static_cast<int64_t>(doc_len));
+  if (!sync) batch.SetNoSync();
   RETURN_IF_ERROR(rep_->db->Write(batch));
   return true;
 }

@@ -27,7 +27,9 @@ class MemoryStore {
   // Stores `record` (keyed by user_id, id) with its index entries. Idempotent: when a memory
   // with this id already exists for this user nothing changes and false is returned; true when
   // it was written now.
-  Result<bool> Put(const MemoryRecord& record);
+  // With `sync` false the write is not fsynced on its own (a later synced write of the
+  // caller, e.g. the engine's activity completion, makes it durable).
+  Result<bool> Put(const MemoryRecord& record, bool sync = true);
   // NotFound when absent for this user (another user's id is absent too).
   Result<MemoryRecord> Get(std::string_view user_id, std::string_view memory_id) const;
   // NotFound when absent. Removes postings and adjusts statistics atomically.

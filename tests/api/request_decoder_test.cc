@@ -317,7 +317,8 @@ TEST(RequestDecoderTest, BatchListsEveryInvalidMemory) {
   EXPECT_EQ(e.details_json,
             R"({"errors":[{"index":0,"field":"type",)"
             R"("error":"type must be one of text, code_snippet, document"},)"
-            R"({"index":1,"field":"context[0].role","error":"context[0].role must be a string"}]})");
+            R"({"index":1,"field":"context[0].role",)"
+            R"("error":"context[0].role must be a string"}]})");
 }
 
 TEST(RequestDecoderTest, BatchDecodesEveryField) {
@@ -455,11 +456,14 @@ TEST(RequestDecoderTest, SearchDefaultsAndLimits) {
 // malformed the syntax checker agrees and finds an offset inside the body.
 TEST(RequestDecoderTest, MutatedBodiesNeverCrashAndMalformedOnesHaveAnOffset) {
   const std::vector<std::string> seeds = {
-      R"({"content":"hello \u00e9\ud83d\ude00","type":"text","metadata":{"a":[1,2.5,-3e2,true,null]},"context":[{"role":"user","content":"x"}]})",
-      R"({"memories":[{"content":"a"},{"content":"b"}],"batch_size":10,"tolerated_failure_percentage":5.5})",
+      R"({"content":"hello \u00e9\ud83d\ude00 \"q\"","type":"text",)"
+      R"("metadata":{"a":[1,2.5,-3e2,true,null,1E+2]},"context":[{"role":"user","content":"x"}]})",
+      R"({"memories":[{"content":"a"},{"content":"b"}],"batch_size":10,)"
+      R"("tolerated_failure_percentage":5.5})",
       R"({"query":"q","max_memories":5})",
   };
-  const std::string alphabet = "{}[]\",:\\/ -+.eE0123456789truefalsn\x01\x7f\xc3\xa9\xff\xed\xf0";
+  const std::string alphabet =
+      "{}[]\",:\\/ -+.eE0123456789truefalsnudD\x01\x7f\xc3\xa9\xff\xed\xf0\x80\t\n";
   std::mt19937 rng(12345);
   for (int iter = 0; iter < 30000; ++iter) {
     std::string body = seeds[iter % seeds.size()];
@@ -533,8 +537,8 @@ TEST(ApiErrorTest, ErrorBodyIsTheEnvelope) {
             R"({"code":422,"status":"error","error":"2 of 3 memories are \"invalid\"",)"
             R"("details":{"errors":[{"index":1}]}})");
   e.details_json = "";
-  EXPECT_EQ(ErrorBody(e),
-            R"({"code":422,"status":"error","error":"2 of 3 memories are \"invalid\"","details":{}})");
+  EXPECT_EQ(ErrorBody(e), R"({"code":422,"status":"error",)"
+                          R"("error":"2 of 3 memories are \"invalid\"","details":{}})");
 }
 
 }  // namespace

@@ -1,0 +1,44 @@
+#include "engine/crash_point.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+namespace papr::engine {
+namespace {
+
+struct CrashSpec {
+  std::string name;
+  long target = 0;
+  std::atomic<long> hits{0};
+  CrashSpec() {
+    const char* env = std::getenv("PAPR_CRASH_AT");
+    if (env == nullptr) return;
+    std::string spec = env;
+    size_t colon = spec.rfind(':');
+    name = spec.substr(0, colon);
+    target = colon == std::string::npos ? 1 : std::atol(spec.c_str() + colon + 1);
+  }
+};
+
+CrashSpec& Spec() {
+  static CrashSpec spec;
+  return spec;
+}
+
+}  // namespace
+
+void CrashPoint(const char* name) {
+  CrashSpec& spec = Spec();
+  if (spec.name.empty() || spec.name != name) return;
+  if (spec.hits.fetch_add(1) + 1 == spec.target) {
+    std::fprintf(stderr, "papr: crash point %s:%ld reached, exiting\n", name, spec.target);
+    _exit(137);
+  }
+}
+
+}  // namespace papr::engine

@@ -1,0 +1,112 @@
+#pragma once
+
+#include <coroutine>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "engine/execution_record.h"
+#include "engine/history_event.h"
+#include "engine/retry_policy.h"
+#include "engine/workflow.h"
+#include "engine/workflow_context.h"
+#include "storage/db.h"
+
+namespace papr::engine::internal {
+
+//! An activity scheduled and not yet finished.
+struct PendingActivity {
+  std::string type;
+  std::string input;
+  ActivityOptions options;
+  int64_t scheduled_event_id = 0;
+  int64_t scheduled_ms = 0;
+  int64_t attempt = 1;
+  bool backing_off = false;
+};
+
+//! Work for an execution's runner, produced by activity workers, timers and API calls.
+struct InboxItem {
+  enum class Kind { kActivityResult, kActivityRetryDue, kUserTimer, kSignal, kCancel, kTerminate };
+  Kind kind = Kind::kActivityResult;
+  int64_t activity_id = 0;
+  int64_t attempt = 0;
+  ActivityResult result;
+  int64_t timer_id = 0;
+  std::string timer_key;  // kTimers row to delete when handled
+  std::string name;
+  std::string payload;
+};
+
+//! What a transition asks for once its commit is durable.
+struct Effects {
+  struct Dispatch {
+    int64_t activity_id;
+    int64_t attempt;
+  };
+  struct Arm {
+    int64_t fire_ms;
+    std::string timer_key;
+    InboxItem item;
+  };
+  std::vector<Dispatch> dispatches;
+  std::vector<Arm> timers;
+};
+
+//! One workflow execution in memory: derived state, the live coroutine and its inbox. All
+//! fields but the inbox are touched only by the one runner thread working on it at a time.
+class Execution {
+ public:
+  explicit Execution(std::string id) : ctx(this) { record.workflow_id = std::move(id); }
+
+  const std::string& id() const { return record.workflow_id; }
+
+  // ---- Called by workflow code through WorkflowContext.
+  void CommandStartActivity(const std::string& type, std::string input,
+                            const ActivityOptions& options, int64_t activity_id);
+  void CommandStartTimer(int64_t timer_id, int64_t delay_ms);
+
+  // ---- Transition building (runner).
+  // Appends a new event (live) or, while replaying, checks the workflow's command against the
+  // next recorded event. Returns the event (recorded or new).
+  const HistoryEvent* Command(HistoryEvent proposed);
+  // Appends a non-command event (live only).
+  HistoryEvent& AppendEvent(EventType type);
+  // Applies a non-command event (live or replayed): updates state, feeds the coroutine.
+  void ApplyObserved(const HistoryEvent& event);
+  // Resumes the coroutine while it waits and events are ready; closes on completion.
+  void Pump();
+  void StartCoroutine(const WorkflowFn& fn, const std::string& input);
+
+  ExecutionRecord record;
+  WorkflowContext ctx;
+  WorkflowTask task;
+  std::coroutine_handle<> waiter;
+  std::deque<WorkflowEvent> ready;
+  std::map<int64_t, PendingActivity> activities;
+  int64_t now_ms = 0;  // time of the event being applied
+
+  // The transition being built.
+  std::vector<HistoryEvent> new_events;
+  storage::WriteBatch* batch = nullptr;
+  Effects effects;
+  bool closed_now = false;
+
+  // Replay state.
+  const std::vector<HistoryEvent>* replay = nullptr;
+  size_t replay_pos = 0;
+  Status replay_error;
+  bool replaying() const { return replay != nullptr && replay_pos < replay->size(); }
+
+  // Inbox, guarded by inbox_mu.
+  std::mutex inbox_mu;
+  std::deque<InboxItem> inbox;
+  bool queued = false;
+  bool broken = false;  // a commit failed: state is ahead of disk; wait for restart
+  std::vector<std::function<void()>> listeners;
+};
+
+}  // namespace papr::engine::internal
