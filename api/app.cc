@@ -1,6 +1,7 @@
 #include "api/app.h"
 
 #include <atomic>
+#include <cstdio>
 #include <filesystem>
 
 #include "api/router.h"
@@ -10,6 +11,10 @@
 #include "workflows/memory_processor.h"
 #include "workflows/oss_batch_service.h"
 #include "workflows/webhook_sender.h"
+#if PAPR_WITH_ENGINE
+#include "engine/engine.h"
+#include "workflows/durable_batch_service.h"
+#endif
 
 namespace papr::api {
 
@@ -19,6 +24,9 @@ struct App::Rep {
   std::unique_ptr<storage::MemoryStore> memories;
   std::unique_ptr<workflows::MemoryProcessor> processor;
   std::unique_ptr<workflows::WebhookSender> webhooks;
+#if PAPR_WITH_ENGINE
+  std::unique_ptr<engine::Engine> engine;
+#endif
   std::unique_ptr<workflows::BatchService> batches;
   std::unique_ptr<Router> router;
   std::unique_ptr<net::HttpServer> http;
@@ -49,11 +57,24 @@ Result<std::unique_ptr<App>> App::Create(config::Config config) {
   rep->processor = std::make_unique<workflows::MemoryProcessor>(
       rep->memories.get(), c.processing, c.limits.max_content_bytes, clock);
   rep->webhooks = std::make_unique<workflows::WebhookSender>(c.webhooks, clock);
-  if (c.features.has_temporal) {
-    return Status::FailedPrecondition("the durable engine is not available in this build yet");
+  bool durable = c.features.has_temporal;
+  if (durable) {
+#if PAPR_WITH_ENGINE
+    engine::EngineOptions engine_options;
+    engine_options.activity_workers = static_cast<int>(c.engine.activity_workers);
+    engine_options.retention_ms = c.engine.retention_hours * 3600 * 1000;
+    engine_options.clock = clock;
+    rep->engine = std::make_unique<engine::Engine>(rep->db.get(), engine_options);
+    rep->batches = std::make_unique<workflows::DurableBatchService>(
+        c, rep->engine.get(), rep->processor.get(), rep->webhooks.get(), clock);
+#else
+    return Status::FailedPrecondition(
+        "features.has_temporal is true but this build has no workflow engine");
+#endif
+  } else {
+    rep->batches = std::make_unique<workflows::OssBatchService>(c, rep->processor.get(),
+                                                                rep->webhooks.get(), clock);
   }
-  rep->batches = std::make_unique<workflows::OssBatchService>(c, rep->processor.get(),
-                                                              rep->webhooks.get(), clock);
   RouterDeps deps;
   deps.config = &rep->config;
   deps.memories = rep->memories.get();
@@ -62,7 +83,7 @@ Result<std::unique_ptr<App>> App::Create(config::Config config) {
   deps.webhooks = rep->webhooks.get();
   deps.clock = clock;
   deps.ready = &rep->ready;
-  deps.durable = false;
+  deps.durable = durable;
   rep->router = std::make_unique<Router>(deps);
   net::HttpServerOptions http_options;
   http_options.listen = c.server.listen;
@@ -79,7 +100,15 @@ Result<std::unique_ptr<App>> App::Create(config::Config config) {
 
 Result<int> App::Start() {
   ASSIGN_OR_RETURN(int port, rep_->http->Start());
-  rep_->ready = true;  // OSS: nothing to recover
+#if PAPR_WITH_ENGINE
+  // Recovery runs with the HTTP front up, so /readyz can say 503 until it is done.
+  if (rep_->engine) {
+    RETURN_IF_ERROR(rep_->engine->Start());
+    auto swept = rep_->engine->SweepRetention();
+    if (!swept.ok()) std::fprintf(stderr, "papr-server: retention sweep: %s\n", swept.status().ToString().c_str());
+  }
+#endif
+  rep_->ready = true;
   return port;
 }
 

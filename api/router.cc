@@ -323,10 +323,11 @@ void Router::Rep::WaitForBatch(const std::string& user, workflows::SubmitOutcome
   });
   auto check = std::make_shared<std::function<void()>>();
   *check = [this, waiter, user, batch_id = outcome.batch_id, weak = std::weak_ptr(check)]() {
-    // Runs on a worker thread of the batch service: hop to the handler pool.
-    boost::asio::post(pool, [this, waiter, user, batch_id, weak] {
-      auto self = weak.lock();
-      if (!self) return;
+    // Runs on a worker thread of the batch service: hop to the handler pool. The posted task
+    // owns `check` until it has answered or subscribed again.
+    auto self = weak.lock();
+    if (!self) return;
+    boost::asio::post(pool, [this, waiter, user, batch_id, self] {
       if (auto final_response = FinalBatchResponse(user, batch_id)) {
         if (auto r = waiter->Take()) {
           waiter->timer.cancel();
@@ -339,7 +340,7 @@ void Router::Rep::WaitForBatch(const std::string& user, workflows::SubmitOutcome
         std::lock_guard lock(waiter->mu);
         pending = waiter->respond != nullptr;
       }
-      if (pending) deps.batches->SubscribeOnce(batch_id, *self);
+      if (pending) deps.batches->SubscribeOnce(batch_id, [self] { (*self)(); });
     });
   };
   // The listener keeps `check` alive until the batch ends or the waiter answered.

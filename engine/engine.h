@@ -91,7 +91,8 @@ class Engine {
 
   // Replays `history` against the registered workflow code without side effects. OK, or
   // FailedPrecondition "non-determinism at event N: ..." naming the first mismatch.
-  Status ReplayCheck(const std::vector<HistoryEvent>& history) const;
+  Status ReplayCheck(const std::string& workflow_id,
+                     const std::vector<HistoryEvent>& history) const;
 
  private:
   struct Rep;

@@ -48,6 +48,7 @@ std::string EncodeExecutionRecord(const ExecutionRecord& r) {
   for (const auto& f : r.first_failures) {
     PutSignedVarint64(&out, f.activity_id);
     PutLengthPrefixed(&out, f.error);
+    PutLengthPrefixed(&out, f.error_type);
   }
   return out;
 }
@@ -80,7 +81,10 @@ Result<ExecutionRecord> DecodeExecutionRecord(std::string_view in) {
   }
   for (uint64_t i = 0; i < n; ++i) {
     ActivityFailureNote f;
-    if (!GetSignedVarint64(&in, &f.activity_id) || !GetLengthPrefixed(&in, &f.error)) return bad();
+    if (!GetSignedVarint64(&in, &f.activity_id) || !GetLengthPrefixed(&in, &f.error) ||
+        !GetLengthPrefixed(&in, &f.error_type)) {
+      return bad();
+    }
     r.first_failures.push_back(std::move(f));
   }
   return r;

@@ -22,6 +22,7 @@ bool ParseExecutionStatus(std::string_view name, ExecutionStatus* out);
 struct ActivityFailureNote {
   int64_t activity_id = 0;
   std::string error;
+  std::string error_type;
   bool operator==(const ActivityFailureNote&) const = default;
 };
 

@@ -93,7 +93,7 @@ Result<storage::MemoryRecord> MemoryProcessor::Process(const MemoryTarget& targe
   if (!processing_.endpoint.empty()) {
     ASSIGN_OR_RETURN(record.enrichment_json, Enrich(target, input));
   }
-  ASSIGN_OR_RETURN(bool written, store_->Put(record));
+  ASSIGN_OR_RETURN(bool written, store_->Put(record, target.sync));
   if (!written) return store_->Get(target.user_id, target.memory_id);
   return record;
 }

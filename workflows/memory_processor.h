@@ -18,6 +18,9 @@ struct MemoryTarget {
   std::string memory_id;
   std::string batch_id;      // empty for single adds
   int64_t batch_index = -1;
+  // False: the store write is not fsynced on its own (the engine's completion commit, a later
+  // synced write to the same WAL, makes it durable).
+  bool sync = true;
 };
 
 //! Processes one memory: validate, derive (content hash, word count, keywords), optionally

@@ -30,7 +30,7 @@ struct PendingActivity {
 
 //! Work for an execution's runner, produced by activity workers, timers and API calls.
 struct InboxItem {
-  enum class Kind { kActivityResult, kActivityRetryDue, kUserTimer, kSignal, kCancel, kTerminate };
+  enum class Kind { kStart, kActivityResult, kActivityRetryDue, kUserTimer, kSignal, kCancel, kTerminate };
   Kind kind = Kind::kActivityResult;
   int64_t activity_id = 0;
   int64_t attempt = 0;
@@ -76,7 +76,7 @@ class Execution {
   // Appends a non-command event (live only).
   HistoryEvent& AppendEvent(EventType type);
   // Applies a non-command event (live or replayed): updates state, feeds the coroutine.
-  void ApplyObserved(const HistoryEvent& event);
+  void ApplyObserved(const HistoryEvent& event, bool from_replay = false);
   // Resumes the coroutine while it waits and events are ready; closes on completion.
   void Pump();
   void StartCoroutine(const WorkflowFn& fn, const std::string& input);

@@ -86,11 +86,16 @@ int64_t Int(simdjson::simdjson_result<simdjson::dom::element> v) {
   return v.get_int64().value();
 }
 
+std::string Str(const simdjson::dom::element& v) { return std::string(v.get_string().value()); }
+int64_t Int(const simdjson::dom::element& v) { return v.get_int64().value(); }
+
 bool IsNull(simdjson::simdjson_result<simdjson::dom::element> v) { return v.is_null(); }
 
 std::string Raw(simdjson::simdjson_result<simdjson::dom::element> v) {
   return simdjson::minify(v.value());
 }
+
+std::string Raw(const simdjson::dom::element& v) { return simdjson::minify(v); }
 
 ::testing::AssertionResult IsErrorEnvelope(const Reply& reply, int code) {
   if (reply.status != code) {

@@ -65,9 +65,12 @@ std::string JsonQuote(std::string_view s);
 // The values of a JSON string element (throws when not a string).
 std::string Str(simdjson::simdjson_result<simdjson::dom::element> v);
 int64_t Int(simdjson::simdjson_result<simdjson::dom::element> v);
+std::string Str(const simdjson::dom::element& v);
+int64_t Int(const simdjson::dom::element& v);
 bool IsNull(simdjson::simdjson_result<simdjson::dom::element> v);
 // Raw minified JSON of an element.
 std::string Raw(simdjson::simdjson_result<simdjson::dom::element> v);
+std::string Raw(const simdjson::dom::element& v);
 
 // Checks the error envelope of API.md: status `code`, JSON content type, body
 // {"code": code, "status": "error", "error": "<non-empty>", "details": {...}}.

@@ -2,9 +2,8 @@
 // restarts) against the real papr-server of the open-source edition (config/opensource.yaml).
 // Every test runs its own server on port 0 with its own temp data dir.
 
-#include <openssl/evp.h>
-
 #include <chrono>
+#include <memory>
 #include <regex>
 #include <set>
 #include <string>
@@ -12,6 +11,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 #include <simdjson.h>
 #include <yaml-cpp/yaml.h>
 
@@ -41,8 +41,7 @@ std::string Sha256Hex(const std::string& data) {
 }
 
 bool IsRfc3339Utc(const std::string& s) {
-  static const std::regex kRe(
-      R"(^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|\+00:00)$)");
+  static const std::regex kRe(R"(^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|\+00:00)$)");
   return std::regex_match(s, kRe);
 }
 
@@ -126,7 +125,7 @@ std::string OssBatchLimitMessage() {
 }
 
 //! Starts one OSS server per test, with a client for the PAPR_API_KEY user ("default").
-class OssApiTest : public ::testing::Test {
+class OssApiIntegrationTest : public ::testing::Test {
  protected:
   void StartServer(ServerOptions options = {}) {
     server_ = std::make_unique<ServerProcess>(std::move(options));
@@ -142,14 +141,14 @@ class OssApiTest : public ::testing::Test {
 };
 
 // Servers whose config needs more than the shipped opensource.yaml start in the test body.
-class OssApiCustomConfigTest : public OssApiTest {
+class OssApiCustomConfigIntegrationTest : public OssApiIntegrationTest {
  protected:
   void SetUp() override {}
 };
 
 // ---------------------------------------------------------------- Memories
 
-TEST_F(OssApiTest, AddThenGetReturnsContentMetadataHashAndKeywords) {
+TEST_F(OssApiIntegrationTest, AddThenGetReturnsContentMetadataHashAndKeywords) {
   const std::string content =
       "Photosynthesis converts sunlight into chemical energy. Photosynthesis happens in "
       "chloroplasts of green plants.";
@@ -202,7 +201,7 @@ TEST_F(OssApiTest, AddThenGetReturnsContentMetadataHashAndKeywords) {
   EXPECT_TRUE(has_keyword) << Raw(m["keywords"]);
 }
 
-TEST_F(OssApiTest, TypeDefaultsToText) {
+TEST_F(OssApiIntegrationTest, TypeDefaultsToText) {
   std::string id = AddText(*api_, "plain memory without a type");
   Reply get = api_->Get("/v1/memory/" + id);
   ASSERT_EQ(get.status, 200) << get.Describe();
@@ -210,7 +209,7 @@ TEST_F(OssApiTest, TypeDefaultsToText) {
   EXPECT_FALSE(At(get.Json()["data"]["memories"], 0)["batch_id"].is_string());
 }
 
-TEST_F(OssApiTest, DeleteThenGetAnswers404) {
+TEST_F(OssApiIntegrationTest, DeleteThenGetAnswers404) {
   std::string id = AddText(*api_, "ephemeral quokka memory");
   ASSERT_FALSE(id.empty());
   Reply del = api_->Delete("/v1/memory/" + id);
@@ -220,7 +219,7 @@ TEST_F(OssApiTest, DeleteThenGetAnswers404) {
   EXPECT_TRUE(IsErrorEnvelope(api_->Get("/v1/memory/no-such-memory-id"), 404));
 }
 
-TEST_F(OssApiTest, SearchRanksRareWordFirstAndHonoursMaxMemories) {
+TEST_F(OssApiIntegrationTest, SearchRanksRareWordFirstAndHonoursMaxMemories) {
   std::vector<std::string> ids;
   for (int i = 0; i < 20; ++i) {
     std::string content = "garden notes day " + std::to_string(i) + ": watered the garden beds";
@@ -260,7 +259,7 @@ TEST_F(OssApiTest, SearchRanksRareWordFirstAndHonoursMaxMemories) {
   }
 }
 
-TEST_F(OssApiTest, MalformedJsonAnswers400WithOffset) {
+TEST_F(OssApiIntegrationTest, MalformedJsonAnswers400WithOffset) {
   const std::string bad = R"({"content": "abc",})";
   Reply r = api_->Post("/v1/memory", bad);
   ASSERT_TRUE(IsErrorEnvelope(r, 400));
@@ -295,7 +294,7 @@ TEST_F(OssApiTest, MalformedJsonAnswers400WithOffset) {
   return ::testing::AssertionFailure() << "answer does not name '" << field << "': " << r.body;
 }
 
-TEST_F(OssApiTest, MissingOrInvalidContentNamesTheField) {
+TEST_F(OssApiIntegrationTest, MissingOrInvalidContentNamesTheField) {
   EXPECT_TRUE(NamesInvalidField(api_->Post("/v1/memory", R"({"type":"text"})"), "content"));
   EXPECT_TRUE(NamesInvalidField(api_->Post("/v1/memory", R"({"content":42})"), "content"));
   EXPECT_TRUE(NamesInvalidField(api_->Post("/v1/memory", R"({"content":"x","type":"video"})"),
@@ -304,7 +303,7 @@ TEST_F(OssApiTest, MissingOrInvalidContentNamesTheField) {
   EXPECT_TRUE(NamesInvalidField(api_->Post("/v1/memory/search", R"({"q":"x"})"), "query"));
 }
 
-TEST_F(OssApiTest, OversizeContentIsRejectedNamingTheLimit) {
+TEST_F(OssApiIntegrationTest, OversizeContentIsRejectedNamingTheLimit) {
   EXPECT_FALSE(AddText(*api_, std::string(15000, 'a')).empty()) << "15000 bytes is allowed";
   Reply r = api_->Post("/v1/memory", MemoryJson(std::string(15001, 'a')));
   ASSERT_TRUE(r.status == 400 || r.status == 413 || r.status == 422) << r.Describe();
@@ -318,7 +317,7 @@ TEST_F(OssApiTest, OversizeContentIsRejectedNamingTheLimit) {
 
 // ---------------------------------------------------------------- Auth, routing, limits
 
-TEST_F(OssApiTest, MissingOrUnknownKeyAnswers401AndBearerWorks) {
+TEST_F(OssApiIntegrationTest, MissingOrUnknownKeyAnswers401AndBearerWorks) {
   ApiClient anonymous = Client("");
   EXPECT_TRUE(IsErrorEnvelope(anonymous.Post("/v1/memory", MemoryJson("x")), 401));
   EXPECT_TRUE(IsErrorEnvelope(anonymous.Get("/v1/memory/abc"), 401));
@@ -340,7 +339,7 @@ TEST_F(OssApiTest, MissingOrUnknownKeyAnswers401AndBearerWorks) {
   EXPECT_EQ(api_->Get("/v1/memory/" + id).status, 200) << "same user through X-API-Key";
 }
 
-TEST_F(OssApiTest, HealthAndReadinessNeedNoKey) {
+TEST_F(OssApiIntegrationTest, HealthAndReadinessNeedNoKey) {
   ApiClient anonymous = Client("");
   Reply health = anonymous.Get("/healthz");
   EXPECT_EQ(health.status, 200) << health.Describe();
@@ -348,14 +347,14 @@ TEST_F(OssApiTest, HealthAndReadinessNeedNoKey) {
   EXPECT_EQ(ready.status, 200) << ready.Describe();
 }
 
-TEST_F(OssApiTest, MetricsNeedNoKeyAndArePrometheusText) {
+TEST_F(OssApiIntegrationTest, MetricsNeedNoKeyAndArePrometheusText) {
   Reply metrics = Client("").Get("/metrics");
   EXPECT_EQ(metrics.status, 200) << metrics.Describe();
   EXPECT_NE(metrics.Header("content-type").find("text/plain"), std::string_view::npos)
       << metrics.Header("content-type");
 }
 
-TEST_F(OssApiTest, UnknownRouteAnswers404AndWrongMethod405) {
+TEST_F(OssApiIntegrationTest, UnknownRouteAnswers404AndWrongMethod405) {
   EXPECT_TRUE(IsErrorEnvelope(api_->Get("/v1/nothing-here"), 404));
   EXPECT_TRUE(IsErrorEnvelope(api_->Get("/nothing-here"), 404));
   EXPECT_TRUE(IsErrorEnvelope(api_->Get("/v1/memory/batch/some-id/unknown-action"), 404));
@@ -368,7 +367,7 @@ TEST_F(OssApiTest, UnknownRouteAnswers404AndWrongMethod405) {
   EXPECT_TRUE(IsErrorEnvelope(api_->Get("/v1/memory/batch/some-id/cancel"), 405));
 }
 
-TEST_F(OssApiCustomConfigTest, BodyOverMaxRequestBytesAnswers413) {
+TEST_F(OssApiCustomConfigIntegrationTest, BodyOverMaxRequestBytesAnswers413) {
   ServerOptions options;
   options.extra_yaml = "limits:\n  max_request_bytes: 2048\n";
   StartServer(options);
@@ -380,7 +379,7 @@ TEST_F(OssApiCustomConfigTest, BodyOverMaxRequestBytesAnswers413) {
   EXPECT_EQ(api_->Get("/healthz").status, 200) << "server still serves";
 }
 
-TEST_F(OssApiCustomConfigTest, AnotherUsersMemoryAndBatchAnswer404) {
+TEST_F(OssApiCustomConfigIntegrationTest, AnotherUsersMemoryAndBatchAnswer404) {
   ServerOptions options;
   options.extra_yaml =
       "auth:\n  api_keys:\n    - {key: key-alice, user_id: alice}\n"
@@ -418,7 +417,7 @@ TEST_F(OssApiCustomConfigTest, AnotherUsersMemoryAndBatchAnswer404) {
 
 // ---------------------------------------------------------------- Batches
 
-TEST_F(OssApiTest, BatchOverEditionLimitAnswers413WithUpgradeDetails) {
+TEST_F(OssApiIntegrationTest, BatchOverEditionLimitAnswers413WithUpgradeDetails) {
   Reply r = api_->Post("/v1/memory/batch", BatchJson(kOssBatchLimit + 1, "too many"));
   ASSERT_TRUE(IsErrorEnvelope(r, 413));
   element e = r.Json();
@@ -435,7 +434,7 @@ TEST_F(OssApiTest, BatchOverEditionLimitAnswers413WithUpgradeDetails) {
   EXPECT_EQ(Arr(list.Json()["batches"]).size(), 0u);
 }
 
-TEST_F(OssApiTest, BatchValidationListsEveryInvalidIndexAndStoresNothing) {
+TEST_F(OssApiIntegrationTest, BatchValidationListsEveryInvalidIndexAndStoresNothing) {
   const std::string body = "{\"memories\":[" + MemoryJson("valid wombat one") +
                            R"(,{"type":"text"},)" + MemoryJson("valid wombat two") +
                            R"(,{"content":7},)" + MemoryJson(std::string(15001, 'z')) + "]}";
@@ -457,7 +456,7 @@ TEST_F(OssApiTest, BatchValidationListsEveryInvalidIndexAndStoresNothing) {
   EXPECT_TRUE(IsErrorEnvelope(empty, empty.status));
 }
 
-TEST_F(OssApiTest, BatchOf50CompletesObservedByPolling) {
+TEST_F(OssApiIntegrationTest, BatchOf50CompletesObservedByPolling) {
   Reply accepted = api_->Post("/v1/memory/batch", BatchJson(50, "polled"));
   ASSERT_EQ(accepted.status, 202) << accepted.Describe();
   element a = accepted.Json();
@@ -496,7 +495,7 @@ TEST_F(OssApiTest, BatchOf50CompletesObservedByPolling) {
   EXPECT_EQ(SearchIds(*api_, "polled", "?max_memories=100").size(), 50u);
 }
 
-TEST_F(OssApiTest, BatchWithWaitAnswersFinalBatchMemoryResponse) {
+TEST_F(OssApiIntegrationTest, BatchWithWaitAnswersFinalBatchMemoryResponse) {
   Reply r = api_->Call("POST", "/v1/memory/batch?wait=30", BatchJson(50, "waited"), {}, 40000);
   ASSERT_EQ(r.status, 200) << r.Describe();
   element b = r.Json();
@@ -524,7 +523,7 @@ TEST_F(OssApiTest, BatchWithWaitAnswersFinalBatchMemoryResponse) {
   EXPECT_EQ(Str(At(get.Json()["data"]["memories"], 0)["batch_id"]), batch_id);
 }
 
-TEST_F(OssApiTest, BatchResultsPageThroughAllMemories) {
+TEST_F(OssApiIntegrationTest, BatchResultsPageThroughAllMemories) {
   std::string id = SubmitBatch(*api_, BatchJson(50, "paged"));
   ASSERT_FALSE(id.empty());
   WaitForBatchEnd(*api_, id);
@@ -564,7 +563,7 @@ TEST_F(OssApiTest, BatchResultsPageThroughAllMemories) {
   EXPECT_TRUE(all.Json()["next_after"].is_null());
 }
 
-TEST_F(OssApiTest, BatchListIsNewestFirstWithCursor) {
+TEST_F(OssApiIntegrationTest, BatchListIsNewestFirstWithCursor) {
   std::vector<std::string> ids;
   for (int i = 0; i < 3; ++i) {
     ids.push_back(SubmitBatch(*api_, BatchJson(2, "listed " + std::to_string(i))));
@@ -597,7 +596,7 @@ TEST_F(OssApiTest, BatchListIsNewestFirstWithCursor) {
   EXPECT_EQ(Arr(failed.Json()["batches"]).size(), 0u);
 }
 
-TEST_F(OssApiTest, IdempotencyKeyReturnsSameBatchAndRejectsOtherBody) {
+TEST_F(OssApiIntegrationTest, IdempotencyKeyReturnsSameBatchAndRejectsOtherBody) {
   const std::string body = BatchJson(5, "idempotent");
   Headers key = {{"Idempotency-Key", "it-key-1"}};
   std::string first = SubmitBatch(*api_, body, key);
@@ -624,7 +623,7 @@ TEST_F(OssApiTest, IdempotencyKeyReturnsSameBatchAndRejectsOtherBody) {
   EXPECT_NE(other_key, first);
 }
 
-TEST_F(OssApiTest, CancelOfFinishedBatchAnswers409) {
+TEST_F(OssApiIntegrationTest, CancelOfFinishedBatchAnswers409) {
   std::string id = SubmitBatch(*api_, BatchJson(3, "finished"));
   ASSERT_FALSE(id.empty());
   Reply done = WaitForBatchEnd(*api_, id);
@@ -640,7 +639,7 @@ TEST_F(OssApiTest, CancelOfFinishedBatchAnswers409) {
 
 // ---------------------------------------------------------------- Restarts
 
-TEST_F(OssApiTest, GracefulRestartKeepsMemories) {
+TEST_F(OssApiIntegrationTest, GracefulRestartKeepsMemories) {
   std::vector<std::string> ids;
   for (int i = 0; i < 5; ++i) ids.push_back(AddText(*api_, "durable narwhal " + std::to_string(i)));
   std::string batch_id = SubmitBatch(*api_, BatchJson(10, "restart batch"));
@@ -662,14 +661,14 @@ TEST_F(OssApiTest, GracefulRestartKeepsMemories) {
   EXPECT_EQ(SearchIds(*api_, "restart", "?max_memories=100").size(), 10u);
 }
 
-TEST_F(OssApiTest, KillNineKeepsAcknowledgedMemories) {
+TEST_F(OssApiIntegrationTest, KillNineKeepsAcknowledgedMemories) {
   std::vector<std::string> ids;
   for (int i = 0; i < 20; ++i) {
     ids.push_back(AddText(*api_, "acknowledged pangolin " + std::to_string(i)));
     ASSERT_FALSE(ids.back().empty());
   }
   server_->Kill9();
-  ASSERT_TRUE(server_->Start());
+  ASSERT_TRUE(server_->Restart()) << "same data dir after kill -9";
   Reconnect();
   for (size_t i = 0; i < ids.size(); ++i) {
     Reply get = api_->Get("/v1/memory/" + ids[i]);

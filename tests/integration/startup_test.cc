@@ -29,7 +29,7 @@ bool NamesLine(const std::string& text, int line) {
   return std::regex_search(text, re);
 }
 
-TEST(StartupTest, UnknownNestedKeyFailsNamingKeyAndLine) {
+TEST(StartupIntegrationTest, UnknownNestedKeyFailsNamingKeyAndLine) {
   TempDir dir;
   const std::string config = dir.File("typo.yaml");
   ASSERT_TRUE(WriteTextFile(config,
@@ -46,7 +46,7 @@ TEST(StartupTest, UnknownNestedKeyFailsNamingKeyAndLine) {
   EXPECT_TRUE(NamesLine(r.stderr_text, 5)) << r.stderr_text;
 }
 
-TEST(StartupTest, UnknownTopLevelKeyFailsNamingKeyAndLine) {
+TEST(StartupIntegrationTest, UnknownTopLevelKeyFailsNamingKeyAndLine) {
   TempDir dir;
   const std::string config = dir.File("typo.yaml");
   ASSERT_TRUE(WriteTextFile(config, "edition: opensource\nfeature:\n  max_batch_size: 3\n"));
@@ -56,7 +56,7 @@ TEST(StartupTest, UnknownTopLevelKeyFailsNamingKeyAndLine) {
   EXPECT_TRUE(NamesLine(r.stderr_text, 2)) << r.stderr_text;
 }
 
-TEST(StartupTest, ValueBelowMinimumFailsNamingKey) {
+TEST(StartupIntegrationTest, ValueBelowMinimumFailsNamingKey) {
   TempDir dir;
   const std::string config = dir.File("small.yaml");
   ASSERT_TRUE(WriteTextFile(config, "limits:\n  max_request_bytes: 10\n"));
@@ -65,21 +65,21 @@ TEST(StartupTest, ValueBelowMinimumFailsNamingKey) {
   EXPECT_NE(r.stderr_text.find("max_request_bytes"), std::string::npos) << r.stderr_text;
 }
 
-TEST(StartupTest, MissingConfigFileFails) {
+TEST(StartupIntegrationTest, MissingConfigFileFails) {
   TempDir dir;
   StartupResult r = RunServerExpectingFailure({"--config", dir.File("absent.yaml")});
   ASSERT_TRUE(FailedToStart(r));
   EXPECT_NE(r.stderr_text.find("absent.yaml"), std::string::npos) << r.stderr_text;
 }
 
-TEST(StartupTest, ShippedOpenSourceConfigStarts) {
+TEST(StartupIntegrationTest, ShippedOpenSourceConfigStarts) {
   ServerProcess server;
   ASSERT_TRUE(server.Start());
   EXPECT_GT(server.port(), 0);
   EXPECT_EQ(server.Terminate(), 0) << server.StderrText();
 }
 
-TEST(StartupTest, HasTemporalOnBuildWithoutEngineRefusesToStart) {
+TEST(StartupIntegrationTest, HasTemporalOnBuildWithoutEngineRefusesToStart) {
 #if PAPR_WITH_ENGINE
   GTEST_SKIP() << "papr-server was built with the engine (PAPR_WITH_ENGINE=1); the refusal "
                   "only exists in a -DPAPR_WITH_ENGINE=OFF build";

@@ -1,0 +1,831 @@
+#include "engine/engine.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <mutex>
+#include <queue>
+#include <thread>
+#include <unordered_map>
+
+#include "engine/crash_point.h"
+#include "engine/internal/execution.h"
+#include "storage/keys.h"
+
+namespace papr::engine {
+namespace {
+
+using internal::Effects;
+using internal::Execution;
+using internal::InboxItem;
+using storage::Table;
+
+std::string RetryTimerId(int64_t activity_id, int64_t attempt) {
+  return "a:" + std::to_string(activity_id) + ":" + std::to_string(attempt);
+}
+
+// Parses the timer ids written by this file back into inbox items.
+bool ParseTimerId(std::string_view id, InboxItem* item) {
+  try {
+    if (id.substr(0, 2) == "a:") {
+      std::string rest(id.substr(2));
+      size_t colon = rest.find(':');
+      item->kind = InboxItem::Kind::kActivityRetryDue;
+      item->activity_id = std::stoll(rest.substr(0, colon));
+      item->attempt = std::stoll(rest.substr(colon + 1));
+      return true;
+    }
+    if (id.substr(0, 2) == "t:") {
+      item->kind = InboxItem::Kind::kUserTimer;
+      item->timer_id = std::stoll(std::string(id.substr(2)));
+      return true;
+    }
+  } catch (...) {
+  }
+  return false;
+}
+
+bool IsCommandEvent(EventType t) {
+  switch (t) {
+    case EventType::kActivityTaskScheduled:
+    case EventType::kTimerStarted:
+    case EventType::kMarkerRecorded:
+    case EventType::kStartChildWorkflowExecutionInitiated:
+    case EventType::kWorkflowExecutionCompleted:
+    case EventType::kWorkflowExecutionFailed:
+    case EventType::kWorkflowExecutionCanceled:
+      return true;
+    default:
+      return false;
+  }
+}
+
+struct ActivityTask {
+  std::shared_ptr<Execution> execution;
+  ActivityCall call;
+};
+
+struct TimerEntry {
+  int64_t fire_ms;
+  std::string workflow_id;
+  InboxItem item;
+  bool operator>(const TimerEntry& o) const { return fire_ms > o.fire_ms; }
+};
+
+//! A fixed set of threads taking jobs from one queue.
+template <typename Job>
+class WorkQueue {
+ public:
+  void Start(int threads, std::function<void(Job&)> run) {
+    run_ = std::move(run);
+    for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Loop(); });
+  }
+  void Push(Job job) {
+    {
+      std::lock_guard lock(mu_);
+      jobs_.push_back(std::move(job));
+    }
+    cv_.notify_one();
+  }
+  void Stop() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+  }
+
+ private:
+  void Loop() {
+    while (true) {
+      Job job;
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [&] { return stopping_ || !jobs_.empty(); });
+        if (stopping_) return;
+        job = std::move(jobs_.front());
+        jobs_.pop_front();
+      }
+      run_(job);
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Job> jobs_;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+  std::function<void(Job&)> run_;
+};
+
+}  // namespace
+
+struct Engine::Rep {
+  storage::Db* db;
+  EngineOptions options;
+  std::unordered_map<std::string, WorkflowFn> workflows;
+  std::unordered_map<std::string, ActivityFn> activity_fns;
+
+  mutable std::mutex mu;  // executions map
+  std::unordered_map<std::string, std::shared_ptr<Execution>> executions;
+  std::mutex start_mu;  // serialises StartWorkflow's exists-check and write
+
+  WorkQueue<std::shared_ptr<Execution>> runners;
+  WorkQueue<ActivityTask> workers;
+
+  std::mutex timer_mu;
+  std::condition_variable timer_cv;
+  std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers;
+  std::thread timer_thread;
+  bool stopping = false;
+  std::atomic<bool> is_ready{false};
+  bool started = false;
+
+  int64_t Now() const { return options.clock->NowMillis(); }
+  std::shared_ptr<Execution> Find(const std::string& id) const {
+    std::lock_guard lock(mu);
+    auto it = executions.find(id);
+    return it == executions.end() ? nullptr : it->second;
+  }
+  void Enqueue(const std::shared_ptr<Execution>& exec, InboxItem item);
+  void Run(const std::shared_ptr<Execution>& exec);
+  bool ApplyInbox(Execution& exec, InboxItem& item);
+  bool ApplyActivityResult(Execution& exec, InboxItem& item);
+  Status Commit(Execution& exec, storage::WriteBatch& wb, ExecutionStatus status_before);
+  void RunEffects(const std::shared_ptr<Execution>& exec, Effects effects);
+  void Dispatch(const std::shared_ptr<Execution>& exec, int64_t activity_id, int64_t attempt);
+  void Arm(int64_t fire_ms, const std::string& workflow_id, InboxItem item);
+  void TimerLoop();
+  void RunActivity(ActivityTask& task);
+  Status Recover();
+  Status Replay(Execution& exec, const std::vector<HistoryEvent>& history) const;
+  void PutActivityRow(storage::WriteBatch& wb, const std::string& id, const ActivityRecord& r) {
+    wb.Put(Table::kActivities, storage::ActivityKey(id, static_cast<uint64_t>(r.activity_id)),
+           EncodeActivityRecord(r));
+  }
+};
+
+// ---- Inbox and runner
+
+void Engine::Rep::Enqueue(const std::shared_ptr<Execution>& exec, InboxItem item) {
+  bool schedule = false;
+  {
+    std::lock_guard lock(exec->inbox_mu);
+    if (exec->broken) return;
+    exec->inbox.push_back(std::move(item));
+    if (!exec->queued) schedule = exec->queued = true;
+  }
+  if (schedule) runners.Push(exec);
+}
+
+void Engine::Rep::Run(const std::shared_ptr<Execution>& exec) {
+  std::deque<InboxItem> items;
+  {
+    std::lock_guard lock(exec->inbox_mu);
+    items.swap(exec->inbox);
+  }
+  storage::WriteBatch wb;
+  exec->batch = &wb;
+  exec->effects = {};
+  exec->new_events.clear();
+  exec->closed_now = false;
+  ExecutionStatus before = exec->record.status;
+  bool changed = false;
+  for (auto& item : items) {
+    if (exec->record.status != ExecutionStatus::kRunning) break;
+    exec->now_ms = Now();
+    changed = ApplyInbox(*exec, item) || changed;
+  }
+  exec->batch = nullptr;
+  Status committed = changed ? Commit(*exec, wb, before) : Status::Ok();
+  std::vector<std::function<void()>> listeners;
+  bool requeue = false;
+  {
+    std::lock_guard lock(exec->inbox_mu);
+    if (!committed.ok()) exec->broken = true;
+    if (changed) listeners.swap(exec->listeners);
+    requeue = !exec->inbox.empty() && !exec->broken;
+    exec->queued = requeue;
+  }
+  if (committed.ok()) RunEffects(exec, std::move(exec->effects));
+  if (exec->record.status != ExecutionStatus::kRunning) {
+    std::lock_guard lock(mu);
+    executions.erase(exec->id());
+  }
+  for (auto& fn : listeners) fn();
+  if (requeue) runners.Push(exec);
+}
+
+bool Engine::Rep::ApplyInbox(Execution& exec, InboxItem& item) {
+  using Kind = InboxItem::Kind;
+  switch (item.kind) {
+    case Kind::kStart:
+      exec.StartCoroutine(workflows.at(item.name), item.payload);
+      return true;
+    case Kind::kActivityResult:
+      return ApplyActivityResult(exec, item);
+    case Kind::kActivityRetryDue: {
+      exec.batch->Delete(Table::kTimers, item.timer_key);
+      auto it = exec.activities.find(item.activity_id);
+      if (it != exec.activities.end() && it->second.backing_off &&
+          it->second.attempt == item.attempt) {
+        it->second.backing_off = false;
+        ActivityRecord row{item.activity_id, ActivityState::kBackingOff, item.attempt - 1, "", "",
+                           0, 0};
+        PutActivityRow(*exec.batch, exec.id(), row);  // next_attempt_ms 0: attempt running
+        exec.effects.dispatches.push_back({item.activity_id, item.attempt});
+      }
+      return true;
+    }
+    case Kind::kUserTimer: {
+      exec.batch->Delete(Table::kTimers, item.timer_key);
+      HistoryEvent& e = exec.AppendEvent(EventType::kTimerFired);
+      e.timer_id = item.timer_id;
+      exec.ApplyObserved(HistoryEvent(e));
+      return true;
+    }
+    case Kind::kSignal: {
+      HistoryEvent& e = exec.AppendEvent(EventType::kWorkflowExecutionSignaled);
+      e.signal_name = item.name;
+      e.payload = item.payload;
+      exec.ApplyObserved(HistoryEvent(e));
+      return true;
+    }
+    case Kind::kCancel: {
+      if (exec.record.cancel_requested) return false;
+      HistoryEvent& e = exec.AppendEvent(EventType::kWorkflowExecutionCancelRequested);
+      e.reason = item.payload;
+      exec.ApplyObserved(HistoryEvent(e));
+      return true;
+    }
+    case Kind::kTerminate: {
+      HistoryEvent& e = exec.AppendEvent(EventType::kWorkflowExecutionTerminated);
+      e.reason = item.payload;
+      exec.ApplyObserved(HistoryEvent(e));
+      return true;
+    }
+  }
+  return false;
+}
+
+bool Engine::Rep::ApplyActivityResult(Execution& exec, InboxItem& item) {
+  auto it = exec.activities.find(item.activity_id);
+  // Fencing: a result of an attempt that is no longer current (timed out, or from before a
+  // retry) is dropped.
+  if (it == exec.activities.end() || it->second.backing_off ||
+      it->second.attempt != item.attempt) {
+    return false;
+  }
+  auto& a = it->second;
+  const ActivityResult& r = item.result;
+  int64_t now = exec.now_ms;
+  bool past_deadline = a.options.schedule_to_close_timeout_ms > 0 &&
+                       now - a.scheduled_ms >= a.options.schedule_to_close_timeout_ms;
+  if (!r.ok && !r.non_retryable && !past_deadline &&
+      ShouldRetry(a.options.retry, a.attempt, r.error_type)) {
+    a.attempt++;
+    exec.record.activity_retries++;
+    int64_t delay = RetryDelayMs(a.options.retry, a.attempt);
+    ActivityRecord row{item.activity_id, ActivityState::kBackingOff, a.attempt - 1, "", r.error,
+                       0, 0};
+    if (delay <= 0) {
+      exec.effects.dispatches.push_back({item.activity_id, a.attempt});
+    } else {
+      a.backing_off = true;
+      row.next_attempt_ms = now + delay;
+      std::string key = storage::TimerKey(static_cast<uint64_t>(now + delay), exec.id(),
+                                          RetryTimerId(item.activity_id, a.attempt));
+      exec.batch->Put(Table::kTimers, key, "");
+      InboxItem due;
+      due.kind = InboxItem::Kind::kActivityRetryDue;
+      due.activity_id = item.activity_id;
+      due.attempt = a.attempt;
+      due.timer_key = key;
+      exec.effects.timers.push_back({now + delay, key, due});
+    }
+    PutActivityRow(*exec.batch, exec.id(), row);
+    return true;
+  }
+  int64_t scheduled_event_id = a.scheduled_event_id;
+  HistoryEvent& started = exec.AppendEvent(EventType::kActivityTaskStarted);
+  started.activity_id = item.activity_id;
+  started.scheduled_event_id = scheduled_event_id;
+  started.attempt = item.attempt;
+  EventType final_type = r.ok            ? EventType::kActivityTaskCompleted
+                         : past_deadline ? EventType::kActivityTaskTimedOut
+                                         : EventType::kActivityTaskFailed;
+  HistoryEvent& done = exec.AppendEvent(final_type);
+  done.activity_id = item.activity_id;
+  done.scheduled_event_id = scheduled_event_id;
+  done.attempt = item.attempt;
+  if (r.ok) {
+    done.payload = r.payload;
+  } else {
+    done.failure = past_deadline ? "schedule-to-close timeout; last error: " + r.error : r.error;
+    done.failure_type = r.error_type;
+  }
+  ActivityRecord row{item.activity_id,
+                     r.ok ? ActivityState::kSucceeded : ActivityState::kFailed,
+                     item.attempt,
+                     r.payload,
+                     done.failure,
+                     0,
+                     now};
+  PutActivityRow(*exec.batch, exec.id(), row);
+  exec.ApplyObserved(HistoryEvent(done));
+  return true;
+}
+
+Status Engine::Rep::Commit(Execution& exec, storage::WriteBatch& wb,
+                           ExecutionStatus status_before) {
+  const std::string& id = exec.id();
+  for (const auto& e : exec.new_events) {
+    wb.Put(Table::kHistory, storage::HistoryKey(id, static_cast<uint64_t>(e.event_id)),
+           EncodeEvent(e));
+  }
+  exec.record.updated_ms = Now();
+  wb.Put(Table::kExecutions, storage::ExecutionKey(id), EncodeExecutionRecord(exec.record));
+  if (exec.record.status != status_before) {
+    auto start = static_cast<uint64_t>(exec.record.start_ms);
+    wb.Delete(Table::kVisibility,
+              storage::VisibilityKey(static_cast<uint8_t>(status_before), start, id));
+    wb.Put(Table::kVisibility,
+           storage::VisibilityKey(static_cast<uint8_t>(exec.record.status), start, id), "");
+  }
+  CrashPoint("before_commit");
+  Status s = db->Write(wb);
+  if (!s.ok()) {
+    std::fprintf(stderr, "papr engine: commit of %s failed: %s\n", id.c_str(),
+                 s.ToString().c_str());
+    return s;
+  }
+  CrashPoint("after_commit");
+  exec.new_events.clear();
+  return Status::Ok();
+}
+
+void Engine::Rep::RunEffects(const std::shared_ptr<Execution>& exec, Effects effects) {
+  for (const auto& d : effects.dispatches) Dispatch(exec, d.activity_id, d.attempt);
+  for (auto& t : effects.timers) {
+    t.item.timer_key = t.timer_key;
+    Arm(t.fire_ms, exec->id(), std::move(t.item));
+  }
+}
+
+void Engine::Rep::Dispatch(const std::shared_ptr<Execution>& exec, int64_t activity_id,
+                           int64_t attempt) {
+  auto it = exec->activities.find(activity_id);
+  if (it == exec->activities.end()) return;
+  ActivityTask task{exec, {exec->id(), it->second.type, activity_id, attempt, it->second.input}};
+  int64_t timeout = it->second.options.start_to_close_timeout_ms;
+  if (timeout > 0) {
+    InboxItem late;
+    late.kind = InboxItem::Kind::kActivityResult;
+    late.activity_id = activity_id;
+    late.attempt = attempt;
+    late.result = ActivityResult::Error("start-to-close timeout after " +
+                                            std::to_string(timeout) + " ms",
+                                        "StartToCloseTimeout", false);
+    Arm(Now() + timeout, exec->id(), std::move(late));
+  }
+  workers.Push(std::move(task));
+}
+
+void Engine::Rep::RunActivity(ActivityTask& task) {
+  InboxItem item;
+  item.kind = InboxItem::Kind::kActivityResult;
+  item.activity_id = task.call.activity_id;
+  item.attempt = task.call.attempt;
+  auto fn = activity_fns.find(task.call.activity_type);
+  if (fn == activity_fns.end()) {
+    item.result = ActivityResult::Error("no activity registered as " + task.call.activity_type,
+                                        "ActivityNotRegistered", true);
+  } else {
+    try {
+      item.result = fn->second(task.call);
+    } catch (const std::exception& ex) {
+      item.result = ActivityResult::Error(std::string("activity threw: ") + ex.what(),
+                                          "Exception", false);
+    }
+  }
+  Enqueue(task.execution, std::move(item));
+}
+
+// ---- Timers
+
+void Engine::Rep::Arm(int64_t fire_ms, const std::string& workflow_id, InboxItem item) {
+  {
+    std::lock_guard lock(timer_mu);
+    timers.push({fire_ms, workflow_id, std::move(item)});
+  }
+  timer_cv.notify_one();
+}
+
+void Engine::Rep::TimerLoop() {
+  std::unique_lock lock(timer_mu);
+  while (!stopping) {
+    if (timers.empty()) {
+      timer_cv.wait(lock);
+      continue;
+    }
+    int64_t wait_ms = timers.top().fire_ms - Now();
+    if (wait_ms > 0) {
+      timer_cv.wait_for(lock, std::chrono::milliseconds(std::min<int64_t>(wait_ms, 1000)));
+      continue;
+    }
+    TimerEntry entry = timers.top();
+    timers.pop();
+    lock.unlock();
+    if (auto exec = Find(entry.workflow_id)) Enqueue(exec, std::move(entry.item));
+    lock.lock();
+  }
+}
+
+// ---- Replay and recovery
+
+Status Engine::Rep::Replay(Execution& exec, const std::vector<HistoryEvent>& history) const {
+  exec.replay = &history;
+  exec.replay_pos = 0;
+  while (exec.replay_pos < history.size() && exec.replay_error.ok()) {
+    const HistoryEvent& e = history[exec.replay_pos++];
+    exec.now_ms = e.time_ms;
+    exec.record.next_event_id = e.event_id + 1;
+    if (e.type == EventType::kWorkflowExecutionStarted) {
+      exec.record.workflow_type = e.workflow_type;
+      exec.record.owner = e.owner;
+      exec.record.start_ms = e.time_ms;
+      auto fn = workflows.find(e.workflow_type);
+      if (fn == workflows.end()) {
+        return Status::FailedPrecondition("no workflow registered as '" + e.workflow_type + "'");
+      }
+      exec.StartCoroutine(fn->second, e.payload);
+    } else if (IsCommandEvent(e.type)) {
+      return Status::FailedPrecondition("non-determinism at event " + std::to_string(e.event_id) +
+                                        ": history has [" + DescribeEvent(e) +
+                                        "] but the workflow did not issue it");
+    } else {
+      exec.ApplyObserved(e, /*from_replay=*/true);
+    }
+  }
+  exec.replay = nullptr;
+  return exec.replay_error;
+}
+
+Status Engine::Rep::Recover() {
+  std::vector<std::string> open_ids;
+  RETURN_IF_ERROR(db->ScanPrefix(
+      Table::kVisibility,
+      storage::VisibilityStatusPrefix(static_cast<uint8_t>(ExecutionStatus::kRunning)),
+      [&](std::string_view key, std::string_view) {
+        uint8_t status;
+        uint64_t start;
+        std::string_view id;
+        if (storage::DecodeVisibilityKey(key, &status, &start, &id)) open_ids.emplace_back(id);
+        return true;
+      }));
+  std::vector<std::shared_ptr<Execution>> recovered;
+  for (const auto& id : open_ids) {
+    std::vector<HistoryEvent> history;
+    RETURN_IF_ERROR(db->ScanPrefix(Table::kHistory, storage::HistoryPrefix(id),
+                                   [&](std::string_view, std::string_view value) {
+                                     auto e = DecodeEvent(value);
+                                     if (e.ok()) history.push_back(std::move(e).value());
+                                     return true;
+                                   }));
+    auto exec = std::make_shared<Execution>(id);
+    storage::WriteBatch wb;
+    exec->batch = &wb;
+    Status replayed = Replay(*exec, history);
+    if (!replayed.ok()) {
+      std::fprintf(stderr, "papr engine: cannot resume %s: %s\n", id.c_str(),
+                   replayed.ToString().c_str());
+      continue;  // left open on disk; engine-admin shows why
+    }
+    // Attempts and backoff are derived state, not history: take them from activity rows.
+    for (auto& [activity_id, a] : exec->activities) {
+      ASSIGN_OR_RETURN(auto row, db->Get(Table::kActivities,
+                                         storage::ActivityKey(id, static_cast<uint64_t>(activity_id))));
+      if (!row) continue;
+      auto decoded = DecodeActivityRecord(activity_id, *row);
+      if (!decoded.ok() || decoded->state != ActivityState::kBackingOff) continue;
+      a.attempt = decoded->attempts + 1;
+      a.backing_off = decoded->next_attempt_ms > 0;  // its timer row re-arms it
+      exec->record.activity_retries += decoded->attempts;
+    }
+    // Commit anything the resumed code issued past the recorded end (new events).
+    if (!exec->new_events.empty() || exec->closed_now) {
+      RETURN_IF_ERROR(Commit(*exec, wb, ExecutionStatus::kRunning));
+    }
+    exec->batch = nullptr;
+    if (exec->record.status != ExecutionStatus::kRunning) continue;
+    {
+      std::lock_guard lock(mu);
+      executions[id] = exec;
+    }
+    recovered.push_back(exec);
+  }
+  // Timers, including those that fell due while the server was down (they fire at once).
+  RETURN_IF_ERROR(db->ScanPrefix(Table::kTimers, "", [&](std::string_view key, std::string_view) {
+    uint64_t fire;
+    std::string_view wf, timer_id;
+    InboxItem item;
+    if (storage::DecodeTimerKey(key, &fire, &wf, &timer_id) && ParseTimerId(timer_id, &item)) {
+      item.timer_key = std::string(key);
+      Arm(static_cast<int64_t>(fire), std::string(wf), std::move(item));
+    }
+    return true;
+  }));
+  for (auto& exec : recovered) {
+    Effects effects = std::move(exec->effects);
+    effects.dispatches.clear();
+    for (auto& [activity_id, a] : exec->activities) {
+      if (!a.backing_off) effects.dispatches.push_back({activity_id, a.attempt});
+    }
+    RunEffects(exec, std::move(effects));
+  }
+  return Status::Ok();
+}
+
+// ---- Engine
+
+Engine::Engine(storage::Db* db, EngineOptions options) : rep_(new Rep) {
+  rep_->db = db;
+  rep_->options = options;
+}
+
+Engine::~Engine() { Shutdown(); }
+
+void Engine::RegisterWorkflow(const std::string& type, WorkflowFn fn) {
+  rep_->workflows[type] = std::move(fn);
+}
+
+void Engine::RegisterActivity(const std::string& type, ActivityFn fn) {
+  rep_->activity_fns[type] = std::move(fn);
+}
+
+Status Engine::Start() {
+  rep_->runners.Start(rep_->options.runner_threads,
+                      [this](std::shared_ptr<Execution>& e) { rep_->Run(e); });
+  rep_->workers.Start(rep_->options.activity_workers,
+                      [this](ActivityTask& t) { rep_->RunActivity(t); });
+  rep_->timer_thread = std::thread([this] { rep_->TimerLoop(); });
+  rep_->started = true;
+  RETURN_IF_ERROR(rep_->Recover());
+  rep_->is_ready = true;
+  return Status::Ok();
+}
+
+void Engine::Shutdown() {
+  if (!rep_->started) return;
+  rep_->started = false;
+  {
+    std::lock_guard lock(rep_->timer_mu);
+    rep_->stopping = true;
+  }
+  rep_->timer_cv.notify_all();
+  rep_->timer_thread.join();
+  rep_->workers.Stop();
+  rep_->runners.Stop();
+}
+
+bool Engine::ready() const { return rep_->is_ready; }
+
+Status Engine::StartWorkflow(StartOptions o) {
+  if (rep_->workflows.count(o.workflow_type) == 0) {
+    return Status::InvalidArgument("no workflow registered as '" + o.workflow_type + "'");
+  }
+  if (o.workflow_id.empty() || o.workflow_id.find('\0') != std::string::npos) {
+    return Status::InvalidArgument("workflow id must be non-empty without NUL bytes");
+  }
+  std::lock_guard start_lock(rep_->start_mu);
+  ASSIGN_OR_RETURN(auto existing, rep_->db->Get(Table::kExecutions, storage::ExecutionKey(o.workflow_id)));
+  if (existing) return Status::AlreadyExists("workflow " + o.workflow_id + " already exists");
+  auto exec = std::make_shared<Execution>(o.workflow_id);
+  int64_t now = rep_->Now();
+  exec->now_ms = now;
+  exec->record.workflow_type = o.workflow_type;
+  exec->record.owner = o.owner;
+  exec->record.start_ms = now;
+  HistoryEvent& started = exec->AppendEvent(EventType::kWorkflowExecutionStarted);
+  started.workflow_type = o.workflow_type;
+  started.payload = o.input;
+  started.owner = o.owner;
+  storage::WriteBatch wb;
+  for (const auto& [name, bytes] : o.blobs) {
+    wb.Put(Table::kBlobs, storage::BlobKey(o.workflow_id, name), bytes);
+  }
+  wb.Put(Table::kVisibility, storage::OwnerIndexKey(o.owner, static_cast<uint64_t>(now), o.workflow_id), "");
+  // The visibility row for "running" is written by Commit via the status change from 0.
+  wb.Put(Table::kVisibility,
+         storage::VisibilityKey(static_cast<uint8_t>(ExecutionStatus::kRunning),
+                                static_cast<uint64_t>(now), o.workflow_id),
+         "");
+  RETURN_IF_ERROR(rep_->Commit(*exec, wb, ExecutionStatus::kRunning));
+  CrashPoint("after_start_commit");
+  {
+    std::lock_guard lock(rep_->mu);
+    rep_->executions[o.workflow_id] = exec;
+  }
+  // First workflow task: run the coroutine from the start (on a runner thread).
+  std::string type = o.workflow_type, input = std::move(o.input);
+  InboxItem first;
+  first.kind = InboxItem::Kind::kStart;
+  first.name = std::move(type);
+  first.payload = std::move(input);
+  rep_->Enqueue(exec, std::move(first));
+  return Status::Ok();
+}
+
+Status Engine::RequestCancel(const std::string& id, const std::string& reason) {
+  auto exec = rep_->Find(id);
+  if (!exec) {
+    ASSIGN_OR_RETURN(auto record, Describe(id));
+    return Status::FailedPrecondition("workflow " + id + " is already " +
+                                      ExecutionStatusName(record.status));
+  }
+  InboxItem item;
+  item.kind = InboxItem::Kind::kCancel;
+  item.payload = reason;
+  rep_->Enqueue(exec, std::move(item));
+  return Status::Ok();
+}
+
+Status Engine::Terminate(const std::string& id, const std::string& reason) {
+  auto exec = rep_->Find(id);
+  if (!exec) {
+    ASSIGN_OR_RETURN(auto record, Describe(id));
+    return Status::FailedPrecondition("workflow " + id + " is already " +
+                                      ExecutionStatusName(record.status));
+  }
+  InboxItem item;
+  item.kind = InboxItem::Kind::kTerminate;
+  item.payload = reason;
+  rep_->Enqueue(exec, std::move(item));
+  return Status::Ok();
+}
+
+Status Engine::Signal(const std::string& id, const std::string& name, std::string input) {
+  auto exec = rep_->Find(id);
+  if (!exec) return Status::NotFound("no running workflow " + id);
+  InboxItem item;
+  item.kind = InboxItem::Kind::kSignal;
+  item.name = name;
+  item.payload = std::move(input);
+  rep_->Enqueue(exec, std::move(item));
+  return Status::Ok();
+}
+
+Result<ExecutionRecord> Engine::Describe(const std::string& id) const {
+  ASSIGN_OR_RETURN(auto row, rep_->db->Get(Table::kExecutions, storage::ExecutionKey(id)));
+  if (!row) return Status::NotFound("workflow " + id + " not found");
+  ASSIGN_OR_RETURN(ExecutionRecord r, DecodeExecutionRecord(*row));
+  r.workflow_id = id;
+  return r;
+}
+
+Result<std::vector<HistoryEvent>> Engine::ReadHistory(const std::string& id, int64_t after,
+                                                      int64_t limit) const {
+  std::vector<HistoryEvent> out;
+  auto cursor = rep_->db->NewCursor(Table::kHistory);
+  std::string prefix = storage::HistoryPrefix(id);
+  for (cursor->Seek(storage::HistoryKey(id, static_cast<uint64_t>(after + 1)));
+       cursor->Valid() && cursor->key().substr(0, prefix.size()) == prefix; cursor->Next()) {
+    ASSIGN_OR_RETURN(HistoryEvent e, DecodeEvent(cursor->value()));
+    out.push_back(std::move(e));
+    if (limit > 0 && static_cast<int64_t>(out.size()) >= limit) break;
+  }
+  RETURN_IF_ERROR(cursor->status());
+  return out;
+}
+
+Result<std::vector<ActivityRecord>> Engine::ReadActivities(const std::string& id, int64_t after,
+                                                           int64_t limit) const {
+  std::vector<ActivityRecord> out;
+  auto cursor = rep_->db->NewCursor(Table::kActivities);
+  std::string prefix = storage::ActivityPrefix(id);
+  int64_t last = after + limit;
+  for (cursor->Seek(storage::ActivityKey(id, static_cast<uint64_t>(after + 1)));
+       cursor->Valid() && cursor->key().substr(0, prefix.size()) == prefix; cursor->Next()) {
+    std::string_view wf;
+    uint64_t aid;
+    if (!storage::DecodeActivityKey(cursor->key(), &wf, &aid)) continue;
+    if (static_cast<int64_t>(aid) > last) break;
+    ASSIGN_OR_RETURN(ActivityRecord r, DecodeActivityRecord(static_cast<int64_t>(aid), cursor->value()));
+    out.push_back(std::move(r));
+  }
+  RETURN_IF_ERROR(cursor->status());
+  return out;
+}
+
+Result<std::optional<std::string>> Engine::ReadBlob(const std::string& id,
+                                                    const std::string& name) const {
+  return rep_->db->Get(Table::kBlobs, storage::BlobKey(id, name));
+}
+
+Result<std::vector<ExecutionRecord>> Engine::ListByOwner(const std::string& owner, int64_t limit,
+                                                         const std::string& after) const {
+  std::vector<ExecutionRecord> out;
+  bool skipping = !after.empty();
+  Status inner;
+  RETURN_IF_ERROR(rep_->db->ScanPrefix(
+      Table::kVisibility, storage::OwnerIndexPrefix(owner),
+      [&](std::string_view key, std::string_view) {
+        std::string_view o, id;
+        uint64_t start;
+        if (!storage::DecodeOwnerIndexKey(key, &o, &start, &id)) return true;
+        if (skipping) {
+          skipping = id != after;
+          return true;
+        }
+        auto record = Describe(std::string(id));
+        if (!record.ok()) return true;  // deleted by retention
+        out.push_back(std::move(record).value());
+        return static_cast<int64_t>(out.size()) < limit;
+      }));
+  return out;
+}
+
+Result<std::vector<ExecutionRecord>> Engine::ListByStatus(std::optional<ExecutionStatus> status,
+                                                          int64_t limit) const {
+  std::vector<ExecutionRecord> out;
+  for (uint8_t s = 1; s <= 5; ++s) {
+    if (status && static_cast<uint8_t>(*status) != s) continue;
+    RETURN_IF_ERROR(rep_->db->ScanPrefix(
+        Table::kVisibility, storage::VisibilityStatusPrefix(s),
+        [&](std::string_view key, std::string_view) {
+          uint8_t st;
+          uint64_t start;
+          std::string_view id;
+          if (!storage::DecodeVisibilityKey(key, &st, &start, &id)) return true;
+          auto record = Describe(std::string(id));
+          if (record.ok()) out.push_back(std::move(record).value());
+          return limit <= 0 || static_cast<int64_t>(out.size()) < limit;
+        }));
+  }
+  return out;
+}
+
+bool Engine::SubscribeOnce(const std::string& id, std::function<void()> fn) {
+  if (auto exec = rep_->Find(id)) {
+    std::lock_guard lock(exec->inbox_mu);
+    if (exec->record.status == ExecutionStatus::kRunning) {
+      exec->listeners.push_back(std::move(fn));
+      return true;
+    }
+  }
+  if (!Describe(id).ok()) return false;
+  fn();
+  return true;
+}
+
+Result<int64_t> Engine::SweepRetention() {
+  int64_t cutoff = rep_->Now() - rep_->options.retention_ms;
+  int64_t deleted = 0;
+  ASSIGN_OR_RETURN(auto all, ListByStatus(std::nullopt, 0));
+  for (const auto& r : all) {
+    if (r.status == ExecutionStatus::kRunning || r.close_ms == 0 || r.close_ms > cutoff) continue;
+    storage::WriteBatch wb;
+    auto drop_prefix = [&](Table t, const std::string& prefix) {
+      return rep_->db->ScanPrefix(t, prefix, [&](std::string_view key, std::string_view) {
+        wb.Delete(t, key);
+        return true;
+      });
+    };
+    RETURN_IF_ERROR(drop_prefix(Table::kHistory, storage::HistoryPrefix(r.workflow_id)));
+    RETURN_IF_ERROR(drop_prefix(Table::kActivities, storage::ActivityPrefix(r.workflow_id)));
+    RETURN_IF_ERROR(drop_prefix(Table::kBlobs, storage::BlobPrefix(r.workflow_id)));
+    wb.Delete(Table::kExecutions, storage::ExecutionKey(r.workflow_id));
+    auto start = static_cast<uint64_t>(r.start_ms);
+    wb.Delete(Table::kVisibility,
+              storage::VisibilityKey(static_cast<uint8_t>(r.status), start, r.workflow_id));
+    wb.Delete(Table::kVisibility, storage::OwnerIndexKey(r.owner, start, r.workflow_id));
+    RETURN_IF_ERROR(rep_->db->Write(wb));
+    ++deleted;
+  }
+  return deleted;
+}
+
+Status Engine::ReplayCheck(const std::string& workflow_id,
+                           const std::vector<HistoryEvent>& history) const {
+  if (history.empty()) return Status::InvalidArgument("empty history");
+  Execution exec(workflow_id);
+  RETURN_IF_ERROR(rep_->Replay(exec, history));
+  bool recorded_closed = false;
+  for (const auto& e : history) {
+    recorded_closed = recorded_closed || e.type == EventType::kWorkflowExecutionCompleted ||
+                      e.type == EventType::kWorkflowExecutionFailed ||
+                      e.type == EventType::kWorkflowExecutionCanceled ||
+                      e.type == EventType::kWorkflowExecutionTerminated;
+  }
+  if (recorded_closed && !exec.new_events.empty()) {
+    return Status::FailedPrecondition(
+        "non-determinism at event " + std::to_string(exec.new_events.front().event_id) +
+        ": the workflow issued [" + DescribeEvent(exec.new_events.front()) +
+        "] after the recorded end of the history");
+  }
+  return Status::Ok();
+}
+
+}  // namespace papr::engine

@@ -1,0 +1,197 @@
+#include "engine/internal/execution.h"
+
+#include "storage/keys.h"
+
+namespace papr::engine::internal {
+namespace {
+
+constexpr size_t kMaxFailureNotes = 100;
+
+bool SameCommand(const HistoryEvent& recorded, const HistoryEvent& proposed) {
+  if (recorded.type != proposed.type) return false;
+  switch (proposed.type) {
+    case EventType::kActivityTaskScheduled:
+      return recorded.activity_id == proposed.activity_id &&
+             recorded.activity_type == proposed.activity_type;
+    case EventType::kTimerStarted:
+      return recorded.timer_id == proposed.timer_id;
+    default:
+      return true;
+  }
+}
+
+}  // namespace
+
+const HistoryEvent* Execution::Command(HistoryEvent proposed) {
+  if (!replay_error.ok()) return nullptr;
+  if (replaying()) {
+    const HistoryEvent& recorded = (*replay)[replay_pos];
+    if (!SameCommand(recorded, proposed)) {
+      proposed.event_id = recorded.event_id;
+      replay_error = Status::FailedPrecondition(
+          "non-determinism at event " + std::to_string(recorded.event_id) + ": history has [" +
+          DescribeEvent(recorded) + "] but the workflow issued [" + DescribeEvent(proposed) + "]");
+      return nullptr;
+    }
+    ++replay_pos;
+    now_ms = recorded.time_ms;
+    record.next_event_id = recorded.event_id + 1;
+    return &recorded;
+  }
+  proposed.event_id = record.next_event_id++;
+  proposed.time_ms = now_ms;
+  new_events.push_back(std::move(proposed));
+  return &new_events.back();
+}
+
+HistoryEvent& Execution::AppendEvent(EventType type) {
+  HistoryEvent e;
+  e.type = type;
+  e.event_id = record.next_event_id++;
+  e.time_ms = now_ms;
+  new_events.push_back(std::move(e));
+  return new_events.back();
+}
+
+void Execution::CommandStartActivity(const std::string& type, std::string input,
+                                     const ActivityOptions& options, int64_t activity_id) {
+  HistoryEvent e;
+  e.type = EventType::kActivityTaskScheduled;
+  e.activity_id = activity_id;
+  e.activity_type = type;
+  e.payload = input;
+  e.options = EncodeActivityOptions(options);
+  bool was_replaying = replaying();
+  const HistoryEvent* recorded = Command(std::move(e));
+  if (recorded == nullptr) return;
+  PendingActivity& a = activities[activity_id];
+  a.type = type;
+  a.input = std::move(input);
+  a.options = options;
+  a.scheduled_event_id = recorded->event_id;
+  a.scheduled_ms = recorded->time_ms;
+  record.activities_scheduled++;
+  if (!was_replaying) effects.dispatches.push_back({activity_id, 1});
+}
+
+void Execution::CommandStartTimer(int64_t timer_id, int64_t delay_ms) {
+  HistoryEvent e;
+  e.type = EventType::kTimerStarted;
+  e.timer_id = timer_id;
+  e.fire_at_ms = now_ms + std::max<int64_t>(0, delay_ms);
+  bool was_replaying = replaying();
+  const HistoryEvent* recorded = Command(std::move(e));
+  if (recorded == nullptr || was_replaying) return;
+  InboxItem item;
+  item.kind = InboxItem::Kind::kUserTimer;
+  item.timer_id = timer_id;
+  std::string key = storage::TimerKey(static_cast<uint64_t>(recorded->fire_at_ms), id(),
+                                      "t:" + std::to_string(timer_id));
+  if (batch != nullptr) batch->Put(storage::Table::kTimers, key, "");
+  effects.timers.push_back({recorded->fire_at_ms, key, item});
+}
+
+void Execution::ApplyObserved(const HistoryEvent& e, bool from_replay) {
+  now_ms = e.time_ms;
+  WorkflowEvent out;
+  switch (e.type) {
+    case EventType::kActivityTaskCompleted:
+    case EventType::kActivityTaskFailed:
+    case EventType::kActivityTaskTimedOut: {
+      activities.erase(e.activity_id);
+      bool ok = e.type == EventType::kActivityTaskCompleted;
+      if (from_replay) {  // live runs count retries as they happen
+        record.activity_retries += std::max<int64_t>(0, e.attempt - 1);
+      }
+      (ok ? record.activities_succeeded : record.activities_failed)++;
+      if (!ok && record.first_failures.size() < kMaxFailureNotes) {
+        record.first_failures.push_back({e.activity_id, e.failure, e.failure_type});
+      }
+      out.kind = WorkflowEvent::Kind::kActivity;
+      out.activity_id = e.activity_id;
+      out.ok = ok;
+      out.payload = e.payload;
+      out.error = e.failure;
+      out.attempts = e.attempt;
+      break;
+    }
+    case EventType::kTimerFired:
+      out.kind = WorkflowEvent::Kind::kTimer;
+      out.timer_id = e.timer_id;
+      break;
+    case EventType::kWorkflowExecutionSignaled:
+      out.kind = WorkflowEvent::Kind::kSignal;
+      out.signal_name = e.signal_name;
+      out.payload = e.payload;
+      break;
+    case EventType::kWorkflowExecutionCancelRequested:
+      record.cancel_requested = true;
+      out.kind = WorkflowEvent::Kind::kCancelRequested;
+      break;
+    case EventType::kWorkflowExecutionTerminated:
+      record.status = ExecutionStatus::kTerminated;
+      record.close_ms = e.time_ms;
+      record.failure = e.reason;
+      closed_now = true;
+      waiter = {};
+      task = WorkflowTask();
+      activities.clear();
+      return;
+    default:
+      return;  // informational (e.g. ActivityTaskStarted)
+  }
+  ready.push_back(std::move(out));
+  Pump();
+}
+
+void Execution::StartCoroutine(const WorkflowFn& fn, const std::string& input) {
+  task = fn(ctx, input);
+  if (task.handle()) task.handle().resume();
+  Pump();
+}
+
+void Execution::Pump() {
+  while (waiter && !ready.empty() && replay_error.ok()) {
+    auto h = std::exchange(waiter, {});
+    h.resume();
+  }
+  if (!task.done() || record.status != ExecutionStatus::kRunning || !replay_error.ok()) return;
+  auto& promise = task.handle().promise();
+  WorkflowOutcome outcome = promise.outcome.value_or(WorkflowOutcome::Failed("workflow threw"));
+  if (promise.exception) {
+    try {
+      std::rethrow_exception(promise.exception);
+    } catch (const std::exception& ex) {
+      outcome = WorkflowOutcome::Failed(std::string("workflow threw: ") + ex.what());
+    } catch (...) {
+      outcome = WorkflowOutcome::Failed("workflow threw a non-standard exception");
+    }
+  }
+  HistoryEvent e;
+  switch (outcome.kind) {
+    case WorkflowOutcome::Kind::kCompleted:
+      e.type = EventType::kWorkflowExecutionCompleted;
+      e.payload = outcome.payload;
+      record.status = ExecutionStatus::kCompleted;
+      record.result = outcome.payload;
+      break;
+    case WorkflowOutcome::Kind::kFailed:
+      e.type = EventType::kWorkflowExecutionFailed;
+      e.failure = outcome.payload;
+      record.status = ExecutionStatus::kFailed;
+      record.failure = outcome.payload;
+      break;
+    case WorkflowOutcome::Kind::kCanceled:
+      e.type = EventType::kWorkflowExecutionCanceled;
+      e.payload = outcome.payload;
+      record.status = ExecutionStatus::kCanceled;
+      record.result = outcome.payload;
+      break;
+  }
+  const HistoryEvent* recorded = Command(std::move(e));
+  if (recorded == nullptr) return;
+  record.close_ms = recorded->time_ms;
+  closed_now = true;
+}
+
+}  // namespace papr::engine::internal

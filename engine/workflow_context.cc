@@ -1,0 +1,58 @@
+#include "engine/workflow_context.h"
+
+#include <functional>
+
+#include "engine/internal/execution.h"
+
+namespace papr::engine {
+
+const std::string& WorkflowContext::workflow_id() const { return execution_->id(); }
+
+int64_t WorkflowContext::NowMillis() const { return execution_->now_ms; }
+
+uint64_t WorkflowContext::Random() {
+  // splitmix64 over (workflow id hash, call count): the same sequence on every replay.
+  uint64_t x = std::hash<std::string>{}(execution_->id()) + 0x9e3779b97f4a7c15ULL * ++random_calls_;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+bool WorkflowContext::CancelRequested() const { return execution_->record.cancel_requested; }
+
+bool WorkflowContext::IsReplaying() const { return execution_->replaying(); }
+
+void WorkflowContext::StartActivity(const std::string& activity_type, std::string input,
+                                    const ActivityOptions& options, int64_t activity_id) {
+  execution_->CommandStartActivity(activity_type, std::move(input), options, activity_id);
+}
+
+void WorkflowContext::StartTimer(int64_t timer_id, int64_t delay_ms) {
+  execution_->CommandStartTimer(timer_id, delay_ms);
+}
+
+int64_t WorkflowContext::PendingActivities() const {
+  return static_cast<int64_t>(execution_->activities.size());
+}
+
+void WorkflowContext::SetProgress(int64_t succeeded, int64_t failed, int64_t canceled) {
+  execution_->record.progress_succeeded = succeeded;
+  execution_->record.progress_failed = failed;
+  execution_->record.progress_canceled = canceled;
+}
+
+bool WorkflowContext::NextEventAwaitable::await_ready() const {
+  return !execution->ready.empty();
+}
+
+void WorkflowContext::NextEventAwaitable::await_suspend(std::coroutine_handle<> h) {
+  execution->waiter = h;
+}
+
+WorkflowEvent WorkflowContext::NextEventAwaitable::await_resume() {
+  WorkflowEvent e = std::move(execution->ready.front());
+  execution->ready.pop_front();
+  return e;
+}
+
+}  // namespace papr::engine

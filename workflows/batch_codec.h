@@ -1,0 +1,34 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "workflows/batch_types.h"
+
+namespace papr::workflows {
+
+//! The small part of a durable batch's input, carried in WorkflowExecutionStarted. The
+//! memories themselves are stored once in a blob (EncodeMemories) and referenced by batch id.
+struct BatchHeader {
+  std::string user_id;
+  int64_t total = 0;
+  int64_t max_concurrency = 0;
+  int64_t tolerated_failure_count = -1;       // -1: no limit
+  double tolerated_failure_percentage = -1;   // -1: no limit
+  std::string webhook_url;
+  std::string webhook_secret;
+  std::string body_hash;
+  std::string idempotency_key;
+  int64_t total_content_size = 0;
+};
+
+std::string EncodeBatchHeader(const BatchHeader& h);
+Result<BatchHeader> DecodeBatchHeader(std::string_view bytes);
+
+std::string EncodeMemories(const std::vector<MemoryInput>& memories);
+Result<std::vector<MemoryInput>> DecodeMemories(std::string_view bytes);
+
+}  // namespace papr::workflows

@@ -1,0 +1,462 @@
+#include "workflows/durable_batch_service.h"
+
+#include <algorithm>
+#include <list>
+#include <mutex>
+#include <unordered_map>
+
+#include "common/byte_codec.h"
+#include "common/crypto.h"
+#include "engine/workflow_context.h"
+#include "workflows/batch_codec.h"
+
+namespace papr::workflows {
+namespace {
+
+using engine::ActivityOptions;
+using engine::ActivityResult;
+using engine::WorkflowContext;
+using engine::WorkflowEvent;
+using engine::WorkflowOutcome;
+using engine::WorkflowTask;
+
+constexpr const char* kProcessMemory = "process_memory";
+constexpr const char* kDeliverWebhook = "deliver_webhook";
+constexpr const char* kMemoriesBlob = "memories";
+// Webhook attempts use activity ids from here on, far above any memory index.
+constexpr int64_t kWebhookActivityBase = int64_t{1} << 60;
+constexpr int64_t kWebhookTimerBase = 1;
+
+std::string EncodeInt(int64_t v) {
+  std::string out;
+  PutSignedVarint64(&out, v);
+  return out;
+}
+
+int64_t DecodeInt(std::string_view in) {
+  int64_t v = -1;
+  return GetSignedVarint64(&in, &v) ? v : -1;
+}
+
+// The final state of a batch, carried as the workflow's result.
+BatchState FinalState(bool cancelled, bool stopped_early, int64_t ok, int64_t failed) {
+  if (cancelled) return BatchState::kCancelled;
+  if (stopped_early || (ok == 0 && failed > 0)) return BatchState::kFailed;
+  return failed == 0 ? BatchState::kCompleted : BatchState::kPartial;
+}
+
+struct WebhookRequest {
+  std::string url, secret, webhook_id, body;
+};
+
+std::string EncodeWebhookRequest(const WebhookRequest& r) {
+  std::string out;
+  for (const auto* s : {&r.url, &r.secret, &r.webhook_id, &r.body}) PutLengthPrefixed(&out, *s);
+  return out;
+}
+
+bool DecodeWebhookRequest(std::string_view in, WebhookRequest* r) {
+  return GetLengthPrefixed(&in, &r->url) && GetLengthPrefixed(&in, &r->secret) &&
+         GetLengthPrefixed(&in, &r->webhook_id) && GetLengthPrefixed(&in, &r->body);
+}
+
+// Attempt outcome as activity payload: delivered, status code, stop, retry-after.
+std::string EncodeAttempt(const WebhookAttempt& a) {
+  std::string out;
+  PutSignedVarint64(&out, a.delivered);
+  PutSignedVarint64(&out, a.status_code);
+  PutSignedVarint64(&out, a.stop_retrying);
+  PutSignedVarint64(&out, a.retry_after_seconds);
+  PutLengthPrefixed(&out, a.error);
+  return out;
+}
+
+WebhookAttempt DecodeAttempt(std::string_view in) {
+  WebhookAttempt a;
+  int64_t delivered = 0, stop = 0;
+  if (GetSignedVarint64(&in, &delivered) && GetSignedVarint64(&in, &a.status_code) &&
+      GetSignedVarint64(&in, &stop) && GetSignedVarint64(&in, &a.retry_after_seconds)) {
+    GetLengthPrefixed(&in, &a.error);
+  }
+  a.delivered = delivered != 0;
+  a.stop_retrying = stop != 0;
+  return a;
+}
+
+}  // namespace
+
+struct DurableBatchService::Rep {
+  const config::Config& config;
+  engine::Engine* engine;
+  MemoryProcessor* processor;
+  WebhookSender* webhooks;
+  const Clock* clock;
+
+  // Decoded inputs of recently active batches (activities read them on every memory).
+  std::mutex cache_mu;
+  std::list<std::pair<std::string, std::shared_ptr<const std::vector<MemoryInput>>>> memories_lru;
+  std::unordered_map<std::string, BatchHeader> headers;
+
+  Rep(const config::Config& c, engine::Engine* e, MemoryProcessor* p, WebhookSender* w,
+      const Clock* clk)
+      : config(c), engine(e), processor(p), webhooks(w), clock(clk) {}
+
+  WorkflowTask BatchWorkflow(WorkflowContext& ctx, std::string input);
+  ActivityResult ProcessMemory(const engine::ActivityCall& call);
+  ActivityResult DeliverWebhook(const engine::ActivityCall& call);
+  Result<std::shared_ptr<const std::vector<MemoryInput>>> Memories(const std::string& batch_id);
+  Result<BatchHeader> Header(const std::string& batch_id);
+  Result<BatchStatus> StatusOf(const engine::ExecutionRecord& record);
+  ActivityOptions MemoryActivityOptions() const {
+    ActivityOptions o;
+    o.retry.initial_interval_ms = 200;
+    o.retry.backoff_coefficient = 2.0;
+    o.retry.maximum_interval_ms = 10000;
+    o.retry.maximum_attempts = 5;
+    o.retry.non_retryable_error_types = {"422"};
+    o.start_to_close_timeout_ms = std::max<int64_t>(30000, config.processing.timeout_ms * 2);
+    return o;
+  }
+};
+
+// The batch workflow: fan out one activity per memory with at most `limit` in flight, stop
+// early past the tolerated failures or on cancel, then deliver the webhook on the schedule.
+// Deterministic: everything it observes comes from the context.
+WorkflowTask DurableBatchService::Rep::BatchWorkflow(WorkflowContext& ctx, std::string input) {
+  auto decoded = DecodeBatchHeader(input);
+  if (!decoded.ok()) co_return WorkflowOutcome::Failed(decoded.status().message());
+  const BatchHeader h = std::move(decoded).value();
+  int64_t cap = std::max<int64_t>(1, config.features.max_concurrent_tasks);
+  int64_t limit = h.max_concurrency > 0 ? std::min(h.max_concurrency, cap) : cap;
+  ActivityOptions options = MemoryActivityOptions();
+  int64_t next = 0, in_flight = 0, ok = 0, failed = 0;
+  bool stopped_early = false;
+  while (true) {
+    while (!ctx.CancelRequested() && !stopped_early && in_flight < limit && next < h.total) {
+      ctx.StartActivity(kProcessMemory, EncodeInt(next), options, next);
+      ++next;
+      ++in_flight;
+    }
+    if (in_flight == 0) break;
+    WorkflowEvent ev = co_await ctx.NextEvent();
+    if (ev.kind != WorkflowEvent::Kind::kActivity) continue;  // cancel: loop stops scheduling
+    --in_flight;
+    (ev.ok ? ok : failed)++;
+    bool over_count = h.tolerated_failure_count >= 0 && failed > h.tolerated_failure_count;
+    bool over_pct = h.tolerated_failure_percentage >= 0 &&
+                    100.0 * static_cast<double>(failed) / static_cast<double>(h.total) >
+                        h.tolerated_failure_percentage;
+    stopped_early = stopped_early || over_count || over_pct;
+    ctx.SetProgress(ok, failed, 0);
+  }
+  bool cancelled = ctx.CancelRequested() && ok + failed < h.total;
+  int64_t not_run = h.total - ok - failed;
+  ctx.SetProgress(ok, failed, not_run);
+  BatchState state = FinalState(cancelled, stopped_early, ok, failed);
+
+  if (!h.webhook_url.empty()) {
+    BatchStatus st;
+    st.batch_id = ctx.workflow_id();
+    st.state = state;
+    st.total = h.total;
+    st.succeeded = ok;
+    st.failed = failed;
+    st.canceled = not_run;
+    st.completed_at_ms = ctx.NowMillis();
+    WebhookRequest req{h.webhook_url, h.webhook_secret, "msg_" + Sha256Hex(ctx.workflow_id()).substr(0, 24),
+                       ""};
+    // Errors for the payload come from the engine's first-failure notes via the status reader;
+    // the workflow itself only knows counts, so the payload lists none here.
+    req.body = WebhookSender::BuildPayload(st, ctx.NowMillis());
+    const auto& schedule = config.webhooks.retry_schedule_seconds;
+    ActivityOptions once;
+    once.retry.maximum_attempts = 1;
+    for (size_t attempt = 0; attempt < schedule.size(); ++attempt) {
+      int64_t delay_ms = schedule[attempt] * 1000;
+      if (delay_ms > 0) {
+        ctx.StartTimer(kWebhookTimerBase + static_cast<int64_t>(attempt), delay_ms);
+        while ((co_await ctx.NextEvent()).kind != WorkflowEvent::Kind::kTimer) {
+        }
+      }
+      ctx.StartActivity(kDeliverWebhook, EncodeWebhookRequest(req), once,
+                        kWebhookActivityBase + static_cast<int64_t>(attempt));
+      WorkflowEvent ev = co_await ctx.NextEvent();
+      while (ev.kind != WorkflowEvent::Kind::kActivity) ev = co_await ctx.NextEvent();
+      WebhookAttempt result = DecodeAttempt(ev.payload);
+      if (result.delivered || result.stop_retrying) break;
+    }
+  }
+  std::string summary(1, static_cast<char>(state));
+  if (state == BatchState::kCancelled) co_return WorkflowOutcome::Canceled(summary);
+  co_return WorkflowOutcome::Completed(summary);
+}
+
+Result<std::shared_ptr<const std::vector<MemoryInput>>> DurableBatchService::Rep::Memories(
+    const std::string& batch_id) {
+  {
+    std::lock_guard lock(cache_mu);
+    for (auto it = memories_lru.begin(); it != memories_lru.end(); ++it) {
+      if (it->first == batch_id) {
+        memories_lru.splice(memories_lru.begin(), memories_lru, it);
+        return it->second;
+      }
+    }
+  }
+  ASSIGN_OR_RETURN(auto blob, engine->ReadBlob(batch_id, kMemoriesBlob));
+  if (!blob) return Status::NotFound("batch " + batch_id + " has no stored memories");
+  ASSIGN_OR_RETURN(auto memories, DecodeMemories(*blob));
+  auto shared = std::make_shared<const std::vector<MemoryInput>>(std::move(memories));
+  std::lock_guard lock(cache_mu);
+  memories_lru.emplace_front(batch_id, shared);
+  if (memories_lru.size() > 8) memories_lru.pop_back();
+  return shared;
+}
+
+Result<BatchHeader> DurableBatchService::Rep::Header(const std::string& batch_id) {
+  {
+    std::lock_guard lock(cache_mu);
+    auto it = headers.find(batch_id);
+    if (it != headers.end()) return it->second;
+  }
+  ASSIGN_OR_RETURN(auto first, engine->ReadHistory(batch_id, 0, 1));
+  if (first.empty()) return Status::NotFound("batch " + batch_id + " not found");
+  ASSIGN_OR_RETURN(BatchHeader h, DecodeBatchHeader(first.front().payload));
+  std::lock_guard lock(cache_mu);
+  if (headers.size() > 100000) headers.clear();
+  headers[batch_id] = h;
+  return h;
+}
+
+ActivityResult DurableBatchService::Rep::ProcessMemory(const engine::ActivityCall& call) {
+  int64_t index = DecodeInt(call.input);
+  auto memories = Memories(call.workflow_id);
+  auto header = Header(call.workflow_id);
+  if (!memories.ok() || !header.ok()) {
+    const Status& s = memories.ok() ? header.status() : memories.status();
+    return ActivityResult::Error(s.message(), "500", false);
+  }
+  if (index < 0 || index >= static_cast<int64_t>((*memories)->size())) {
+    return ActivityResult::Error("memory index out of range", "500", true);
+  }
+  MemoryTarget target{header->user_id, MemoryProcessor::BatchMemoryId(call.workflow_id, index),
+                      call.workflow_id, index, /*sync=*/false};
+  auto stored = processor->Process(target, (**memories)[index]);
+  if (!stored.ok()) {
+    int64_t code = ItemErrorCode(stored.status());
+    return ActivityResult::Error(stored.status().message(), std::to_string(code), code == 422);
+  }
+  return ActivityResult::Ok(EncodeInt(stored->created_at_ms));
+}
+
+ActivityResult DurableBatchService::Rep::DeliverWebhook(const engine::ActivityCall& call) {
+  WebhookRequest req;
+  if (!DecodeWebhookRequest(call.input, &req)) {
+    return ActivityResult::Error("bad webhook request", "500", true);
+  }
+  WebhookAttempt attempt = webhooks->Attempt(req.url, req.secret, req.webhook_id, req.body);
+  return ActivityResult::Ok(EncodeAttempt(attempt));
+}
+
+Result<BatchStatus> DurableBatchService::Rep::StatusOf(const engine::ExecutionRecord& r) {
+  ASSIGN_OR_RETURN(BatchHeader h, Header(r.workflow_id));
+  BatchStatus st;
+  st.batch_id = st.workflow_id = r.workflow_id;
+  st.user_id = h.user_id;
+  st.durable = true;
+  st.total = h.total;
+  st.succeeded = r.progress_succeeded;
+  st.failed = r.progress_failed;
+  st.canceled = r.progress_canceled;
+  st.retries = r.activity_retries;
+  st.total_content_size = h.total_content_size;
+  int64_t done = st.succeeded + st.failed + st.canceled;
+  st.processing = done >= st.total ? 0 : std::min(r.activities_pending(), st.total - done);
+  for (const auto& f : r.first_failures) {
+    if (f.activity_id >= kWebhookActivityBase) continue;
+    int64_t code = 500;
+    try {
+      code = std::stoll(f.error_type);
+    } catch (...) {
+    }
+    st.errors.push_back({f.activity_id, f.error, code});
+  }
+  st.created_at_ms = st.started_at_ms = r.start_ms;
+  st.updated_at_ms = r.updated_ms;
+  st.completed_at_ms = r.close_ms;
+  using engine::ExecutionStatus;
+  switch (r.status) {
+    case ExecutionStatus::kRunning:
+      st.state = r.cancel_requested ? BatchState::kCancelling : BatchState::kProcessing;
+      break;
+    case ExecutionStatus::kCompleted:
+    case ExecutionStatus::kCanceled:
+      st.state = r.result.empty() ? BatchState::kFailed : static_cast<BatchState>(r.result[0]);
+      break;
+    default:
+      st.state = BatchState::kFailed;
+  }
+  st.webhook.url = h.webhook_url;
+  if (!h.webhook_url.empty()) {
+    ASSIGN_OR_RETURN(auto rows, engine->ReadActivities(r.workflow_id, kWebhookActivityBase - 1, 100));
+    st.webhook.state = WebhookState::kPending;
+    for (const auto& row : rows) {
+      WebhookAttempt a = DecodeAttempt(row.payload);
+      st.webhook.attempts++;
+      st.webhook.last_status_code = a.status_code;
+      st.webhook.last_error = a.error;
+      if (a.delivered) st.webhook.state = WebhookState::kDelivered;
+    }
+    if (st.webhook.state != WebhookState::kDelivered && r.status != ExecutionStatus::kRunning) {
+      st.webhook.state = WebhookState::kFailed;
+    }
+    // While memories run, the webhook has not been tried yet: pending.
+  }
+  return st;
+}
+
+DurableBatchService::DurableBatchService(const config::Config& config, engine::Engine* engine,
+                                         MemoryProcessor* processor, WebhookSender* webhooks,
+                                         const Clock* clock)
+    : rep_(new Rep(config, engine, processor, webhooks, clock)) {
+  Rep* rep = rep_.get();
+  engine->RegisterWorkflow(kWorkflowType, [rep](WorkflowContext& ctx, std::string input) {
+    return rep->BatchWorkflow(ctx, std::move(input));
+  });
+  engine->RegisterActivity(kProcessMemory,
+                           [rep](const engine::ActivityCall& c) { return rep->ProcessMemory(c); });
+  engine->RegisterActivity(kDeliverWebhook,
+                           [rep](const engine::ActivityCall& c) { return rep->DeliverWebhook(c); });
+}
+
+DurableBatchService::~DurableBatchService() = default;
+
+void DurableBatchService::Shutdown() { rep_->engine->Shutdown(); }
+
+Result<SubmitOutcome> DurableBatchService::Submit(BatchRequest request) {
+  std::string id = request.idempotency_key.empty()
+                       ? RandomUuid()
+                       : DeterministicUuid("idempotency:" + request.user_id + "\n" +
+                                           request.idempotency_key);
+  BatchHeader h;
+  h.user_id = request.user_id;
+  h.total = static_cast<int64_t>(request.memories.size());
+  h.max_concurrency = request.max_concurrency;
+  h.tolerated_failure_count = request.tolerated_failure_count.value_or(-1);
+  h.tolerated_failure_percentage = request.tolerated_failure_percentage.value_or(-1);
+  h.webhook_url = request.webhook_url;
+  h.webhook_secret = request.webhook_secret;
+  h.body_hash = request.body_hash;
+  h.idempotency_key = request.idempotency_key;
+  for (const auto& m : request.memories) h.total_content_size += static_cast<int64_t>(m.content.size());
+  engine::StartOptions start;
+  start.workflow_id = id;
+  start.workflow_type = kWorkflowType;
+  start.input = EncodeBatchHeader(h);
+  start.owner = request.user_id;
+  start.blobs.emplace_back(kMemoriesBlob, EncodeMemories(request.memories));
+  Status started = rep_->engine->StartWorkflow(std::move(start));
+  if (started.code() == StatusCode::kAlreadyExists) {
+    auto existing = rep_->Header(id);
+    if (!existing.ok()) return existing.status();
+    if (existing->user_id != request.user_id) return Status::Internal("batch id collision");
+    if (existing->body_hash != request.body_hash) {
+      return Status::InvalidArgument("Idempotency-Key was already used with a different request body");
+    }
+    return SubmitOutcome{id, id, true, true};
+  }
+  RETURN_IF_ERROR(started);
+  return SubmitOutcome{id, id, true, false};
+}
+
+Result<BatchStatus> DurableBatchService::GetStatus(const std::string& user_id,
+                                                   const std::string& batch_id) {
+  auto record = rep_->engine->Describe(batch_id);
+  if (!record.ok() || record->owner != user_id ||
+      record->workflow_type != kWorkflowType) {
+    return Status::NotFound("batch " + batch_id + " not found");
+  }
+  return rep_->StatusOf(*record);
+}
+
+Result<ResultsPage> DurableBatchService::GetResults(const std::string& user_id,
+                                                    const std::string& batch_id, int64_t after,
+                                                    int64_t limit) {
+  ASSIGN_OR_RETURN(BatchStatus st, GetStatus(user_id, batch_id));
+  int64_t start = std::max<int64_t>(0, after + 1);
+  int64_t end = std::min(st.total, start + limit);
+  ResultsPage page;
+  if (start >= end) return page;
+  ASSIGN_OR_RETURN(auto rows, rep_->engine->ReadActivities(batch_id, start - 1, end - start));
+  size_t r = 0;
+  for (int64_t i = start; i < end; ++i) {
+    ItemResult item;
+    item.index = i;
+    item.memory_id = MemoryProcessor::BatchMemoryId(batch_id, i);
+    while (r < rows.size() && rows[r].activity_id < i) ++r;
+    if (r < rows.size() && rows[r].activity_id == i &&
+        rows[r].state != engine::ActivityState::kBackingOff) {
+      bool ok = rows[r].state == engine::ActivityState::kSucceeded;
+      item.state = ok ? ItemState::kSucceeded : ItemState::kFailed;
+      item.error = ok ? "" : rows[r].error;
+      if (ok) item.created_at_ms = DecodeInt(rows[r].payload);
+      if (!ok) item.code = 500;
+    } else if (IsTerminal(st.state)) {
+      item.state = ItemState::kCanceled;
+    }
+    page.results.push_back(std::move(item));
+  }
+  if (end < st.total) page.next_after = end - 1;
+  // Error codes of failed items come from the status' failure notes.
+  for (auto& item : page.results) {
+    if (item.state != ItemState::kFailed) continue;
+    for (const auto& e : st.errors) {
+      if (e.index == item.index) item.code = e.code;
+    }
+  }
+  return page;
+}
+
+Result<BatchListPage> DurableBatchService::List(const std::string& user_id,
+                                                std::optional<BatchState> state_filter,
+                                                int64_t limit, const std::string& after) {
+  BatchListPage page;
+  std::string cursor = after;
+  // Filtered pages may need several engine pages.
+  for (int round = 0; round < 50 && static_cast<int64_t>(page.batches.size()) < limit; ++round) {
+    ASSIGN_OR_RETURN(auto records, rep_->engine->ListByOwner(user_id, limit, cursor));
+    if (records.empty()) {
+      cursor.clear();
+      break;
+    }
+    for (const auto& r : records) {
+      cursor = r.workflow_id;
+      if (r.workflow_type != kWorkflowType) continue;
+      auto st = rep_->StatusOf(r);
+      if (!st.ok()) continue;
+      if (state_filter && st->state != *state_filter) continue;
+      page.batches.push_back(std::move(st).value());
+      if (static_cast<int64_t>(page.batches.size()) == limit) break;
+    }
+    if (static_cast<int64_t>(records.size()) < limit) {
+      if (static_cast<int64_t>(page.batches.size()) < limit) cursor.clear();
+      break;
+    }
+  }
+  page.next_after = static_cast<int64_t>(page.batches.size()) == limit ? cursor : "";
+  return page;
+}
+
+Status DurableBatchService::Cancel(const std::string& user_id, const std::string& batch_id) {
+  ASSIGN_OR_RETURN(BatchStatus st, GetStatus(user_id, batch_id));
+  if (IsTerminal(st.state)) {
+    return Status::FailedPrecondition("batch " + batch_id + " already finished as " +
+                                      BatchStateName(st.state));
+  }
+  return rep_->engine->RequestCancel(batch_id, "cancelled through the API");
+}
+
+bool DurableBatchService::SubscribeOnce(const std::string& batch_id, std::function<void()> fn) {
+  return rep_->engine->SubscribeOnce(batch_id, std::move(fn));
+}
+
+}  // namespace papr::workflows
