@@ -1,0 +1,259 @@
+// bench/load: the end-to-end load driver. Starts the real papr-server (cloud edition, fsync
+// on) on 127.0.0.1 with a temp data dir and prints the table of issue #3:
+//   W1 one 10,000-memory batch, POST to completed (time, peak RSS)
+//   W2 1,000 batches of 10, 50 in flight (batches/s, submit to completed)
+//   W3 200 sequential 1-memory batches, submit to completed (p50/p99)
+//   W4 W1 with kill -9 at ~50%, restart to completed (time, lost, duplicated)
+// Usage: load [--only W1,W2,...] [--memories N]   (N replaces 10000 in W1/W4)
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <simdjson.h>
+
+#include "common/json_writer.h"
+#include "net/http_client.h"
+#include "tests/integration/server_process.h"
+
+namespace {
+
+using papr::integration::ServerOptions;
+using papr::integration::ServerProcess;
+using Clock = std::chrono::steady_clock;
+
+double Ms(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+// 400-600 bytes of English-like text, deterministic from the index.
+std::string MemoryText(int64_t index) {
+  static const char* kWords[] = {"the", "memory", "system", "keeps", "notes", "about", "river",
+                                 "mountain", "project", "meeting", "customer", "durable", "quiet",
+                                 "engine", "report", "summer", "garden", "history", "signal",
+                                 "careful", "bright", "morning", "review", "budget", "travel"};
+  uint64_t x = static_cast<uint64_t>(index) * 0x9e3779b97f4a7c15ULL + 1;
+  size_t target = 400 + static_cast<size_t>(index % 200);
+  std::string out = "entry" + std::to_string(index);
+  while (out.size() < target) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    out += " ";
+    out += kWords[x % (sizeof(kWords) / sizeof(kWords[0]))];
+  }
+  return out;
+}
+
+std::string BatchBody(int64_t first, int64_t count) {
+  papr::JsonWriter w;
+  w.BeginObject().Key("memories").BeginArray();
+  for (int64_t i = first; i < first + count; ++i) {
+    w.BeginObject().Field("content", MemoryText(i)).EndObject();
+  }
+  w.EndArray().EndObject();
+  return w.Take();
+}
+
+struct Http {
+  int port;
+  papr::Result<papr::net::HttpClientResponse> Call(const std::string& method,
+                                                   const std::string& path,
+                                                   const std::string& body = "") const {
+    papr::net::HttpClientRequest req;
+    req.method = method;
+    req.url = "http://127.0.0.1:" + std::to_string(port) + path;
+    req.headers = {{"x-api-key", papr::integration::kTestApiKey},
+                   {"content-type", "application/json"}};
+    req.body = body;
+    req.timeout_ms = 120000;
+    req.max_response_bytes = 64 << 20;
+    return papr::net::HttpCall(req);
+  }
+};
+
+std::string Field(const std::string& json, const char* key) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(json).get(doc) != simdjson::SUCCESS) return "";
+  std::string_view v;
+  if (doc[key].get(v) == simdjson::SUCCESS) return std::string(v);
+  return "";
+}
+
+struct Counts {
+  std::string status;
+  int64_t total = 0, succeeded = 0, failed = 0;
+};
+
+Counts GetCounts(const Http& http, const std::string& id) {
+  Counts c;
+  auto r = http.Call("GET", "/v1/memory/batch/status/" + id);
+  if (!r.ok()) return c;
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(r->body).get(doc) != simdjson::SUCCESS) return c;
+  std::string_view s;
+  if (doc["status"].get(s) == simdjson::SUCCESS) c.status = s;
+  int64_t v;
+  if (doc["request_counts"]["total"].get(v) == simdjson::SUCCESS) c.total = v;
+  if (doc["request_counts"]["succeeded"].get(v) == simdjson::SUCCESS) c.succeeded = v;
+  if (doc["request_counts"]["failed"].get(v) == simdjson::SUCCESS) c.failed = v;
+  return c;
+}
+
+bool Finished(const std::string& s) {
+  return s == "completed" || s == "partial" || s == "failed" || s == "cancelled";
+}
+
+// Submits and waits with ?wait= (the server answers as soon as the batch ends).
+std::string SubmitAndWait(const Http& http, const std::string& body, int* code) {
+  auto r = http.Call("POST", "/v1/memory/batch?wait=60", body);
+  *code = r.ok() ? r->status : 0;
+  return r.ok() ? Field(r->body, "batch_id") : "";
+}
+
+long PeakRssKb(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return -1;
+}
+
+ServerOptions CloudOptions() {
+  ServerOptions o;
+  o.config_file = papr::integration::ConfigPath("cloud.yaml");
+  return o;
+}
+
+// Pages through results: (succeeded, distinct memory ids).
+std::pair<int64_t, int64_t> CheckResults(const Http& http, const std::string& id) {
+  int64_t succeeded = 0;
+  std::set<std::string> ids;
+  std::string after = "-1";
+  while (true) {
+    auto r = http.Call("GET", "/v1/memory/batch/" + id + "/results?limit=1000&after=" + after);
+    if (!r.ok()) break;
+    simdjson::dom::parser parser;
+    simdjson::dom::element doc;
+    if (parser.parse(r->body).get(doc) != simdjson::SUCCESS) break;
+    for (auto item : doc["results"].get_array()) {
+      std::string_view st, mid;
+      if (item["status"].get(st) != simdjson::SUCCESS) continue;
+      if (item["memoryId"].get(mid) != simdjson::SUCCESS) continue;
+      if (st == "succeeded") ++succeeded;
+      ids.insert(std::string(mid));
+    }
+    int64_t next;
+    if (doc["next_after"].get(next) != simdjson::SUCCESS) break;
+    after = std::to_string(next);
+  }
+  return {succeeded, static_cast<int64_t>(ids.size())};
+}
+
+void W1(int64_t n) {
+  ServerProcess server(CloudOptions());
+  if (!server.Start()) return (void)std::printf("W1: server did not start\n");
+  Http http{server.port()};
+  std::string body = BatchBody(0, n);
+  auto t0 = Clock::now();
+  int code = 0;
+  std::string id = SubmitAndWait(http, body, &code);
+  auto t1 = Clock::now();
+  Counts c = GetCounts(http, id);
+  std::printf("| W1: one %lld-memory batch, POST to completed | %.0f ms (HTTP %d, %s, %lld/%lld) "
+              "| peak RSS %ld MB |\n",
+              static_cast<long long>(n), Ms(t0, t1), code, c.status.c_str(),
+              static_cast<long long>(c.succeeded), static_cast<long long>(c.total),
+              PeakRssKb(server.pid()) / 1024);
+}
+
+void W2() {
+  ServerProcess server(CloudOptions());
+  if (!server.Start()) return (void)std::printf("W2: server did not start\n");
+  Http http{server.port()};
+  constexpr int kBatches = 1000, kInFlight = 50;
+  std::atomic<int> next{0}, ok{0};
+  auto t0 = Clock::now();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kInFlight; ++t) {
+    threads.emplace_back([&] {
+      for (int i; (i = next++) < kBatches;) {
+        int code = 0;
+        SubmitAndWait(http, BatchBody(i * 10, 10), &code);
+        if (code == 200) ++ok;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  double ms = Ms(t0, Clock::now());
+  std::printf("| W2: 1,000 batches of 10, 50 in flight | %.0f batches/s (%d/%d completed in %.0f ms) |\n",
+              kBatches * 1000.0 / ms, ok.load(), kBatches, ms);
+}
+
+void W3() {
+  ServerProcess server(CloudOptions());
+  if (!server.Start()) return (void)std::printf("W3: server did not start\n");
+  Http http{server.port()};
+  std::vector<double> lat;
+  for (int i = 0; i < 200; ++i) {
+    std::string body = BatchBody(i, 1);
+    auto t0 = Clock::now();
+    int code = 0;
+    SubmitAndWait(http, body, &code);
+    if (code == 200) lat.push_back(Ms(t0, Clock::now()));
+  }
+  std::sort(lat.begin(), lat.end());
+  auto pct = [&](double p) { return lat.empty() ? -1 : lat[static_cast<size_t>(p * (lat.size() - 1))]; };
+  std::printf("| W3: 200 sequential 1-memory batches | p50 %.2f ms, p99 %.2f ms (%zu ok) |\n",
+              pct(0.5), pct(0.99), lat.size());
+}
+
+void W4(int64_t n) {
+  ServerProcess server(CloudOptions());
+  if (!server.Start()) return (void)std::printf("W4: server did not start\n");
+  Http http{server.port()};
+  auto t0 = Clock::now();
+  auto r = http.Call("POST", "/v1/memory/batch", BatchBody(0, n));
+  std::string id = r.ok() ? Field(r->body, "batch_id") : "";
+  while (GetCounts(http, id).succeeded < n / 2) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  server.Kill9();
+  if (!server.Start()) return (void)std::printf("W4: restart failed\n");
+  Http http2{server.port()};
+  Counts c;
+  auto deadline = Clock::now() + std::chrono::seconds(120);
+  while (!Finished((c = GetCounts(http2, id)).status) && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  double ms = Ms(t0, Clock::now());
+  auto [succeeded, distinct] = CheckResults(http2, id);
+  std::printf("| W4: W1 with kill -9 at ~50%%, restart to completed | %.0f ms, %s, lost %lld, "
+              "duplicated %lld |\n",
+              ms, c.status.c_str(), static_cast<long long>(n - succeeded),
+              static_cast<long long>(succeeded - distinct));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string only = "W1,W2,W3,W4";
+  int64_t n = 10000;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string a = argv[i];
+    if (a == "--only") only = argv[i + 1];
+    if (a == "--memories") n = std::stoll(argv[i + 1]);
+  }
+  std::printf("| workload | result |\n|---|---|\n");
+  if (only.find("W1") != std::string::npos) W1(n);
+  if (only.find("W2") != std::string::npos) W2();
+  if (only.find("W3") != std::string::npos) W3();
+  if (only.find("W4") != std::string::npos) W4(n);
+  return 0;
+}
