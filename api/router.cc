@@ -8,6 +8,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "api/api_error.h"
+#include "api/metrics.h"
 #include "api/request_decoder.h"
 #include "api/response_json.h"
 #include "common/crypto.h"
@@ -80,6 +81,7 @@ struct Router::Rep {
   Authenticator auth;
   boost::asio::thread_pool pool;
   std::atomic<bool> stopping{false};
+  Metrics metrics;
 
   explicit Rep(RouterDeps d)
       : deps(d),
@@ -121,8 +123,20 @@ DecodeLimits Router::Rep::Limits() const {
   return limits;
 }
 
-void Router::Rep::Dispatch(HttpRequest req, Responder respond) {
+void Router::Rep::Dispatch(HttpRequest req, Responder inner) {
+  auto started = std::chrono::steady_clock::now();
+  Responder respond = [this, inner = std::move(inner), started, method = req.method,
+                       route = Metrics::RouteLabel(req.path)](HttpResponse r) {
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    metrics.CountRequest(method, route, r.status, secs);
+    inner(std::move(r));
+  };
   const std::string& path = req.path;
+  if (path == "/metrics") {
+    HttpResponse r = HttpResponse::Json(200, metrics.Render());
+    r.content_type = "text/plain; version=0.0.4";
+    return respond(std::move(r));
+  }
   if (path == "/healthz") return respond(HttpResponse::Json(200, R"({"status":"ok"})"));
   if (path == "/readyz") {
     bool ready = deps.ready == nullptr || deps.ready->load();
@@ -238,7 +252,11 @@ HttpResponse Router::Rep::SubmitBatch(const HttpRequest& req, const std::string&
   if (!IntParam(req, "wait", 0, 60, 0, &wait_seconds, &bad)) return bad;
   workflows::BatchRequest batch;
   ApiError error;
-  if (!DecodeBatch(req.body, Limits(), &batch, &error)) return ErrorResponse(error);
+  if (!DecodeBatch(req.body, Limits(), &batch, &error)) {
+    if (error.status == 413) metrics.CountBatchRejectedForSize();
+    return ErrorResponse(error);
+  }
+  metrics.ObserveBatchSize(static_cast<int64_t>(batch.memories.size()));
   batch.user_id = user;
   batch.idempotency_key = std::string(req.Header("idempotency-key"));
   if (!batch.webhook_url.empty()) {
