@@ -61,6 +61,18 @@ bool IsCommandEvent(EventType t) {
   }
 }
 
+// The parent's inbox item telling that child `r` closed.
+InboxItem ChildClosedItem(const ExecutionRecord& r) {
+  InboxItem item;
+  item.kind = InboxItem::Kind::kChildClosed;
+  item.name = r.workflow_id;
+  item.payload = r.result;
+  if (r.status == ExecutionStatus::kFailed || r.status == ExecutionStatus::kTerminated) {
+    item.result.error = r.failure.empty() ? ExecutionStatusName(r.status) : r.failure;
+  }
+  return item;
+}
+
 struct ActivityTask {
   std::shared_ptr<Execution> execution;
   ActivityCall call;
@@ -154,8 +166,23 @@ struct Engine::Rep {
   bool ApplyInbox(Execution& exec, InboxItem& item);
   bool ApplyActivityResult(Execution& exec, InboxItem& item);
   Status Commit(Execution& exec, storage::WriteBatch& wb, ExecutionStatus status_before);
-  void RunEffects(const std::shared_ptr<Execution>& exec, Effects effects);
-  void Dispatch(const std::shared_ptr<Execution>& exec, int64_t activity_id, int64_t attempt);
+  //! Effects made self-contained (copies of activity inputs), so they can be launched after
+  //! the runner gave up the execution.
+  struct Launch {
+    std::vector<ActivityTask> tasks;
+    std::vector<TimerEntry> timers;
+    std::vector<std::shared_ptr<Execution>> new_children;  // publish, then start them
+    std::vector<std::string> cancel_children;
+    std::string notify_parent;  // closed child: tell this parent
+    InboxItem parent_item;
+  };
+  // Creates the children `exec` started in this transition, staging their first writes in
+  // `wb` (one commit with the parent's Initiated events).
+  std::vector<std::shared_ptr<Execution>> StageChildren(Execution& exec, storage::WriteBatch& wb);
+  void StageNew(Execution& exec, storage::WriteBatch& wb);
+  // REQUIRES: the caller owns `exec` (its runner, or the starter before publishing it).
+  Launch Prepare(const std::shared_ptr<Execution>& exec, Effects effects);
+  void Start(Launch launch);
   void Arm(int64_t fire_ms, const std::string& workflow_id, InboxItem item);
   void TimerLoop();
   void RunActivity(ActivityTask& task);
@@ -199,21 +226,27 @@ void Engine::Rep::Run(const std::shared_ptr<Execution>& exec) {
     changed = ApplyInbox(*exec, item) || changed;
   }
   exec->batch = nullptr;
+  std::vector<std::shared_ptr<Execution>> children = StageChildren(*exec, wb);
   Status committed = changed ? Commit(*exec, wb, before) : Status::Ok();
+  // Everything that reads `exec` happens before the runner gives it up below.
+  bool closed = exec->record.status != ExecutionStatus::kRunning;
+  Launch launch = committed.ok() ? Prepare(exec, std::move(exec->effects)) : Launch{};
+  if (committed.ok()) launch.new_children = std::move(children);
   std::vector<std::function<void()>> listeners;
   bool requeue = false;
   {
     std::lock_guard lock(exec->inbox_mu);
     if (!committed.ok()) exec->broken = true;
+    exec->closed = closed && committed.ok();
     if (changed) listeners.swap(exec->listeners);
     requeue = !exec->inbox.empty() && !exec->broken;
     exec->queued = requeue;
   }
-  if (committed.ok()) RunEffects(exec, std::move(exec->effects));
-  if (exec->record.status != ExecutionStatus::kRunning) {
+  if (closed) {
     std::lock_guard lock(mu);
     executions.erase(exec->id());
   }
+  Start(std::move(launch));
   for (auto& fn : listeners) fn();
   if (requeue) runners.Push(exec);
 }
@@ -221,9 +254,23 @@ void Engine::Rep::Run(const std::shared_ptr<Execution>& exec) {
 bool Engine::Rep::ApplyInbox(Execution& exec, InboxItem& item) {
   using Kind = InboxItem::Kind;
   switch (item.kind) {
-    case Kind::kStart:
-      exec.StartCoroutine(workflows.at(item.name), item.payload);
+    case Kind::kStartCoroutine: {
+      auto first = db->Get(Table::kHistory, storage::HistoryKey(exec.id(), 1));
+      if (!first.ok() || !*first) return false;
+      auto started = DecodeEvent(**first);
+      if (!started.ok()) return false;
+      exec.StartCoroutine(workflows.at(exec.record.workflow_type), started->payload);
       return true;
+    }
+    case Kind::kChildClosed: {
+      if (exec.children.count(item.name) == 0) return false;  // already recorded
+      HistoryEvent& e = exec.AppendEvent(EventType::kChildWorkflowExecutionCompleted);
+      e.child_workflow_id = item.name;
+      e.payload = item.payload;
+      e.failure = item.result.error;
+      exec.ApplyObserved(HistoryEvent(e));
+      return true;
+    }
     case Kind::kActivityResult:
       return ApplyActivityResult(exec, item);
     case Kind::kActivityRetryDue: {
@@ -338,6 +385,45 @@ bool Engine::Rep::ApplyActivityResult(Execution& exec, InboxItem& item) {
   return true;
 }
 
+void Engine::Rep::StageNew(Execution& exec, storage::WriteBatch& wb) {
+  const std::string& id = exec.id();
+  auto start = static_cast<uint64_t>(exec.record.start_ms);
+  if (exec.record.parent_workflow_id.empty()) {
+    wb.Put(Table::kVisibility, storage::OwnerIndexKey(exec.record.owner, start, id), "");
+  }
+  wb.Put(Table::kVisibility,
+         storage::VisibilityKey(static_cast<uint8_t>(ExecutionStatus::kRunning), start, id), "");
+  for (const auto& e : exec.new_events) {
+    wb.Put(Table::kHistory, storage::HistoryKey(id, static_cast<uint64_t>(e.event_id)),
+           EncodeEvent(e));
+  }
+  exec.new_events.clear();
+  exec.record.updated_ms = exec.record.start_ms;
+  wb.Put(Table::kExecutions, storage::ExecutionKey(id), EncodeExecutionRecord(exec.record));
+}
+
+std::vector<std::shared_ptr<Execution>> Engine::Rep::StageChildren(Execution& exec,
+                                                                   storage::WriteBatch& wb) {
+  std::vector<std::shared_ptr<Execution>> out;
+  for (auto& c : exec.effects.children) {
+    auto child = std::make_shared<Execution>(c.id);
+    child->now_ms = exec.now_ms;
+    child->record.workflow_type = c.type;
+    child->record.owner = exec.record.owner;
+    child->record.parent_workflow_id = exec.id();
+    child->record.start_ms = exec.now_ms;
+    HistoryEvent& started = child->AppendEvent(EventType::kWorkflowExecutionStarted);
+    started.workflow_type = c.type;
+    started.payload = c.input;
+    started.owner = exec.record.owner;
+    started.parent_workflow_id = exec.id();
+    StageNew(*child, wb);
+    out.push_back(std::move(child));
+  }
+  exec.effects.children.clear();
+  return out;
+}
+
 Status Engine::Rep::Commit(Execution& exec, storage::WriteBatch& wb,
                            ExecutionStatus status_before) {
   const std::string& id = exec.id();
@@ -366,31 +452,64 @@ Status Engine::Rep::Commit(Execution& exec, storage::WriteBatch& wb,
   return Status::Ok();
 }
 
-void Engine::Rep::RunEffects(const std::shared_ptr<Execution>& exec, Effects effects) {
-  for (const auto& d : effects.dispatches) Dispatch(exec, d.activity_id, d.attempt);
+Engine::Rep::Launch Engine::Rep::Prepare(const std::shared_ptr<Execution>& exec,
+                                          Effects effects) {
+  Launch launch;
+  for (const auto& d : effects.dispatches) {
+    auto it = exec->activities.find(d.activity_id);
+    if (it == exec->activities.end()) continue;
+    launch.tasks.push_back(
+        {exec, {exec->id(), it->second.type, d.activity_id, d.attempt, it->second.input}});
+    int64_t timeout = it->second.options.start_to_close_timeout_ms;
+    if (timeout > 0) {
+      InboxItem late;
+      late.kind = InboxItem::Kind::kActivityResult;
+      late.activity_id = d.activity_id;
+      late.attempt = d.attempt;
+      late.result = ActivityResult::Error(
+          "start-to-close timeout after " + std::to_string(timeout) + " ms",
+          "StartToCloseTimeout", false);
+      launch.timers.push_back({Now() + timeout, exec->id(), std::move(late)});
+    }
+  }
   for (auto& t : effects.timers) {
     t.item.timer_key = t.timer_key;
-    Arm(t.fire_ms, exec->id(), std::move(t.item));
+    launch.timers.push_back({t.fire_ms, exec->id(), std::move(t.item)});
   }
+  if (effects.cancel_children) {
+    for (const auto& [child_id, type] : exec->children) launch.cancel_children.push_back(child_id);
+  }
+  const ExecutionRecord& r = exec->record;
+  if (r.status != ExecutionStatus::kRunning && !r.parent_workflow_id.empty()) {
+    launch.notify_parent = r.parent_workflow_id;
+    launch.parent_item = ChildClosedItem(r);
+  }
+  return launch;
 }
 
-void Engine::Rep::Dispatch(const std::shared_ptr<Execution>& exec, int64_t activity_id,
-                           int64_t attempt) {
-  auto it = exec->activities.find(activity_id);
-  if (it == exec->activities.end()) return;
-  ActivityTask task{exec, {exec->id(), it->second.type, activity_id, attempt, it->second.input}};
-  int64_t timeout = it->second.options.start_to_close_timeout_ms;
-  if (timeout > 0) {
-    InboxItem late;
-    late.kind = InboxItem::Kind::kActivityResult;
-    late.activity_id = activity_id;
-    late.attempt = attempt;
-    late.result = ActivityResult::Error("start-to-close timeout after " +
-                                            std::to_string(timeout) + " ms",
-                                        "StartToCloseTimeout", false);
-    Arm(Now() + timeout, exec->id(), std::move(late));
+void Engine::Rep::Start(Launch launch) {
+  for (auto& child : launch.new_children) {
+    {
+      std::lock_guard lock(mu);
+      executions[child->id()] = child;
+    }
+    InboxItem first;
+    first.kind = InboxItem::Kind::kStartCoroutine;
+    Enqueue(child, std::move(first));
   }
-  workers.Push(std::move(task));
+  for (auto& t : launch.timers) Arm(t.fire_ms, t.workflow_id, std::move(t.item));
+  for (auto& task : launch.tasks) workers.Push(std::move(task));
+  for (const auto& id : launch.cancel_children) {
+    if (auto child = Find(id)) {
+      InboxItem cancel;
+      cancel.kind = InboxItem::Kind::kCancel;
+      cancel.payload = "parent cancelled";
+      Enqueue(child, std::move(cancel));
+    }
+  }
+  if (!launch.notify_parent.empty()) {
+    if (auto parent = Find(launch.notify_parent)) Enqueue(parent, std::move(launch.parent_item));
+  }
 }
 
 void Engine::Rep::RunActivity(ActivityTask& task) {
@@ -455,6 +574,7 @@ Status Engine::Rep::Replay(Execution& exec, const std::vector<HistoryEvent>& his
     if (e.type == EventType::kWorkflowExecutionStarted) {
       exec.record.workflow_type = e.workflow_type;
       exec.record.owner = e.owner;
+      exec.record.parent_workflow_id = e.parent_workflow_id;
       exec.record.start_ms = e.time_ms;
       auto fn = workflows.find(e.workflow_type);
       if (fn == workflows.end()) {
@@ -486,6 +606,8 @@ Status Engine::Rep::Recover() {
         return true;
       }));
   std::vector<std::shared_ptr<Execution>> recovered;
+  std::vector<ExecutionRecord> closed_children;
+  Launch pending_launch;
   for (const auto& id : open_ids) {
     std::vector<HistoryEvent> history;
     RETURN_IF_ERROR(db->ScanPrefix(Table::kHistory, storage::HistoryPrefix(id),
@@ -515,11 +637,20 @@ Status Engine::Rep::Recover() {
       exec->record.activity_retries += decoded->attempts;
     }
     // Commit anything the resumed code issued past the recorded end (new events).
+    exec->batch = nullptr;
+    auto children = StageChildren(*exec, wb);
     if (!exec->new_events.empty() || exec->closed_now) {
       RETURN_IF_ERROR(Commit(*exec, wb, ExecutionStatus::kRunning));
     }
-    exec->batch = nullptr;
-    if (exec->record.status != ExecutionStatus::kRunning) continue;
+    exec->effects.children.clear();
+    pending_launch.new_children.insert(pending_launch.new_children.end(), children.begin(),
+                                       children.end());
+    if (exec->record.status != ExecutionStatus::kRunning) {
+      if (!exec->record.parent_workflow_id.empty()) {
+        closed_children.push_back(exec->record);
+      }
+      continue;
+    }
     {
       std::lock_guard lock(mu);
       executions[id] = exec;
@@ -543,8 +674,24 @@ Status Engine::Rep::Recover() {
     for (auto& [activity_id, a] : exec->activities) {
       if (!a.backing_off) effects.dispatches.push_back({activity_id, a.attempt});
     }
-    RunEffects(exec, std::move(effects));
+    effects.cancel_children = exec->record.cancel_requested;
+    Start(Prepare(exec, std::move(effects)));
+    // A child that closed while its parent's notification was in flight: tell it again
+    // (the parent ignores a child it already recorded).
+    for (const auto& [child_id, type] : exec->children) {
+      if (Find(child_id)) continue;
+      auto child = db->Get(Table::kExecutions, storage::ExecutionKey(child_id));
+      if (!child.ok() || !*child) continue;
+      auto record = DecodeExecutionRecord(**child);
+      if (!record.ok() || record->status == ExecutionStatus::kRunning) continue;
+      record->workflow_id = child_id;
+      Enqueue(exec, ChildClosedItem(*record));
+    }
   }
+  for (const auto& r : closed_children) {
+    if (auto parent = Find(r.parent_workflow_id)) Enqueue(parent, ChildClosedItem(r));
+  }
+  Start(std::move(pending_launch));
   return Status::Ok();
 }
 
@@ -616,25 +763,22 @@ Status Engine::StartWorkflow(StartOptions o) {
   for (const auto& [name, bytes] : o.blobs) {
     wb.Put(Table::kBlobs, storage::BlobKey(o.workflow_id, name), bytes);
   }
-  wb.Put(Table::kVisibility, storage::OwnerIndexKey(o.owner, static_cast<uint64_t>(now), o.workflow_id), "");
-  // The visibility row for "running" is written by Commit via the status change from 0.
-  wb.Put(Table::kVisibility,
-         storage::VisibilityKey(static_cast<uint8_t>(ExecutionStatus::kRunning),
-                                static_cast<uint64_t>(now), o.workflow_id),
-         "");
+  rep_->StageNew(*exec, wb);
+  // The first workflow task runs here, so its commands (the first activities) share the
+  // start's commit: one fsync fewer per execution. Nobody else can see `exec` yet.
+  exec->batch = &wb;
+  exec->StartCoroutine(rep_->workflows.at(o.workflow_type), o.input);
+  exec->batch = nullptr;
+  auto children = rep_->StageChildren(*exec, wb);
   RETURN_IF_ERROR(rep_->Commit(*exec, wb, ExecutionStatus::kRunning));
   CrashPoint("after_start_commit");
-  {
+  Rep::Launch launch = rep_->Prepare(exec, std::move(exec->effects));
+  launch.new_children = std::move(children);
+  if (exec->record.status == ExecutionStatus::kRunning) {
     std::lock_guard lock(rep_->mu);
     rep_->executions[o.workflow_id] = exec;
   }
-  // First workflow task: run the coroutine from the start (on a runner thread).
-  std::string type = o.workflow_type, input = std::move(o.input);
-  InboxItem first;
-  first.kind = InboxItem::Kind::kStart;
-  first.name = std::move(type);
-  first.payload = std::move(input);
-  rep_->Enqueue(exec, std::move(first));
+  rep_->Start(std::move(launch));
   return Status::Ok();
 }
 
@@ -770,7 +914,7 @@ Result<std::vector<ExecutionRecord>> Engine::ListByStatus(std::optional<Executio
 bool Engine::SubscribeOnce(const std::string& id, std::function<void()> fn) {
   if (auto exec = rep_->Find(id)) {
     std::lock_guard lock(exec->inbox_mu);
-    if (exec->record.status == ExecutionStatus::kRunning) {
+    if (!exec->closed) {
       exec->listeners.push_back(std::move(fn));
       return true;
     }

@@ -91,6 +91,19 @@ void Execution::CommandStartTimer(int64_t timer_id, int64_t delay_ms) {
   effects.timers.push_back({recorded->fire_at_ms, key, item});
 }
 
+void Execution::CommandStartChild(const std::string& child_id, const std::string& type,
+                                  std::string input) {
+  HistoryEvent e;
+  e.type = EventType::kStartChildWorkflowExecutionInitiated;
+  e.child_workflow_id = child_id;
+  e.workflow_type = type;
+  e.payload = input;
+  bool was_replaying = replaying();
+  if (Command(std::move(e)) == nullptr) return;
+  children[child_id] = type;
+  if (!was_replaying) effects.children.push_back({child_id, type, std::move(input)});
+}
+
 void Execution::ApplyObserved(const HistoryEvent& e, bool from_replay) {
   now_ms = e.time_ms;
   WorkflowEvent out;
@@ -115,6 +128,14 @@ void Execution::ApplyObserved(const HistoryEvent& e, bool from_replay) {
       out.attempts = e.attempt;
       break;
     }
+    case EventType::kChildWorkflowExecutionCompleted:
+      children.erase(e.child_workflow_id);
+      out.kind = WorkflowEvent::Kind::kChild;
+      out.child_workflow_id = e.child_workflow_id;
+      out.ok = e.failure.empty();
+      out.payload = e.payload;
+      out.error = e.failure;
+      break;
     case EventType::kTimerFired:
       out.kind = WorkflowEvent::Kind::kTimer;
       out.timer_id = e.timer_id;
@@ -126,6 +147,7 @@ void Execution::ApplyObserved(const HistoryEvent& e, bool from_replay) {
       break;
     case EventType::kWorkflowExecutionCancelRequested:
       record.cancel_requested = true;
+      if (!from_replay) effects.cancel_children = true;
       out.kind = WorkflowEvent::Kind::kCancelRequested;
       break;
     case EventType::kWorkflowExecutionTerminated:

@@ -35,6 +35,7 @@ std::string EncodeExecutionRecord(const ExecutionRecord& r) {
   PutLengthPrefixed(&out, r.workflow_id);
   PutLengthPrefixed(&out, r.workflow_type);
   PutLengthPrefixed(&out, r.owner);
+  PutLengthPrefixed(&out, r.parent_workflow_id);
   out.push_back(static_cast<char>(r.status));
   for (int64_t v : {r.start_ms, r.close_ms, r.updated_ms, r.next_event_id, r.activities_scheduled,
                     r.activities_succeeded, r.activities_failed, r.activity_retries,
@@ -59,7 +60,8 @@ Result<ExecutionRecord> DecodeExecutionRecord(std::string_view in) {
   if (in.size() < 1 || static_cast<uint8_t>(in[0]) != kRecordVersion) return bad();
   in.remove_prefix(1);
   if (!GetLengthPrefixed(&in, &r.workflow_id) || !GetLengthPrefixed(&in, &r.workflow_type) ||
-      !GetLengthPrefixed(&in, &r.owner) || in.empty()) {
+      !GetLengthPrefixed(&in, &r.owner) || !GetLengthPrefixed(&in, &r.parent_workflow_id) ||
+      in.empty()) {
     return bad();
   }
   auto status = static_cast<uint8_t>(in[0]);

@@ -32,6 +32,7 @@ struct ExecutionRecord {
   std::string workflow_id;
   std::string workflow_type;
   std::string owner;
+  std::string parent_workflow_id;  // empty unless a child workflow
   ExecutionStatus status = ExecutionStatus::kRunning;
   int64_t start_ms = 0;
   int64_t close_ms = 0;

@@ -31,6 +31,11 @@ void WorkflowContext::StartTimer(int64_t timer_id, int64_t delay_ms) {
   execution_->CommandStartTimer(timer_id, delay_ms);
 }
 
+void WorkflowContext::StartChildWorkflow(const std::string& child_workflow_id,
+                                         const std::string& workflow_type, std::string input) {
+  execution_->CommandStartChild(child_workflow_id, workflow_type, std::move(input));
+}
+
 int64_t WorkflowContext::PendingActivities() const {
   return static_cast<int64_t>(execution_->activities.size());
 }

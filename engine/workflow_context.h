@@ -15,7 +15,7 @@ class Execution;
 //! What NextCompletion() yields: an activity's final outcome, a signal, or the news that
 //! cancellation was requested.
 struct WorkflowEvent {
-  enum class Kind { kActivity, kSignal, kCancelRequested, kTimer };
+  enum class Kind { kActivity, kSignal, kCancelRequested, kTimer, kChild };
   Kind kind = Kind::kActivity;
   int64_t activity_id = 0;
   bool ok = false;
@@ -24,6 +24,7 @@ struct WorkflowEvent {
   int64_t attempts = 0;
   std::string signal_name;
   int64_t timer_id = 0;
+  std::string child_workflow_id;  // kChild: which child closed; ok/payload/error as above
 };
 
 //! The workflow's only window on the world. Commands (activities, timers) become history
@@ -47,6 +48,10 @@ class WorkflowContext {
                      const ActivityOptions& options, int64_t activity_id);
   // Starts a durable timer; its firing arrives through NextEvent() as kTimer.
   void StartTimer(int64_t timer_id, int64_t delay_ms);
+  // Starts a child execution in this transition's commit; its close arrives as kChild.
+  // Cancellation requested on this execution is passed on to its open children.
+  void StartChildWorkflow(const std::string& child_workflow_id, const std::string& workflow_type,
+                          std::string input);
   // Activities scheduled and not finished.
   int64_t PendingActivities() const;
   // Workflow-maintained progress counters, kept in derived state for status readers.

@@ -24,6 +24,9 @@ std::string EncodeBatchHeader(const BatchHeader& h) {
   PutLengthPrefixed(&out, h.body_hash);
   PutLengthPrefixed(&out, h.idempotency_key);
   PutSignedVarint64(&out, h.total_content_size);
+  PutSignedVarint64(&out, h.lo);
+  PutSignedVarint64(&out, h.hi);
+  PutLengthPrefixed(&out, h.root_batch_id);
   return out;
 }
 
@@ -39,7 +42,8 @@ Result<BatchHeader> DecodeBatchHeader(std::string_view in) {
             GetSignedVarint64(&in, &h.tolerated_failure_count) && GetFixed64BE(&in, &pct_bits) &&
             GetLengthPrefixed(&in, &h.webhook_url) && GetLengthPrefixed(&in, &h.webhook_secret) &&
             GetLengthPrefixed(&in, &h.body_hash) && GetLengthPrefixed(&in, &h.idempotency_key) &&
-            GetSignedVarint64(&in, &h.total_content_size);
+            GetSignedVarint64(&in, &h.total_content_size) && GetSignedVarint64(&in, &h.lo) &&
+            GetSignedVarint64(&in, &h.hi) && GetLengthPrefixed(&in, &h.root_batch_id);
   if (!ok) return Status::Corruption("batch header truncated");
   std::memcpy(&h.tolerated_failure_percentage, &pct_bits, sizeof(double));
   return h;

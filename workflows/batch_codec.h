@@ -23,6 +23,11 @@ struct BatchHeader {
   std::string body_hash;
   std::string idempotency_key;
   int64_t total_content_size = 0;
+  // Chunks of big batches run as child workflows: the memories [lo, hi) of the batch
+  // `root_batch_id` (empty for the batch's own, root execution; then lo = 0, hi = total).
+  int64_t lo = 0;
+  int64_t hi = 0;
+  std::string root_batch_id;
 };
 
 std::string EncodeBatchHeader(const BatchHeader& h);

@@ -38,6 +38,40 @@ int64_t DecodeInt(std::string_view in) {
   return GetSignedVarint64(&in, &v) ? v : -1;
 }
 
+constexpr int64_t kChunkSize = 10000;
+constexpr int64_t kChunksInFlight = 2;
+constexpr const char* kChunkWorkflowType = "batch_memory_chunk";
+
+std::string ChunkId(const std::string& root, int64_t chunk) {
+  return root + "/chunk-" + std::to_string(chunk);
+}
+
+//! What a batch or chunk execution returns: its final state and counts.
+struct RangeCounts {
+  BatchState state = BatchState::kCompleted;
+  int64_t ok = 0, failed = 0, canceled = 0;
+};
+
+std::string EncodeSummary(const RangeCounts& c) {
+  std::string out(1, static_cast<char>(c.state));
+  PutSignedVarint64(&out, c.ok);
+  PutSignedVarint64(&out, c.failed);
+  PutSignedVarint64(&out, c.canceled);
+  return out;
+}
+
+RangeCounts DecodeSummary(std::string_view in) {
+  RangeCounts c;
+  if (in.empty()) return c;
+  c.state = static_cast<BatchState>(in[0]);
+  in.remove_prefix(1);
+  if (!GetSignedVarint64(&in, &c.ok) || !GetSignedVarint64(&in, &c.failed) ||
+      !GetSignedVarint64(&in, &c.canceled)) {
+    c.state = BatchState::kFailed;
+  }
+  return c;
+}
+
 // The final state of a batch, carried as the workflow's result.
 BatchState FinalState(bool cancelled, bool stopped_early, int64_t ok, int64_t failed) {
   if (cancelled) return BatchState::kCancelled;
@@ -119,60 +153,98 @@ struct DurableBatchService::Rep {
   }
 };
 
-// The batch workflow: fan out one activity per memory with at most `limit` in flight, stop
-// early past the tolerated failures or on cancel, then deliver the webhook on the schedule.
-// Deterministic: everything it observes comes from the context.
+// The batch workflow. A range of at most kChunkSize memories fans out one activity per memory
+// with at most `limit` in flight; a bigger range runs its chunks as child workflows (two at a
+// time), so no history grows past ~3 x kChunkSize events. It stops early past the tolerated
+// failures or on cancel; the root then delivers the webhook on the schedule. Deterministic:
+// everything it observes comes from the context.
 WorkflowTask DurableBatchService::Rep::BatchWorkflow(WorkflowContext& ctx, std::string input) {
   auto decoded = DecodeBatchHeader(input);
   if (!decoded.ok()) co_return WorkflowOutcome::Failed(decoded.status().message());
   const BatchHeader h = std::move(decoded).value();
-  int64_t cap = std::max<int64_t>(1, config.features.max_concurrent_tasks);
-  int64_t limit = h.max_concurrency > 0 ? std::min(h.max_concurrency, cap) : cap;
-  ActivityOptions options = MemoryActivityOptions();
-  int64_t next = 0, in_flight = 0, ok = 0, failed = 0;
+  const bool is_root = h.root_batch_id.empty();
+  const std::string root = is_root ? ctx.workflow_id() : h.root_batch_id;
+  const int64_t lo = is_root ? 0 : h.lo, hi = is_root ? h.total : h.hi, size = hi - lo;
+  RangeCounts counts;
   bool stopped_early = false;
-  while (true) {
-    while (!ctx.CancelRequested() && !stopped_early && in_flight < limit && next < h.total) {
-      ctx.StartActivity(kProcessMemory, EncodeInt(next), options, next);
-      ++next;
-      ++in_flight;
-    }
-    if (in_flight == 0) break;
-    WorkflowEvent ev = co_await ctx.NextEvent();
-    if (ev.kind != WorkflowEvent::Kind::kActivity) continue;  // cancel: loop stops scheduling
-    --in_flight;
-    (ev.ok ? ok : failed)++;
-    bool over_count = h.tolerated_failure_count >= 0 && failed > h.tolerated_failure_count;
+  auto over_tolerance = [&] {
+    bool over_count = h.tolerated_failure_count >= 0 && counts.failed > h.tolerated_failure_count;
     bool over_pct = h.tolerated_failure_percentage >= 0 &&
-                    100.0 * static_cast<double>(failed) / static_cast<double>(h.total) >
+                    100.0 * static_cast<double>(counts.failed) / static_cast<double>(size) >
                         h.tolerated_failure_percentage;
-    stopped_early = stopped_early || over_count || over_pct;
-    ctx.SetProgress(ok, failed, 0);
+    return over_count || over_pct;
+  };
+  if (size > kChunkSize) {
+    int64_t chunks = (size + kChunkSize - 1) / kChunkSize, next = 0, running = 0;
+    while (true) {
+      while (!ctx.CancelRequested() && !stopped_early && running < kChunksInFlight &&
+             next < chunks) {
+        BatchHeader child = h;
+        child.root_batch_id = root;
+        child.lo = lo + next * kChunkSize;
+        child.hi = std::min(hi, child.lo + kChunkSize);
+        child.webhook_url.clear();
+        child.webhook_secret.clear();
+        if (h.tolerated_failure_count >= 0) {
+          child.tolerated_failure_count = std::max<int64_t>(0, h.tolerated_failure_count - counts.failed);
+        }
+        ctx.StartChildWorkflow(ChunkId(root, next), kChunkWorkflowType, EncodeBatchHeader(child));
+        ++next;
+        ++running;
+      }
+      if (running == 0) break;
+      WorkflowEvent ev = co_await ctx.NextEvent();
+      if (ev.kind != WorkflowEvent::Kind::kChild) continue;
+      --running;
+      RangeCounts child = DecodeSummary(ev.payload);
+      counts.ok += child.ok;
+      counts.failed += child.failed;
+      stopped_early = stopped_early || child.state == BatchState::kFailed || over_tolerance();
+      ctx.SetProgress(counts.ok, counts.failed, 0);
+    }
+  } else {
+    int64_t limit = std::max<int64_t>(1, config.features.max_concurrent_tasks);
+    if (h.max_concurrency > 0) limit = std::min(limit, h.max_concurrency);
+    ActivityOptions options = MemoryActivityOptions();
+    int64_t next = lo, in_flight = 0;
+    while (true) {
+      while (!ctx.CancelRequested() && !stopped_early && in_flight < limit && next < hi) {
+        ctx.StartActivity(kProcessMemory, EncodeInt(next), options, next);
+        ++next;
+        ++in_flight;
+      }
+      if (in_flight == 0) break;
+      WorkflowEvent ev = co_await ctx.NextEvent();
+      if (ev.kind != WorkflowEvent::Kind::kActivity) continue;  // cancel: stop scheduling
+      --in_flight;
+      (ev.ok ? counts.ok : counts.failed)++;
+      stopped_early = stopped_early || over_tolerance();
+      ctx.SetProgress(counts.ok, counts.failed, 0);
+    }
   }
-  bool cancelled = ctx.CancelRequested() && ok + failed < h.total;
-  int64_t not_run = h.total - ok - failed;
-  ctx.SetProgress(ok, failed, not_run);
-  BatchState state = FinalState(cancelled, stopped_early, ok, failed);
+  bool cancelled = ctx.CancelRequested() && counts.ok + counts.failed < size;
+  counts.canceled = size - counts.ok - counts.failed;
+  ctx.SetProgress(counts.ok, counts.failed, counts.canceled);
+  counts.state = FinalState(cancelled, stopped_early, counts.ok, counts.failed);
 
-  if (!h.webhook_url.empty()) {
+  if (is_root && !h.webhook_url.empty()) {
     BatchStatus st;
-    st.batch_id = ctx.workflow_id();
-    st.state = state;
+    st.batch_id = root;
+    st.state = counts.state;
     st.total = h.total;
-    st.succeeded = ok;
-    st.failed = failed;
-    st.canceled = not_run;
+    st.succeeded = counts.ok;
+    st.failed = counts.failed;
+    st.canceled = counts.canceled;
+    st.created_at_ms = st.started_at_ms = 0;
     st.completed_at_ms = ctx.NowMillis();
-    WebhookRequest req{h.webhook_url, h.webhook_secret, "msg_" + Sha256Hex(ctx.workflow_id()).substr(0, 24),
-                       ""};
-    // Errors for the payload come from the engine's first-failure notes via the status reader;
-    // the workflow itself only knows counts, so the payload lists none here.
+    WebhookRequest req{h.webhook_url, h.webhook_secret, "msg_" + Sha256Hex(root).substr(0, 24), ""};
     req.body = WebhookSender::BuildPayload(st, ctx.NowMillis());
     const auto& schedule = config.webhooks.retry_schedule_seconds;
     ActivityOptions once;
     once.retry.maximum_attempts = 1;
+    int64_t retry_after_ms = 0;
     for (size_t attempt = 0; attempt < schedule.size(); ++attempt) {
-      int64_t delay_ms = schedule[attempt] * 1000;
+      int64_t delay_ms = std::max(schedule[attempt] * 1000, retry_after_ms);
       if (delay_ms > 0) {
         ctx.StartTimer(kWebhookTimerBase + static_cast<int64_t>(attempt), delay_ms);
         while ((co_await ctx.NextEvent()).kind != WorkflowEvent::Kind::kTimer) {
@@ -184,10 +256,11 @@ WorkflowTask DurableBatchService::Rep::BatchWorkflow(WorkflowContext& ctx, std::
       while (ev.kind != WorkflowEvent::Kind::kActivity) ev = co_await ctx.NextEvent();
       WebhookAttempt result = DecodeAttempt(ev.payload);
       if (result.delivered || result.stop_retrying) break;
+      retry_after_ms = result.retry_after_seconds > 0 ? result.retry_after_seconds * 1000 : 0;
     }
   }
-  std::string summary(1, static_cast<char>(state));
-  if (state == BatchState::kCancelled) co_return WorkflowOutcome::Canceled(summary);
+  std::string summary = EncodeSummary(counts);
+  if (counts.state == BatchState::kCancelled) co_return WorkflowOutcome::Canceled(summary);
   co_return WorkflowOutcome::Completed(summary);
 }
 
@@ -229,17 +302,17 @@ Result<BatchHeader> DurableBatchService::Rep::Header(const std::string& batch_id
 
 ActivityResult DurableBatchService::Rep::ProcessMemory(const engine::ActivityCall& call) {
   int64_t index = DecodeInt(call.input);
-  auto memories = Memories(call.workflow_id);
   auto header = Header(call.workflow_id);
-  if (!memories.ok() || !header.ok()) {
-    const Status& s = memories.ok() ? header.status() : memories.status();
-    return ActivityResult::Error(s.message(), "500", false);
-  }
+  if (!header.ok()) return ActivityResult::Error(header.status().message(), "500", false);
+  const std::string root =
+      header->root_batch_id.empty() ? call.workflow_id : header->root_batch_id;
+  auto memories = Memories(root);
+  if (!memories.ok()) return ActivityResult::Error(memories.status().message(), "500", false);
   if (index < 0 || index >= static_cast<int64_t>((*memories)->size())) {
     return ActivityResult::Error("memory index out of range", "500", true);
   }
-  MemoryTarget target{header->user_id, MemoryProcessor::BatchMemoryId(call.workflow_id, index),
-                      call.workflow_id, index, /*sync=*/false};
+  MemoryTarget target{header->user_id, MemoryProcessor::BatchMemoryId(root, index), root, index,
+                      /*sync=*/false};
   auto stored = processor->Process(target, (**memories)[index]);
   if (!stored.ok()) {
     int64_t code = ItemErrorCode(stored.status());
@@ -269,16 +342,34 @@ Result<BatchStatus> DurableBatchService::Rep::StatusOf(const engine::ExecutionRe
   st.canceled = r.progress_canceled;
   st.retries = r.activity_retries;
   st.total_content_size = h.total_content_size;
-  int64_t done = st.succeeded + st.failed + st.canceled;
-  st.processing = done >= st.total ? 0 : std::min(r.activities_pending(), st.total - done);
-  for (const auto& f : r.first_failures) {
-    if (f.activity_id >= kWebhookActivityBase) continue;
-    int64_t code = 500;
-    try {
-      code = std::stoll(f.error_type);
-    } catch (...) {
+  int64_t pending = r.activities_pending();
+  std::vector<engine::ExecutionRecord> parts = {r};
+  if (h.total > kChunkSize) {
+    // Closed chunks are in the root's progress; running ones add their live counts.
+    for (int64_t k = 0; k * kChunkSize < h.total; ++k) {
+      auto chunk = engine->Describe(ChunkId(r.workflow_id, k));
+      if (!chunk.ok()) break;  // not started yet
+      st.retries += chunk->activity_retries;
+      if (chunk->status == engine::ExecutionStatus::kRunning) {
+        st.succeeded += chunk->progress_succeeded;
+        st.failed += chunk->progress_failed;
+        pending += chunk->activities_pending();
+      }
+      parts.push_back(std::move(chunk).value());
     }
-    st.errors.push_back({f.activity_id, f.error, code});
+  }
+  int64_t done = st.succeeded + st.failed + st.canceled;
+  st.processing = done >= st.total ? 0 : std::min(pending, st.total - done);
+  for (const auto& part : parts) {
+    for (const auto& f : part.first_failures) {
+      if (f.activity_id >= kWebhookActivityBase || st.errors.size() >= 100) continue;
+      int64_t code = 500;
+      try {
+        code = std::stoll(f.error_type);
+      } catch (...) {
+      }
+      st.errors.push_back({f.activity_id, f.error, code});
+    }
   }
   st.created_at_ms = st.started_at_ms = r.start_ms;
   st.updated_at_ms = r.updated_ms;
@@ -290,7 +381,7 @@ Result<BatchStatus> DurableBatchService::Rep::StatusOf(const engine::ExecutionRe
       break;
     case ExecutionStatus::kCompleted:
     case ExecutionStatus::kCanceled:
-      st.state = r.result.empty() ? BatchState::kFailed : static_cast<BatchState>(r.result[0]);
+      st.state = DecodeSummary(r.result).state;
       break;
     default:
       st.state = BatchState::kFailed;
@@ -319,9 +410,11 @@ DurableBatchService::DurableBatchService(const config::Config& config, engine::E
                                          const Clock* clock)
     : rep_(new Rep(config, engine, processor, webhooks, clock)) {
   Rep* rep = rep_.get();
-  engine->RegisterWorkflow(kWorkflowType, [rep](WorkflowContext& ctx, std::string input) {
-    return rep->BatchWorkflow(ctx, std::move(input));
-  });
+  for (const char* type : {kWorkflowType, kChunkWorkflowType}) {
+    engine->RegisterWorkflow(type, [rep](WorkflowContext& ctx, std::string input) {
+      return rep->BatchWorkflow(ctx, std::move(input));
+    });
+  }
   engine->RegisterActivity(kProcessMemory,
                            [rep](const engine::ActivityCall& c) { return rep->ProcessMemory(c); });
   engine->RegisterActivity(kDeliverWebhook,
@@ -386,7 +479,16 @@ Result<ResultsPage> DurableBatchService::GetResults(const std::string& user_id,
   int64_t end = std::min(st.total, start + limit);
   ResultsPage page;
   if (start >= end) return page;
-  ASSIGN_OR_RETURN(auto rows, rep_->engine->ReadActivities(batch_id, start - 1, end - start));
+  // Outcome rows live in the execution that ran the memory: the root, or its chunk.
+  std::vector<engine::ActivityRecord> rows;
+  for (int64_t from = start; from < end;) {
+    int64_t chunk_end = st.total > kChunkSize ? std::min(end, (from / kChunkSize + 1) * kChunkSize)
+                                              : end;
+    std::string owner_id = st.total > kChunkSize ? ChunkId(batch_id, from / kChunkSize) : batch_id;
+    ASSIGN_OR_RETURN(auto part, rep_->engine->ReadActivities(owner_id, from - 1, chunk_end - from));
+    rows.insert(rows.end(), part.begin(), part.end());
+    from = chunk_end;
+  }
   size_t r = 0;
   for (int64_t i = start; i < end; ++i) {
     ItemResult item;

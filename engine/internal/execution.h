@@ -30,7 +30,7 @@ struct PendingActivity {
 
 //! Work for an execution's runner, produced by activity workers, timers and API calls.
 struct InboxItem {
-  enum class Kind { kStart, kActivityResult, kActivityRetryDue, kUserTimer, kSignal, kCancel, kTerminate };
+  enum class Kind { kStartCoroutine, kChildClosed, kActivityResult, kActivityRetryDue, kUserTimer, kSignal, kCancel, kTerminate };
   Kind kind = Kind::kActivityResult;
   int64_t activity_id = 0;
   int64_t attempt = 0;
@@ -52,8 +52,13 @@ struct Effects {
     std::string timer_key;
     InboxItem item;
   };
+  struct Child {
+    std::string id, type, input;
+  };
   std::vector<Dispatch> dispatches;
   std::vector<Arm> timers;
+  std::vector<Child> children;       // started in this transition (written by the engine)
+  bool cancel_children = false;      // pass a cancel request on to open children
 };
 
 //! One workflow execution in memory: derived state, the live coroutine and its inbox. All
@@ -68,6 +73,7 @@ class Execution {
   void CommandStartActivity(const std::string& type, std::string input,
                             const ActivityOptions& options, int64_t activity_id);
   void CommandStartTimer(int64_t timer_id, int64_t delay_ms);
+  void CommandStartChild(const std::string& child_id, const std::string& type, std::string input);
 
   // ---- Transition building (runner).
   // Appends a new event (live) or, while replaying, checks the workflow's command against the
@@ -87,6 +93,7 @@ class Execution {
   std::coroutine_handle<> waiter;
   std::deque<WorkflowEvent> ready;
   std::map<int64_t, PendingActivity> activities;
+  std::map<std::string, std::string> children;  // open child id -> type
   int64_t now_ms = 0;  // time of the event being applied
 
   // The transition being built.
@@ -105,6 +112,7 @@ class Execution {
   std::mutex inbox_mu;
   std::deque<InboxItem> inbox;
   bool queued = false;
+  bool closed = false;  // set by the runner once the closing transition is committed
   bool broken = false;  // a commit failed: state is ahead of disk; wait for restart
   std::vector<std::function<void()>> listeners;
 };

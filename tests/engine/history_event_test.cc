@@ -124,7 +124,7 @@ TEST(HistoryEventTest, GoldenBytesAreFrozen) {
   started.workflow_type = "fanout";
   started.payload = "20";
   started.owner = "alice";
-  const std::string kStartedHex = "GOLDEN_STARTED";
+  const std::string kStartedHex = "010101f6a1d5edee66010666616e6f7574020232301005616c696365";
 
   HistoryEvent completed;
   completed.event_id = 300;
@@ -134,7 +134,7 @@ TEST(HistoryEventTest, GoldenBytesAreFrozen) {
   completed.scheduled_event_id = 150;
   completed.attempt = 3;
   completed.payload = "ok";
-  const std::string kCompletedHex = "GOLDEN_COMPLETED";
+  const std::string kCompletedHex = "0104ac02ceafd5edee6602026f6b030e05ac020606";
 
   HistoryEvent failed;
   failed.event_id = 5;
@@ -144,7 +144,7 @@ TEST(HistoryEventTest, GoldenBytesAreFrozen) {
   failed.attempt = 2;
   failed.failure = "boom";
   failed.failure_type = "IoError";
-  const std::string kFailedHex = "GOLDEN_FAILED";
+  const std::string kFailedHex = "01050501030306040704626f6f6d0807496f4572726f72";
 
   EXPECT_EQ(Hex(EncodeEvent(started)), kStartedHex);
   EXPECT_EQ(Hex(EncodeEvent(completed)), kCompletedHex);
