@@ -162,6 +162,8 @@ struct Engine::Rep {
     return it == executions.end() ? nullptr : it->second;
   }
   void Enqueue(const std::shared_ptr<Execution>& exec, InboxItem item);
+  Status Deliver(const std::string& id, InboxItem item);
+  Result<ExecutionRecord> Describe(const std::string& id) const;
   void Run(const std::shared_ptr<Execution>& exec);
   bool ApplyInbox(Execution& exec, InboxItem& item);
   bool ApplyActivityResult(Execution& exec, InboxItem& item);
@@ -200,7 +202,13 @@ void Engine::Rep::Enqueue(const std::shared_ptr<Execution>& exec, InboxItem item
   bool schedule = false;
   {
     std::lock_guard lock(exec->inbox_mu);
-    if (exec->broken) return;
+    if (exec->broken) {
+      if (item.committed) {
+        item.committed->set_value(Status::Unavailable(
+            "workflow " + exec->id() + " is stopped after a storage failure; restart the server"));
+      }
+      return;
+    }
     exec->inbox.push_back(std::move(item));
     if (!exec->queued) schedule = exec->queued = true;
   }
@@ -220,8 +228,10 @@ void Engine::Rep::Run(const std::shared_ptr<Execution>& exec) {
   exec->closed_now = false;
   ExecutionStatus before = exec->record.status;
   bool changed = false;
+  std::vector<std::shared_ptr<std::promise<Status>>> waiting;
   for (auto& item : items) {
-    if (exec->record.status != ExecutionStatus::kRunning) break;
+    if (item.committed) waiting.push_back(item.committed);
+    if (exec->record.status != ExecutionStatus::kRunning) continue;
     exec->now_ms = Now();
     changed = ApplyInbox(*exec, item) || changed;
   }
@@ -247,6 +257,7 @@ void Engine::Rep::Run(const std::shared_ptr<Execution>& exec) {
     executions.erase(exec->id());
   }
   Start(std::move(launch));
+  for (auto& w : waiting) w->set_value(committed);
   for (auto& fn : listeners) fn();
   if (requeue) runners.Push(exec);
 }
@@ -782,47 +793,49 @@ Status Engine::StartWorkflow(StartOptions o) {
   return Status::Ok();
 }
 
-Status Engine::RequestCancel(const std::string& id, const std::string& reason) {
-  auto exec = rep_->Find(id);
+// Hands `item` to the execution and waits until the transition that handled it is durable.
+Status Engine::Rep::Deliver(const std::string& id, InboxItem item) {
+  auto exec = Find(id);
   if (!exec) {
     ASSIGN_OR_RETURN(auto record, Describe(id));
     return Status::FailedPrecondition("workflow " + id + " is already " +
                                       ExecutionStatusName(record.status));
   }
+  item.committed = std::make_shared<std::promise<Status>>();
+  std::future<Status> done = item.committed->get_future();
+  Enqueue(exec, std::move(item));
+  if (done.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
+    return Status::DeadlineExceeded("workflow " + id + " did not record the request in 30 s");
+  }
+  return done.get();
+}
+
+Status Engine::RequestCancel(const std::string& id, const std::string& reason) {
   InboxItem item;
   item.kind = InboxItem::Kind::kCancel;
   item.payload = reason;
-  rep_->Enqueue(exec, std::move(item));
-  return Status::Ok();
+  return rep_->Deliver(id, std::move(item));
 }
 
 Status Engine::Terminate(const std::string& id, const std::string& reason) {
-  auto exec = rep_->Find(id);
-  if (!exec) {
-    ASSIGN_OR_RETURN(auto record, Describe(id));
-    return Status::FailedPrecondition("workflow " + id + " is already " +
-                                      ExecutionStatusName(record.status));
-  }
   InboxItem item;
   item.kind = InboxItem::Kind::kTerminate;
   item.payload = reason;
-  rep_->Enqueue(exec, std::move(item));
-  return Status::Ok();
+  return rep_->Deliver(id, std::move(item));
 }
 
 Status Engine::Signal(const std::string& id, const std::string& name, std::string input) {
-  auto exec = rep_->Find(id);
-  if (!exec) return Status::NotFound("no running workflow " + id);
   InboxItem item;
   item.kind = InboxItem::Kind::kSignal;
   item.name = name;
   item.payload = std::move(input);
-  rep_->Enqueue(exec, std::move(item));
-  return Status::Ok();
+  return rep_->Deliver(id, std::move(item));
 }
 
-Result<ExecutionRecord> Engine::Describe(const std::string& id) const {
-  ASSIGN_OR_RETURN(auto row, rep_->db->Get(Table::kExecutions, storage::ExecutionKey(id)));
+Result<ExecutionRecord> Engine::Describe(const std::string& id) const { return rep_->Describe(id); }
+
+Result<ExecutionRecord> Engine::Rep::Describe(const std::string& id) const {
+  ASSIGN_OR_RETURN(auto row, db->Get(Table::kExecutions, storage::ExecutionKey(id)));
   if (!row) return Status::NotFound("workflow " + id + " not found");
   ASSIGN_OR_RETURN(ExecutionRecord r, DecodeExecutionRecord(*row));
   r.workflow_id = id;

@@ -4,6 +4,8 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <future>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -39,6 +41,9 @@ struct InboxItem {
   std::string timer_key;  // kTimers row to delete when handled
   std::string name;
   std::string payload;
+  // Set by API calls that answer only once their event is durable (cancel, terminate,
+  // signal): fulfilled after the commit of the transition that handled the item.
+  std::shared_ptr<std::promise<Status>> committed;
 };
 
 //! What a transition asks for once its commit is durable.
