@@ -4,7 +4,9 @@
 //   W2 1,000 batches of 10, 50 in flight (batches/s, submit to completed)
 //   W3 200 sequential 1-memory batches, submit to completed (p50/p99)
 //   W4 W1 with kill -9 at ~50%, restart to completed (time, lost, duplicated)
-// Usage: load [--only W1,W2,...] [--memories N]   (N replaces 10000 in W1/W4)
+//   W5 one 100,000-memory batch (chunked into child workflows), POST to completed, peak RSS
+// Usage: load [--only W1,W2,...] [--memories N]   (N replaces 10000 in W1/W4; W5 is not in
+// the default set: it takes a minute)
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -159,7 +161,9 @@ std::pair<int64_t, int64_t> CheckResults(const Http& http, const std::string& id
 }
 
 void W1(int64_t n) {
-  ServerProcess server(CloudOptions());
+  ServerOptions options = CloudOptions();
+  options.extra_yaml = "features:\n  max_batch_size: " + std::to_string(std::max<int64_t>(n, 10000)) + "\n";
+  ServerProcess server(options);
   if (!server.Start()) return (void)std::printf("W1: server did not start\n");
   Http http{server.port()};
   std::string body = BatchBody(0, n);
@@ -181,13 +185,15 @@ void W2() {
   Http http{server.port()};
   constexpr int kBatches = 1000, kInFlight = 50;
   std::atomic<int> next{0}, ok{0};
+  std::vector<std::string> bodies;
+  for (int i = 0; i < kBatches; ++i) bodies.push_back(BatchBody(i * 10, 10));
   auto t0 = Clock::now();
   std::vector<std::thread> threads;
   for (int t = 0; t < kInFlight; ++t) {
     threads.emplace_back([&] {
       for (int i; (i = next++) < kBatches;) {
         int code = 0;
-        SubmitAndWait(http, BatchBody(i * 10, 10), &code);
+        SubmitAndWait(http, bodies[i], &code);
         if (code == 200) ++ok;
       }
     });
@@ -255,5 +261,6 @@ int main(int argc, char** argv) {
   if (only.find("W2") != std::string::npos) W2();
   if (only.find("W3") != std::string::npos) W3();
   if (only.find("W4") != std::string::npos) W4(n);
+  if (only.find("W5") != std::string::npos) W1(100000);  // the 100,000-memory batch
   return 0;
 }

@@ -59,6 +59,9 @@ Result<Url> ParseUrl(std::string_view url) {
     if (colon != std::string_view::npos) out.port = std::string(authority.substr(colon + 1));
   }
   if (out.host.empty()) return Status::InvalidArgument("URL has no host");
+  if (out.port.size() > 5 || (!out.port.empty() && std::stoi("0" + out.port) > 65535)) {
+    return Status::InvalidArgument("URL port is out of range");
+  }
   if (out.port.empty()) out.port = out.scheme == "https" ? "443" : "80";
   for (char c : out.port) {
     if (c < '0' || c > '9') return Status::InvalidArgument("URL port is not a number");
@@ -79,17 +82,27 @@ Result<HttpClientResponse> HttpCall(const HttpClientRequest& request) {
 
   beast::error_code ec;
   tcp::resolver::results_type endpoints;
-  // Resolution is bounded by the same deadline through a timer on the resolver.
-  resolver.async_resolve(url.host, url.port, [&](beast::error_code e, tcp::resolver::results_type r) {
-    ec = e;
-    endpoints = std::move(r);
-  });
-  ioc.run_until(deadline);
-  if (!ioc.stopped()) {
-    resolver.cancel();
-    return Status::DeadlineExceeded("resolving " + url.host + " timed out");
+  // An IP literal needs no resolver (whose background thread costs more than the call).
+  boost::system::error_code literal_ec;
+  auto literal = asio::ip::make_address(url.host, literal_ec);
+  if (!literal_ec) {
+    endpoints = tcp::resolver::results_type::create(
+        tcp::endpoint(literal, static_cast<unsigned short>(std::stoi(url.port))), url.host,
+        url.port);
+  } else {
+    // Resolution is bounded by the same deadline.
+    resolver.async_resolve(url.host, url.port,
+                           [&](beast::error_code e, tcp::resolver::results_type r) {
+                             ec = e;
+                             endpoints = std::move(r);
+                           });
+    ioc.run_until(deadline);
+    if (!ioc.stopped()) {
+      resolver.cancel();
+      return Status::DeadlineExceeded("resolving " + url.host + " timed out");
+    }
+    ioc.restart();
   }
-  ioc.restart();
   if (ec) return Status::Unavailable("cannot resolve " + url.host + ": " + ec.message());
   if (request.address_check) {
     for (const auto& entry : endpoints) {

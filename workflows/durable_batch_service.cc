@@ -22,7 +22,9 @@ using engine::WorkflowTask;
 
 constexpr const char* kProcessMemory = "process_memory";
 constexpr const char* kDeliverWebhook = "deliver_webhook";
-constexpr const char* kMemoriesBlob = "memories";
+// Memories are stored in blobs of kChunkSize, "memories/<chunk>", so a chunk's activities
+// load (and cache) only their own part of a big batch.
+std::string MemoriesBlobName(int64_t chunk) { return "memories/" + std::to_string(chunk); }
 // Webhook attempts use activity ids from here on, far above any memory index.
 constexpr int64_t kWebhookActivityBase = int64_t{1} << 60;
 constexpr int64_t kWebhookTimerBase = 1;
@@ -129,6 +131,7 @@ struct DurableBatchService::Rep {
   // Decoded inputs of recently active batches (activities read them on every memory).
   std::mutex cache_mu;
   std::list<std::pair<std::string, std::shared_ptr<const std::vector<MemoryInput>>>> memories_lru;
+  std::mutex load_mu;  // one loader at a time: concurrent misses would each decode the blob
   std::unordered_map<std::string, BatchHeader> headers;
 
   Rep(const config::Config& c, engine::Engine* e, MemoryProcessor* p, WebhookSender* w,
@@ -138,7 +141,9 @@ struct DurableBatchService::Rep {
   WorkflowTask BatchWorkflow(WorkflowContext& ctx, std::string input);
   ActivityResult ProcessMemory(const engine::ActivityCall& call);
   ActivityResult DeliverWebhook(const engine::ActivityCall& call);
-  Result<std::shared_ptr<const std::vector<MemoryInput>>> Memories(const std::string& batch_id);
+  // The decoded memories of chunk `chunk` of batch `batch_id` (cached).
+  Result<std::shared_ptr<const std::vector<MemoryInput>>> Memories(const std::string& batch_id,
+                                                                   int64_t chunk);
   Result<BatchHeader> Header(const std::string& batch_id);
   Result<BatchStatus> StatusOf(const engine::ExecutionRecord& record);
   ActivityOptions MemoryActivityOptions() const {
@@ -265,22 +270,27 @@ WorkflowTask DurableBatchService::Rep::BatchWorkflow(WorkflowContext& ctx, std::
 }
 
 Result<std::shared_ptr<const std::vector<MemoryInput>>> DurableBatchService::Rep::Memories(
-    const std::string& batch_id) {
-  {
+    const std::string& batch_id, int64_t chunk) {
+  const std::string key = batch_id + "\n" + std::to_string(chunk);
+  auto cached = [&]() -> std::shared_ptr<const std::vector<MemoryInput>> {
     std::lock_guard lock(cache_mu);
     for (auto it = memories_lru.begin(); it != memories_lru.end(); ++it) {
-      if (it->first == batch_id) {
+      if (it->first == key) {
         memories_lru.splice(memories_lru.begin(), memories_lru, it);
         return it->second;
       }
     }
-  }
-  ASSIGN_OR_RETURN(auto blob, engine->ReadBlob(batch_id, kMemoriesBlob));
+    return nullptr;
+  };
+  if (auto hit = cached()) return hit;
+  std::lock_guard load_lock(load_mu);
+  if (auto hit = cached()) return hit;  // loaded while we waited
+  ASSIGN_OR_RETURN(auto blob, engine->ReadBlob(batch_id, MemoriesBlobName(chunk)));
   if (!blob) return Status::NotFound("batch " + batch_id + " has no stored memories");
   ASSIGN_OR_RETURN(auto memories, DecodeMemories(*blob));
   auto shared = std::make_shared<const std::vector<MemoryInput>>(std::move(memories));
   std::lock_guard lock(cache_mu);
-  memories_lru.emplace_front(batch_id, shared);
+  memories_lru.emplace_front(key, shared);
   if (memories_lru.size() > 8) memories_lru.pop_back();
   return shared;
 }
@@ -306,14 +316,16 @@ ActivityResult DurableBatchService::Rep::ProcessMemory(const engine::ActivityCal
   if (!header.ok()) return ActivityResult::Error(header.status().message(), "500", false);
   const std::string root =
       header->root_batch_id.empty() ? call.workflow_id : header->root_batch_id;
-  auto memories = Memories(root);
+  int64_t chunk = index / kChunkSize;
+  auto memories = Memories(root, chunk);
   if (!memories.ok()) return ActivityResult::Error(memories.status().message(), "500", false);
-  if (index < 0 || index >= static_cast<int64_t>((*memories)->size())) {
+  int64_t offset = index - chunk * kChunkSize;
+  if (index < 0 || offset >= static_cast<int64_t>((*memories)->size())) {
     return ActivityResult::Error("memory index out of range", "500", true);
   }
   MemoryTarget target{header->user_id, MemoryProcessor::BatchMemoryId(root, index), root, index,
                       /*sync=*/false};
-  auto stored = processor->Process(target, (**memories)[index]);
+  auto stored = processor->Process(target, (**memories)[offset]);
   if (!stored.ok()) {
     int64_t code = ItemErrorCode(stored.status());
     return ActivityResult::Error(stored.status().message(), std::to_string(code), code == 422);
@@ -446,7 +458,14 @@ Result<SubmitOutcome> DurableBatchService::Submit(BatchRequest request) {
   start.workflow_type = kWorkflowType;
   start.input = EncodeBatchHeader(h);
   start.owner = request.user_id;
-  start.blobs.emplace_back(kMemoriesBlob, EncodeMemories(request.memories));
+  for (size_t first = 0, chunk = 0; first < request.memories.size(); first += kChunkSize, ++chunk) {
+    size_t last = std::min(request.memories.size(), first + kChunkSize);
+    std::vector<MemoryInput> part(std::make_move_iterator(request.memories.begin() + first),
+                                  std::make_move_iterator(request.memories.begin() + last));
+    start.blobs.emplace_back(MemoriesBlobName(static_cast<int64_t>(chunk)), EncodeMemories(part));
+  }
+  request.memories.clear();
+  request.memories.shrink_to_fit();
   Status started = rep_->engine->StartWorkflow(std::move(start));
   if (started.code() == StatusCode::kAlreadyExists) {
     auto existing = rep_->Header(id);

@@ -125,6 +125,35 @@ WorkflowTask Thrower(WorkflowContext& ctx, std::string input) {
   co_return WorkflowOutcome::Completed("unreachable");
 }
 
+struct ParentConfig {
+  std::string child_type = "fanout";
+  std::string child_input = "2";
+};
+
+// Starts `input` children "<id>/c<i>" and waits for all of them; the result lists each
+// child's outcome in id order. Ends canceled if cancellation was requested.
+WorkflowTask Parent(WorkflowContext& ctx, std::string input, ParentConfig cfg) {
+  const int k = std::stoi(input);
+  for (int i = 0; i < k; ++i) {
+    ctx.StartChildWorkflow(ctx.workflow_id() + "/c" + std::to_string(i), cfg.child_type,
+                           cfg.child_input);
+  }
+  std::map<std::string, std::string> results;
+  bool cancel = false;
+  while (static_cast<int>(results.size()) < k) {
+    auto ev = co_await ctx.NextEvent();
+    if (ev.kind == WorkflowEvent::Kind::kChild) {
+      results[ev.child_workflow_id] = ev.ok ? "ok:" + ev.payload : "err:" + ev.error;
+    } else if (ev.kind == WorkflowEvent::Kind::kCancelRequested) {
+      cancel = true;
+    }
+  }
+  std::string out;
+  for (const auto& [id, r] : results) out += (out.empty() ? "" : ",") + id + "=" + r;
+  if (cancel) co_return WorkflowOutcome::Canceled(out);
+  co_return WorkflowOutcome::Completed(out);
+}
+
 // Strictly increasing wall clock: every reading is at least 1 ms after the previous one.
 class TickingClock final : public papr::Clock {
  public:
@@ -202,6 +231,9 @@ class EngineTest : public ::testing::Test {
     e.RegisterWorkflow("signal", WaitSignal);
     e.RegisterWorkflow("thrower", Thrower);
     e.RegisterWorkflow("start_time", ReportStartTime);
+    e.RegisterWorkflow("parent", [cfg = parent_](WorkflowContext& ctx, std::string in) {
+      return Parent(ctx, std::move(in), cfg);
+    });
     e.RegisterActivity("echo", [this](const ActivityCall& c) { return Echo(c); });
   }
 
@@ -333,6 +365,7 @@ class EngineTest : public ::testing::Test {
   std::unique_ptr<storage::Db> db_;
   std::unique_ptr<Engine> engine_;
   FanoutConfig fanout_;
+  ParentConfig parent_;
 
   std::mutex mu_;
   std::map<int64_t, int> attempts_;
@@ -919,7 +952,7 @@ TEST_F(EngineTest, SignalIsDelivered) {
   EXPECT_EQ(r.result, "go=payload-1");
   auto h = History("wf-signal");
   ASSERT_EQ(Count(h, EventType::kWorkflowExecutionSignaled), 1) << Dump(h);
-  EXPECT_TRUE(engine_->Signal("wf-signal", "go", "").IsNotFound());
+  EXPECT_EQ(engine_->Signal("wf-signal", "go", "").code(), StatusCode::kFailedPrecondition);
   EXPECT_TRUE(engine_->Signal("no-such-workflow", "go", "").IsNotFound());
 }
 
@@ -1095,6 +1128,161 @@ TEST_F(EngineTest, FirstTaskSeesStartedEventTime) {
       << "live first task saw a different NowMillis() than a replay would\n"
       << Dump(h);
   engine_.reset();
+}
+
+TEST_F(EngineTest, ChildWorkflowsComplete) {
+  StartEngine();
+  ASSERT_TRUE(StartTyped("par", "parent", "3", "pat").ok());
+  ExecutionRecord r = WaitClosed("par");
+  EXPECT_EQ(r.status, ExecutionStatus::kCompleted);
+  EXPECT_EQ(r.result, "par/c0=ok:2,par/c1=ok:2,par/c2=ok:2");
+  EXPECT_TRUE(r.parent_workflow_id.empty());
+
+  auto h = History("par");
+  ExpectWellFormed(h, EventType::kWorkflowExecutionCompleted);
+  EXPECT_EQ(Count(h, EventType::kStartChildWorkflowExecutionInitiated), 3) << Dump(h);
+  EXPECT_EQ(Count(h, EventType::kChildWorkflowExecutionCompleted), 3) << Dump(h);
+  for (const auto& e : h) {
+    if (e.type == EventType::kStartChildWorkflowExecutionInitiated) {
+      EXPECT_EQ(e.workflow_type, "fanout");
+      EXPECT_EQ(e.payload, "2");
+    }
+    if (e.type == EventType::kChildWorkflowExecutionCompleted) {
+      EXPECT_EQ(e.payload, "2");
+      EXPECT_TRUE(e.failure.empty());
+    }
+  }
+  for (int i = 0; i < 3; ++i) {
+    std::string id = "par/c" + std::to_string(i);
+    auto c = engine_->Describe(id);
+    ASSERT_TRUE(c.ok()) << id;
+    EXPECT_EQ(c->status, ExecutionStatus::kCompleted);
+    EXPECT_EQ(c->parent_workflow_id, "par");
+    EXPECT_EQ(c->owner, "pat");
+    EXPECT_EQ(c->result, "2");
+    auto ch = History(id);
+    ExpectWellFormed(ch, EventType::kWorkflowExecutionCompleted);
+    EXPECT_EQ(ch.front().parent_workflow_id, "par");
+    EXPECT_EQ(ch.front().payload, "2");
+    EXPECT_EQ(c->next_event_id, static_cast<int64_t>(ch.size()) + 1);
+    EXPECT_TRUE(engine_->ReplayCheck(id, ch).ok());
+  }
+  // Children are not listed under the owner; only the parent is.
+  auto listed = engine_->ListByOwner("pat", 10, "");
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ(listed->front().workflow_id, "par");
+  EXPECT_TRUE(engine_->ReplayCheck("par", h).ok());
+}
+
+TEST_F(EngineTest, ChildFailureReachesParent) {
+  parent_.child_type = "thrower";
+  parent_.child_input = "x";
+  StartEngine();
+  ASSERT_TRUE(StartTyped("par-fail", "parent", "1").ok());
+  ExecutionRecord r = WaitClosed("par-fail");
+  EXPECT_EQ(r.status, ExecutionStatus::kCompleted);
+  EXPECT_EQ(r.result, "par-fail/c0=err:workflow threw: kaboom");
+  EXPECT_EQ(engine_->Describe("par-fail/c0")->status, ExecutionStatus::kFailed);
+}
+
+TEST_F(EngineTest, CancelPassesToChildren) {
+  sleep_ms_ = 50;
+  parent_.child_input = "30";
+  StartEngine();
+  ASSERT_TRUE(StartTyped("par-cancel", "parent", "2").ok());
+  ASSERT_TRUE(WaitFor("par-cancel/c1", [](const ExecutionRecord& r) { return r.activities_succeeded >= 1; }));
+  ASSERT_TRUE(engine_->RequestCancel("par-cancel", "stop all").ok());
+  ExecutionRecord r = WaitClosed("par-cancel");
+  EXPECT_EQ(r.status, ExecutionStatus::kCanceled) << r.result;
+  for (const char* id : {"par-cancel/c0", "par-cancel/c1"}) {
+    auto c = engine_->Describe(id);
+    ASSERT_TRUE(c.ok());
+    EXPECT_EQ(c->status, ExecutionStatus::kCanceled) << id;
+    EXPECT_TRUE(c->cancel_requested) << id;
+    EXPECT_LT(c->activities_scheduled, 30) << id;
+  }
+}
+
+TEST_F(EngineTest, ChildrenRecoverAcrossRestart) {
+  sleep_ms_ = 100;
+  parent_.child_input = "8";
+  StartEngine();
+  ASSERT_TRUE(StartTyped("par-rs", "parent", "2").ok());
+  ASSERT_TRUE(WaitFor("par-rs/c0", [](const ExecutionRecord& r) { return r.activities_succeeded >= 2; }));
+  engine_->Shutdown();
+  Restart();
+  StartEngine();
+  ExecutionRecord r = WaitClosed("par-rs");
+  EXPECT_EQ(r.status, ExecutionStatus::kCompleted);
+  EXPECT_EQ(r.result, "par-rs/c0=ok:8,par-rs/c1=ok:8");
+  auto h = History("par-rs");
+  EXPECT_EQ(Count(h, EventType::kChildWorkflowExecutionCompleted), 2) << Dump(h);
+  for (const char* id : {"par-rs/c0", "par-rs/c1"}) {
+    auto ch = History(id);
+    EXPECT_EQ(Count(ch, EventType::kActivityTaskCompleted), 8) << Dump(ch);
+  }
+}
+
+// Like FirstTaskSeesStartedEventTime, for a child: its first task runs on a runner
+// (kStartCoroutine) and must still see its own Started event's time.
+TEST_F(EngineTest, ChildFirstTaskSeesStartedEventTime) {
+  TickingClock clock;
+  EngineOptions o = Options();
+  o.clock = &clock;
+  parent_.child_type = "start_time";
+  parent_.child_input = "";
+  StartEngine(o);
+  ASSERT_TRUE(StartTyped("par-now", "parent", "1").ok());
+  ExecutionRecord r = WaitClosed("par-now");
+  ASSERT_EQ(r.status, ExecutionStatus::kCompleted);
+  auto ch = History("par-now/c0");
+  ASSERT_FALSE(ch.empty());
+  EXPECT_EQ(engine_->Describe("par-now/c0")->result, std::to_string(ch.front().time_ms))
+      << "the child's first task saw Now() instead of its Started event's time\n"
+      << Dump(ch);
+  engine_.reset();
+}
+
+// A child id that is already taken must not overwrite the existing execution.
+TEST_F(EngineTest, ChildIdCollisionDoesNotOverwriteExistingExecution) {
+  StartEngine();
+  ASSERT_TRUE(StartFanout("par-col/c0", 1).ok());
+  ASSERT_EQ(WaitClosed("par-col/c0").result, "1");
+  auto before = History("par-col/c0");
+  auto record_before = engine_->Describe("par-col/c0");
+  ASSERT_TRUE(record_before.ok());
+
+  ASSERT_TRUE(StartTyped("par-col", "parent", "1").ok());
+  WaitFor("par-col", [](const ExecutionRecord& r) { return r.status != ExecutionStatus::kRunning; },
+          2s);
+  auto after = History("par-col/c0");
+  EXPECT_EQ(after, before) << "existing history was rewritten by a child start:\n" << Dump(after);
+  auto record_after = engine_->Describe("par-col/c0");
+  ASSERT_TRUE(record_after.ok());
+  EXPECT_TRUE(record_after->parent_workflow_id.empty());
+  EXPECT_EQ(record_after->result, "1");
+}
+
+// A workflow id freed by retention and started again must not receive the old execution's
+// timers.
+TEST_F(EngineTest, ReusedIdDoesNotReceiveStaleTimer) {
+  EngineOptions o = Options();
+  o.retention_ms = 0;
+  StartEngine(o);
+  ASSERT_TRUE(StartTyped("wf-reuse", "sleeper", "300").ok());
+  ASSERT_TRUE(engine_->Terminate("wf-reuse", "stop").ok());
+  ASSERT_EQ(WaitClosed("wf-reuse").status, ExecutionStatus::kTerminated);
+  std::this_thread::sleep_for(2ms);
+  ASSERT_EQ(*engine_->SweepRetention(), 1);
+  ASSERT_TRUE(StartTyped("wf-reuse", "sleeper", "5000").ok());
+  std::this_thread::sleep_for(500ms);  // past the old timer's fire time
+  auto r = engine_->Describe("wf-reuse");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, ExecutionStatus::kRunning)
+      << "the new execution's 5 s timer fired after ~300 ms (stale timer of the deleted one)\n"
+      << Dump(History("wf-reuse"));
+  engine_.reset();  // do not wait for the 5 s timer
 }
 
 // ENGINE BUG (engine.cc ApplyObserved kWorkflowExecutionTerminated / SweepRetention): closing

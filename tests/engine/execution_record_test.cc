@@ -10,6 +10,7 @@ ExecutionRecord FullRecord() {
   r.workflow_id = "wf-1";
   r.workflow_type = "fanout";
   r.owner = std::string("al\0ice", 6);
+  r.parent_workflow_id = "parent-7";
   r.status = ExecutionStatus::kFailed;
   r.start_ms = 1767225600123;
   r.close_ms = 1767225609999;
@@ -72,16 +73,17 @@ TEST(ExecutionRecordTest, BadVersionOrStatusIsCorruption) {
   std::string v = bytes;
   v[0] = 2;
   EXPECT_EQ(DecodeExecutionRecord(v).status().code(), StatusCode::kCorruption);
-  // Status byte follows version + three length-prefixed strings.
+  // Status byte follows version + four length-prefixed strings (id, type, owner, parent).
   ExecutionRecord r;
   r.workflow_id = "a";
   r.workflow_type = "b";
   r.owner = "c";
+  r.parent_workflow_id = "d";
   std::string s = EncodeExecutionRecord(r);
-  ASSERT_EQ(s[7], 1);  // kRunning
+  ASSERT_EQ(s[9], 1);  // kRunning
   for (int bad : {0, 6, 255}) {
     std::string x = s;
-    x[7] = static_cast<char>(bad);
+    x[9] = static_cast<char>(bad);
     EXPECT_EQ(DecodeExecutionRecord(x).status().code(), StatusCode::kCorruption) << bad;
   }
 }
