@@ -90,6 +90,12 @@ void WriteBatchStatus(JsonWriter& w, const workflows::BatchStatus& st) {
   w.Field("status", workflows::WebhookStateName(st.webhook.state));
   w.Field("attempts", st.webhook.attempts).Field("last_status_code", st.webhook.last_status_code);
   w.FieldOrNull("last_error", st.webhook.last_error);
+  w.Key("deliveries").BeginArray();
+  for (const auto& d : st.webhook.deliveries) {
+    w.BeginObject().Field("at", FormatRfc3339(d.at_ms)).Field("status_code", d.status_code);
+    w.FieldOrNull("error", d.error).EndObject();
+  }
+  w.EndArray();
   w.EndObject();
   w.EndObject();
 }

@@ -10,6 +10,8 @@ const std::string& WorkflowContext::workflow_id() const { return execution_->id(
 
 int64_t WorkflowContext::NowMillis() const { return execution_->now_ms; }
 
+int64_t WorkflowContext::StartMillis() const { return execution_->record.start_ms; }
+
 uint64_t WorkflowContext::Random() {
   // splitmix64 over (workflow id hash, call count): the same sequence on every replay.
   uint64_t x = std::hash<std::string>{}(execution_->id()) + 0x9e3779b97f4a7c15ULL * ++random_calls_;

@@ -37,6 +37,8 @@ class WorkflowContext {
   const std::string& workflow_id() const;
   // Time of the event being applied: deterministic across replays.
   int64_t NowMillis() const;
+  // When the execution started (its WorkflowExecutionStarted event).
+  int64_t StartMillis() const;
   // Deterministic pseudo-random number seeded by the workflow id and call count.
   uint64_t Random();
   bool CancelRequested() const;

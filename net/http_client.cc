@@ -5,7 +5,9 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 namespace papr::net {
 namespace {
@@ -19,6 +21,39 @@ std::string Lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
+}
+
+// Client TLS settings shared by all calls: peer verification against the system CA store.
+asio::ssl::context& TlsContext() {
+  static asio::ssl::context* ctx = [] {
+    auto* c = new asio::ssl::context(asio::ssl::context::tls_client);
+    c->set_default_verify_paths();
+    c->set_verify_mode(asio::ssl::verify_peer);
+    c->set_options(asio::ssl::context::no_sslv2 | asio::ssl::context::no_sslv3 |
+                   asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+    return c;
+  }();
+  return *ctx;
+}
+
+Status ErrorStatus(const beast::error_code& e, const std::string& what) {
+  if (e == beast::error::timeout) return Status::DeadlineExceeded(what + " timed out");
+  return Status::Unavailable(what + ": " + e.message());
+}
+
+// Writes the request and reads the answer on a connected (and, for TLS, handshaken) stream.
+template <typename Stream>
+void Exchange(Stream& stream, http::request<http::string_body>& req, beast::flat_buffer& buffer,
+              http::response_parser<http::string_body>& parser, Status& failure) {
+  http::async_write(stream, req, [&](beast::error_code we, size_t) {
+    if (we) {
+      failure = ErrorStatus(we, "sending the request");
+      return;
+    }
+    http::async_read(stream, buffer, parser, [&](beast::error_code re, size_t) {
+      if (re && re != http::error::body_limit) failure = ErrorStatus(re, "reading the response");
+    });
+  });
 }
 
 }  // namespace
@@ -71,12 +106,11 @@ Result<Url> ParseUrl(std::string_view url) {
 
 Result<HttpClientResponse> HttpCall(const HttpClientRequest& request) {
   ASSIGN_OR_RETURN(Url url, ParseUrl(request.url));
-  if (url.scheme != "http") {
-    return Status::InvalidArgument("https is not supported by this client yet");
-  }
+  const bool tls = url.scheme == "https";
   asio::io_context ioc;
   tcp::resolver resolver(ioc);
-  beast::tcp_stream stream(ioc);
+  beast::ssl_stream<beast::tcp_stream> tls_stream(ioc, TlsContext());
+  beast::tcp_stream& stream = beast::get_lowest_layer(tls_stream);
   auto timeout = std::chrono::milliseconds(request.timeout_ms);
   auto deadline = std::chrono::steady_clock::now() + timeout;
 
@@ -136,19 +170,19 @@ Result<HttpClientResponse> HttpCall(const HttpClientRequest& request) {
       failure = request.address_check(response.remote_address);
       if (!failure.ok()) return;
     }
-    http::async_write(stream, req, [&](beast::error_code we, size_t) {
-      if (we) {
-        failure = we == beast::error::timeout ? Status::DeadlineExceeded("request timed out")
-                                              : Status::Unavailable("write: " + we.message());
+    if (!tls) return Exchange(stream, req, buffer, parser, failure);
+    // TLS: SNI, certificate chain and host name verified against the system CA store.
+    if (!SSL_set_tlsext_host_name(tls_stream.native_handle(), url.host.c_str())) {
+      failure = Status::Unavailable("TLS: cannot set the server name");
+      return;
+    }
+    tls_stream.set_verify_callback(asio::ssl::host_name_verification(url.host));
+    tls_stream.async_handshake(asio::ssl::stream_base::client, [&](beast::error_code he) {
+      if (he) {
+        failure = ErrorStatus(he, "TLS handshake with " + url.host);
         return;
       }
-      http::async_read(stream, buffer, parser, [&](beast::error_code re, size_t) {
-        if (re && re != http::error::body_limit) {
-          failure = re == beast::error::timeout
-                        ? Status::DeadlineExceeded("response timed out")
-                        : Status::Unavailable("read: " + re.message());
-        }
-      });
+      Exchange(tls_stream, req, buffer, parser, failure);
     });
   });
   ioc.run();

@@ -47,7 +47,15 @@ struct ItemError {
 enum class WebhookState { kNone, kPending, kDelivered, kFailed };
 const char* WebhookStateName(WebhookState s);
 
+//! One delivery attempt as the status shows it.
+struct WebhookDelivery {
+  int64_t at_ms = 0;
+  int64_t status_code = 0;  // 0: no HTTP answer
+  std::string error;        // empty when delivered
+};
+
 struct WebhookStatus {
+  std::vector<WebhookDelivery> deliveries;  // every attempt, oldest first
   std::string url;
   WebhookState state = WebhookState::kNone;
   int64_t attempts = 0;

@@ -52,6 +52,11 @@ std::string ChunkId(const std::string& root, int64_t chunk) {
 struct RangeCounts {
   BatchState state = BatchState::kCompleted;
   int64_t ok = 0, failed = 0, canceled = 0;
+  std::vector<ItemError> errors;  // the first 100 failed memories, for the webhook payload
+
+  void AddError(int64_t index, const std::string& error) {
+    if (errors.size() < 100) errors.push_back({index, error, 0});
+  }
 };
 
 std::string EncodeSummary(const RangeCounts& c) {
@@ -59,6 +64,11 @@ std::string EncodeSummary(const RangeCounts& c) {
   PutSignedVarint64(&out, c.ok);
   PutSignedVarint64(&out, c.failed);
   PutSignedVarint64(&out, c.canceled);
+  PutVarint64(&out, c.errors.size());
+  for (const auto& e : c.errors) {
+    PutSignedVarint64(&out, e.index);
+    PutLengthPrefixed(&out, e.error);
+  }
   return out;
 }
 
@@ -70,6 +80,14 @@ RangeCounts DecodeSummary(std::string_view in) {
   if (!GetSignedVarint64(&in, &c.ok) || !GetSignedVarint64(&in, &c.failed) ||
       !GetSignedVarint64(&in, &c.canceled)) {
     c.state = BatchState::kFailed;
+    return c;
+  }
+  uint64_t n = 0;
+  if (!GetVarint64(&in, &n)) return c;
+  for (uint64_t i = 0; i < n && i < 100; ++i) {
+    ItemError e;
+    if (!GetSignedVarint64(&in, &e.index) || !GetLengthPrefixed(&in, &e.error)) break;
+    c.errors.push_back(std::move(e));
   }
   return c;
 }
@@ -204,6 +222,7 @@ WorkflowTask DurableBatchService::Rep::BatchWorkflow(WorkflowContext& ctx, std::
       RangeCounts child = DecodeSummary(ev.payload);
       counts.ok += child.ok;
       counts.failed += child.failed;
+      for (const auto& e : child.errors) counts.AddError(e.index, e.error);
       stopped_early = stopped_early || child.state == BatchState::kFailed || over_tolerance();
       ctx.SetProgress(counts.ok, counts.failed, 0);
     }
@@ -223,6 +242,7 @@ WorkflowTask DurableBatchService::Rep::BatchWorkflow(WorkflowContext& ctx, std::
       if (ev.kind != WorkflowEvent::Kind::kActivity) continue;  // cancel: stop scheduling
       --in_flight;
       (ev.ok ? counts.ok : counts.failed)++;
+      if (!ev.ok) counts.AddError(ev.activity_id, ev.error);
       stopped_early = stopped_early || over_tolerance();
       ctx.SetProgress(counts.ok, counts.failed, 0);
     }
@@ -240,7 +260,8 @@ WorkflowTask DurableBatchService::Rep::BatchWorkflow(WorkflowContext& ctx, std::
     st.succeeded = counts.ok;
     st.failed = counts.failed;
     st.canceled = counts.canceled;
-    st.created_at_ms = st.started_at_ms = 0;
+    st.errors = counts.errors;
+    st.created_at_ms = st.started_at_ms = ctx.StartMillis();
     st.completed_at_ms = ctx.NowMillis();
     WebhookRequest req{h.webhook_url, h.webhook_secret, "msg_" + Sha256Hex(root).substr(0, 24), ""};
     req.body = WebhookSender::BuildPayload(st, ctx.NowMillis());
@@ -404,6 +425,7 @@ Result<BatchStatus> DurableBatchService::Rep::StatusOf(const engine::ExecutionRe
     st.webhook.state = WebhookState::kPending;
     for (const auto& row : rows) {
       WebhookAttempt a = DecodeAttempt(row.payload);
+      st.webhook.deliveries.push_back({row.finished_ms, a.status_code, a.error});
       st.webhook.attempts++;
       st.webhook.last_status_code = a.status_code;
       st.webhook.last_error = a.error;

@@ -139,6 +139,7 @@ void OssBatchService::Rep::RunItem(const std::shared_ptr<BatchRun>& run, int64_t
     }
     WebhookStatus outcome = webhooks->DeliverOnce(snapshot, finished->request.webhook_url,
                                                   finished->request.webhook_secret);
+    outcome.deliveries.push_back({clock->NowMillis(), outcome.last_status_code, outcome.last_error});
     std::lock_guard lock(mu);
     finished->status.webhook = outcome;
   }

@@ -18,6 +18,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/engine/test_printers.h"
+
 #include "engine/workflow.h"
 #include "engine/workflow_context.h"
 #include "storage/db.h"

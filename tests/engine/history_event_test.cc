@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/engine/test_printers.h"
+
 #include "common/byte_codec.h"
 
 namespace papr::engine {
