@@ -116,6 +116,7 @@ void App::Stop() {
   if (rep_ == nullptr || rep_->stopped) return;
   rep_->stopped = true;
   rep_->ready = false;
+  if (rep_->router) rep_->router->CloseStreams();
   if (rep_->http) rep_->http->Stop();
   if (rep_->router) rep_->router->Shutdown();
   if (rep_->batches) rep_->batches->Shutdown();

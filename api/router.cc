@@ -98,6 +98,11 @@ struct Router::Rep {
   HttpResponse Search(const HttpRequest& req, const std::string& user);
   HttpResponse SubmitBatch(const HttpRequest& req, const std::string& user, Responder* respond);
   HttpResponse BatchStatus(const std::string& user, const std::string& id);
+  HttpResponse BatchEvents(const std::string& user, const std::string& id, Responder* respond);
+  struct ProgressStream;
+  void StreamProgress(std::shared_ptr<ProgressStream> ps);
+  std::mutex streams_mu;
+  std::vector<std::weak_ptr<net::ResponseStream>> streams;  // closed at shutdown
   HttpResponse BatchResults(const HttpRequest& req, const std::string& user,
                             const std::string& id);
   HttpResponse ListBatches(const HttpRequest& req, const std::string& user);
@@ -171,6 +176,12 @@ HttpResponse Router::Rep::Route(const HttpRequest& req, const std::string& user,
   }
   if (StartsWith(p, kStatusPrefix)) {
     std::string id = p.substr(kStatusPrefix.size());
+    constexpr std::string_view kEvents = "/events";
+    if (id.size() > kEvents.size() && id.substr(id.size() - kEvents.size()) == kEvents) {
+      id.resize(id.size() - kEvents.size());
+      if (id.find('/') != std::string::npos) return SimpleError(404, "no route for " + p);
+      return m == "GET" ? BatchEvents(user, id, respond) : method_not_allowed("GET");
+    }
     if (id.empty() || id.find('/') != std::string::npos) return SimpleError(404, "no route for " + p);
     return m == "GET" ? BatchStatus(user, id) : method_not_allowed("GET");
   }
@@ -374,6 +385,73 @@ HttpResponse Router::Rep::BatchStatus(const std::string& user, const std::string
   return HttpResponse::Json(200, w.Take());
 }
 
+//! One client's Server-Sent Events stream of a batch's progress.
+struct Router::Rep::ProgressStream {
+  std::string user, batch_id;
+  std::shared_ptr<net::ResponseStream> out;
+  std::string last_json;
+  std::chrono::steady_clock::time_point last_sent{};
+  boost::asio::steady_timer timer;
+  std::atomic<bool> timer_armed{false};
+  explicit ProgressStream(boost::asio::thread_pool& pool) : timer(pool) {}
+};
+
+// Sends a `progress` event when the status changed (coalesced to at most 10 a second), and a
+// final `done` event when the batch ends; then closes. Fed by change notifications of the
+// batch service, not by polling.
+HttpResponse Router::Rep::BatchEvents(const std::string& user, const std::string& id,
+                                      Responder* respond) {
+  auto status = deps.batches->GetStatus(user, id);
+  if (!status.ok()) return StatusError(status.status());
+  auto ps = std::make_shared<ProgressStream>(pool);
+  ps->user = user;
+  ps->batch_id = id;
+  ps->out = std::make_shared<net::ResponseStream>();
+  {
+    std::lock_guard lock(streams_mu);
+    std::erase_if(streams, [](const auto& weak) { return weak.expired(); });
+    streams.push_back(ps->out);
+  }
+  HttpResponse headers;
+  headers.content_type = "text/event-stream";
+  headers.stream = ps->out;
+  (*respond)(std::move(headers));
+  *respond = nullptr;
+  StreamProgress(ps);
+  return {};
+}
+
+void Router::Rep::StreamProgress(std::shared_ptr<ProgressStream> ps) {
+  if (ps->out->closed() || stopping) return;
+  auto status = deps.batches->GetStatus(ps->user, ps->batch_id);
+  if (!status.ok()) {
+    ps->out->Push("event: error\ndata: " + ErrorBody(ApiError::FromStatus(status.status())) +
+                  "\n\n");
+    return ps->out->Close();
+  }
+  JsonWriter w;
+  WriteBatchStatus(w, *status);
+  std::string json = w.Take();
+  if (json != ps->last_json) {
+    ps->out->Push("event: progress\ndata: " + json + "\n\n");
+    ps->last_json = json;
+    ps->last_sent = std::chrono::steady_clock::now();
+  }
+  if (workflows::IsTerminal(status->state)) {
+    ps->out->Push("event: done\ndata: " + json + "\n\n");
+    return ps->out->Close();
+  }
+  deps.batches->SubscribeOnce(ps->batch_id, [this, ps] {
+    if (ps->timer_armed.exchange(true)) return;
+    auto due = ps->last_sent + std::chrono::milliseconds(100);
+    ps->timer.expires_at(due);
+    ps->timer.async_wait([this, ps](boost::system::error_code) {
+      ps->timer_armed = false;
+      StreamProgress(ps);
+    });
+  });
+}
+
 HttpResponse Router::Rep::BatchResults(const HttpRequest& req, const std::string& user,
                                        const std::string& id) {
   int64_t after = -1, limit = 100;
@@ -440,7 +518,16 @@ void Router::Handle(net::HttpRequest request, net::Responder respond) {
   });
 }
 
+void Router::CloseStreams() {
+  std::lock_guard lock(rep_->streams_mu);
+  for (auto& weak : rep_->streams) {
+    if (auto s = weak.lock()) s->Close();
+  }
+  rep_->streams.clear();
+}
+
 void Router::Shutdown() {
+  CloseStreams();
   if (rep_->stopping.exchange(true)) return;
   // Pending ?wait= timers would keep join() waiting: running handlers finish, the rest go.
   rep_->pool.stop();

@@ -34,6 +34,8 @@ class Router {
   ~Router();
 
   void Handle(net::HttpRequest request, net::Responder respond);
+  // Ends open progress streams (they would hold a draining HTTP server open).
+  void CloseStreams();
   // Waits for running handlers; later requests get 503.
   void Shutdown();
 

@@ -107,7 +107,61 @@ class Session : public std::enable_shared_from_this<Session> {
     Write(std::move(r));
   }
 
+  // Streamed answer: headers without a length (the body ends when the connection closes),
+  // then whatever the producer pushes, in order.
+  void WriteStream(HttpResponse r) {
+    stream_body_ = r.stream;
+    auto header = std::make_shared<http::response<http::empty_body>>();
+    header->version(11);
+    header->result(static_cast<unsigned>(r.status));
+    header->set(http::field::server, "papr-server");
+    header->set(http::field::content_type, r.content_type);
+    header->set(http::field::cache_control, "no-cache");
+    header->set(http::field::connection, "close");
+    for (auto& [name, value] : r.headers) header->set(name, value);
+    auto serializer = std::make_shared<http::response_serializer<http::empty_body>>(*header);
+    stream_.expires_never();
+    auto self = shared_from_this();
+    http::async_write_header(stream_, *serializer,
+                             [self, header, serializer](beast::error_code ec, size_t) {
+                               if (ec) return self->EndStream();
+                               // The stream keeps the connection alive until it ends
+                               // (EndStream drops this reference).
+                               self->stream_body_->SetWake([self] {
+                                 asio::post(self->stream_.get_executor(),
+                                            [self] { self->PumpStream(); });
+                               });
+                               self->PumpStream();
+                             });
+  }
+
+  void PumpStream() {
+    if (stream_writing_ || !stream_body_) return;
+    bool done = false;
+    auto chunk = std::make_shared<std::string>(stream_body_->TakePending(&done));
+    if (chunk->empty()) {
+      if (done) EndStream();
+      return;
+    }
+    stream_writing_ = true;
+    asio::async_write(stream_, asio::buffer(*chunk),
+                      [self = shared_from_this(), chunk](beast::error_code ec, size_t) {
+                        self->stream_writing_ = false;
+                        if (ec) return self->EndStream();
+                        self->PumpStream();
+                      });
+  }
+
+  void EndStream() {
+    if (!stream_body_) return;
+    stream_body_->MarkClientGone();
+    stream_body_.reset();
+    state_->in_flight--;
+    DoClose();
+  }
+
   void Write(HttpResponse r) {
+    if (r.stream) return WriteStream(std::move(r));
     auto res = std::make_shared<http::response<http::string_body>>();
     res->version(11);
     res->result(static_cast<unsigned>(r.status));
@@ -142,6 +196,8 @@ class Session : public std::enable_shared_from_this<Session> {
   std::shared_ptr<SharedState> state_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<http::response<http::string_body>> response_;
+  std::shared_ptr<ResponseStream> stream_body_;
+  bool stream_writing_ = false;
   bool keep_alive_ = true;
 };
 

@@ -34,6 +34,52 @@ bool HttpRequest::QueryParam(std::string_view name, std::string* value) const {
   return false;
 }
 
+void ResponseStream::Push(std::string data) {
+  std::function<void()> wake;
+  {
+    std::lock_guard lock(mu_);
+    if (closed_) return;
+    pending_ += data;
+    wake = wake_;
+  }
+  if (wake) wake();
+}
+
+void ResponseStream::Close() {
+  std::function<void()> wake;
+  {
+    std::lock_guard lock(mu_);
+    if (closed_) return;
+    closed_ = true;
+    wake = wake_;
+  }
+  if (wake) wake();
+}
+
+bool ResponseStream::closed() const {
+  std::lock_guard lock(mu_);
+  return closed_;
+}
+
+void ResponseStream::SetWake(std::function<void()> wake) {
+  std::lock_guard lock(mu_);
+  wake_ = std::move(wake);
+}
+
+std::string ResponseStream::TakePending(bool* done) {
+  std::lock_guard lock(mu_);
+  std::string out = std::move(pending_);
+  pending_.clear();
+  *done = closed_;
+  return out;
+}
+
+void ResponseStream::MarkClientGone() {
+  std::lock_guard lock(mu_);
+  closed_ = true;
+  wake_ = nullptr;
+}
+
 std::string PercentDecode(std::string_view s, bool plus_is_space) {
   std::string out;
   out.reserve(s.size());

@@ -1,5 +1,9 @@
 #pragma once
 
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -23,6 +27,29 @@ struct HttpRequest {
   bool QueryParam(std::string_view name, std::string* value) const;
 };
 
+//! The body of a streamed answer (Server-Sent Events): the producer pushes pieces from any
+//! thread and closes it; the connection writes them in order and closes after the last. When
+//! the client goes away, closed() turns true so the producer can stop. Thread-safe.
+class ResponseStream {
+ public:
+  void Push(std::string data);
+  void Close();
+  bool closed() const;
+
+  // ---- For the server's connection.
+  // `wake` is called (on the producer's thread) whenever data or the close arrives.
+  void SetWake(std::function<void()> wake);
+  // Takes everything pushed so far; `*done` tells that the stream is closed and drained.
+  std::string TakePending(bool* done);
+  void MarkClientGone();
+
+ private:
+  mutable std::mutex mu_;
+  std::string pending_;
+  bool closed_ = false;
+  std::function<void()> wake_;
+};
+
 //! One HTTP answer. A response with `stream` set is sent as a chunked stream: headers first,
 //! then whatever the stream's writer pushes (Server-Sent Events).
 struct HttpResponse {
@@ -30,6 +57,8 @@ struct HttpResponse {
   std::string content_type = "application/json";
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // When set, `body` is ignored: the headers go out at once, then the stream's pieces.
+  std::shared_ptr<ResponseStream> stream;
 
   static HttpResponse Json(int status, std::string body) {
     HttpResponse r;
