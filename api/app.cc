@@ -22,6 +22,7 @@ struct App::Rep {
   config::Config config;
   std::unique_ptr<storage::Db> db;
   std::unique_ptr<storage::MemoryStore> memories;
+  std::unique_ptr<storage::UsageStore> usage;
   std::unique_ptr<workflows::MemoryProcessor> processor;
   std::unique_ptr<workflows::WebhookSender> webhooks;
 #if PAPR_WITH_ENGINE
@@ -53,6 +54,7 @@ Result<std::unique_ptr<App>> App::Create(config::Config config) {
   db_options.sync_writes = c.storage.sync_writes;
   ASSIGN_OR_RETURN(rep->db, storage::Db::Open(db_options));
   rep->memories = std::make_unique<storage::MemoryStore>(rep->db.get());
+  rep->usage = std::make_unique<storage::UsageStore>(rep->db.get());
   const Clock* clock = SystemClock::Default();
   rep->processor = std::make_unique<workflows::MemoryProcessor>(
       rep->memories.get(), c.processing, c.limits.max_content_bytes, clock);
@@ -78,6 +80,7 @@ Result<std::unique_ptr<App>> App::Create(config::Config config) {
   RouterDeps deps;
   deps.config = &rep->config;
   deps.memories = rep->memories.get();
+  deps.usage = rep->usage.get();
   deps.processor = rep->processor.get();
   deps.batches = rep->batches.get();
   deps.webhooks = rep->webhooks.get();

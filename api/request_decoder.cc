@@ -600,7 +600,7 @@ bool DecodeAddMemory(std::string_view body, const DecodeLimits& limits,
 }
 
 bool DecodeBatch(std::string_view body, const DecodeLimits& limits,
-                 workflows::BatchRequest* out, ApiError* error) {
+                 workflows::BatchRequest* out, ApiError* error, int64_t* attempted_size) {
   simdjson::dom::parser parser;
   object root;
   if (!ParseObjectBody(&parser, body, &root, error)) return false;
@@ -615,6 +615,7 @@ bool DecodeBatch(std::string_view body, const DecodeLimits& limits,
     return false;
   }
   size_t n = memories.size();
+  if (attempted_size != nullptr) *attempted_size = static_cast<int64_t>(n);
   if (limits.max_batch_size > 0 && n > static_cast<size_t>(limits.max_batch_size)) {
     *error = BatchTooLarge(n, limits);
     return false;

@@ -32,8 +32,11 @@ struct SearchRequest {
 // Unknown fields are ignored (clients send more than we use).
 bool DecodeAddMemory(std::string_view body, const DecodeLimits& limits,
                      workflows::MemoryInput* out, ApiError* error);
+// `attempted_size` (optional) gets the number of memories sent once `memories` is an array,
+// also when the batch is refused (usage statistics count attempts).
 bool DecodeBatch(std::string_view body, const DecodeLimits& limits,
-                 workflows::BatchRequest* out, ApiError* error);
+                 workflows::BatchRequest* out, ApiError* error,
+                 int64_t* attempted_size = nullptr);
 bool DecodeSearch(std::string_view body, SearchRequest* out, ApiError* error);
 
 }  // namespace papr::api

@@ -98,6 +98,7 @@ struct Router::Rep {
   HttpResponse Search(const HttpRequest& req, const std::string& user);
   HttpResponse SubmitBatch(const HttpRequest& req, const std::string& user, Responder* respond);
   HttpResponse BatchStatus(const std::string& user, const std::string& id);
+  HttpResponse GetUsage(const std::string& user);
   HttpResponse BatchEvents(const std::string& user, const std::string& id, Responder* respond);
   struct ProgressStream;
   void StreamProgress(std::shared_ptr<ProgressStream> ps);
@@ -168,6 +169,7 @@ HttpResponse Router::Rep::Route(const HttpRequest& req, const std::string& user,
     return r;
   };
   if (p == "/v1/memory") return m == "POST" ? AddMemory(req, user) : method_not_allowed("POST");
+  if (p == "/v1/usage") return m == "GET" ? GetUsage(user) : method_not_allowed("GET");
   if (p == "/v1/memory/search") return m == "POST" ? Search(req, user) : method_not_allowed("POST");
   if (p == "/v1/memory/batch") {
     if (m == "POST") return SubmitBatch(req, user, respond);
@@ -263,10 +265,16 @@ HttpResponse Router::Rep::SubmitBatch(const HttpRequest& req, const std::string&
   if (!IntParam(req, "wait", 0, 60, 0, &wait_seconds, &bad)) return bad;
   workflows::BatchRequest batch;
   ApiError error;
-  if (!DecodeBatch(req.body, Limits(), &batch, &error)) {
-    if (error.status == 413) metrics.CountBatchRejectedForSize();
+  int64_t attempted = -1;
+  if (!DecodeBatch(req.body, Limits(), &batch, &error, &attempted)) {
+    if (error.status == 413 && attempted >= 0) {
+      metrics.CountBatchRejectedForSize();
+      deps.usage->RecordBatch(user, attempted, /*rejected_for_size=*/true).IgnoreError();
+    }
     return ErrorResponse(error);
   }
+  // Best effort: usage statistics never fail a submit.
+  deps.usage->RecordBatch(user, attempted, /*rejected_for_size=*/false).IgnoreError();
   metrics.ObserveBatchSize(static_cast<int64_t>(batch.memories.size()));
   batch.user_id = user;
   batch.idempotency_key = std::string(req.Header("idempotency-key"));
@@ -375,6 +383,38 @@ void Router::Rep::WaitForBatch(const std::string& user, workflows::SubmitOutcome
   // The listener keeps `check` alive until the batch ends or the waiter answered.
   auto holder = check;
   deps.batches->SubscribeOnce(outcome.batch_id, [holder] { (*holder)(); });
+}
+
+// Batch-size usage against the edition's limits, with the upgrade recommendation when the
+// user's batches do not fit (what `papr check-limits` prints).
+HttpResponse Router::Rep::GetUsage(const std::string& user) {
+  auto usage = deps.usage->Get(user);
+  if (!usage.ok()) return StatusError(usage.status());
+  const auto& c = *deps.config;
+  DecodeLimits limits = Limits();
+  const auto& u = *usage;
+  bool over = u.batches_rejected_for_size > 0 || u.max_batch_size_attempted > limits.max_batch_size;
+  JsonWriter w;
+  w.BeginObject().Field("user_id", user).Field("edition", c.edition);
+  w.Field("durable_batches", c.features.has_temporal);
+  w.Key("limits").BeginObject().Field("max_batch_size", limits.max_batch_size);
+  w.Field("max_concurrent_tasks", c.features.max_concurrent_tasks).EndObject();
+  w.Key("usage").BeginObject().Field("batches_attempted", u.batches_attempted);
+  w.Field("batches_accepted", u.batches_accepted);
+  w.Field("batches_rejected_for_size", u.batches_rejected_for_size);
+  w.Field("max_batch_size_attempted", u.max_batch_size_attempted);
+  w.Key("average_batch_size")
+      .Double(u.batches_attempted == 0 ? 0.0
+                                       : static_cast<double>(u.memories_attempted) /
+                                             static_cast<double>(u.batches_attempted));
+  w.EndObject();
+  w.Field("exceeds_limits", over);
+  w.FieldOrNull("recommendation", over ? c.messaging.batch_limit_message : "");
+  w.Field("upgrade_url", c.messaging.upgrade_url);
+  w.Key("cloud_benefits").BeginArray();
+  for (const auto& b : c.messaging.cloud_benefits) w.String(b);
+  w.EndArray().EndObject();
+  return HttpResponse::Json(200, w.Take());
 }
 
 HttpResponse Router::Rep::BatchStatus(const std::string& user, const std::string& id) {

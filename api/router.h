@@ -8,6 +8,7 @@
 #include "config/config.h"
 #include "net/http_server.h"
 #include "storage/memory_store.h"
+#include "storage/usage_store.h"
 #include "workflows/batch_service.h"
 #include "workflows/memory_processor.h"
 #include "workflows/webhook_sender.h"
@@ -18,6 +19,7 @@ namespace papr::api {
 struct RouterDeps {
   const config::Config* config = nullptr;
   storage::MemoryStore* memories = nullptr;
+  storage::UsageStore* usage = nullptr;
   workflows::MemoryProcessor* processor = nullptr;
   workflows::BatchService* batches = nullptr;
   workflows::WebhookSender* webhooks = nullptr;

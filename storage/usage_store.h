@@ -1,0 +1,36 @@
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "common/result.h"
+#include "storage/db.h"
+
+namespace papr::storage {
+
+//! Batch-size usage of one user, as `papr check-limits` reports it.
+struct Usage {
+  int64_t batches_attempted = 0;
+  int64_t memories_attempted = 0;  // sum of attempted batch sizes
+  int64_t max_batch_size_attempted = 0;
+  int64_t batches_rejected_for_size = 0;
+  int64_t batches_accepted = 0;
+};
+
+//! Durable per-user counters of batch submissions. Writes are not fsynced on their own: the
+//! next synced write (e.g. the batch's start) makes them durable; a crash may lose the last
+//! few, which is fine for usage statistics. Thread-safe.
+class UsageStore {
+ public:
+  explicit UsageStore(Db* db) : db_(db) {}
+  Status RecordBatch(std::string_view user_id, int64_t size, bool rejected_for_size);
+  Result<Usage> Get(std::string_view user_id) const;
+
+ private:
+  Db* db_;
+  std::mutex max_mu_;  // the max is read-modify-write
+};
+
+}  // namespace papr::storage

@@ -1,0 +1,43 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+
+namespace papr::engine_admin {
+
+//! The parsed command line of engine-admin: the command, its positional arguments and every
+//! flag. ParseFlags checks that each flag belongs to the command and that required ones are
+//! there; anything it rejects is a usage error (exit code 2).
+struct Flags {
+  std::string command;            // list, describe, history, export, replay, ...
+  std::vector<std::string> args;  // positionals after the command (ids, signal name)
+
+  std::string data_dir;     // --data-dir: the server's data directory (database in <dir>/db)
+  std::string config_file;  // --config: the server's config (workflow settings); else
+                            // PAPR_CONFIG, else built-in defaults
+  bool json = false;        // --json
+  std::string server_url;   // --server (not available yet: the server has no admin API)
+  std::string api_key;      // --api-key
+
+  std::optional<std::string> status;  // --status (list, replay --all)
+  std::optional<std::string> type;    // --type (list)
+  int64_t limit = 0;                  // --limit (0: command default)
+  int64_t after = 0;                  // --after (history)
+  std::string file;                   // --file (replay)
+  bool all = false;                   // --all (replay)
+  std::optional<std::string> reason;  // --reason (terminate, cancel)
+  std::string input;                  // --input (signal): JSON text
+  bool help = false;                  // --help / -h / help
+};
+
+// Parses argv[1..]. InvalidArgument (a usage error) names the offending argument.
+Result<Flags> ParseFlags(const std::vector<std::string>& argv);
+
+// The --help text.
+std::string UsageText();
+
+}  // namespace papr::engine_admin
