@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "api/router.h"
+#include "common/log.h"
 #include "net/http_server.h"
 #include "storage/db.h"
 #include "storage/memory_store.h"
@@ -108,7 +109,11 @@ Result<int> App::Start() {
   if (rep_->engine) {
     RETURN_IF_ERROR(rep_->engine->Start());
     auto swept = rep_->engine->SweepRetention();
-    if (!swept.ok()) std::fprintf(stderr, "papr-server: retention sweep: %s\n", swept.status().ToString().c_str());
+    if (!swept.ok()) {
+      log::Warn("retention sweep failed", {{"error", swept.status().ToString()}});
+    } else if (*swept > 0) {
+      log::Info("retention sweep deleted closed executions", {{"count", std::to_string(*swept)}});
+    }
   }
 #endif
   rep_->ready = true;

@@ -8,6 +8,7 @@
 
 #include "api/app.h"
 #include "common/crypto.h"
+#include "common/log.h"
 #include "config/config.h"
 
 namespace {
@@ -55,6 +56,9 @@ int main(int argc, char** argv) {
   if (!listen.empty()) config.server.listen = listen;
   papr::Status valid = papr::config::Validate(config, PAPR_WITH_ENGINE != 0);
   if (!valid.ok()) return Fail(valid.message());
+  papr::log::Level level = papr::log::Level::kInfo;
+  papr::log::ParseLevel(config.logging.level, &level);
+  papr::log::SetLevel(level);
   if (config.auth.api_keys.empty()) {
     std::string key = "dev-" + papr::RandomHexId();
     config.auth.api_keys.push_back({key, "default"});
@@ -79,10 +83,14 @@ int main(int argc, char** argv) {
   std::string host = config.server.listen.substr(0, config.server.listen.rfind(':'));
   std::printf("listening on http://%s:%d\n", host.c_str(), *port);
   std::fflush(stdout);
+  papr::log::Info("started", {{"edition", config.edition},
+                              {"durable", config.features.has_temporal ? "true" : "false"},
+                              {"port", std::to_string(*port)},
+                              {"data_dir", config.storage.data_dir}});
 
   int received = 0;
   sigwait(&signals, &received);
-  std::fprintf(stderr, "papr-server: %s received, stopping\n", strsignal(received));
+  papr::log::Info("stopping", {{"signal", strsignal(received)}});
   (*app)->Stop();
   return 0;
 }

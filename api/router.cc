@@ -12,6 +12,7 @@
 #include "api/request_decoder.h"
 #include "api/response_json.h"
 #include "common/crypto.h"
+#include "common/log.h"
 
 namespace papr::api {
 namespace {
@@ -294,6 +295,10 @@ HttpResponse Router::Rep::SubmitBatch(const HttpRequest& req, const std::string&
     }
     return StatusError(outcome.status());
   }
+  log::Info("batch accepted",
+            {{"batch_id", outcome->batch_id}, {"workflow_id", outcome->workflow_id},
+             {"memories", std::to_string(attempted)}, {"durable", outcome->durable ? "true" : "false"},
+             {"existing", outcome->existing ? "true" : "false"}});
   if (wait_seconds > 0) {
     WaitForBatch(user, *outcome, webhook_url, wait_seconds, std::move(*respond));
     *respond = nullptr;

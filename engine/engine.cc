@@ -9,6 +9,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "common/log.h"
 #include "engine/crash_point.h"
 #include "engine/internal/execution.h"
 #include "storage/keys.h"
@@ -253,8 +254,14 @@ void Engine::Rep::Run(const std::shared_ptr<Execution>& exec) {
     exec->queued = requeue;
   }
   if (closed) {
-    std::lock_guard lock(mu);
-    executions.erase(exec->id());
+    {
+      std::lock_guard lock(mu);
+      executions.erase(exec->id());
+    }
+    log::Info("workflow closed", {{"workflow_id", exec->id()},
+                                  {"workflow_type", exec->record.workflow_type},
+                                  {"status", ExecutionStatusName(exec->record.status)},
+                                  {"events", std::to_string(exec->record.next_event_id - 1)}});
   }
   Start(std::move(launch));
   for (auto& w : waiting) w->set_value(committed);
@@ -454,8 +461,7 @@ Status Engine::Rep::Commit(Execution& exec, storage::WriteBatch& wb,
   CrashPoint("before_commit");
   Status s = db->Write(wb);
   if (!s.ok()) {
-    std::fprintf(stderr, "papr engine: commit of %s failed: %s\n", id.c_str(),
-                 s.ToString().c_str());
+    log::Error("workflow commit failed", {{"workflow_id", id}, {"error", s.ToString()}});
     return s;
   }
   CrashPoint("after_commit");
@@ -632,8 +638,7 @@ Status Engine::Rep::Recover() {
     exec->batch = &wb;
     Status replayed = Replay(*exec, history);
     if (!replayed.ok()) {
-      std::fprintf(stderr, "papr engine: cannot resume %s: %s\n", id.c_str(),
-                   replayed.ToString().c_str());
+      log::Error("cannot resume workflow", {{"workflow_id", id}, {"error", replayed.ToString()}});
       continue;  // left open on disk; engine-admin shows why
     }
     // Attempts and backoff are derived state, not history: take them from activity rows.
@@ -703,6 +708,7 @@ Status Engine::Rep::Recover() {
     if (auto parent = Find(r.parent_workflow_id)) Enqueue(parent, ChildClosedItem(r));
   }
   Start(std::move(pending_launch));
+  log::Info("recovery done", {{"resumed_workflows", std::to_string(recovered.size())}});
   return Status::Ok();
 }
 

@@ -18,6 +18,7 @@
 #include <rocksdb/write_batch.h>
 
 #include "common/byte_codec.h"
+#include "common/log.h"
 #include "storage/internal/counter_pair.h"
 #include "storage/keys.h"
 
@@ -395,8 +396,8 @@ Status Db::Write(WriteBatch& batch) {
   std::lock_guard<std::mutex> lock(rep_->error_mu);
   if (!rep_->write_failed.exchange(true)) {
     rep_->write_error = failed.message();
-    std::fprintf(stderr, "papr storage: write failed, refusing all further writes: %s\n",
-                 failed.message().c_str());
+    log::Error("storage write failed; refusing all further writes",
+               {{"error", failed.message()}});
   }
   return Status::IoError(failed.message());
 }

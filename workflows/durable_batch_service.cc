@@ -7,6 +7,7 @@
 
 #include "common/byte_codec.h"
 #include "common/crypto.h"
+#include "common/log.h"
 #include "engine/workflow_context.h"
 #include "workflows/batch_codec.h"
 
@@ -360,6 +361,11 @@ ActivityResult DurableBatchService::Rep::DeliverWebhook(const engine::ActivityCa
     return ActivityResult::Error("bad webhook request", "500", true);
   }
   WebhookAttempt attempt = webhooks->Attempt(req.url, req.secret, req.webhook_id, req.body);
+  log::Info("webhook attempt", {{"batch_id", call.workflow_id},
+                                {"webhook_id", req.webhook_id},
+                                {"status_code", std::to_string(attempt.status_code)},
+                                {"delivered", attempt.delivered ? "true" : "false"},
+                                {"error", attempt.error}});
   return ActivityResult::Ok(EncodeAttempt(attempt));
 }
 

@@ -1,0 +1,203 @@
+#include "tools/engine_admin/admin_flags.h"
+
+#include <charconv>
+#include <set>
+
+namespace papr::engine_admin {
+namespace {
+
+//! What one command accepts: positional count and its own flags (global flags always).
+struct CommandSpec {
+  const char* name;
+  size_t min_args;
+  size_t max_args;
+  std::set<std::string> flags;
+};
+
+const std::vector<CommandSpec>& Commands() {
+  static const std::vector<CommandSpec> kCommands = {
+      {"list", 0, 0, {"--status", "--type", "--limit"}},
+      {"describe", 1, 1, {}},
+      {"history", 1, 1, {"--after", "--limit"}},
+      {"export", 1, 1, {}},
+      {"replay", 0, 1, {"--file", "--all", "--status"}},
+      {"stats", 0, 0, {}},
+      {"terminate", 1, 1, {"--reason"}},
+      {"cancel", 1, 1, {"--reason"}},
+      {"signal", 2, 2, {"--input"}},
+      {"retry", 1, 1, {}},
+  };
+  return kCommands;
+}
+
+const std::set<std::string>& GlobalFlags() {
+  static const std::set<std::string> kGlobal = {"--data-dir", "--config", "--json", "--server",
+                                                "--api-key"};
+  return kGlobal;
+}
+
+bool IsBoolFlag(const std::string& name) { return name == "--json" || name == "--all"; }
+
+Status Usage(const std::string& message) { return Status::InvalidArgument(message); }
+
+Result<int64_t> ParseCount(const std::string& name, const std::string& text) {
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || v < 0) {
+    return Usage(name + " wants a non-negative integer, got '" + text + "'");
+  }
+  return v;
+}
+
+Status SetFlag(Flags& f, const std::string& name, const std::string& value) {
+  if (name == "--data-dir") {
+    f.data_dir = value;
+  } else if (name == "--config") {
+    f.config_file = value;
+  } else if (name == "--json") {
+    f.json = true;
+  } else if (name == "--server") {
+    f.server_url = value;
+  } else if (name == "--api-key") {
+    f.api_key = value;
+  } else if (name == "--status") {
+    f.status = value;
+  } else if (name == "--type") {
+    f.type = value;
+  } else if (name == "--limit") {
+    ASSIGN_OR_RETURN(f.limit, ParseCount(name, value));
+  } else if (name == "--after") {
+    ASSIGN_OR_RETURN(f.after, ParseCount(name, value));
+  } else if (name == "--file") {
+    f.file = value;
+  } else if (name == "--all") {
+    f.all = true;
+  } else if (name == "--reason") {
+    f.reason = value;
+  } else if (name == "--input") {
+    f.input = value;
+  }
+  return Status::Ok();
+}
+
+// Cross-argument rules that the table cannot say.
+Status CheckCombinations(const Flags& f) {
+  if (f.command == "replay") {
+    int sources = (f.args.empty() ? 0 : 1) + (f.file.empty() ? 0 : 1) + (f.all ? 1 : 0);
+    if (sources != 1) return Usage("replay wants exactly one of ID, --file FILE or --all");
+    if (f.status && !f.all) return Usage("replay: --status goes with --all");
+  }
+  if (f.command == "terminate" && (!f.reason || f.reason->empty())) {
+    return Usage("terminate needs --reason TEXT (it is recorded in the history)");
+  }
+  if (!f.server_url.empty() && f.api_key.empty()) return Usage("--server needs --api-key");
+  bool local = !(f.command == "replay" && !f.file.empty());
+  if (local && f.data_dir.empty() && f.server_url.empty()) {
+    return Usage(f.command + " needs --data-dir DIR (the server's data directory)");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<Flags> ParseFlags(const std::vector<std::string>& argv) {
+  Flags f;
+  std::vector<std::string> positionals;
+  for (size_t i = 0; i < argv.size(); ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h" || (positionals.empty() && arg == "help")) {
+      f.help = true;
+      return f;
+    }
+    if (arg.rfind("--", 0) != 0 || arg == "--") {
+      positionals.push_back(arg);
+      continue;
+    }
+    std::string name = arg, value;
+    bool has_value = false;
+    if (size_t eq = arg.find('='); eq != std::string::npos) {
+      name = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
+      has_value = true;
+    }
+    bool known = GlobalFlags().count(name) > 0;
+    for (const auto& c : Commands()) known = known || c.flags.count(name) > 0;
+    if (!known) return Usage("unknown flag " + name);
+    if (IsBoolFlag(name)) {
+      if (has_value) return Usage(name + " takes no value");
+    } else if (!has_value) {
+      if (i + 1 >= argv.size()) return Usage(name + " needs a value");
+      value = argv[++i];
+    }
+    RETURN_IF_ERROR(SetFlag(f, name, value));
+    positionals.push_back("\x01" + name);  // checked against the command below
+  }
+  std::vector<std::string> flag_names;
+  for (const auto& p : positionals) {
+    if (!p.empty() && p[0] == '\x01') {
+      flag_names.push_back(p.substr(1));
+    } else if (f.command.empty()) {
+      f.command = p;
+    } else {
+      f.args.push_back(p);
+    }
+  }
+  if (f.command.empty()) return Usage("no command given");
+  const CommandSpec* spec = nullptr;
+  for (const auto& c : Commands()) {
+    if (f.command == c.name) spec = &c;
+  }
+  if (spec == nullptr) return Usage("unknown command '" + f.command + "'");
+  for (const auto& name : flag_names) {
+    if (GlobalFlags().count(name) == 0 && spec->flags.count(name) == 0) {
+      return Usage(name + " does not apply to " + f.command);
+    }
+  }
+  if (f.args.size() < spec->min_args || f.args.size() > spec->max_args) {
+    return Usage(f.command + " takes " + std::to_string(spec->min_args) +
+                 (spec->max_args != spec->min_args ? "-" + std::to_string(spec->max_args) : "") +
+                 " argument(s), got " + std::to_string(f.args.size()));
+  }
+  RETURN_IF_ERROR(CheckCombinations(f));
+  return f;
+}
+
+std::string UsageText() {
+  return R"(usage: engine-admin COMMAND [ARGS] --data-dir DIR [--config FILE] [--json]
+
+Operator CLI of papr-server's embedded workflow engine. DIR is the server's data directory
+(storage.data_dir; the database is DIR/db). Read commands work while the server runs.
+
+Read commands (open the database read-only):
+  list [--status S] [--type T] [--limit N]   executions, oldest first per status
+  describe ID                                state, progress, failures, timers, history size
+  history ID [--after N] [--limit N]         one event per line (--json: papr.history/v1)
+  export ID                                  the history as papr.history/v1 JSON on stdout
+  replay ID | --file FILE | --all [--status S]
+                                             replays histories against this build's workflow
+                                             code; exit 1 on the first non-determinism
+  stats                                      executions by status, events, disk use
+
+Write commands (direct mode: the server must be stopped):
+  terminate ID --reason TEXT                 ends the execution (and its open children)
+  cancel ID [--reason TEXT]                  requests cancellation (the workflow winds down
+                                             when the server runs it again)
+  signal ID NAME [--input JSON]              records a signal
+  retry ID                                   starts a new batch with the failed memories of
+                                             a finished batch (it runs when the server starts)
+
+Flags:
+  --data-dir DIR       the server's data directory (required except for replay --file)
+  --config FILE        the server's config file (default: $PAPR_CONFIG, else built-in
+                       defaults); replay and write commands run the workflow code with it,
+                       so pass the file the server runs with
+  --json               machine-readable output
+  --server URL --api-key K
+                       go through a running server (not available yet: the server has no
+                       admin endpoints)
+
+Exit codes: 0 ok, 1 command failed or replay mismatch, 2 usage error.
+)";
+}
+
+}  // namespace papr::engine_admin

@@ -1,0 +1,192 @@
+#include "tools/engine_admin/history_json.h"
+
+#include <set>
+
+#include <simdjson.h>
+
+#include "common/crypto.h"
+#include "common/json_writer.h"
+
+namespace papr::engine_admin {
+namespace {
+
+using engine::EventType;
+using engine::HistoryEvent;
+
+// Str fields whose content is binary by design: always base64.
+bool AlwaysBase64(std::string_view field) { return field == "payload" || field == "options"; }
+
+void WriteStr(JsonWriter& w, const char* name, const std::string& v) {
+  if (v.empty()) return;
+  if (AlwaysBase64(name) || !IsValidUtf8(v)) {
+    w.Field(std::string(name) + "_b64", Base64Encode(v));
+  } else {
+    w.Field(name, v);
+  }
+}
+
+void WriteInt(JsonWriter& w, const char* name, int64_t v) {
+  if (v != 0) w.Field(name, v);
+}
+
+std::string EncodeOne(const HistoryEvent& e) {
+  JsonWriter w;
+  w.BeginObject()
+      .Field("event_id", e.event_id)
+      .Field("type", engine::EventTypeName(e.type))
+      .Field("time_ms", e.time_ms);
+#define F_Int WriteInt
+#define F_Str WriteStr
+#define F(name, number, kind) F_##kind(w, #name, e.name);
+#include "engine/event_fields.def"
+#undef F
+#undef F_Int
+#undef F_Str
+  w.EndObject();
+  return w.Take();
+}
+
+bool ParseEventType(std::string_view name, EventType* out) {
+#define X(type_name, number)      \
+  if (name == #type_name) {       \
+    *out = EventType::k##type_name; \
+    return true;                  \
+  }
+#include "engine/event_types.def"
+#undef X
+  return false;
+}
+
+//! Decodes the members of one event object; remembers which fields it has seen.
+class EventDecoder {
+ public:
+  explicit EventDecoder(size_t index) : where_("event #" + std::to_string(index)) {}
+
+  Status Member(std::string_view key, simdjson::dom::element value, HistoryEvent* e) {
+    std::string field(key);
+    bool b64 = field.size() > 4 && field.compare(field.size() - 4, 4, "_b64") == 0;
+    std::string base = b64 ? field.substr(0, field.size() - 4) : field;
+    if (!seen_.insert(base).second) return Error(key, "given twice");
+    if (key == "event_id") return Int(key, value, &e->event_id);
+    if (key == "time_ms") return Int(key, value, &e->time_ms);
+    if (key == "type") return Type(value, e);
+#define F_Int(name) \
+  if (key == #name) return Int(key, value, &e->name);
+#define F_Str(name) \
+  if (base == #name) return Str(key, value, b64, &e->name);
+#define F(name, number, kind) F_##kind(name)
+#include "engine/event_fields.def"
+#undef F
+#undef F_Int
+#undef F_Str
+    return Error(key, "is not a field of papr.history/v1");
+  }
+
+  Status Finish() const {
+    for (const char* required : {"event_id", "type", "time_ms"}) {
+      if (seen_.count(required) == 0) return Status::InvalidArgument(where_ + " has no " + required);
+    }
+    return Status::Ok();
+  }
+
+ private:
+  Status Error(std::string_view key, const std::string& what) const {
+    return Status::InvalidArgument(where_ + ": \"" + std::string(key) + "\" " + what);
+  }
+  Status Int(std::string_view key, simdjson::dom::element v, int64_t* out) const {
+    if (v.get_int64().get(*out) != simdjson::SUCCESS) return Error(key, "is not an int64");
+    return Status::Ok();
+  }
+  Status Str(std::string_view key, simdjson::dom::element v, bool b64, std::string* out) const {
+    std::string_view s;
+    if (v.get_string().get(s) != simdjson::SUCCESS) return Error(key, "is not a string");
+    if (!b64) {
+      *out = std::string(s);
+    } else if (!Base64Decode(s, out)) {
+      return Error(key, "is not valid base64");
+    }
+    return Status::Ok();
+  }
+  Status Type(simdjson::dom::element v, HistoryEvent* e) const {
+    std::string_view name;
+    if (v.get_string().get(name) != simdjson::SUCCESS || !ParseEventType(name, &e->type)) {
+      return Error("type", "is not a known event type name");
+    }
+    return Status::Ok();
+  }
+
+  std::string where_;
+  std::set<std::string> seen_;
+};
+
+}  // namespace
+
+bool IsValidUtf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 : (c & 0xf8) == 0xf0 ? 4 : 0;
+    if (len == 0 || i + len > s.size()) return false;
+    uint32_t cp = len == 1 ? c : c & (0xff >> (len + 1));
+    for (size_t k = 1; k < len; ++k) {
+      auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    i += len;
+  }
+  return true;
+}
+
+std::string EncodeHistoryJson(const std::string& workflow_id,
+                              const std::vector<HistoryEvent>& events) {
+  std::string out = "{\"format\":";
+  AppendJsonString(&out, kHistoryFormat);
+  out += ",\"workflow_id\":";
+  AppendJsonString(&out, workflow_id);
+  out += ",\"events\":[\n";
+  for (size_t i = 0; i < events.size(); ++i) {
+    out += EncodeOne(events[i]);
+    out += i + 1 < events.size() ? ",\n" : "\n";
+  }
+  out += "]}\n";
+  return out;
+}
+
+Result<HistoryDocument> DecodeHistoryJson(std::string_view text) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  simdjson::padded_string padded(text);
+  if (auto err = parser.parse(padded).get(root); err != simdjson::SUCCESS) {
+    return Status::InvalidArgument(std::string("not valid JSON: ") + simdjson::error_message(err));
+  }
+  std::string_view format, workflow_id;
+  if (root["format"].get_string().get(format) != simdjson::SUCCESS || format != kHistoryFormat) {
+    return Status::InvalidArgument(std::string("\"format\" must be \"") + kHistoryFormat + "\"");
+  }
+  if (root["workflow_id"].get_string().get(workflow_id) != simdjson::SUCCESS) {
+    return Status::InvalidArgument("\"workflow_id\" must be a string");
+  }
+  simdjson::dom::array events;
+  if (root["events"].get_array().get(events) != simdjson::SUCCESS) {
+    return Status::InvalidArgument("\"events\" must be an array");
+  }
+  HistoryDocument doc;
+  doc.workflow_id = std::string(workflow_id);
+  size_t index = 0;
+  for (simdjson::dom::element item : events) {
+    simdjson::dom::object object;
+    if (item.get_object().get(object) != simdjson::SUCCESS) {
+      return Status::InvalidArgument("event #" + std::to_string(index) + " is not an object");
+    }
+    EventDecoder decoder(index++);
+    HistoryEvent e;
+    for (auto field : object) RETURN_IF_ERROR(decoder.Member(field.key, field.value, &e));
+    RETURN_IF_ERROR(decoder.Finish());
+    doc.events.push_back(std::move(e));
+  }
+  return doc;
+}
+
+}  // namespace papr::engine_admin
