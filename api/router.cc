@@ -140,7 +140,7 @@ void Router::Rep::Dispatch(HttpRequest req, Responder inner) {
   };
   const std::string& path = req.path;
   if (path == "/metrics") {
-    HttpResponse r = HttpResponse::Json(200, metrics.Render());
+    HttpResponse r = HttpResponse::Json(200, metrics.Render() + deps.batches->MetricsText());
     r.content_type = "text/plain; version=0.0.4";
     return respond(std::move(r));
   }

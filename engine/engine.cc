@@ -1,6 +1,7 @@
 #include "engine/engine.h"
 
 #include <algorithm>
+#include <array>
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
@@ -11,6 +12,7 @@
 
 #include "common/log.h"
 #include "engine/crash_point.h"
+#include "engine/engine_metrics.h"
 #include "engine/internal/execution.h"
 #include "storage/keys.h"
 
@@ -154,6 +156,8 @@ struct Engine::Rep {
   std::thread timer_thread;
   bool stopping = false;
   std::atomic<bool> is_ready{false};
+  EngineMetrics metrics;
+  std::array<std::atomic<int64_t>, 6> closed_by_status{};  // index: ExecutionStatus
   bool started = false;
 
   int64_t Now() const { return options.clock->NowMillis(); }
@@ -258,6 +262,7 @@ void Engine::Rep::Run(const std::shared_ptr<Execution>& exec) {
       std::lock_guard lock(mu);
       executions.erase(exec->id());
     }
+    closed_by_status[static_cast<size_t>(exec->record.status)]++;
     log::Info("workflow closed", {{"workflow_id", exec->id()},
                                   {"workflow_type", exec->record.workflow_type},
                                   {"status", ExecutionStatusName(exec->record.status)},
@@ -352,6 +357,7 @@ bool Engine::Rep::ApplyActivityResult(Execution& exec, InboxItem& item) {
       ShouldRetry(a.options.retry, a.attempt, r.error_type)) {
     a.attempt++;
     exec.record.activity_retries++;
+    metrics.activity_retries++;
     int64_t delay = RetryDelayMs(a.options.retry, a.attempt);
     ActivityRecord row{item.activity_id, ActivityState::kBackingOff, a.attempt - 1, "", r.error,
                        0, 0};
@@ -373,6 +379,7 @@ bool Engine::Rep::ApplyActivityResult(Execution& exec, InboxItem& item) {
     PutActivityRow(*exec.batch, exec.id(), row);
     return true;
   }
+  if (!r.ok) metrics.activities_failed++;
   int64_t scheduled_event_id = a.scheduled_event_id;
   HistoryEvent& started = exec.AppendEvent(EventType::kActivityTaskStarted);
   started.activity_id = item.activity_id;
@@ -459,7 +466,11 @@ Status Engine::Rep::Commit(Execution& exec, storage::WriteBatch& wb,
            storage::VisibilityKey(static_cast<uint8_t>(exec.record.status), start, id), "");
   }
   CrashPoint("before_commit");
+  auto commit_start = std::chrono::steady_clock::now();
   Status s = db->Write(wb);
+  metrics.commit_seconds.Observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - commit_start).count());
+  metrics.events_per_commit.Observe(static_cast<double>(exec.new_events.size()));
   if (!s.ok()) {
     log::Error("workflow commit failed", {{"workflow_id", id}, {"error", s.ToString()}});
     return s;
@@ -540,12 +551,17 @@ void Engine::Rep::RunActivity(ActivityTask& task) {
                                         "ActivityNotRegistered", true);
   } else {
     try {
+      auto started = std::chrono::steady_clock::now();
       item.result = fn->second(task.call);
+      metrics.activity_seconds.Observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
     } catch (const std::exception& ex) {
       item.result = ActivityResult::Error(std::string("activity threw: ") + ex.what(),
                                           "Exception", false);
     }
   }
+  metrics.activity_attempts++;
+  if (!item.result.ok) metrics.activity_attempt_failures++;
   Enqueue(task.execution, std::move(item));
 }
 
@@ -708,6 +724,7 @@ Status Engine::Rep::Recover() {
     if (auto parent = Find(r.parent_workflow_id)) Enqueue(parent, ChildClosedItem(r));
   }
   Start(std::move(pending_launch));
+  metrics.recovered_workflows = static_cast<int64_t>(recovered.size());
   log::Info("recovery done", {{"resumed_workflows", std::to_string(recovered.size())}});
   return Status::Ok();
 }
@@ -736,7 +753,11 @@ Status Engine::Start() {
                       [this](ActivityTask& t) { rep_->RunActivity(t); });
   rep_->timer_thread = std::thread([this] { rep_->TimerLoop(); });
   rep_->started = true;
+  auto recovery_start = std::chrono::steady_clock::now();
   RETURN_IF_ERROR(rep_->Recover());
+  rep_->metrics.recovery_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::steady_clock::now() - recovery_start)
+                                  .count();
   rep_->is_ready = true;
   return Status::Ok();
 }
@@ -755,6 +776,29 @@ void Engine::Shutdown() {
 }
 
 bool Engine::ready() const { return rep_->is_ready; }
+
+std::string Engine::MetricsText() const {
+  std::string out = rep_->metrics.Render();
+  size_t running;
+  {
+    std::lock_guard lock(rep_->mu);
+    running = rep_->executions.size();
+  }
+  out += "# HELP papr_engine_workflows_running Open executions held by the engine.\n";
+  out += "# TYPE papr_engine_workflows_running gauge\n";
+  out += "papr_engine_workflows_running " + std::to_string(running) + "\n";
+  out += "# HELP papr_engine_workflows_closed_total Executions closed since start, by status.\n";
+  out += "# TYPE papr_engine_workflows_closed_total counter\n";
+  for (auto s : {ExecutionStatus::kCompleted, ExecutionStatus::kFailed, ExecutionStatus::kCanceled,
+                 ExecutionStatus::kTerminated}) {
+    out += std::string("papr_engine_workflows_closed_total{status=\"") + ExecutionStatusName(s) +
+           "\"} " + std::to_string(rep_->closed_by_status[static_cast<size_t>(s)].load()) + "\n";
+  }
+  out += "# HELP papr_storage_disk_bytes Approximate bytes of the embedded store on disk.\n";
+  out += "# TYPE papr_storage_disk_bytes gauge\n";
+  out += "papr_storage_disk_bytes " + std::to_string(rep_->db->ApproximateDiskBytes()) + "\n";
+  return out;
+}
 
 Status Engine::StartWorkflow(StartOptions o) {
   if (rep_->workflows.count(o.workflow_type) == 0) {

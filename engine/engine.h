@@ -87,6 +87,9 @@ class Engine {
   bool SubscribeOnce(const std::string& workflow_id, std::function<void()> fn);
   // True once Start() finished recovery.
   bool ready() const;
+  // Prometheus text: commit latency and size, activity attempts/latency/retries, workflows by
+  // status, recovery time, disk use.
+  std::string MetricsText() const;
   // Deletes closed executions past retention; returns how many.
   Result<int64_t> SweepRetention();
 

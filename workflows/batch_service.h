@@ -33,6 +33,8 @@ class BatchService {
   virtual bool SubscribeOnce(const std::string& batch_id, std::function<void()> fn) = 0;
   // Stops workers; queued work is dropped (OSS) or left for recovery (durable).
   virtual void Shutdown() = 0;
+  // Prometheus text lines of the runner (appended to /metrics).
+  virtual std::string MetricsText() const = 0;
 };
 
 }  // namespace papr::workflows

@@ -1,6 +1,7 @@
 #include "workflows/durable_batch_service.h"
 
 #include <algorithm>
+#include <atomic>
 #include <list>
 #include <mutex>
 #include <unordered_map>
@@ -150,7 +151,8 @@ struct DurableBatchService::Rep {
   // Decoded inputs of recently active batches (activities read them on every memory).
   std::mutex cache_mu;
   std::list<std::pair<std::string, std::shared_ptr<const std::vector<MemoryInput>>>> memories_lru;
-  std::mutex load_mu;  // one loader at a time: concurrent misses would each decode the blob
+  std::mutex load_mu;
+  std::atomic<int64_t> webhook_delivered{0}, webhook_failed{0};  // one loader at a time: concurrent misses would each decode the blob
   std::unordered_map<std::string, BatchHeader> headers;
 
   Rep(const config::Config& c, engine::Engine* e, MemoryProcessor* p, WebhookSender* w,
@@ -361,6 +363,7 @@ ActivityResult DurableBatchService::Rep::DeliverWebhook(const engine::ActivityCa
     return ActivityResult::Error("bad webhook request", "500", true);
   }
   WebhookAttempt attempt = webhooks->Attempt(req.url, req.secret, req.webhook_id, req.body);
+  (attempt.delivered ? webhook_delivered : webhook_failed)++;
   log::Info("webhook attempt", {{"batch_id", call.workflow_id},
                                 {"webhook_id", req.webhook_id},
                                 {"status_code", std::to_string(attempt.status_code)},
@@ -464,6 +467,17 @@ DurableBatchService::DurableBatchService(const config::Config& config, engine::E
 DurableBatchService::~DurableBatchService() = default;
 
 void DurableBatchService::Shutdown() { rep_->engine->Shutdown(); }
+
+std::string DurableBatchService::MetricsText() const {
+  std::string out = rep_->engine->MetricsText();
+  out += "# HELP papr_webhook_attempts_total Webhook delivery attempts by outcome.\n";
+  out += "# TYPE papr_webhook_attempts_total counter\n";
+  out += "papr_webhook_attempts_total{outcome=\"delivered\"} " +
+         std::to_string(rep_->webhook_delivered.load()) + "\n";
+  out += "papr_webhook_attempts_total{outcome=\"failed\"} " +
+         std::to_string(rep_->webhook_failed.load()) + "\n";
+  return out;
+}
 
 Result<SubmitOutcome> DurableBatchService::Submit(BatchRequest request) {
   std::string id = request.idempotency_key.empty()

@@ -32,6 +32,7 @@ class DurableBatchService final : public BatchService {
   Status Cancel(const std::string& user_id, const std::string& batch_id) override;
   bool SubscribeOnce(const std::string& batch_id, std::function<void()> fn) override;
   void Shutdown() override;
+  std::string MetricsText() const override;
 
   static constexpr const char* kWorkflowType = "batch_memory";
 

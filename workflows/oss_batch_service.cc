@@ -45,6 +45,7 @@ struct OssBatchService::Rep {
   std::map<std::pair<std::string, std::string>, std::string> idempotency;  // (user,key)->id
   int64_t next_sequence = 0;
   int64_t active_batches = 0;  // accepted and not finished
+  int64_t webhook_delivered = 0, webhook_failed = 0;
   std::vector<std::thread> workers;
 
   Rep(const config::Config& c, MemoryProcessor* p, WebhookSender* w, const Clock* clk)
@@ -141,6 +142,7 @@ void OssBatchService::Rep::RunItem(const std::shared_ptr<BatchRun>& run, int64_t
                                                   finished->request.webhook_secret);
     outcome.deliveries.push_back({clock->NowMillis(), outcome.last_status_code, outcome.last_error});
     std::lock_guard lock(mu);
+    (outcome.state == WebhookState::kDelivered ? webhook_delivered : webhook_failed)++;
     finished->status.webhook = outcome;
   }
 }
@@ -326,6 +328,20 @@ Status OssBatchService::Cancel(const std::string& user_id, const std::string& ba
   }
   rep_->Notify(std::move(to_notify));
   return Status::Ok();
+}
+
+std::string OssBatchService::MetricsText() const {
+  std::lock_guard lock(rep_->mu);
+  std::string out = "# HELP papr_oss_batches_active Batches queued or running on the executor.\n";
+  out += "# TYPE papr_oss_batches_active gauge\n";
+  out += "papr_oss_batches_active " + std::to_string(rep_->active_batches) + "\n";
+  out += "# HELP papr_webhook_attempts_total Webhook delivery attempts by outcome.\n";
+  out += "# TYPE papr_webhook_attempts_total counter\n";
+  out += "papr_webhook_attempts_total{outcome=\"delivered\"} " +
+         std::to_string(rep_->webhook_delivered) + "\n";
+  out += "papr_webhook_attempts_total{outcome=\"failed\"} " +
+         std::to_string(rep_->webhook_failed) + "\n";
+  return out;
 }
 
 bool OssBatchService::SubscribeOnce(const std::string& batch_id, std::function<void()> fn) {

@@ -31,6 +31,7 @@ class OssBatchService final : public BatchService {
   Status Cancel(const std::string& user_id, const std::string& batch_id) override;
   bool SubscribeOnce(const std::string& batch_id, std::function<void()> fn) override;
   void Shutdown() override;
+  std::string MetricsText() const override;
 
  private:
   struct Rep;

@@ -775,6 +775,27 @@ TEST_F(EngineTest, DurableTimerFiresAfterRestart) {
   EXPECT_EQ(TimerRows(), 0);
 }
 
+TEST_F(EngineTest, ManyOverdueTimersAndActivitiesAfterRestart) {
+  sleep_ms_ = 30;
+  StartEngine();
+  constexpr int kSleepers = 20, kFanouts = 5;
+  for (int i = 0; i < kSleepers; ++i) {
+    ASSERT_TRUE(StartTyped("sl-" + std::to_string(i), "sleeper", "100").ok());
+  }
+  for (int i = 0; i < kFanouts; ++i) ASSERT_TRUE(StartFanout("fo-" + std::to_string(i), 9).ok());
+  engine_->Shutdown();
+  Restart();
+  std::this_thread::sleep_for(150ms);
+  StartEngine();
+  for (int i = 0; i < kSleepers; ++i) {
+    EXPECT_EQ(WaitClosed("sl-" + std::to_string(i)).result, "fired") << i;
+  }
+  for (int i = 0; i < kFanouts; ++i) {
+    EXPECT_EQ(WaitClosed("fo-" + std::to_string(i)).result, "9") << i;
+  }
+  EXPECT_EQ(TimerRows(), 0);
+}
+
 TEST_F(EngineTest, TimerDoesNotFireEarly) {
   StartEngine();
   auto t0 = Clock::now();

@@ -3,6 +3,8 @@
 #include <charconv>
 #include <set>
 
+#include "engine/execution_record.h"
+
 namespace papr::engine_admin {
 namespace {
 
@@ -82,6 +84,10 @@ Status SetFlag(Flags& f, const std::string& name, const std::string& value) {
 
 // Cross-argument rules that the table cannot say.
 Status CheckCombinations(const Flags& f) {
+  engine::ExecutionStatus parsed;
+  if (f.status && !engine::ParseExecutionStatus(*f.status, &parsed)) {
+    return Usage("--status must be running, completed, failed, canceled or terminated");
+  }
   if (f.command == "replay") {
     int sources = (f.args.empty() ? 0 : 1) + (f.file.empty() ? 0 : 1) + (f.all ? 1 : 0);
     if (sources != 1) return Usage("replay wants exactly one of ID, --file FILE or --all");

@@ -37,7 +37,4 @@ std::string EncodeHistoryJson(const std::string& workflow_id,
 // InvalidArgument naming the event index and key for anything malformed.
 Result<HistoryDocument> DecodeHistoryJson(std::string_view text);
 
-// True if `s` is valid UTF-8 (what JSON strings can carry unchanged).
-bool IsValidUtf8(std::string_view s);
-
 }  // namespace papr::engine_admin

@@ -1,0 +1,41 @@
+#include "engine/engine_metrics.h"
+
+namespace papr::engine {
+namespace {
+
+void Counter(std::string* out, const char* name, const char* help, int64_t value,
+             const char* type = "counter") {
+  *out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+  *out += std::string(name) + " " + std::to_string(value) + "\n";
+}
+
+}  // namespace
+
+std::string EngineMetrics::Render() const {
+  std::string out;
+  out += "# HELP papr_engine_commit_seconds Synced commit (WAL fsync) latency of transitions.\n";
+  out += "# TYPE papr_engine_commit_seconds histogram\n";
+  commit_seconds.Render(&out, "papr_engine_commit_seconds");
+  out += "# HELP papr_engine_events_per_commit History events written per transition commit.\n";
+  out += "# TYPE papr_engine_events_per_commit histogram\n";
+  events_per_commit.Render(&out, "papr_engine_events_per_commit");
+  out += "# HELP papr_engine_activity_seconds Activity attempt latency.\n";
+  out += "# TYPE papr_engine_activity_seconds histogram\n";
+  activity_seconds.Render(&out, "papr_engine_activity_seconds");
+  Counter(&out, "papr_engine_activity_attempts_total", "Activity attempts run.",
+          activity_attempts.load());
+  Counter(&out, "papr_engine_activity_attempt_failures_total", "Activity attempts that failed.",
+          activity_attempt_failures.load());
+  Counter(&out, "papr_engine_activity_retries_total", "Failed attempts that were retried.",
+          activity_retries.load());
+  Counter(&out, "papr_engine_activities_failed_total",
+          "Activities that failed for good (retries exhausted or not retryable).",
+          activities_failed.load());
+  Counter(&out, "papr_engine_recovery_milliseconds", "Duration of the last start-up recovery.",
+          recovery_ms.load(), "gauge");
+  Counter(&out, "papr_engine_recovered_workflows", "Open workflows resumed by the last recovery.",
+          recovered_workflows.load(), "gauge");
+  return out;
+}
+
+}  // namespace papr::engine
