@@ -382,12 +382,12 @@ void Router::Rep::WaitForBatch(const std::string& user, workflows::SubmitOutcome
         std::lock_guard lock(waiter->mu);
         pending = waiter->respond != nullptr;
       }
-      if (pending) deps.batches->SubscribeOnce(batch_id, [self] { (*self)(); });
+      if (pending) deps.batches->SubscribeDone(batch_id, [self] { (*self)(); });
     });
   };
   // The listener keeps `check` alive until the batch ends or the waiter answered.
   auto holder = check;
-  deps.batches->SubscribeOnce(outcome.batch_id, [holder] { (*holder)(); });
+  deps.batches->SubscribeDone(outcome.batch_id, [holder] { (*holder)(); });
 }
 
 // Batch-size usage against the edition's limits, with the upgrade recommendation when the

@@ -9,6 +9,7 @@
 #include <queue>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "common/log.h"
 #include "engine/crash_point.h"
@@ -145,7 +146,8 @@ struct Engine::Rep {
 
   mutable std::mutex mu;  // executions map
   std::unordered_map<std::string, std::shared_ptr<Execution>> executions;
-  std::mutex start_mu;  // serialises StartWorkflow's exists-check and write
+  std::mutex start_mu;  // guards `starting`
+  std::unordered_set<std::string> starting;  // ids whose start is being committed
 
   WorkQueue<std::shared_ptr<Execution>> runners;
   WorkQueue<ActivityTask> workers;
@@ -182,6 +184,8 @@ struct Engine::Rep {
     std::vector<std::string> cancel_children;
     std::string notify_parent;  // closed child: tell this parent
     InboxItem parent_item;
+    std::shared_ptr<Execution> self;
+    std::vector<InboxItem> self_items;  // e.g. a child that could not start
   };
   // Creates the children `exec` started in this transition, staging their first writes in
   // `wb` (one commit with the parent's Initiated events).
@@ -247,13 +251,14 @@ void Engine::Rep::Run(const std::shared_ptr<Execution>& exec) {
   bool closed = exec->record.status != ExecutionStatus::kRunning;
   Launch launch = committed.ok() ? Prepare(exec, std::move(exec->effects)) : Launch{};
   if (committed.ok()) launch.new_children = std::move(children);
-  std::vector<std::function<void()>> listeners;
+  std::vector<std::function<void()>> listeners, close_listeners;
   bool requeue = false;
   {
     std::lock_guard lock(exec->inbox_mu);
     if (!committed.ok()) exec->broken = true;
     exec->closed = closed && committed.ok();
     if (changed) listeners.swap(exec->listeners);
+    if (exec->closed) close_listeners.swap(exec->close_listeners);
     requeue = !exec->inbox.empty() && !exec->broken;
     exec->queued = requeue;
   }
@@ -271,6 +276,7 @@ void Engine::Rep::Run(const std::shared_ptr<Execution>& exec) {
   Start(std::move(launch));
   for (auto& w : waiting) w->set_value(committed);
   for (auto& fn : listeners) fn();
+  for (auto& fn : close_listeners) fn();
   if (requeue) runners.Push(exec);
 }
 
@@ -282,6 +288,7 @@ bool Engine::Rep::ApplyInbox(Execution& exec, InboxItem& item) {
       if (!first.ok() || !*first) return false;
       auto started = DecodeEvent(**first);
       if (!started.ok()) return false;
+      exec.now_ms = started->time_ms;  // as a replay will see it
       exec.StartCoroutine(workflows.at(exec.record.workflow_type), started->payload);
       return true;
     }
@@ -297,6 +304,7 @@ bool Engine::Rep::ApplyInbox(Execution& exec, InboxItem& item) {
     case Kind::kActivityResult:
       return ApplyActivityResult(exec, item);
     case Kind::kActivityRetryDue: {
+      if (exec.timer_keys.erase(item.timer_key) == 0) return false;  // not this execution's
       exec.batch->Delete(Table::kTimers, item.timer_key);
       auto it = exec.activities.find(item.activity_id);
       if (it != exec.activities.end() && it->second.backing_off &&
@@ -310,7 +318,11 @@ bool Engine::Rep::ApplyInbox(Execution& exec, InboxItem& item) {
       return true;
     }
     case Kind::kUserTimer: {
+      // Only a timer this execution armed (same row key) counts: an earlier execution of the
+      // same id may have left one in memory.
+      if (exec.timer_keys.erase(item.timer_key) == 0) return false;
       exec.batch->Delete(Table::kTimers, item.timer_key);
+      if (exec.pending_user_timers.erase(item.timer_id) == 0) return true;
       HistoryEvent& e = exec.AppendEvent(EventType::kTimerFired);
       e.timer_id = item.timer_id;
       exec.ApplyObserved(HistoryEvent(e));
@@ -369,6 +381,7 @@ bool Engine::Rep::ApplyActivityResult(Execution& exec, InboxItem& item) {
       std::string key = storage::TimerKey(static_cast<uint64_t>(now + delay), exec.id(),
                                           RetryTimerId(item.activity_id, a.attempt));
       exec.batch->Put(Table::kTimers, key, "");
+      exec.timer_keys.insert(key);
       InboxItem due;
       due.kind = InboxItem::Kind::kActivityRetryDue;
       due.activity_id = item.activity_id;
@@ -431,6 +444,16 @@ std::vector<std::shared_ptr<Execution>> Engine::Rep::StageChildren(Execution& ex
                                                                    storage::WriteBatch& wb) {
   std::vector<std::shared_ptr<Execution>> out;
   for (auto& c : exec.effects.children) {
+    auto taken = db->Get(Table::kExecutions, storage::ExecutionKey(c.id));
+    if (Find(c.id) || !taken.ok() || *taken) {
+      // The id is taken: the child fails to start, as the parent will hear (and record).
+      InboxItem failed;
+      failed.kind = InboxItem::Kind::kChildClosed;
+      failed.name = c.id;
+      failed.result.error = "child workflow id " + c.id + " is already in use";
+      exec.effects.self_items.push_back(std::move(failed));
+      continue;
+    }
     auto child = std::make_shared<Execution>(c.id);
     child->now_ms = exec.now_ms;
     child->record.workflow_type = c.type;
@@ -458,6 +481,11 @@ Status Engine::Rep::Commit(Execution& exec, storage::WriteBatch& wb,
   }
   exec.record.updated_ms = Now();
   wb.Put(Table::kExecutions, storage::ExecutionKey(id), EncodeExecutionRecord(exec.record));
+  if (exec.record.status != ExecutionStatus::kRunning) {
+    // A closed execution waits for nothing: its pending timers go with the closing commit.
+    for (const auto& key : exec.timer_keys) wb.Delete(Table::kTimers, key);
+    exec.timer_keys.clear();
+  }
   if (exec.record.status != status_before) {
     auto start = static_cast<uint64_t>(exec.record.start_ms);
     wb.Delete(Table::kVisibility,
@@ -508,6 +536,8 @@ Engine::Rep::Launch Engine::Rep::Prepare(const std::shared_ptr<Execution>& exec,
     for (const auto& [child_id, type] : exec->children) launch.cancel_children.push_back(child_id);
   }
   const ExecutionRecord& r = exec->record;
+  launch.self = exec;
+  launch.self_items = std::move(effects.self_items);
   if (r.status != ExecutionStatus::kRunning && !r.parent_workflow_id.empty()) {
     launch.notify_parent = r.parent_workflow_id;
     launch.parent_item = ChildClosedItem(r);
@@ -538,6 +568,7 @@ void Engine::Rep::Start(Launch launch) {
   if (!launch.notify_parent.empty()) {
     if (auto parent = Find(launch.notify_parent)) Enqueue(parent, std::move(launch.parent_item));
   }
+  for (auto& item : launch.self_items) Enqueue(launch.self, std::move(item));
 }
 
 void Engine::Rep::RunActivity(ActivityTask& task) {
@@ -683,23 +714,29 @@ Status Engine::Rep::Recover() {
       }
       continue;
     }
-    {
-      std::lock_guard lock(mu);
-      executions[id] = exec;
-    }
     recovered.push_back(exec);
   }
+  std::unordered_map<std::string, std::shared_ptr<Execution>> by_id;
+  for (auto& exec : recovered) by_id[exec->id()] = exec;
   // Timers, including those that fell due while the server was down (they fire at once).
+  std::vector<TimerEntry> timers_to_arm;
   RETURN_IF_ERROR(db->ScanPrefix(Table::kTimers, "", [&](std::string_view key, std::string_view) {
     uint64_t fire;
     std::string_view wf, timer_id;
     InboxItem item;
-    if (storage::DecodeTimerKey(key, &fire, &wf, &timer_id) && ParseTimerId(timer_id, &item)) {
-      item.timer_key = std::string(key);
-      Arm(static_cast<int64_t>(fire), std::string(wf), std::move(item));
+    if (!storage::DecodeTimerKey(key, &fire, &wf, &timer_id) || !ParseTimerId(timer_id, &item)) {
+      return true;
     }
+    auto it = by_id.find(std::string(wf));
+    if (it == by_id.end()) return true;  // a closed execution's leftover: ignored
+    item.timer_key = std::string(key);
+    it->second->timer_keys.insert(item.timer_key);
+    timers_to_arm.push_back({static_cast<int64_t>(fire), std::string(wf), std::move(item)});
     return true;
   }));
+  // Everything that reads an execution happens before it is published to runners.
+  std::vector<std::pair<std::shared_ptr<Execution>, InboxItem>> notes;
+  std::vector<Launch> launches;
   for (auto& exec : recovered) {
     Effects effects = std::move(exec->effects);
     effects.dispatches.clear();
@@ -707,22 +744,30 @@ Status Engine::Rep::Recover() {
       if (!a.backing_off) effects.dispatches.push_back({activity_id, a.attempt});
     }
     effects.cancel_children = exec->record.cancel_requested;
-    Start(Prepare(exec, std::move(effects)));
+    launches.push_back(Prepare(exec, std::move(effects)));
     // A child that closed while its parent's notification was in flight: tell it again
     // (the parent ignores a child it already recorded).
     for (const auto& [child_id, type] : exec->children) {
-      if (Find(child_id)) continue;
+      if (by_id.count(child_id)) continue;
       auto child = db->Get(Table::kExecutions, storage::ExecutionKey(child_id));
       if (!child.ok() || !*child) continue;
       auto record = DecodeExecutionRecord(**child);
       if (!record.ok() || record->status == ExecutionStatus::kRunning) continue;
       record->workflow_id = child_id;
-      Enqueue(exec, ChildClosedItem(*record));
+      notes.emplace_back(exec, ChildClosedItem(*record));
     }
   }
   for (const auto& r : closed_children) {
-    if (auto parent = Find(r.parent_workflow_id)) Enqueue(parent, ChildClosedItem(r));
+    auto it = by_id.find(r.parent_workflow_id);
+    if (it != by_id.end()) notes.emplace_back(it->second, ChildClosedItem(r));
   }
+  {
+    std::lock_guard lock(mu);
+    for (auto& exec : recovered) executions[exec->id()] = exec;
+  }
+  for (auto& t : timers_to_arm) Arm(t.fire_ms, t.workflow_id, std::move(t.item));
+  for (auto& launch : launches) Start(std::move(launch));
+  for (auto& [exec, item] : notes) Enqueue(exec, std::move(item));
   Start(std::move(pending_launch));
   metrics.recovered_workflows = static_cast<int64_t>(recovered.size());
   log::Info("recovery done", {{"resumed_workflows", std::to_string(recovered.size())}});
@@ -807,9 +852,25 @@ Status Engine::StartWorkflow(StartOptions o) {
   if (o.workflow_id.empty() || o.workflow_id.find('\0') != std::string::npos) {
     return Status::InvalidArgument("workflow id must be non-empty without NUL bytes");
   }
-  std::lock_guard start_lock(rep_->start_mu);
-  ASSIGN_OR_RETURN(auto existing, rep_->db->Get(Table::kExecutions, storage::ExecutionKey(o.workflow_id)));
-  if (existing) return Status::AlreadyExists("workflow " + o.workflow_id + " already exists");
+  // Reserve the id; the commit itself runs unlocked so concurrent starts share fsyncs.
+  {
+    std::lock_guard start_lock(rep_->start_mu);
+    if (rep_->starting.count(o.workflow_id) > 0) {
+      return Status::AlreadyExists("workflow " + o.workflow_id + " is being started");
+    }
+    ASSIGN_OR_RETURN(auto existing,
+                     rep_->db->Get(Table::kExecutions, storage::ExecutionKey(o.workflow_id)));
+    if (existing) return Status::AlreadyExists("workflow " + o.workflow_id + " already exists");
+    rep_->starting.insert(o.workflow_id);
+  }
+  struct Unreserve {
+    Rep* rep;
+    const std::string& id;
+    ~Unreserve() {
+      std::lock_guard lock(rep->start_mu);
+      rep->starting.erase(id);
+    }
+  } unreserve{rep_.get(), o.workflow_id};
   auto exec = std::make_shared<Execution>(o.workflow_id);
   int64_t now = rep_->Now();
   exec->now_ms = now;
@@ -857,7 +918,11 @@ Status Engine::Rep::Deliver(const std::string& id, InboxItem item) {
   if (done.wait_for(std::chrono::seconds(30)) != std::future_status::ready) {
     return Status::DeadlineExceeded("workflow " + id + " did not record the request in 30 s");
   }
-  return done.get();
+  try {
+    return done.get();
+  } catch (const std::future_error&) {
+    return Status::Unavailable("the engine stopped before recording the request");
+  }
 }
 
 Status Engine::RequestCancel(const std::string& id, const std::string& reason) {
@@ -979,6 +1044,19 @@ bool Engine::SubscribeOnce(const std::string& id, std::function<void()> fn) {
     std::lock_guard lock(exec->inbox_mu);
     if (!exec->closed) {
       exec->listeners.push_back(std::move(fn));
+      return true;
+    }
+  }
+  if (!Describe(id).ok()) return false;
+  fn();
+  return true;
+}
+
+bool Engine::SubscribeClose(const std::string& id, std::function<void()> fn) {
+  if (auto exec = rep_->Find(id)) {
+    std::lock_guard lock(exec->inbox_mu);
+    if (!exec->closed) {
+      exec->close_listeners.push_back(std::move(fn));
       return true;
     }
   }

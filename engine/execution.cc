@@ -81,13 +81,16 @@ void Execution::CommandStartTimer(int64_t timer_id, int64_t delay_ms) {
   e.fire_at_ms = now_ms + std::max<int64_t>(0, delay_ms);
   bool was_replaying = replaying();
   const HistoryEvent* recorded = Command(std::move(e));
-  if (recorded == nullptr || was_replaying) return;
+  if (recorded == nullptr) return;
+  pending_user_timers.insert(timer_id);
+  if (was_replaying) return;  // its row is re-armed by recovery
   InboxItem item;
   item.kind = InboxItem::Kind::kUserTimer;
   item.timer_id = timer_id;
   std::string key = storage::TimerKey(static_cast<uint64_t>(recorded->fire_at_ms), id(),
                                       "t:" + std::to_string(timer_id));
   if (batch != nullptr) batch->Put(storage::Table::kTimers, key, "");
+  timer_keys.insert(key);
   effects.timers.push_back({recorded->fire_at_ms, key, item});
 }
 
@@ -137,6 +140,7 @@ void Execution::ApplyObserved(const HistoryEvent& e, bool from_replay) {
       out.error = e.failure;
       break;
     case EventType::kTimerFired:
+      pending_user_timers.erase(e.timer_id);
       out.kind = WorkflowEvent::Kind::kTimer;
       out.timer_id = e.timer_id;
       break;

@@ -31,6 +31,8 @@ class BatchService {
   // Calls `fn` once (on some worker thread) when the batch changes; returns false if the
   // batch is unknown. Used for ?wait= and progress streams; callers re-read the status.
   virtual bool SubscribeOnce(const std::string& batch_id, std::function<void()> fn) = 0;
+  // Calls `fn` once when the batch has ended (at once if it already has).
+  virtual bool SubscribeDone(const std::string& batch_id, std::function<void()> fn) = 0;
   // Stops workers; queued work is dropped (OSS) or left for recovery (durable).
   virtual void Shutdown() = 0;
   // Prometheus text lines of the runner (appended to /metrics).

@@ -618,6 +618,10 @@ Status DurableBatchService::Cancel(const std::string& user_id, const std::string
   return rep_->engine->RequestCancel(batch_id, "cancelled through the API");
 }
 
+bool DurableBatchService::SubscribeDone(const std::string& batch_id, std::function<void()> fn) {
+  return rep_->engine->SubscribeClose(batch_id, std::move(fn));
+}
+
 bool DurableBatchService::SubscribeOnce(const std::string& batch_id, std::function<void()> fn) {
   return rep_->engine->SubscribeOnce(batch_id, std::move(fn));
 }

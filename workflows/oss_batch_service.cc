@@ -27,6 +27,7 @@ struct BatchRun {
   bool cancel_requested = false;
   int64_t sequence = 0;    // arrival order, for listing newest first
   std::vector<std::function<void()>> listeners;
+  std::vector<std::function<void()>> done_listeners;
 };
 
 }  // namespace
@@ -163,8 +164,11 @@ std::vector<std::function<void()>> OssBatchService::Rep::MaybeFinish(BatchRun& r
   st.completed_at_ms = clock->NowMillis();
   if (!run.request.webhook_url.empty()) st.webhook.state = WebhookState::kPending;
   active_batches--;
+  auto out = TakeListeners(run);
+  for (auto& fn : run.done_listeners) out.push_back(std::move(fn));
+  run.done_listeners.clear();
   EvictOldFinished();
-  return TakeListeners(run);
+  return out;
 }
 
 void OssBatchService::Rep::EvictOldFinished() {
@@ -308,7 +312,8 @@ Status OssBatchService::Cancel(const std::string& user_id, const std::string& ba
     if (it == rep_->batches.end() || it->second->status.user_id != user_id) {
       return Status::NotFound("batch " + batch_id + " not found");
     }
-    auto& run = *it->second;
+    auto keep = it->second;  // eviction in MaybeFinish may drop the map's reference
+    auto& run = *keep;
     if (IsTerminal(run.status.state)) {
       return Status::FailedPrecondition("batch " + batch_id + " already finished as " +
                                         BatchStateName(run.status.state));
@@ -316,7 +321,7 @@ Status OssBatchService::Cancel(const std::string& user_id, const std::string& ba
     run.cancel_requested = true;
     // Memories no worker has claimed yet are canceled now; claimed ones finish.
     auto& queue = rep_->runnable;
-    queue.erase(std::remove(queue.begin(), queue.end(), it->second), queue.end());
+    queue.erase(std::remove(queue.begin(), queue.end(), keep), queue.end());
     for (int64_t i = run.next_index; i < run.status.total; ++i) {
       run.items[i].state = ItemState::kCanceled;
       run.status.canceled++;
@@ -342,6 +347,20 @@ std::string OssBatchService::MetricsText() const {
   out += "papr_webhook_attempts_total{outcome=\"failed\"} " +
          std::to_string(rep_->webhook_failed) + "\n";
   return out;
+}
+
+bool OssBatchService::SubscribeDone(const std::string& batch_id, std::function<void()> fn) {
+  {
+    std::lock_guard lock(rep_->mu);
+    auto it = rep_->batches.find(batch_id);
+    if (it == rep_->batches.end()) return false;
+    if (!IsTerminal(it->second->status.state)) {
+      it->second->done_listeners.push_back(std::move(fn));
+      return true;
+    }
+  }
+  fn();
+  return true;
 }
 
 bool OssBatchService::SubscribeOnce(const std::string& batch_id, std::function<void()> fn) {

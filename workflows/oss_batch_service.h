@@ -30,6 +30,7 @@ class OssBatchService final : public BatchService {
                              int64_t limit, const std::string& after) override;
   Status Cancel(const std::string& user_id, const std::string& batch_id) override;
   bool SubscribeOnce(const std::string& batch_id, std::function<void()> fn) override;
+  bool SubscribeDone(const std::string& batch_id, std::function<void()> fn) override;
   void Shutdown() override;
   std::string MetricsText() const override;
 

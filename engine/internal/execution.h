@@ -4,6 +4,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <set>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -63,6 +64,7 @@ struct Effects {
   std::vector<Dispatch> dispatches;
   std::vector<Arm> timers;
   std::vector<Child> children;       // started in this transition (written by the engine)
+  std::vector<InboxItem> self_items; // to hand back to this execution after the commit
   bool cancel_children = false;      // pass a cancel request on to open children
 };
 
@@ -99,6 +101,8 @@ class Execution {
   std::deque<WorkflowEvent> ready;
   std::map<int64_t, PendingActivity> activities;
   std::map<std::string, std::string> children;  // open child id -> type
+  std::set<std::string> timer_keys;             // kTimers rows this execution has pending
+  std::set<int64_t> pending_user_timers;        // started and not yet fired
   int64_t now_ms = 0;  // time of the event being applied
 
   // The transition being built.
@@ -119,7 +123,8 @@ class Execution {
   bool queued = false;
   bool closed = false;  // set by the runner once the closing transition is committed
   bool broken = false;  // a commit failed: state is ahead of disk; wait for restart
-  std::vector<std::function<void()>> listeners;
+  std::vector<std::function<void()>> listeners;        // after the next commit
+  std::vector<std::function<void()>> close_listeners;  // once closed
 };
 
 }  // namespace papr::engine::internal

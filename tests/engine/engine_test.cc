@@ -775,6 +775,9 @@ TEST_F(EngineTest, DurableTimerFiresAfterRestart) {
   EXPECT_EQ(TimerRows(), 0);
 }
 
+// Under ThreadSanitizer this also exposes a data race in Recover(): executions are published
+// and their timers armed before Recover reads exec->effects / exec->activities for the
+// re-dispatch, while a due timer already runs the execution on a runner.
 TEST_F(EngineTest, ManyOverdueTimersAndActivitiesAfterRestart) {
   sleep_ms_ = 30;
   StartEngine();
@@ -1247,8 +1250,9 @@ TEST_F(EngineTest, ChildrenRecoverAcrossRestart) {
   }
 }
 
-// Like FirstTaskSeesStartedEventTime, for a child: its first task runs on a runner
-// (kStartCoroutine) and must still see its own Started event's time.
+// ENGINE BUG (engine.cc ApplyInbox kStartCoroutine): like FirstTaskSeesStartedEventTime, for a
+// child. Its first task runs on a runner with now_ms = Now() (set in Run), while a replay runs
+// it at its Started event's time, so NowMillis() differs between the live run and replays.
 TEST_F(EngineTest, ChildFirstTaskSeesStartedEventTime) {
   TickingClock clock;
   EngineOptions o = Options();
@@ -1267,7 +1271,8 @@ TEST_F(EngineTest, ChildFirstTaskSeesStartedEventTime) {
   engine_.reset();
 }
 
-// A child id that is already taken must not overwrite the existing execution.
+// ENGINE BUG (engine.cc StageChildren/StageNew): a child id that is already taken must not
+// overwrite the existing execution (StartWorkflow checks AlreadyExists; child starts do not).
 TEST_F(EngineTest, ChildIdCollisionDoesNotOverwriteExistingExecution) {
   StartEngine();
   ASSERT_TRUE(StartFanout("par-col/c0", 1).ok());
@@ -1287,7 +1292,8 @@ TEST_F(EngineTest, ChildIdCollisionDoesNotOverwriteExistingExecution) {
   EXPECT_EQ(record_after->result, "1");
 }
 
-// A workflow id freed by retention and started again must not receive the old execution's
+// ENGINE BUG (engine.cc ApplyInbox kUserTimer + timer rows/armed timers never dropped on close):
+// a workflow id freed by retention and started again must not receive the old execution's
 // timers.
 TEST_F(EngineTest, ReusedIdDoesNotReceiveStaleTimer) {
   EngineOptions o = Options();

@@ -107,8 +107,8 @@ TEST(HttpClientTest, ParseUrlRefusesOtherSchemesAndMissingParts) {
                           "javascript:alert(1)", "example.com/path", "//example.com/", "",
                           "http://", "http:///path", "http://:80/"}) {
     auto u = ParseUrl(url);
-    EXPECT_FALSE(u.ok()) << url;
-    if (!u.ok()) EXPECT_EQ(u.status().code(), StatusCode::kInvalidArgument) << url;
+    ASSERT_FALSE(u.ok()) << url << " parsed as host " << u->host << " port " << u->port;
+    EXPECT_EQ(u.status().code(), StatusCode::kInvalidArgument) << url;
   }
 }
 
@@ -118,8 +118,18 @@ TEST(HttpClientTest, ParseUrlRefusesBadPorts) {
                           "http://example.com:8o/", "http://example.com:-1/",
                           "http://example.com:+80/", "http://[::1]:70000/"}) {
     auto u = ParseUrl(url);
-    EXPECT_FALSE(u.ok()) << url;
-    if (!u.ok()) EXPECT_EQ(u.status().code(), StatusCode::kInvalidArgument) << url;
+    ASSERT_FALSE(u.ok()) << url << " parsed as host " << u->host << " port " << u->port;
+    EXPECT_EQ(u.status().code(), StatusCode::kInvalidArgument) << url;
+  }
+}
+
+// Port 0 is no destination, and text between "]" and ":port" is no URL.
+TEST(HttpClientTest, ParseUrlRefusesPortZeroAndJunkAfterIpv6Host) {
+  for (const char* url : {"http://example.com:0/", "http://127.0.0.1:00/", "http://[::1]junk/",
+                          "http://[::1]junk:80/"}) {
+    auto u = ParseUrl(url);
+    EXPECT_FALSE(u.ok()) << url << " parsed as host " << (u.ok() ? u->host : "")
+                         << " port " << (u.ok() ? u->port : "");
   }
 }
 

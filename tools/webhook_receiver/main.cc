@@ -40,6 +40,7 @@ bool ParseInt(const char* text, int64_t* out) {
 
 int main(int argc, char** argv) {
   papr::tools::ReceiverOptions options;
+  options.log_requests = true;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {

@@ -115,11 +115,17 @@ struct WebhookReceiver::Rep {
   // Appends the out line; REQUIRES: mu held.
   Status Append(const ReceivedRequest& r, const std::string& body_line);
   void RunHangThread();
-  int Finish(size_t index, int status, std::string error) {
-    requests[index].status = status;
-    requests[index].error = std::move(error);
+  // Records the answer of requests[index]; REQUIRES: mu held.
+  void Finish(size_t index, int status, std::string error) {
+    ReceivedRequest& r = requests[index];
+    r.status = status;
+    r.error = std::move(error);
     changed.notify_all();
-    return status;
+    if (options.log_requests) {
+      std::fprintf(stderr, "webhook-receiver: %d webhook-id=%s%s%s%s\n", status,
+                   r.webhook_id.c_str(), r.duplicate ? " (duplicate)" : "",
+                   r.error.empty() ? "" : ": ", r.error.c_str());
+    }
   }
 };
 

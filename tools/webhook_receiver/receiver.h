@@ -49,6 +49,8 @@ struct ReceiverOptions {
   int hang_ms = 30000;
   // Accepted distance between webhook-timestamp and now; negative: no check. Default: 300.
   int64_t tolerance_seconds = 300;
+  // One stderr line per answered request. Default: false.
+  bool log_requests = false;
 };
 
 //! What the receiver saw of one request, and how it answered.

@@ -1,0 +1,60 @@
+#include "tools/engine_admin/admin_flags.h"
+
+#include <gtest/gtest.h>
+
+namespace papr::engine_admin {
+namespace {
+
+Result<Flags> Parse(std::vector<std::string> args) { return ParseFlags(args); }
+
+TEST(AdminFlagsTest, ParsesCommandPositionalsAndFlagsInAnyOrder) {
+  auto f = Parse({"--data-dir", "/d", "history", "wf-1", "--after=3", "--limit", "10", "--json"});
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(f->command, "history");
+  EXPECT_EQ(f->args, std::vector<std::string>{"wf-1"});
+  EXPECT_EQ(f->data_dir, "/d");
+  EXPECT_EQ(f->after, 3);
+  EXPECT_EQ(f->limit, 10);
+  EXPECT_TRUE(f->json);
+}
+
+TEST(AdminFlagsTest, ReplayOfAFileNeedsNoDataDir) {
+  auto f = Parse({"replay", "--file", "h.json"});
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(f->file, "h.json");
+}
+
+TEST(AdminFlagsTest, RejectsMisuse) {
+  const std::vector<std::vector<std::string>> kBad = {
+      {},
+      {"frobnicate", "--data-dir", "/d"},
+      {"list"},                                             // no --data-dir
+      {"describe", "--data-dir", "/d"},                     // no id
+      {"describe", "a", "b", "--data-dir", "/d"},           // two ids
+      {"list", "--data-dir", "/d", "--after", "3"},         // flag of another command
+      {"list", "--data-dir", "/d", "--limit", "-1"},
+      {"list", "--data-dir", "/d", "--status", "sleepy"},
+      {"list", "--data-dir", "/d", "--bogus"},
+      {"terminate", "w", "--data-dir", "/d"},               // no --reason
+      {"replay", "w", "--file", "f", "--data-dir", "/d"},   // two sources
+      {"replay", "--data-dir", "/d", "--status", "running"},
+      {"list", "--data-dir"},                               // value missing
+      {"stats", "--data-dir", "/d", "--json=yes"},
+      {"stats", "--data-dir", "/d", "--server", "http://x"},  // no --api-key
+  };
+  for (const auto& args : kBad) {
+    auto f = Parse(args);
+    std::string joined;
+    for (const auto& a : args) joined += a + " ";
+    EXPECT_FALSE(f.ok()) << joined;
+  }
+}
+
+TEST(AdminFlagsTest, HelpWins) {
+  auto f = Parse({"list", "--help"});
+  ASSERT_TRUE(f.ok());
+  EXPECT_TRUE(f->help);
+}
+
+}  // namespace
+}  // namespace papr::engine_admin

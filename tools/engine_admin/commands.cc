@@ -1,0 +1,19 @@
+#include "tools/engine_admin/commands.h"
+
+namespace papr::engine_admin {
+
+Result<CommandOutput> RunCommand(const Flags& flags) {
+  using Runner = Result<CommandOutput> (*)(const Flags&);
+  static const std::pair<const char*, Runner> kRunners[] = {
+      {"list", RunList},           {"describe", RunDescribe}, {"history", RunHistory},
+      {"export", RunExport},       {"stats", RunStats},       {"replay", RunReplay},
+      {"terminate", RunTerminate}, {"cancel", RunCancel},     {"signal", RunSignal},
+      {"retry", RunRetry},
+  };
+  for (const auto& [name, run] : kRunners) {
+    if (flags.command == name) return run(flags);
+  }
+  return Status::InvalidArgument("unknown command '" + flags.command + "'");
+}
+
+}  // namespace papr::engine_admin

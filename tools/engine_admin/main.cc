@@ -1,0 +1,51 @@
+// engine-admin: the operator CLI of papr-server's embedded workflow engine. See README.md in
+// this directory (commands, modes, the papr.history/v1 format, exit codes).
+#include <csignal>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "common/log.h"
+#include "tools/engine_admin/admin_flags.h"
+#include "tools/engine_admin/commands.h"
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailed = 1;
+constexpr int kExitUsage = 2;
+
+// One line: newlines in messages (e.g. RocksDB's) become spaces.
+int Fail(int code, const std::string& message) {
+  std::string line = message;
+  for (char& c : line) {
+    if (c == '\n' || c == '\r') c = ' ';
+  }
+  std::fprintf(stderr, "engine-admin: %s\n", line.c_str());
+  return code;
+}
+
+bool WriteAll(const std::string& text) {
+  return std::fwrite(text.data(), 1, text.size(), stdout) == text.size() && std::fflush(stdout) == 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);
+  // The engine's info lines (recovery, closed workflows) would drown the output on stderr.
+  papr::log::SetLevel(papr::log::Level::kWarn);
+  std::vector<std::string> args(argv + 1, argv + argc);
+  auto flags = papr::engine_admin::ParseFlags(args);
+  if (!flags.ok()) {
+    return Fail(kExitUsage, flags.status().message() + " (engine-admin --help for usage)");
+  }
+  if (flags->help) {
+    std::fputs(papr::engine_admin::UsageText().c_str(), stdout);
+    return kExitOk;
+  }
+  auto out = papr::engine_admin::RunCommand(*flags);
+  if (!out.ok()) return Fail(kExitFailed, out.status().message());
+  if (!WriteAll(out->text)) return Fail(kExitFailed, "cannot write to stdout");
+  return out->exit_code;
+}
