@@ -407,6 +407,7 @@ bool Engine::Rep::ApplyActivityResult(Execution& exec, InboxItem& item) {
   done.attempt = item.attempt;
   if (r.ok) {
     done.payload = r.payload;
+    if (r.writes) exec.batch->Append(*r.writes);
   } else {
     done.failure = past_deadline ? "schedule-to-close timeout; last error: " + r.error : r.error;
     done.failure_type = r.error_type;

@@ -4,10 +4,12 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "engine/retry_policy.h"
+#include "storage/db.h"
 
 namespace papr::engine {
 
@@ -83,10 +85,15 @@ struct ActivityResult {
   std::string error;
   std::string error_type;
   bool non_retryable = false;
+  // Effects committed atomically with the completion event (only when the attempt succeeds
+  // and is still current): no effect without its record, no record without its effect.
+  std::shared_ptr<storage::WriteBatch> writes;
 
-  static ActivityResult Ok(std::string payload) { return {true, std::move(payload), "", "", false}; }
+  static ActivityResult Ok(std::string payload) {
+    return {true, std::move(payload), "", "", false, nullptr};
+  }
   static ActivityResult Error(std::string message, std::string type, bool non_retryable) {
-    return {false, "", std::move(message), std::move(type), non_retryable};
+    return {false, "", std::move(message), std::move(type), non_retryable, nullptr};
   }
 };
 

@@ -191,6 +191,11 @@ void WriteBatch::AddCounters(Table table, std::string_view key, int64_t delta_a,
   rep_->Add(OpTag::kMerge, table, key, internal::EncodeCounterPair(delta_a, delta_b));
 }
 
+void WriteBatch::Append(const WriteBatch& other) {
+  rep_->ops.append(other.rep_->ops);
+  rep_->count += other.rep_->count;
+}
+
 size_t WriteBatch::Count() const { return rep_ ? rep_->count : 0; }
 size_t WriteBatch::ByteSize() const { return rep_ ? rep_->ops.size() : 0; }
 

@@ -56,6 +56,8 @@ class WriteBatch {
   // Adds signed deltas to a pair of int64 counters (kUserStats, kUsage, kMeta counters).
   void AddCounters(Table table, std::string_view key, int64_t delta_a, int64_t delta_b);
   size_t Count() const;
+  // Appends every write of `other` (applied after this batch's own, atomically with them).
+  void Append(const WriteBatch& other);
   // The batch need not be synced on its own: a later synced write (which syncs the whole
   // shared WAL) makes it durable. For effects whose completion is recorded by such a write.
   void SetNoSync() { no_sync_ = true; }

@@ -82,24 +82,29 @@ MemoryStore::MemoryStore(Db* db) : rep_(std::make_unique<Rep>()) { rep_->db = db
 
 MemoryStore::~MemoryStore() = default;
 
-Result<bool> MemoryStore::Put(const MemoryRecord& record, bool sync) {
+Result<bool> MemoryStore::PrepareWrite(const MemoryRecord& record, WriteBatch* batch) const {
   RETURN_IF_ERROR(ValidateIds(record.user_id, record.id));
-  std::lock_guard<std::mutex> lock(rep_->StripeFor(record.user_id, record.id));
   std::string key = MemoryKey(record.user_id, record.id);
   ASSIGN_OR_RETURN(std::optional<std::string> existing, rep_->db->Get(Table::kMemories, key));
   if (existing.has_value()) return false;
-
   uint64_t doc_len = 0;
   auto terms = TermFrequencies(record.content, &doc_len);
-  WriteBatch batch;
-  batch.Put(Table::kMemories, key, EncodeMemoryRecord(record));
+  batch->Put(Table::kMemories, key, EncodeMemoryRecord(record));
   for (const auto& [term, tf] : terms) {
-    batch.Put(Table::kPostings, PostingKey(record.user_id, term, record.id),
-              EncodePostingValue(tf, doc_len));
+    batch->Put(Table::kPostings, PostingKey(record.user_id, term, record.id),
+               EncodePostingValue(tf, doc_len));
   }
-  batch.AddCounters(Table::kUserStats, UserStatsKey(record.user_id), 1,
-                    static_cast<int64_t>(doc_len));
-  if (!sync) batch.SetNoSync();
+  batch->AddCounters(Table::kUserStats, UserStatsKey(record.user_id), 1,
+                     static_cast<int64_t>(doc_len));
+  return true;
+}
+
+Result<bool> MemoryStore::Put(const MemoryRecord& record) {
+  RETURN_IF_ERROR(ValidateIds(record.user_id, record.id));
+  std::lock_guard<std::mutex> lock(rep_->StripeFor(record.user_id, record.id));
+  WriteBatch batch;
+  ASSIGN_OR_RETURN(bool fresh, PrepareWrite(record, &batch));
+  if (!fresh) return false;
   RETURN_IF_ERROR(rep_->db->Write(batch));
   return true;
 }

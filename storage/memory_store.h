@@ -27,9 +27,13 @@ class MemoryStore {
   // Stores `record` (keyed by user_id, id) with its index entries. Idempotent: when a memory
   // with this id already exists for this user nothing changes and false is returned; true when
   // it was written now.
-  // With `sync` false the write is not fsynced on its own (a later synced write of the
-  // caller, e.g. the engine's activity completion, makes it durable).
-  Result<bool> Put(const MemoryRecord& record, bool sync = true);
+  Result<bool> Put(const MemoryRecord& record);
+  // Adds the writes that store `record` to `batch` instead of writing them: the caller
+  // commits them atomically with its own (the engine commits a memory together with its
+  // activity's completion event). False, with nothing added, when the memory exists.
+  // REQUIRES: no other writer stores the same id concurrently (the engine's attempt fencing
+  // guarantees it for batch memories).
+  Result<bool> PrepareWrite(const MemoryRecord& record, WriteBatch* batch) const;
   // NotFound when absent for this user (another user's id is absent too).
   Result<MemoryRecord> Get(std::string_view user_id, std::string_view memory_id) const;
   // NotFound when absent. Removes postings and adjusts statistics atomically.

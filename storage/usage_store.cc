@@ -12,13 +12,24 @@ constexpr std::string_view kMax = "usage.max_attempted";
 }  // namespace
 
 Status UsageStore::RecordBatch(std::string_view user_id, int64_t size, bool rejected_for_size) {
-  std::lock_guard lock(max_mu_);
-  ASSIGN_OR_RETURN(auto max, db_->GetCounters(Table::kMeta, MetaCounterKey(kMax, user_id)));
+  int64_t raise_by = 0;
+  {
+    std::lock_guard lock(max_mu_);
+    auto it = max_cache_.find(std::string(user_id));
+    if (it == max_cache_.end()) {
+      ASSIGN_OR_RETURN(auto stored, db_->GetCounters(Table::kMeta, MetaCounterKey(kMax, user_id)));
+      it = max_cache_.emplace(std::string(user_id), stored.first).first;
+    }
+    if (size > it->second) {
+      raise_by = size - it->second;
+      it->second = size;
+    }
+  }
   WriteBatch batch;
   batch.AddCounters(Table::kMeta, MetaCounterKey(kAttempted, user_id), 1, size);
   batch.AddCounters(Table::kMeta, MetaCounterKey(rejected_for_size ? kRejected : kAccepted, user_id),
                     1, size);
-  if (size > max.first) batch.AddCounters(Table::kMeta, MetaCounterKey(kMax, user_id), size - max.first, 0);
+  if (raise_by > 0) batch.AddCounters(Table::kMeta, MetaCounterKey(kMax, user_id), raise_by, 0);
   batch.SetNoSync();
   return db_->Write(batch);
 }

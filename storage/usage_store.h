@@ -4,6 +4,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "common/result.h"
 #include "storage/db.h"
@@ -30,7 +31,11 @@ class UsageStore {
 
  private:
   Db* db_;
-  std::mutex max_mu_;  // the max is read-modify-write
+  // The stored max is only ever raised by a delta computed here against this cache, so the
+  // write can happen outside the lock (a lock held across a write would wait on other
+  // writers' fsyncs).
+  std::mutex max_mu_;
+  std::unordered_map<std::string, int64_t> max_cache_;
 };
 
 }  // namespace papr::storage

@@ -347,14 +347,18 @@ ActivityResult DurableBatchService::Rep::ProcessMemory(const engine::ActivityCal
   if (index < 0 || offset >= static_cast<int64_t>((*memories)->size())) {
     return ActivityResult::Error("memory index out of range", "500", true);
   }
+  auto writes = std::make_shared<storage::WriteBatch>();
   MemoryTarget target{header->user_id, MemoryProcessor::BatchMemoryId(root, index), root, index,
-                      /*sync=*/false};
+                      writes.get()};
   auto stored = processor->Process(target, (**memories)[offset]);
   if (!stored.ok()) {
     int64_t code = ItemErrorCode(stored.status());
     return ActivityResult::Error(stored.status().message(), std::to_string(code), code == 422);
   }
-  return ActivityResult::Ok(EncodeInt(stored->created_at_ms));
+  // The memory is stored by the commit that records this activity's completion.
+  ActivityResult result = ActivityResult::Ok(EncodeInt(stored->created_at_ms));
+  result.writes = std::move(writes);
+  return result;
 }
 
 ActivityResult DurableBatchService::Rep::DeliverWebhook(const engine::ActivityCall& call) {

@@ -18,9 +18,9 @@ struct MemoryTarget {
   std::string memory_id;
   std::string batch_id;      // empty for single adds
   int64_t batch_index = -1;
-  // False: the store write is not fsynced on its own (the engine's completion commit, a later
-  // synced write to the same WAL, makes it durable).
-  bool sync = true;
+  // When set, the store's writes are added here instead of written: the engine commits them
+  // atomically with the activity's completion event.
+  storage::WriteBatch* defer_writes_to = nullptr;
 };
 
 //! Processes one memory: validate, derive (content hash, word count, keywords), optionally

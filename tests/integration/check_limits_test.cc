@@ -290,6 +290,22 @@ TEST(CheckLimitsIntegrationTest, UserWithSmallBatchesFitsLimitsAndIsCountedSepar
   EXPECT_TRUE(IsErrorEnvelope(bob.Post("/v1/usage", "{}"), 405));
 }
 
+TEST(CheckLimitsIntegrationTest, BatchRefusedAfterDecodingIsNotCountedAsAccepted) {
+  // A batch within the size limit but refused for another reason (here 400: private webhook
+  // target) was not accepted.
+  ServerProcess server;
+  ASSERT_TRUE(server.Start());
+  ApiClient api(server.port(), kTestApiKey);
+  Reply refused = api.Post("/v1/memory/batch",
+                           "{\"memories\":[{\"content\":\"x\"}],"
+                           "\"webhook_url\":\"http://127.0.0.1:9/hook\"}");
+  ASSERT_TRUE(IsErrorEnvelope(refused, 400));
+  Reply usage = api.Get("/v1/usage");
+  ASSERT_EQ(usage.status, 200) << usage.Describe();
+  EXPECT_EQ(Int(usage.Json()["usage"]["batches_accepted"]), 0) << usage.body;
+  EXPECT_EQ(Int(usage.Json()["usage"]["batches_rejected_for_size"]), 0) << usage.body;
+}
+
 TEST(CheckLimitsIntegrationTest, ExitCodes) {
   ASSERT_TRUE(PaprBuilt());
   // Nothing listens on port 1: unreachable -> 1.

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <cerrno>
 #include <cmath>
@@ -138,9 +139,10 @@ void ParseEvents(const std::string& buffer, size_t* pos, std::vector<SseEvent>* 
 }
 
 // GET `path` with X-API-Key and reads the answer until the server closes the connection or
-// the timeout passes. Events are parsed as they arrive; `on_event` sees each one at once.
+// the timeout passes. Events are parsed as they arrive; `on_event` sees each one at once and
+// returns false to hang up (the client closes the connection).
 SseStream ReadSse(int port, const std::string& path, const std::string& api_key, int timeout_ms,
-                  const std::function<void(const SseEvent&)>& on_event = nullptr) {
+                  const std::function<bool(const SseEvent&)>& on_event = nullptr) {
   SseStream s;
   s.opened = Clock::now();
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -225,9 +227,13 @@ SseStream ReadSse(int port, const std::string& path, const std::string& api_key,
     }
     size_t before = s.events.size();
     ParseEvents(s.body, &parsed, &s.events);
+    bool keep_reading = true;
     if (on_event) {
-      for (size_t i = before; i < s.events.size(); ++i) on_event(s.events[i]);
+      for (size_t i = before; i < s.events.size() && keep_reading; ++i) {
+        keep_reading = on_event(s.events[i]);
+      }
     }
+    if (!keep_reading) break;
   }
   close(fd);
   return s;
@@ -245,8 +251,10 @@ struct ProgressCheck {
 
 // Common checks of a finished stream: 200, text/event-stream, closed by the server, events
 // `progress`* then exactly one `done` last, each `data` a status object of `batch_id`,
-// request_counts.succeeded never decreasing, the last progress equal to done.
-ProgressCheck CheckStream(const SseStream& s, const std::string& batch_id, int64_t total) {
+// request_counts.succeeded never decreasing, the last progress equal to done, whose status
+// is `final_state` (for "completed": every memory succeeded).
+ProgressCheck CheckStream(const SseStream& s, const std::string& batch_id, int64_t total,
+                          const std::string& final_state = "completed") {
   ProgressCheck c;
   EXPECT_EQ(s.status, 200) << s.Describe();
   EXPECT_EQ(s.Header("content-type").rfind("text/event-stream", 0), 0u)
@@ -292,10 +300,13 @@ ProgressCheck CheckStream(const SseStream& s, const std::string& batch_id, int64
         if (state == "queued" || state == "processing") c.saw_running = true;
       } else {
         EXPECT_EQ(e.data, last_progress) << "done data differs from the last progress event";
-        EXPECT_EQ(state, "completed") << e.data;
-        EXPECT_EQ(succeeded, total) << e.data;
-        EXPECT_EQ(Int(doc["request_counts"]["failed"]), 0) << e.data;
-        EXPECT_EQ(Int(doc["total_successful"]), total) << e.data;
+        EXPECT_EQ(state, final_state) << e.data;
+        EXPECT_EQ(Int(doc["request_counts"]["processing"]), 0) << e.data;
+        if (final_state == "completed") {
+          EXPECT_EQ(succeeded, total) << e.data;
+          EXPECT_EQ(Int(doc["request_counts"]["failed"]), 0) << e.data;
+          EXPECT_EQ(Int(doc["total_successful"]), total) << e.data;
+        }
       }
     } catch (const simdjson::simdjson_error& err) {
       ADD_FAILURE() << "event " << i << ": " << err.what() << ": " << e.data;
@@ -314,7 +325,9 @@ TEST(ObservabilitySseIntegrationTest, CloudStreamFollowsLargeBatchToDone) {
   ServerProcess server(CloudOptions());
   ASSERT_TRUE(server.Start());
   ApiClient api(server.port(), kTestApiKey);
-  std::string id = Submit(api, Batch(kTotal));
+  // Two memories in flight: the batch runs for a while (~1 s here) so the stream has many
+  // changes to coalesce.
+  std::string id = Submit(api, Batch(kTotal, "\"max_concurrency\":2"));
   ASSERT_FALSE(id.empty());
 
   // While the stream runs, a plain status request sees the batch (the stream does not block
@@ -326,6 +339,7 @@ TEST(ObservabilitySseIntegrationTest, CloudStreamFollowsLargeBatchToDone) {
       Reply st = api.Get("/v1/memory/batch/status/" + id);
       EXPECT_EQ(st.status, 200) << st.Describe();
     }
+    return true;
   });
   ProgressCheck c = CheckStream(s, id, kTotal);
   EXPECT_GE(c.progress, 2) << s.Describe();
@@ -338,6 +352,17 @@ TEST(ObservabilitySseIntegrationTest, CloudStreamFollowsLargeBatchToDone) {
   double seconds = std::chrono::duration<double>(s.events.back().at - s.opened).count();
   EXPECT_LE(c.progress, 11.0 * seconds + 2.0)
       << c.progress << " progress events in " << seconds << " s: " << s.Describe();
+  // ... also in every 1-second window.
+  for (size_t i = 0; i < s.events.size(); ++i) {
+    size_t in_window = 0;
+    for (size_t j = i; j < s.events.size(); ++j) {
+      if (s.events[j].event == "progress" &&
+          s.events[j].at - s.events[i].at < std::chrono::seconds(1)) {
+        ++in_window;
+      }
+    }
+    EXPECT_LE(in_window, 13u) << "more than ~10 progress events within 1 s: " << s.Describe();
+  }
 
   Reply st = api.Get("/v1/memory/batch/status/" + id);
   ASSERT_EQ(st.status, 200) << st.Describe();
@@ -396,6 +421,83 @@ TEST(ObservabilitySseIntegrationTest, UnknownAndForeignBatchesAre404AndKeyIsRequ
   Reply ok = bearer.Call("GET", EventsPath(id), "", {}, 10000);
   EXPECT_EQ(ok.status, 200) << ok.Describe();
   EXPECT_NE(ok.body.find("event: done"), std::string::npos) << ok.body;
+}
+
+TEST(ObservabilitySseIntegrationTest, CancelledBatchStreamEndsWithDone) {
+  SKIP_WITHOUT_ENGINE();
+  constexpr int kTotal = 3000;
+  ServerProcess server(CloudOptions());
+  ASSERT_TRUE(server.Start());
+  ApiClient api(server.port(), kTestApiKey);
+  std::string id = Submit(api, Batch(kTotal, "\"max_concurrency\":1"));
+  ASSERT_FALSE(id.empty());
+  bool cancelled = false;
+  SseStream s = ReadSse(server.port(), EventsPath(id), kTestApiKey, 30000, [&](const SseEvent& e) {
+    if (!cancelled && e.event == "progress") {
+      cancelled = true;
+      Reply r = api.Post("/v1/memory/batch/" + id + "/cancel", "");
+      EXPECT_EQ(r.status, 200) << r.Describe();
+    }
+    return true;
+  });
+  ASSERT_TRUE(cancelled) << s.Describe();
+  CheckStream(s, id, kTotal, "cancelled");
+  ASSERT_FALSE(s.events.empty());
+  simdjson::dom::parser parser;
+  auto done = parser.parse(s.events.back().data);
+  int64_t succeeded = Int(done["request_counts"]["succeeded"]);
+  int64_t canceled = Int(done["request_counts"]["canceled"]);
+  int64_t failed = Int(done["request_counts"]["failed"]);
+  EXPECT_GT(canceled, 0) << s.events.back().data;
+  EXPECT_EQ(succeeded + canceled + failed, kTotal) << s.events.back().data;
+}
+
+TEST(ObservabilitySseIntegrationTest, ClientHangUpAndServerShutdownEndStreams) {
+  SKIP_WITHOUT_ENGINE();
+  constexpr int kTotal = 1000;
+  ServerProcess server(CloudOptions());
+  ASSERT_TRUE(server.Start());
+  ApiClient api(server.port(), kTestApiKey);
+  std::string id = Submit(api, Batch(kTotal, "\"max_concurrency\":1"));
+  ASSERT_FALSE(id.empty());
+
+  // A client that hangs up after the first event does not disturb the server.
+  SseStream first = ReadSse(server.port(), EventsPath(id), kTestApiKey, 10000,
+                            [](const SseEvent&) { return false; });
+  ASSERT_EQ(first.events.size(), 1u) << first.Describe();
+  EXPECT_EQ(first.events[0].event, "progress");
+  EXPECT_EQ(ApiClient(server.port(), "").Get("/healthz").status, 200);
+  EXPECT_EQ(api.Get("/v1/memory/batch/status/" + id).status, 200);
+
+  // SIGTERM while a stream is open: the server ends the stream and exits 0 promptly.
+  std::atomic<bool> got_event{false};
+  SseStream second;
+  const int port = server.port();
+  std::thread reader([&] {
+    second = ReadSse(port, EventsPath(id), kTestApiKey, 20000, [&](const SseEvent&) {
+      got_event = true;
+      return true;
+    });
+  });
+  auto deadline = Clock::now() + std::chrono::seconds(10);
+  while (!got_event && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  bool batch_running = Str(api.Get("/v1/memory/batch/status/" + id).Json()["status"]) == "processing";
+  auto stop_started = Clock::now();
+  int exit_code = server.Terminate(15000);
+  reader.join();
+  EXPECT_TRUE(got_event.load()) << second.Describe();
+  EXPECT_EQ(exit_code, 0) << server.StderrText();
+  EXPECT_LT(Clock::now() - stop_started, std::chrono::seconds(10));
+  EXPECT_FALSE(second.timed_out) << "stream still open after shutdown: " << second.Describe();
+  EXPECT_TRUE(second.closed) << second.Describe();
+  if (!batch_running) return;  // finished before the SIGTERM: nothing to resume
+
+  // After a restart the durable batch resumes, and a new stream follows it to done.
+  ASSERT_TRUE(server.Start());
+  SseStream resumed = ReadSse(server.port(), EventsPath(id), kTestApiKey, 40000);
+  CheckStream(resumed, id, kTotal);
 }
 
 TEST(ObservabilitySseIntegrationTest, OssStreamFollowsBatchToDone) {
@@ -657,6 +759,32 @@ TEST(ObservabilityMetricsIntegrationTest, OssMetricsAreWellFormed) {
   Exposition x = Scrape(server.port());
   EXPECT_EQ(x.Value("papr_batches_rejected_for_size_total").value_or(-1), 1);
   EXPECT_EQ(x.Value("papr_batch_size_memories_sum").value_or(-1), 7);
+}
+
+TEST(ObservabilityMetricsIntegrationTest, RouteLabelsDoNotCarryIds) {
+  // Request paths with ids must map to a bounded set of route labels; otherwise every
+  // unknown id adds a new time series.
+  ServerProcess server;
+  ASSERT_TRUE(server.Start());
+  ApiClient api(server.port(), kTestApiKey);
+  const std::vector<std::string> ids = {"idprobe0001", "idprobe0002", "idprobe0003"};
+  EXPECT_EQ(api.Get("/v1/memory/batch/" + ids[0]).status, 404);
+  EXPECT_EQ(api.Get("/v1/memory/batch/" + ids[1] + "/results").status, 404);
+  EXPECT_EQ(api.Get("/v1/memory/batch/status/" + ids[2]).status, 404);
+  EXPECT_EQ(api.Get("/v1/memory/" + ids[0]).status, 404);
+  EXPECT_EQ(api.Get("/v1/memory/batch/x/" + ids[2]).status, 404);
+  Exposition x = Scrape(server.port());
+  std::set<std::string> offending;
+  for (const Sample& s : x.samples) {
+    for (const auto& [key, value] : s.labels) {
+      for (const auto& id : ids) {
+        if (value.find(id) != std::string::npos) offending.insert(key + "=\"" + value + "\"");
+      }
+    }
+  }
+  std::string list;
+  for (const auto& o : offending) list += "\n  " + o;
+  EXPECT_TRUE(offending.empty()) << "labels carrying request ids:" << list;
 }
 
 // ---------------------------------------------------------------------------------------------

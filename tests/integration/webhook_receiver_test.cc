@@ -148,9 +148,9 @@ int RunToExit(const std::vector<std::string>& args) {
 int64_t Now() { return static_cast<int64_t>(std::time(nullptr)); }
 
 // POSTs `body` as message `id` at `ts`, signed with `secret` (unsigned if empty).
-int PostSigned(const std::string& url, const std::string& id, int64_t ts,
-               const std::string& body, const std::string& secret,
-               const std::string& signature_override = "", int timeout_ms = 5000) {
+int PostSigned(const std::string& url, const std::string& id, int64_t ts, const std::string& body,
+               const std::string& secret, const std::string& signature_override = "",
+               int timeout_ms = 5000) {
   net::HttpClientRequest req;
   req.url = url;
   req.body = body;
@@ -235,8 +235,7 @@ TEST(WebhookReceiverIntegrationTest, BinaryReceivesABatchWebhookFromTheServer) {
   const std::string out = dir.File("deliveries.jsonl");
   // The cloud edition retries, so the first answer can fail; the OSS edition has one try.
   const bool cloud = PAPR_WITH_ENGINE != 0;
-  ReceiverProcess receiver(
-      {"--secret", kSecret, "--out", out, "--fail-first", cloud ? "1" : "0"});
+  ReceiverProcess receiver({"--secret", kSecret, "--out", out, "--fail-first", cloud ? "1" : "0"});
   ASSERT_TRUE(receiver.Start());
   ServerOptions options;
   options.config_file = ConfigPath(cloud ? "cloud.yaml" : "opensource.yaml");
@@ -245,9 +244,10 @@ TEST(WebhookReceiverIntegrationTest, BinaryReceivesABatchWebhookFromTheServer) {
   ServerProcess server(options);
   ASSERT_TRUE(server.Start());
   ApiClient api(server.port(), kTestApiKey);
-  std::string body = "{\"memories\":[{\"content\":\"webhook binary test memory\"}],"
-                     "\"webhook_url\":" + JsonQuote(receiver.Url()) +
-                     ",\"webhook_secret\":" + JsonQuote(kSecret) + "}";
+  std::string body =
+      "{\"memories\":[{\"content\":\"webhook binary test memory\"}],"
+      "\"webhook_url\":" +
+      JsonQuote(receiver.Url()) + ",\"webhook_secret\":" + JsonQuote(kSecret) + "}";
   Reply submitted = api.Post("/v1/memory/batch", body);
   ASSERT_EQ(submitted.status, 202) << submitted.Describe();
   std::string id = Str(submitted.Json()["batch_id"]);

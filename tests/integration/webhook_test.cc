@@ -32,8 +32,8 @@ using tools::WebhookReceiver;
 constexpr const char* kSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 constexpr auto kWebhookDeadline = std::chrono::seconds(20);
 
-#define SKIP_WITHOUT_ENGINE()                                                           \
-  do {                                                                                  \
+#define SKIP_WITHOUT_ENGINE()                                                          \
+  do {                                                                                 \
     if (!PAPR_WITH_ENGINE) GTEST_SKIP() << "the cloud edition needs the engine build"; \
   } while (0)
 
@@ -73,8 +73,9 @@ std::string BatchBody(int n, const std::string& url, const std::string& secret) 
   std::string body = "{\"memories\":[";
   for (int i = 0; i < n; ++i) {
     if (i > 0) body += ",";
-    body += "{\"content\":" + JsonQuote("Webhook test memory number " + std::to_string(i) +
-                                        " about gardens and rivers.") +
+    body += "{\"content\":" +
+            JsonQuote("Webhook test memory number " + std::to_string(i) +
+                      " about gardens and rivers.") +
             "}";
   }
   body += "],\"webhook_url\":" + JsonQuote(url);
@@ -224,8 +225,8 @@ TEST_F(WebhookIntegrationTest, DeliveredWithPayloadHeadersAndSignatureAfterSucce
   // The receiver checked it, and so do we, with the signature the server sent.
   auto key = tools::WebhookKeyFromSecret(kSecret);
   ASSERT_TRUE(key.ok());
-  EXPECT_TRUE(tools::VerifyWebhook(*key, r.webhook_id, r.timestamp, r.signature, r.body, ts, 0)
-                  .ok());
+  EXPECT_TRUE(
+      tools::VerifyWebhook(*key, r.webhook_id, r.timestamp, r.signature, r.body, ts, 0).ok());
 
   simdjson::dom::parser parser;
   element body = parser.parse(r.body).value();
@@ -282,9 +283,8 @@ TEST_F(WebhookIntegrationTest, RetryContinuesAfterKill9BetweenAttempts) {
   ASSERT_TRUE(StartBoth(Receiver(/*fail_first=*/1), CloudOptions(WebhooksYaml("[0, 3, 3]"))));
   std::string id = SubmitBatch(Api(), 2, receiver_->Url());
   ASSERT_FALSE(id.empty());
-  Reply first = PollStatus(Api(), id, [](const Reply& r) {
-    return Int(r.Json()["webhook"]["attempts"]) >= 1;
-  });
+  Reply first = PollStatus(
+      Api(), id, [](const Reply& r) { return Int(r.Json()["webhook"]["attempts"]) >= 1; });
   ASSERT_EQ(first.status, 200);
   EXPECT_EQ(WebhookState(first), "pending") << first.body;
   EXPECT_EQ(Int(first.Json()["webhook"]["last_status_code"]), 500) << first.body;
@@ -314,9 +314,8 @@ TEST_F(WebhookIntegrationTest, BatchIsCompletedWhileWebhookWaitsForRetry) {
   ApiClient api = Api();
   std::string id = SubmitBatch(api, 2, receiver_->Url());
   ASSERT_FALSE(id.empty());
-  Reply first = PollStatus(api, id, [](const Reply& r) {
-    return Int(r.Json()["webhook"]["attempts"]) >= 1;
-  });
+  Reply first =
+      PollStatus(api, id, [](const Reply& r) { return Int(r.Json()["webhook"]["attempts"]) >= 1; });
   ASSERT_EQ(first.status, 200);
   ASSERT_EQ(WebhookState(first), "pending") << first.body;
   EXPECT_EQ(Str(first.Json()["status"]), "completed") << first.body;

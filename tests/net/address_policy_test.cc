@@ -1,27 +1,29 @@
 #include "net/address_policy.h"
 
-#include <gtest/gtest.h>
-
 #include <string>
+
+#include <gtest/gtest.h>
 
 namespace papr::net {
 namespace {
 
 TEST(AddressPolicyTest, PrivateLoopbackLinkLocalAndSpecialAddressesArePrivate) {
-  for (const char* ip :
-       {"127.0.0.1", "127.255.255.254", "10.0.0.1", "10.255.255.255", "172.16.0.1",
-        "172.31.255.255", "192.168.0.1", "192.168.255.255", "169.254.169.254", "0.0.0.0",
-        "224.0.0.1", "239.255.255.250", "100.64.0.1", "255.255.255.255", "::1", "::",
-        "fe80::1", "fc00::1", "fd12:3456::1", "ff02::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1",
-        "::ffff:192.168.1.1", "::ffff:169.254.169.254", "::127.0.0.1"}) {
+  // clang-format off
+  const char* kPrivate[] = {
+      "127.0.0.1", "127.255.255.254", "10.0.0.1", "10.255.255.255", "172.16.0.1",
+      "172.31.255.255", "192.168.0.1", "192.168.255.255", "169.254.169.254", "0.0.0.0",
+      "224.0.0.1", "239.255.255.250", "100.64.0.1", "255.255.255.255", "::1", "::", "fe80::1",
+      "fc00::1", "fd12:3456::1", "ff02::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1",
+      "::ffff:192.168.1.1", "::ffff:169.254.169.254", "::127.0.0.1"};
+  // clang-format on
+  for (const char* ip : kPrivate) {
     EXPECT_TRUE(IsPrivateAddress(ip)) << ip;
   }
 }
 
 TEST(AddressPolicyTest, PublicAddressesAreNotPrivate) {
   for (const char* ip : {"8.8.8.8", "1.1.1.1", "172.15.255.255", "172.32.0.1", "192.169.0.1",
-                         "100.128.0.1", "2001:4860::8888", "2606:4700::1111",
-                         "::ffff:8.8.8.8"}) {
+                         "100.128.0.1", "2001:4860::8888", "2606:4700::1111", "::ffff:8.8.8.8"}) {
     EXPECT_FALSE(IsPrivateAddress(ip)) << ip;
   }
 }
@@ -39,8 +41,7 @@ TEST(AddressPolicyTest, CheckOutboundAddressRefusesPrivateUnlessAllowed) {
   EXPECT_TRUE(CheckOutboundAddress("127.0.0.1", /*allow_private=*/true).ok());
   EXPECT_TRUE(CheckOutboundAddress("::ffff:10.0.0.1", /*allow_private=*/true).ok());
   EXPECT_TRUE(CheckOutboundAddress("8.8.8.8", /*allow_private=*/false).ok());
-  EXPECT_EQ(CheckOutboundAddress("::ffff:10.0.0.1", false).code(),
-            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(CheckOutboundAddress("::ffff:10.0.0.1", false).code(), StatusCode::kFailedPrecondition);
 }
 
 }  // namespace

@@ -103,9 +103,9 @@ TEST(HttpClientTest, ParseUrlRefusesCredentials) {
 }
 
 TEST(HttpClientTest, ParseUrlRefusesOtherSchemesAndMissingParts) {
-  for (const char* url : {"ftp://example.com/", "file:///etc/passwd", "gopher://x:70/",
-                          "javascript:alert(1)", "example.com/path", "//example.com/", "",
-                          "http://", "http:///path", "http://:80/"}) {
+  for (const char* url :
+       {"ftp://example.com/", "file:///etc/passwd", "gopher://x:70/", "javascript:alert(1)",
+        "example.com/path", "//example.com/", "", "http://", "http:///path", "http://:80/"}) {
     auto u = ParseUrl(url);
     ASSERT_FALSE(u.ok()) << url << " parsed as host " << u->host << " port " << u->port;
     EXPECT_EQ(u.status().code(), StatusCode::kInvalidArgument) << url;
@@ -113,10 +113,10 @@ TEST(HttpClientTest, ParseUrlRefusesOtherSchemesAndMissingParts) {
 }
 
 TEST(HttpClientTest, ParseUrlRefusesBadPorts) {
-  for (const char* url : {"http://example.com:65536/", "http://example.com:99999/",
-                          "http://example.com:123456/", "http://example.com:18446744073709551617/",
-                          "http://example.com:8o/", "http://example.com:-1/",
-                          "http://example.com:+80/", "http://[::1]:70000/"}) {
+  for (const char* url :
+       {"http://example.com:65536/", "http://example.com:99999/", "http://example.com:123456/",
+        "http://example.com:18446744073709551617/", "http://example.com:8o/",
+        "http://example.com:-1/", "http://example.com:+80/", "http://[::1]:70000/"}) {
     auto u = ParseUrl(url);
     ASSERT_FALSE(u.ok()) << url << " parsed as host " << u->host << " port " << u->port;
     EXPECT_EQ(u.status().code(), StatusCode::kInvalidArgument) << url;
@@ -128,8 +128,8 @@ TEST(HttpClientTest, ParseUrlRefusesPortZeroAndJunkAfterIpv6Host) {
   for (const char* url : {"http://example.com:0/", "http://127.0.0.1:00/", "http://[::1]junk/",
                           "http://[::1]junk:80/"}) {
     auto u = ParseUrl(url);
-    EXPECT_FALSE(u.ok()) << url << " parsed as host " << (u.ok() ? u->host : "")
-                         << " port " << (u.ok() ? u->port : "");
+    EXPECT_FALSE(u.ok()) << url << " parsed as host " << (u.ok() ? u->host : "") << " port "
+                         << (u.ok() ? u->port : "");
   }
 }
 
@@ -350,8 +350,7 @@ class TlsServer {
   void Serve(const std::shared_ptr<Stream>& stream) {
     auto buffer = std::make_shared<asio::streambuf>();
     asio::async_read_until(
-        *stream, *buffer, "\r\n\r\n",
-        [stream, buffer](boost::system::error_code ec, size_t) {
+        *stream, *buffer, "\r\n\r\n", [stream, buffer](boost::system::error_code ec, size_t) {
           if (ec) return;
           static const std::string kAnswer =
               "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n"
@@ -381,8 +380,8 @@ TEST(HttpClientTest, HttpsRefusesAnUntrustedSelfSignedCertificate) {
     req.url = "https://" + host + ":" + std::to_string(server.port()) + "/";
     req.timeout_ms = 5000;
     auto resp = HttpCall(req);
-    ASSERT_FALSE(resp.ok()) << "an untrusted certificate was accepted for " << host
-                            << " (HTTP " << resp->status << ")";
+    ASSERT_FALSE(resp.ok()) << "an untrusted certificate was accepted for " << host << " (HTTP "
+                            << resp->status << ")";
     EXPECT_EQ(resp.status().code(), StatusCode::kUnavailable) << resp.status().ToString();
     EXPECT_NE(resp.status().message().find("certificate verify failed"), std::string::npos)
         << resp.status().ToString();

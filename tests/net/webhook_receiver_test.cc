@@ -1,7 +1,5 @@
 // The webhook receiver (tools/webhook_receiver) against the Standard Webhooks test vector,
 // the server's own signer, and over HTTP with a fake clock.
-#include "tools/webhook_receiver/receiver.h"
-
 #include <unistd.h>
 
 #include <atomic>
@@ -16,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "net/http_client.h"
+#include "tools/webhook_receiver/receiver.h"
 #include "workflows/webhook_sender.h"
 
 namespace papr::tools {
@@ -34,9 +33,9 @@ std::string Key() {
   return key.ok() ? *key : "";
 }
 
-Status Verify(std::string_view signature, std::string_view body = kBody,
-              int64_t now = kTimestamp, std::string_view id = kId,
-              std::string_view ts = "1614265330", int64_t tolerance = 300) {
+Status Verify(std::string_view signature, std::string_view body = kBody, int64_t now = kTimestamp,
+              std::string_view id = kId, std::string_view ts = "1614265330",
+              int64_t tolerance = 300) {
   return VerifyWebhook(Key(), id, ts, signature, body, now, tolerance);
 }
 
@@ -75,8 +74,8 @@ TEST(WebhookReceiverTest, RefusesTamperedMessagesAndBadSignatures) {
             StatusCode::kUnauthenticated);
   EXPECT_EQ(Verify("v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE").code(),
             StatusCode::kUnauthenticated);
-  auto other_key = VerifyWebhook("another key", kId, "1614265330", kSignature, kBody, kTimestamp,
-                                 300);
+  auto other_key =
+      VerifyWebhook("another key", kId, "1614265330", kSignature, kBody, kTimestamp, 300);
   EXPECT_EQ(other_key.code(), StatusCode::kUnauthenticated);
 }
 
@@ -86,8 +85,7 @@ TEST(WebhookReceiverTest, TimestampToleranceAndFormat) {
   EXPECT_EQ(Verify(kSignature, kBody, kTimestamp + 301).code(), StatusCode::kUnauthenticated);
   EXPECT_EQ(Verify(kSignature, kBody, kTimestamp - 301).code(), StatusCode::kUnauthenticated);
   for (const char* ts : {"", "abc", "1614265330.5", " 1614265330", "1614265330x"}) {
-    EXPECT_EQ(Verify(kSignature, kBody, kTimestamp, kId, ts).code(),
-              StatusCode::kInvalidArgument)
+    EXPECT_EQ(Verify(kSignature, kBody, kTimestamp, kId, ts).code(), StatusCode::kInvalidArgument)
         << "'" << ts << "'";
   }
   EXPECT_EQ(Verify(kSignature, kBody, kTimestamp, "").code(), StatusCode::kInvalidArgument);
@@ -135,8 +133,8 @@ net::HttpClientResponse Post(const WebhookReceiver& receiver, const std::string&
   req.url = receiver.Url();
   req.body = body;
   req.timeout_ms = timeout_ms;
-  req.headers = {{"content-type", "application/json"}, {"webhook-id", id},
-                 {"webhook-timestamp", ts}};
+  req.headers = {
+      {"content-type", "application/json"}, {"webhook-id", id}, {"webhook-timestamp", ts}};
   if (!signature.empty()) req.headers.emplace_back("webhook-signature", signature);
   auto resp = net::HttpCall(req);
   EXPECT_TRUE(resp.ok()) << resp.status().ToString();

@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "tools/engine_admin/admin_flags.h"
 #include "tools/engine_admin/commands.h"
+#include "tools/engine_admin/text_util.h"
 
 namespace {
 
@@ -15,12 +16,10 @@ constexpr int kExitOk = 0;
 constexpr int kExitFailed = 1;
 constexpr int kExitUsage = 2;
 
-// One line: newlines in messages (e.g. RocksDB's) become spaces.
+// One line: control bytes in messages (newlines, binary payloads quoted by the engine) are
+// escaped.
 int Fail(int code, const std::string& message) {
-  std::string line = message;
-  for (char& c : line) {
-    if (c == '\n' || c == '\r') c = ' ';
-  }
+  std::string line = papr::engine_admin::Printable(message);
   std::fprintf(stderr, "engine-admin: %s\n", line.c_str());
   return code;
 }

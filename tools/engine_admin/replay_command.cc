@@ -58,8 +58,10 @@ std::string Verdict(const Status& s) {
   return s.message().rfind("non-determinism", 0) == 0 ? "MISMATCH" : "FAILED";
 }
 
-void OutcomeJson(JsonWriter& w, const ReplayOutcome& o) {
+// `config_source` is left out when empty (--all names it once).
+void OutcomeJson(JsonWriter& w, const ReplayOutcome& o, const std::string& config_source) {
   w.BeginObject().Field("workflow_id", o.workflow_id).Field("events", o.events);
+  if (!config_source.empty()) w.Field("config", config_source);
   w.Field("ok", o.status.ok()).Field("result", Verdict(o.status));
   w.FieldOrNull("error", o.status.message()).EndObject();
 }
@@ -89,13 +91,19 @@ CommandOutput Render(const Flags& flags, const std::vector<ReplayOutcome>& outco
   for (const auto& o : outcomes) failures += o.status.ok() ? 0 : 1;
   CommandOutput out;
   out.exit_code = failures > 0 ? 1 : 0;
+  if (flags.json && !flags.all) {
+    JsonWriter w;
+    OutcomeJson(w, outcomes.front(), config_source);
+    out.text = w.Take() + "\n";
+    return out;
+  }
   if (flags.json) {
     JsonWriter w;
     w.BeginObject().Field("config", config_source);
     w.Field("replayed", static_cast<int64_t>(outcomes.size())).Field("failures", failures);
-    w.Key("results").BeginArray();
+    w.Key("failed").BeginArray();
     for (const auto& o : outcomes) {
-      if (!flags.all || !o.status.ok()) OutcomeJson(w, o);
+      if (!o.status.ok()) OutcomeJson(w, o, "");
     }
     w.EndArray().EndObject();
     out.text = w.Take() + "\n";

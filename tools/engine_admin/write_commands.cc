@@ -119,7 +119,8 @@ Result<ExecutionRecord> RequireRunning(const engine::Engine& engine, const std::
 
 // The engine answers "already running" for an open execution that it could not resume
 // (recovery skipped it: its history does not replay). Say that instead.
-Status ExplainDeliveryFailure(const engine::Engine& engine, const std::string& id, Status s) {
+Status ExplainDeliveryFailure(DirectSession& session, const std::string& id, Status s) {
+  const engine::Engine& engine = session.engine();
   auto r = engine.Describe(id);
   if (s.code() != StatusCode::kFailedPrecondition || !r.ok() ||
       r->status != ExecutionStatus::kRunning) {
@@ -129,7 +130,11 @@ Status ExplainDeliveryFailure(const engine::Engine& engine, const std::string& i
   Status replay = history.ok() ? engine.ReplayCheck(id, *history) : history.status();
   return Status::FailedPrecondition(
       "workflow " + id + " is open but the engine could not resume it, so it cannot apply the "
-      "command (" + (replay.ok() ? s.message() : replay.message()) + ")");
+      "command (" + (replay.ok() ? s.message() : replay.message()) + ")" +
+      (session.config_source() == "built-in defaults"
+           ? "; the workflow code ran with the built-in config defaults: pass the server's "
+             "--config"
+           : ""));
 }
 
 // Children this execution started, from its history (StartChildWorkflowExecutionInitiated).
@@ -163,7 +168,7 @@ Result<WriteReport> Terminate(DirectSession& session, const std::string& id,
   engine::Engine& engine = session.engine();
   RETURN_IF_ERROR(RequireRunning(engine, id).status());
   Status s = engine.Terminate(id, reason);
-  if (!s.ok()) return ExplainDeliveryFailure(engine, id, s);
+  if (!s.ok()) return ExplainDeliveryFailure(session, id, s);
   WriteReport report;
   report.command = "terminate";
   report.workflow_id = id;
@@ -182,7 +187,7 @@ Result<WriteReport> Cancel(DirectSession& session, const std::string& id,
   engine::Engine& engine = session.engine();
   RETURN_IF_ERROR(RequireRunning(engine, id).status());
   Status s = engine.RequestCancel(id, reason);
-  if (!s.ok()) return ExplainDeliveryFailure(engine, id, s);
+  if (!s.ok()) return ExplainDeliveryFailure(session, id, s);
   WriteReport report;
   report.command = "cancel";
   report.workflow_id = id;
@@ -205,7 +210,7 @@ Result<WriteReport> SignalExecution(DirectSession& session, const std::string& i
   engine::Engine& engine = session.engine();
   RETURN_IF_ERROR(RequireRunning(engine, id).status());
   Status s = engine.Signal(id, name, input);
-  if (!s.ok()) return ExplainDeliveryFailure(engine, id, s);
+  if (!s.ok()) return ExplainDeliveryFailure(session, id, s);
   WriteReport report;
   report.command = "signal";
   report.workflow_id = id;

@@ -24,9 +24,7 @@ net::HttpResponse Answer(int status, std::string_view message) {
   return net::HttpResponse::Json(status, w.Take());
 }
 
-int HttpStatusOf(const Status& s) {
-  return s.code() == StatusCode::kUnauthenticated ? 401 : 400;
-}
+int HttpStatusOf(const Status& s) { return s.code() == StatusCode::kUnauthenticated ? 401 : 400; }
 
 // The body as one line of JSON: as received when it has no line breaks, else minified.
 // False if it is not JSON.
@@ -56,8 +54,8 @@ Result<std::string> WebhookKeyFromSecret(std::string_view secret) {
 }
 
 Status VerifyWebhook(std::string_view key, std::string_view id, std::string_view timestamp,
-                     std::string_view signature_header, std::string_view body,
-                     int64_t now_seconds, int64_t tolerance_seconds) {
+                     std::string_view signature_header, std::string_view body, int64_t now_seconds,
+                     int64_t tolerance_seconds) {
   if (id.empty()) return Status::InvalidArgument("missing webhook-id");
   int64_t ts = 0;
   auto [end, ec] = std::from_chars(timestamp.data(), timestamp.data() + timestamp.size(), ts);
@@ -252,8 +250,7 @@ Result<int> WebhookReceiver::Start() {
   server_options.listen = o.listen;
   server_options.io_threads = 2;
   rep->server = std::make_unique<net::HttpServer>(
-      server_options,
-      [rep](net::HttpRequest req, net::Responder respond) {
+      server_options, [rep](net::HttpRequest req, net::Responder respond) {
         rep->Handle(std::move(req), std::move(respond));
       });
   ASSIGN_OR_RETURN(int port, rep->server->Start());

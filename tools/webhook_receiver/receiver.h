@@ -24,8 +24,8 @@ Result<std::string> WebhookKeyFromSecret(std::string_view secret);
 // An empty `key` skips the signature check. Returns InvalidArgument for a missing id or a
 // malformed timestamp, Unauthenticated for a stale timestamp or no matching signature.
 Status VerifyWebhook(std::string_view key, std::string_view id, std::string_view timestamp,
-                     std::string_view signature_header, std::string_view body,
-                     int64_t now_seconds, int64_t tolerance_seconds);
+                     std::string_view signature_header, std::string_view body, int64_t now_seconds,
+                     int64_t tolerance_seconds);
 
 struct ReceiverOptions {
   // "HOST:PORT" to listen on; port 0 picks a free port. Default: 127.0.0.1:0.
@@ -56,17 +56,17 @@ struct ReceiverOptions {
 //! What the receiver saw of one request, and how it answered.
 struct ReceivedRequest {
   int64_t received_at_ms = 0;
-  std::string webhook_id;       // header values, empty if absent
+  std::string webhook_id;  // header values, empty if absent
   std::string timestamp;
   std::string signature;
-  bool has_signature = false;   // the webhook-signature header was present
+  bool has_signature = false;  // the webhook-signature header was present
   std::string content_type;
   std::string body;
-  int status = 0;               // the answer; 0 while a hung request is still held
-  std::string error;            // why it was refused; empty when verified
-  bool verified = false;        // passed the timestamp and signature checks
-  bool duplicate = false;       // an already-accepted webhook-id (answered 200, not recorded)
-  bool hung = false;            // held back by hang_first
+  int status = 0;          // the answer; 0 while a hung request is still held
+  std::string error;       // why it was not accepted; empty for a 2xx answer
+  bool verified = false;   // passed the timestamp and signature checks
+  bool duplicate = false;  // an already-accepted webhook-id (answered 200, not recorded)
+  bool hung = false;       // held back by hang_first
 };
 
 //! A Standard Webhooks v1 receiver on net::HttpServer for tests and the `webhook-receiver`
@@ -75,8 +75,7 @@ struct ReceivedRequest {
 //! Thread-safe.
 class WebhookReceiver {
  public:
-  explicit WebhookReceiver(ReceiverOptions options,
-                           const Clock* clock = SystemClock::Default());
+  explicit WebhookReceiver(ReceiverOptions options, const Clock* clock = SystemClock::Default());
   ~WebhookReceiver();
   WebhookReceiver(const WebhookReceiver&) = delete;
   WebhookReceiver& operator=(const WebhookReceiver&) = delete;

@@ -1,0 +1,507 @@
+// engine-admin (tools/engine_admin) against the data dir of a real cloud-edition papr-server:
+// every read command while the server runs and again after it stopped, replay of recorded
+// and of edited histories, and the direct-mode write commands (refused while the server holds
+// the data dir; applied once it stopped, and picked up by the server when it starts again).
+// The processing endpoint is a tiny HTTP server in this process: it rejects (422) memories
+// whose content says REJECT and delays those that say SLOW.
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include "tests/integration/api_client.h"
+#include "tests/integration/server_process.h"
+
+extern char** environ;
+
+namespace papr::integration {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using simdjson::dom::element;
+
+// ---------------------------------------------------------------------------------------------
+// Running engine-admin.
+
+std::string AdminBinary() { return std::string(PAPR_BIN_DIR) + "/engine-admin"; }
+
+struct AdminRun {
+  int exit_code = -1;  // 128+signal if killed; -1 if it could not run or timed out
+  std::string out, err;
+
+  std::string Describe() const {
+    return "exit " + std::to_string(exit_code) + "\nstdout: " + out.substr(0, 4000) +
+           "\nstderr: " + err.substr(0, 4000);
+  }
+  // stdout parsed as JSON (throws on invalid JSON: a test failure).
+  element Json() const {
+    if (!parser_) parser_ = std::make_shared<simdjson::dom::parser>();
+    return parser_->parse(out).value();
+  }
+
+ private:
+  mutable std::shared_ptr<simdjson::dom::parser> parser_;
+};
+
+// fork/exec of engine-admin with `args`; stdout and stderr go to files of a temp dir. The child
+// gets this process's environment without PAPR_* variables. Killed after 60 s.
+AdminRun RunAdmin(const std::vector<std::string>& args) {
+  AdminRun run;
+  TempDir dir;
+  std::string out_path = dir.File("out"), err_path = dir.File("err");
+  std::vector<std::string> argv = {AdminBinary()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<char*> argv_ptrs;
+  for (auto& a : argv) argv_ptrs.push_back(a.data());
+  argv_ptrs.push_back(nullptr);
+  std::vector<std::string> env;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    if (std::strncmp(*e, "PAPR_", 5) != 0) env.emplace_back(*e);
+  }
+  std::vector<char*> env_ptrs;
+  for (auto& e : env) env_ptrs.push_back(e.data());
+  env_ptrs.push_back(nullptr);
+  int out_fd = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int err_fd = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(out_fd, 1);
+    dup2(err_fd, 2);
+    execve(argv_ptrs[0], argv_ptrs.data(), env_ptrs.data());
+    _exit(127);
+  }
+  close(out_fd);
+  close(err_fd);
+  if (pid < 0) {
+    run.err = std::string("fork: ") + std::strerror(errno);
+    return run;
+  }
+  auto deadline = Clock::now() + std::chrono::seconds(60);
+  int status = 0;
+  while (waitpid(pid, &status, WNOHANG) == 0) {
+    if (Clock::now() > deadline) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      run.out = ReadTextFile(out_path);
+      run.err = "timed out\n" + ReadTextFile(err_path);
+      return run;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  run.out = ReadTextFile(out_path);
+  run.err = ReadTextFile(err_path);
+  return run;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The processing endpoint: 422 for content with REJECT, 200 after 40 ms for SLOW, else 200.
+
+class ProcessingEndpoint {
+ public:
+  ProcessingEndpoint() {
+    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+        listen(fd_, 128) != 0) {
+      ADD_FAILURE() << "endpoint bind/listen: " << std::strerror(errno);
+      return;
+    }
+    socklen_t len = sizeof(addr);
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    for (int i = 0; i < 8; ++i) threads_.emplace_back([this] { AcceptLoop(); });
+  }
+  ~ProcessingEndpoint() {
+    stopping_ = true;
+    shutdown(fd_, SHUT_RDWR);
+    for (auto& t : threads_) t.join();
+    close(fd_);
+  }
+  std::string Yaml() const {
+    return "processing:\n  endpoint: http://127.0.0.1:" + std::to_string(port_) +
+           "/process\n  timeout_ms: 5000\n";
+  }
+
+ private:
+  void AcceptLoop() {
+    while (!stopping_) {
+      int c = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (c < 0) {
+        if (stopping_ || (errno != EINTR && errno != ECONNABORTED)) return;
+        continue;
+      }
+      timeval tv{5, 0};
+      setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+      Serve(c);
+      close(c);
+    }
+  }
+  static void Serve(int c) {
+    std::string data;
+    char buf[8192];
+    size_t header_end;
+    while ((header_end = data.find("\r\n\r\n")) == std::string::npos) {
+      ssize_t n = recv(c, buf, sizeof(buf), 0);
+      if (n <= 0) return;
+      data.append(buf, static_cast<size_t>(n));
+    }
+    std::string lower = data.substr(0, header_end);
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    size_t pos = lower.find("content-length:");
+    size_t length = pos == std::string::npos ? 0 : std::strtoul(lower.c_str() + pos + 15, nullptr, 10);
+    while (data.size() < header_end + 4 + length) {
+      ssize_t n = recv(c, buf, sizeof(buf), 0);
+      if (n <= 0) return;
+      data.append(buf, static_cast<size_t>(n));
+    }
+    std::string body = data.substr(header_end + 4);
+    if (body.find("SLOW") != std::string::npos) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(40));
+    }
+    bool reject = body.find("REJECT") != std::string::npos;
+    std::string answer = reject ? "{\"error\":\"rejected\"}" : "{\"ok\":true}";
+    std::string reply = std::string("HTTP/1.1 ") + (reject ? "422" : "200") +
+                        " X\r\nContent-Type: application/json\r\nContent-Length: " +
+                        std::to_string(answer.size()) + "\r\nConnection: close\r\n\r\n" + answer;
+    send(c, reply.data(), reply.size(), MSG_NOSIGNAL);
+  }
+
+  int fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::vector<std::thread> threads_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Batches.
+
+// n memories; those with index % reject_every == 0 contain REJECT (0: none); all SLOW if slow.
+std::string Body(int n, int reject_every, bool slow, const std::string& extra = "") {
+  std::string body = "{\"memories\":[";
+  for (int i = 0; i < n; ++i) {
+    std::string content = "engine admin memory " + std::to_string(i) + " about gardens";
+    if (reject_every > 0 && i % reject_every == 0) content += " REJECT";
+    if (slow) content += " SLOW";
+    if (i > 0) body += ",";
+    body += "{\"content\":";
+    body += JsonQuote(content);
+    body += "}";
+  }
+  return body + "]" + (extra.empty() ? "" : "," + extra) + "}";
+}
+
+std::string Submit(const ApiClient& api, const std::string& body) {
+  Reply r = api.Call("POST", "/v1/memory/batch", body, {}, 60000);
+  EXPECT_EQ(r.status, 202) << r.Describe();
+  return r.status == 202 ? Str(r.Json()["batch_id"]) : "";
+}
+
+// Polls the batch status until its "status" is one of `states`; returns it ("" on timeout).
+std::string WaitForState(const ApiClient& api, const std::string& id,
+                         const std::vector<std::string>& states) {
+  auto deadline = Clock::now() + std::chrono::seconds(60);
+  std::string last;
+  while (Clock::now() < deadline) {
+    Reply r = api.Get("/v1/memory/batch/status/" + id);
+    if (r.status == 200) {
+      last = Str(r.Json()["status"]);
+      if (std::find(states.begin(), states.end(), last) != states.end()) return last;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ADD_FAILURE() << "batch " << id << " stayed " << last;
+  return "";
+}
+
+ServerOptions CloudServer(const ProcessingEndpoint& endpoint) {
+  ServerOptions o;
+  o.config_file = ConfigPath("cloud.yaml");
+  o.extra_yaml = endpoint.Yaml();
+  o.start_timeout_ms = 30000;
+  return o;
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines;
+  size_t start = 0;
+  for (size_t nl; (nl = text.find('\n', start)) != std::string::npos; start = nl + 1) {
+    lines.push_back(text.substr(start, nl - start));
+  }
+  if (start < text.size()) lines.push_back(text.substr(start));
+  return lines;
+}
+
+class EngineAdminIntegrationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+#if !PAPR_WITH_ENGINE
+    GTEST_SKIP() << "engine-admin is built only with PAPR_WITH_ENGINE";
+#endif
+    ASSERT_EQ(access(AdminBinary().c_str(), X_OK), 0)
+        << AdminBinary() << " is missing: build the engine-admin target";
+  }
+
+  // Runs `args` plus --data-dir and --config of `server`.
+  AdminRun Admin(const ServerProcess& server, std::vector<std::string> args) {
+    args.insert(args.end(), {"--data-dir", server.data_dir(), "--config", server.config_file()});
+    return RunAdmin(args);
+  }
+};
+
+// list, describe, history, export, stats and replay on a server's data dir (running or not): batch `ok` completed with 20 successes, `partial` with 4 of 12 rejected.
+void CheckReadCommands(const std::string& ok, const std::string& partial,
+                       const std::function<AdminRun(std::vector<std::string>)>& admin) {
+  AdminRun list = admin({"list", "--json"});
+  ASSERT_EQ(list.exit_code, 0) << list.Describe();
+  int found = 0;
+  element listed = list.Json();
+  simdjson::dom::array executions = listed["executions"].get_array().value();
+  for (element e : executions) {
+    std::string id = Str(e["workflow_id"]);
+    if (id == ok || id == partial) {
+      ++found;
+      EXPECT_EQ(Str(e["status"]), "completed");
+      EXPECT_EQ(Str(e["workflow_type"]), "batch_memory");
+      EXPECT_FALSE(Str(e["start_time"]).empty());
+    }
+  }
+  EXPECT_EQ(found, 2) << list.out;
+  AdminRun text_list = admin({"list", "--status", "completed", "--type", "batch_memory"});
+  ASSERT_EQ(text_list.exit_code, 0) << text_list.Describe();
+  EXPECT_NE(text_list.out.find(ok), std::string::npos) << text_list.out;
+
+  AdminRun describe = admin({"describe", partial, "--json"});
+  ASSERT_EQ(describe.exit_code, 0) << describe.Describe();
+  element d = describe.Json();
+  EXPECT_EQ(Str(d["status"]), "completed");
+  EXPECT_EQ(Int(d["progress"]["succeeded"]), 8);
+  EXPECT_EQ(Int(d["progress"]["failed"]), 4);
+  EXPECT_EQ(Int(d["activities"]["pending"]), 0);
+  EXPECT_EQ(d["first_failures"].get_array().value().size(), 4u);
+  EXPECT_EQ(Int(d["batch"]["total"]), 12);
+  int64_t events = Int(d["history_events"]);
+  EXPECT_GT(Int(d["history_bytes"]), events);
+  AdminRun described_text = admin({"describe", partial});
+  EXPECT_EQ(described_text.exit_code, 0) << described_text.Describe();
+  EXPECT_NE(described_text.out.find("failed activity:"), std::string::npos) << described_text.out;
+
+  AdminRun history = admin({"history", partial});
+  ASSERT_EQ(history.exit_code, 0) << history.Describe();
+  std::vector<std::string> lines = Lines(history.out);
+  ASSERT_EQ(static_cast<int64_t>(lines.size()), events) << history.out;
+  EXPECT_EQ(lines.front().rfind("1 WorkflowExecutionStarted", 0), 0u) << lines.front();
+  EXPECT_NE(lines.back().find("WorkflowExecutionCompleted"), std::string::npos) << lines.back();
+  AdminRun page = admin({"history", partial, "--after", "2", "--limit", "3"});
+  ASSERT_EQ(page.exit_code, 0) << page.Describe();
+  ASSERT_EQ(Lines(page.out).size(), 3u) << page.out;
+  EXPECT_EQ(Lines(page.out)[0].rfind("3 ", 0), 0u) << page.out;
+
+  AdminRun exported = admin({"export", partial});
+  ASSERT_EQ(exported.exit_code, 0) << exported.Describe();
+  element x = exported.Json();
+  EXPECT_EQ(Str(x["format"]), "papr.history/v1");
+  EXPECT_EQ(Str(x["workflow_id"]), partial);
+  EXPECT_EQ(static_cast<int64_t>(x["events"].get_array().value().size()), events);
+  element first = x["events"].at(0).value();
+  EXPECT_EQ(Str(first["type"]), "WorkflowExecutionStarted");
+  EXPECT_EQ(admin({"history", partial, "--json"}).out, exported.out);
+
+  AdminRun stats = admin({"stats", "--json"});
+  ASSERT_EQ(stats.exit_code, 0) << stats.Describe();
+  EXPECT_GE(Int(stats.Json()["executions"]["completed"]), 2);
+  EXPECT_GE(Int(stats.Json()["history_events"]), events);
+  EXPECT_GT(Int(stats.Json()["db_dir_bytes"]), 0);
+  EXPECT_EQ(admin({"stats"}).exit_code, 0);
+
+  for (const auto& id : {ok, partial}) {
+    AdminRun replay = admin({"replay", id});
+    EXPECT_EQ(replay.exit_code, 0) << replay.Describe();
+    EXPECT_EQ(replay.out.rfind("OK " + id, 0), 0u) << replay.out;
+  }
+  AdminRun all = admin({"replay", "--all", "--json"});
+  EXPECT_EQ(all.exit_code, 0) << all.Describe();
+}
+
+TEST_F(EngineAdminIntegrationTest, ReadCommandsWorkWhileTheServerRunsAndAfterItStops) {
+  ProcessingEndpoint endpoint;
+  ServerProcess server(CloudServer(endpoint));
+  ASSERT_TRUE(server.Start());
+  ApiClient api(server.port(), kTestApiKey);
+  std::string ok = Submit(api, Body(20, 0, false));
+  std::string partial = Submit(api, Body(12, 3, false));
+  ASSERT_FALSE(ok.empty() || partial.empty());
+  ASSERT_EQ(WaitForState(api, ok, {"completed"}), "completed");
+  ASSERT_EQ(WaitForState(api, partial, {"partial"}), "partial");
+  auto admin = [&](std::vector<std::string> args) { return Admin(server, std::move(args)); };
+
+  {
+    SCOPED_TRACE("server running");
+    CheckReadCommands(ok, partial, admin);
+    if (HasFatalFailure()) return;
+  }
+  ASSERT_EQ(server.Terminate(), 0) << server.StderrText();
+  {
+    SCOPED_TRACE("server stopped");
+    CheckReadCommands(ok, partial, admin);
+  }
+  AdminRun missing = Admin(server, {"describe", "no-such-workflow"});
+  EXPECT_EQ(missing.exit_code, 1) << missing.Describe();
+  EXPECT_EQ(Lines(missing.err).size(), 1u) << missing.err;
+  EXPECT_NE(missing.err.find("not found"), std::string::npos) << missing.err;
+}
+
+TEST_F(EngineAdminIntegrationTest, ReplayOfAnEditedHistoryFailsNamingTheEvent) {
+  ProcessingEndpoint endpoint;
+  ServerProcess server(CloudServer(endpoint));
+  ASSERT_TRUE(server.Start());
+  ApiClient api(server.port(), kTestApiKey);
+  std::string id = Submit(api, Body(12, 3, false));
+  ASSERT_FALSE(id.empty());
+  ASSERT_EQ(WaitForState(api, id, {"partial"}), "partial");
+
+  AdminRun exported = Admin(server, {"export", id});
+  ASSERT_EQ(exported.exit_code, 0) << exported.Describe();
+  TempDir dir;
+  ASSERT_TRUE(WriteTextFile(dir.File("good.json"), exported.out));
+  AdminRun good = RunAdmin({"replay", "--file", dir.File("good.json"), "--config",
+                            server.config_file()});
+  EXPECT_EQ(good.exit_code, 0) << good.Describe();
+
+  // Event 2 is the first ActivityTaskScheduled: rename its activity type.
+  std::vector<std::string> lines = Lines(exported.out);
+  ASSERT_GT(lines.size(), 3u);
+  const std::string from = "\"activity_type\":\"process_memory\"";
+  size_t at = lines[2].find(from);
+  ASSERT_NE(at, std::string::npos) << lines[2];
+  ASSERT_NE(lines[2].find("\"event_id\":2,"), std::string::npos) << lines[2];
+  lines[2].replace(at, from.size(), "\"activity_type\":\"process_memory_v0\"");
+  std::string edited;
+  for (const auto& l : lines) edited += l + "\n";
+  ASSERT_TRUE(WriteTextFile(dir.File("edited.json"), edited));
+  AdminRun bad = RunAdmin({"replay", "--file", dir.File("edited.json"), "--config",
+                           server.config_file()});
+  EXPECT_EQ(bad.exit_code, 1) << bad.Describe();
+  EXPECT_NE(bad.out.find("non-determinism at event 2"), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find("process_memory_v0"), std::string::npos) << bad.out;  // history side
+  EXPECT_NE(bad.out.find("activity_type=process_memory "), std::string::npos) << bad.out;  // code
+
+  AdminRun bad_json = RunAdmin({"replay", "--file", dir.File("edited.json"), "--json"});
+  EXPECT_EQ(bad_json.exit_code, 1) << bad_json.Describe();
+  EXPECT_FALSE(bad_json.Json()["ok"].get_bool().value());
+
+  ASSERT_TRUE(WriteTextFile(dir.File("broken.json"), "{\"format\":\"papr.history/v9\"}"));
+  AdminRun broken = RunAdmin({"replay", "--file", dir.File("broken.json")});
+  EXPECT_EQ(broken.exit_code, 1) << broken.Describe();
+  EXPECT_NE(broken.err.find("papr.history/v1"), std::string::npos) << broken.err;
+}
+
+TEST_F(EngineAdminIntegrationTest, WriteCommandsNeedTheServerStoppedThenChangeState) {
+  ProcessingEndpoint endpoint;
+  ServerProcess server(CloudServer(endpoint));
+  ASSERT_TRUE(server.Start());
+  ApiClient api(server.port(), kTestApiKey);
+  std::string partial = Submit(api, Body(12, 3, false));
+  std::string to_cancel = Submit(api, Body(400, 0, true, "\"max_concurrency\":1"));
+  std::string to_terminate = Submit(api, Body(400, 0, true, "\"max_concurrency\":1"));
+  ASSERT_FALSE(partial.empty() || to_cancel.empty() || to_terminate.empty());
+  ASSERT_EQ(WaitForState(api, partial, {"partial"}), "partial");
+
+  AdminRun refused = Admin(server, {"cancel", to_cancel});
+  EXPECT_EQ(refused.exit_code, 1) << refused.Describe();
+  EXPECT_NE(refused.err.find("in use by another process"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("--server"), std::string::npos) << refused.err;
+  EXPECT_EQ(Lines(refused.err).size(), 1u) << refused.err;
+
+  ASSERT_EQ(server.Terminate(), 0) << server.StderrText();
+  for (const auto& id : {to_cancel, to_terminate}) {
+    AdminRun before = Admin(server, {"describe", id, "--json"});
+    ASSERT_EQ(before.exit_code, 0) << before.Describe();
+    ASSERT_EQ(Str(before.Json()["status"]), "running") << "the batch ended before the test got to it";
+  }
+
+  AdminRun terminated = Admin(server, {"terminate", to_terminate, "--reason", "it-test"});
+  ASSERT_EQ(terminated.exit_code, 0) << terminated.Describe();
+  EXPECT_NE(terminated.out.find("mode: direct"), std::string::npos) << terminated.out;
+  AdminRun after_terminate = Admin(server, {"describe", to_terminate, "--json"});
+  ASSERT_EQ(after_terminate.exit_code, 0) << after_terminate.Describe();
+  EXPECT_EQ(Str(after_terminate.Json()["status"]), "terminated");
+  EXPECT_EQ(Str(after_terminate.Json()["failure"]), "it-test");
+  AdminRun again = Admin(server, {"terminate", to_terminate, "--reason", "twice"});
+  EXPECT_EQ(again.exit_code, 1) << again.Describe();
+  EXPECT_NE(again.err.find("already terminated"), std::string::npos) << again.err;
+
+  AdminRun cancelled = Admin(server, {"cancel", to_cancel, "--json"});
+  ASSERT_EQ(cancelled.exit_code, 0) << cancelled.Describe();
+  EXPECT_EQ(Str(cancelled.Json()["mode"]), "direct");
+  EXPECT_TRUE(cancelled.Json()["cancel_requested"].get_bool().value()) << cancelled.out;
+  AdminRun signalled = Admin(server, {"signal", to_cancel, "poke", "--input", "{\"n\":1}"});
+  ASSERT_EQ(signalled.exit_code, 0) << signalled.Describe();
+  AdminRun history = Admin(server, {"history", to_cancel});
+  EXPECT_NE(history.out.find("WorkflowExecutionCancelRequested"), std::string::npos);
+  EXPECT_NE(history.out.find("WorkflowExecutionSignaled payload={\"n\":1} signal_name=poke"),
+            std::string::npos)
+      << history.out.substr(history.out.size() > 2000 ? history.out.size() - 2000 : 0);
+
+  AdminRun retried = Admin(server, {"retry", partial, "--json"});
+  ASSERT_EQ(retried.exit_code, 0) << retried.Describe();
+  std::string retry_id = Str(retried.Json()["retry"]["batch_id"]);
+  EXPECT_EQ(Int(retried.Json()["retry"]["memories"]), 4);
+  EXPECT_FALSE(retried.Json()["retry"]["existing"].get_bool().value());
+  AdminRun retried_again = Admin(server, {"retry", partial, "--json"});
+  ASSERT_EQ(retried_again.exit_code, 0) << retried_again.Describe();
+  EXPECT_EQ(Str(retried_again.Json()["retry"]["batch_id"]), retry_id);
+  EXPECT_TRUE(retried_again.Json()["retry"]["existing"].get_bool().value());
+
+  // The server picks up what direct mode recorded.
+  ASSERT_TRUE(server.Restart()) << server.StderrText();
+  ApiClient restarted(server.port(), kTestApiKey);
+  EXPECT_EQ(WaitForState(restarted, to_cancel, {"cancelled"}), "cancelled");
+  EXPECT_EQ(WaitForState(restarted, retry_id, {"failed"}), "failed");  // all 4 REJECT again
+  Reply retry_status = restarted.Get("/v1/memory/batch/status/" + retry_id);
+  EXPECT_EQ(Int(retry_status.Json()["request_counts"]["total"]), 4) << retry_status.body;
+  Reply terminated_status = restarted.Get("/v1/memory/batch/status/" + to_terminate);
+  EXPECT_EQ(Str(terminated_status.Json()["status"]), "failed") << terminated_status.body;
+  AdminRun replay_all = Admin(server, {"replay", "--all"});
+  EXPECT_EQ(replay_all.exit_code, 0) << replay_all.Describe();
+}
+
+TEST_F(EngineAdminIntegrationTest, UsageErrorsExitWith2) {
+  for (const std::vector<std::string>& args :
+       std::vector<std::vector<std::string>>{{},
+                                             {"list"},
+                                             {"frobnicate", "--data-dir", "/nonexistent"},
+                                             {"terminate", "x", "--data-dir", "/nonexistent"},
+                                             {"list", "--data-dir", "/d", "--status", "nope"}}) {
+    AdminRun run = RunAdmin(args);
+    EXPECT_EQ(run.exit_code, 2) << run.Describe();
+    EXPECT_EQ(Lines(run.err).size(), 1u) << run.err;
+  }
+  AdminRun help = RunAdmin({"--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("usage: engine-admin"), std::string::npos);
+  AdminRun no_db = RunAdmin({"list", "--data-dir", "/nonexistent-engine-admin"});
+  EXPECT_EQ(no_db.exit_code, 1) << no_db.Describe();
+  EXPECT_NE(no_db.err.find("no database"), std::string::npos) << no_db.err;
+}
+
+}  // namespace
+}  // namespace papr::integration
