@@ -6,15 +6,25 @@ namespace papr::api {
 
 std::string Metrics::RouteLabel(const std::string& path) {
   static const char* kFixed[] = {"/healthz", "/readyz", "/metrics", "/v1/memory",
-                                 "/v1/memory/search", "/v1/memory/batch"};
+                                 "/v1/memory/search", "/v1/memory/batch", "/v1/usage"};
   for (const char* f : kFixed) {
     if (path == f) return f;
   }
-  if (path.rfind("/v1/memory/batch/status/", 0) == 0) return "/v1/memory/batch/status/{id}";
-  if (path.rfind("/v1/memory/batch/", 0) == 0) {
-    size_t slash = path.rfind('/');
-    return "/v1/memory/batch/{id}" + path.substr(slash);
+  // Only fixed strings become labels: ids in paths would grow the series without bound.
+  auto ends_with = [&](std::string_view suffix) {
+    return path.size() >= suffix.size() && path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  if (path.rfind("/v1/memory/batch/status/", 0) == 0) {
+    return ends_with("/events") ? "/v1/memory/batch/status/{id}/events"
+                                : "/v1/memory/batch/status/{id}";
   }
+  if (path.rfind("/v1/memory/batch/", 0) == 0) {
+    if (ends_with("/results")) return "/v1/memory/batch/{id}/results";
+    if (ends_with("/cancel")) return "/v1/memory/batch/{id}/cancel";
+    return "other";
+  }
+  if (path.rfind("/v1/admin/", 0) == 0) return "/v1/admin";
+  if (path.rfind("/ui/", 0) == 0 || path == "/ui") return "/ui";
   if (path.rfind("/v1/memory/", 0) == 0) return "/v1/memory/{id}";
   return "other";
 }

@@ -267,21 +267,23 @@ HttpResponse Router::Rep::SubmitBatch(const HttpRequest& req, const std::string&
   workflows::BatchRequest batch;
   ApiError error;
   int64_t attempted = -1;
+  using Outcome = storage::UsageStore::Outcome;
+  // Usage statistics are best effort: they never fail a submit.
+  auto record_usage = [&](Outcome outcome) {
+    if (attempted >= 0) deps.usage->RecordBatch(user, attempted, outcome).IgnoreError();
+  };
   if (!DecodeBatch(req.body, Limits(), &batch, &error, &attempted)) {
-    if (error.status == 413 && attempted >= 0) {
-      metrics.CountBatchRejectedForSize();
-      deps.usage->RecordBatch(user, attempted, /*rejected_for_size=*/true).IgnoreError();
-    }
+    if (error.status == 413) metrics.CountBatchRejectedForSize();
+    record_usage(error.status == 413 ? Outcome::kRejectedForSize : Outcome::kRefused);
     return ErrorResponse(error);
   }
-  // Best effort: usage statistics never fail a submit.
-  deps.usage->RecordBatch(user, attempted, /*rejected_for_size=*/false).IgnoreError();
   metrics.ObserveBatchSize(static_cast<int64_t>(batch.memories.size()));
   batch.user_id = user;
   batch.idempotency_key = std::string(req.Header("idempotency-key"));
   if (!batch.webhook_url.empty()) {
     Status target_ok = deps.webhooks->CheckTarget(batch.webhook_url);
     if (!target_ok.ok()) {
+      record_usage(Outcome::kRefused);
       JsonWriter d;
       d.BeginObject().Field("field", "webhook_url").EndObject();
       return SimpleError(400, target_ok.message(), d.Take());
@@ -289,6 +291,7 @@ HttpResponse Router::Rep::SubmitBatch(const HttpRequest& req, const std::string&
   }
   std::string webhook_url = batch.webhook_url;
   auto outcome = deps.batches->Submit(std::move(batch));
+  record_usage(outcome.ok() ? Outcome::kAccepted : Outcome::kRefused);
   if (!outcome.ok()) {
     if (outcome.status().code() == StatusCode::kInvalidArgument) {
       return SimpleError(422, outcome.status().message());

@@ -67,6 +67,7 @@ struct Server {
   int64_t handler_threads = 16;        // Threads running request handlers (blocking work).
   int64_t read_timeout_seconds = 30;   // A request must arrive whole within this.
   int64_t idle_timeout_seconds = 60;   // Keep-alive connections idle longer are closed.
+  std::string ui_dir;                  // Web console files; empty: found next to the binary.
 };
 
 struct Storage {

@@ -71,6 +71,9 @@ const std::vector<KeySpec>& Table() {
       PAPR_KEY(server.handler_threads, 1, "Threads running request handlers (blocking work)."),
       PAPR_KEY(server.read_timeout_seconds, 1, "A request must arrive whole within this."),
       PAPR_KEY(server.idle_timeout_seconds, 1, "Keep-alive connections idle longer are closed."),
+      PAPR_KEY(server.ui_dir, kAny,
+               "Directory of the web console's files, served at `/ui/`. Empty: `ui/` found next to "
+               "the binary (`../share/papr/ui`, or the source tree's `ui/` for `build/bin`)."),
       // storage
       PAPR_KEY(storage.data_dir, kAny, "Directory of the database. `PAPR_DATA_DIR` overrides it."),
       PAPR_KEY(storage.sync_writes, kAny,

@@ -182,6 +182,7 @@ struct Engine::Rep {
     std::vector<TimerEntry> timers;
     std::vector<std::shared_ptr<Execution>> new_children;  // publish, then start them
     std::vector<std::string> cancel_children;
+    bool terminate_children = false;  // terminate instead of cancel
     std::string notify_parent;  // closed child: tell this parent
     InboxItem parent_item;
     std::shared_ptr<Execution> self;
@@ -251,14 +252,13 @@ void Engine::Rep::Run(const std::shared_ptr<Execution>& exec) {
   bool closed = exec->record.status != ExecutionStatus::kRunning;
   Launch launch = committed.ok() ? Prepare(exec, std::move(exec->effects)) : Launch{};
   if (committed.ok()) launch.new_children = std::move(children);
-  std::vector<std::function<void()>> listeners, close_listeners;
+  std::vector<std::function<void()>> listeners;
   bool requeue = false;
   {
     std::lock_guard lock(exec->inbox_mu);
     if (!committed.ok()) exec->broken = true;
     exec->closed = closed && committed.ok();
     if (changed) listeners.swap(exec->listeners);
-    if (exec->closed) close_listeners.swap(exec->close_listeners);
     requeue = !exec->inbox.empty() && !exec->broken;
     exec->queued = requeue;
   }
@@ -276,7 +276,6 @@ void Engine::Rep::Run(const std::shared_ptr<Execution>& exec) {
   Start(std::move(launch));
   for (auto& w : waiting) w->set_value(committed);
   for (auto& fn : listeners) fn();
-  for (auto& fn : close_listeners) fn();
   if (requeue) runners.Push(exec);
 }
 
@@ -533,8 +532,9 @@ Engine::Rep::Launch Engine::Rep::Prepare(const std::shared_ptr<Execution>& exec,
     t.item.timer_key = t.timer_key;
     launch.timers.push_back({t.fire_ms, exec->id(), std::move(t.item)});
   }
-  if (effects.cancel_children) {
+  if (effects.cancel_children || effects.terminate_children) {
     for (const auto& [child_id, type] : exec->children) launch.cancel_children.push_back(child_id);
+    launch.terminate_children = effects.terminate_children;
   }
   const ExecutionRecord& r = exec->record;
   launch.self = exec;
@@ -560,10 +560,10 @@ void Engine::Rep::Start(Launch launch) {
   for (auto& task : launch.tasks) workers.Push(std::move(task));
   for (const auto& id : launch.cancel_children) {
     if (auto child = Find(id)) {
-      InboxItem cancel;
-      cancel.kind = InboxItem::Kind::kCancel;
-      cancel.payload = "parent cancelled";
-      Enqueue(child, std::move(cancel));
+      InboxItem item;
+      item.kind = launch.terminate_children ? InboxItem::Kind::kTerminate : InboxItem::Kind::kCancel;
+      item.payload = launch.terminate_children ? "parent terminated" : "parent cancelled";
+      Enqueue(child, std::move(item));
     }
   }
   if (!launch.notify_parent.empty()) {
@@ -1045,19 +1045,6 @@ bool Engine::SubscribeOnce(const std::string& id, std::function<void()> fn) {
     std::lock_guard lock(exec->inbox_mu);
     if (!exec->closed) {
       exec->listeners.push_back(std::move(fn));
-      return true;
-    }
-  }
-  if (!Describe(id).ok()) return false;
-  fn();
-  return true;
-}
-
-bool Engine::SubscribeClose(const std::string& id, std::function<void()> fn) {
-  if (auto exec = rep_->Find(id)) {
-    std::lock_guard lock(exec->inbox_mu);
-    if (!exec->closed) {
-      exec->close_listeners.push_back(std::move(fn));
       return true;
     }
   }

@@ -85,8 +85,6 @@ class Engine {
   // Calls fn once after the next commit of this execution (or at once if it is closed).
   // False if the execution is unknown.
   bool SubscribeOnce(const std::string& workflow_id, std::function<void()> fn);
-  // Calls fn once when the execution has closed (at once if it is closed or not open here).
-  bool SubscribeClose(const std::string& workflow_id, std::function<void()> fn);
   // True once Start() finished recovery.
   bool ready() const;
   // Prometheus text: commit latency and size, activity attempts/latency/retries, workflows by

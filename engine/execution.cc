@@ -155,6 +155,7 @@ void Execution::ApplyObserved(const HistoryEvent& e, bool from_replay) {
       out.kind = WorkflowEvent::Kind::kCancelRequested;
       break;
     case EventType::kWorkflowExecutionTerminated:
+      if (!from_replay) effects.terminate_children = true;
       record.status = ExecutionStatus::kTerminated;
       record.close_ms = e.time_ms;
       record.failure = e.reason;

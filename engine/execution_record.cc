@@ -45,6 +45,8 @@ std::string EncodeExecutionRecord(const ExecutionRecord& r) {
   }
   PutLengthPrefixed(&out, r.result);
   PutLengthPrefixed(&out, r.failure);
+  PutLengthPrefixed(&out, r.memo);
+  PutSignedVarint64(&out, r.memo_ms);
   PutVarint64(&out, r.first_failures.size());
   for (const auto& f : r.first_failures) {
     PutSignedVarint64(&out, f.activity_id);
@@ -78,6 +80,7 @@ Result<ExecutionRecord> DecodeExecutionRecord(std::string_view in) {
   r.cancel_requested = cancel != 0;
   uint64_t n = 0;
   if (!GetLengthPrefixed(&in, &r.result) || !GetLengthPrefixed(&in, &r.failure) ||
+      !GetLengthPrefixed(&in, &r.memo) || !GetSignedVarint64(&in, &r.memo_ms) ||
       !GetVarint64(&in, &n) || n > in.size()) {
     return bad();
   }

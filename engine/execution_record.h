@@ -48,6 +48,9 @@ struct ExecutionRecord {
   bool cancel_requested = false;
   std::string result;
   std::string failure;
+  // Set by workflow code (SetMemo): e.g. a batch's final state while its webhook is retried.
+  std::string memo;
+  int64_t memo_ms = 0;
   std::vector<ActivityFailureNote> first_failures;  // at most 100
 
   int64_t activities_pending() const {

@@ -28,8 +28,22 @@ void PutStr(std::string* out, uint64_t field, const std::string& v) {
 bool GetInt(std::string_view* in, int64_t* v) { return GetSignedVarint64(in, v); }
 bool GetStr(std::string_view* in, std::string* v) { return GetLengthPrefixed(in, v); }
 
+// Printable ASCII as is, every other byte as \xNN (payloads are often binary), at most ~80
+// characters.
 std::string Abbreviate(const std::string& s) {
-  return s.size() <= 80 ? s : s.substr(0, 77) + "...";
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : s) {
+    if (out.size() >= 77) return out + "...";
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out += "\\x";
+      out.push_back(kHex[c >> 4]);
+      out.push_back(kHex[c & 0xf]);
+    }
+  }
+  return out;
 }
 
 }  // namespace

@@ -48,6 +48,11 @@ void WorkflowContext::SetProgress(int64_t succeeded, int64_t failed, int64_t can
   execution_->record.progress_canceled = canceled;
 }
 
+void WorkflowContext::SetMemo(std::string memo) {
+  execution_->record.memo = std::move(memo);
+  execution_->record.memo_ms = execution_->now_ms;
+}
+
 bool WorkflowContext::NextEventAwaitable::await_ready() const {
   return !execution->ready.empty();
 }

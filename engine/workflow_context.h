@@ -58,6 +58,9 @@ class WorkflowContext {
   int64_t PendingActivities() const;
   // Workflow-maintained progress counters, kept in derived state for status readers.
   void SetProgress(int64_t succeeded, int64_t failed, int64_t canceled);
+  // A short workflow-defined note kept in derived state with the time it was set (readers
+  // see, e.g., a batch's outcome while its webhook is still being retried).
+  void SetMemo(std::string memo);
 
   //! Awaitable for the next event, in history order.
   struct NextEventAwaitable {

@@ -87,15 +87,22 @@ Result<Url> ParseUrl(std::string_view url) {
     if (close == std::string_view::npos) return Status::InvalidArgument("bad IPv6 host in URL");
     out.host = std::string(authority.substr(1, close - 1));
     std::string_view after = authority.substr(close + 1);
-    if (!after.empty() && after.front() == ':') out.port = std::string(after.substr(1));
+    if (!after.empty() && after.front() != ':') {
+      return Status::InvalidArgument("unexpected text after the IPv6 host in URL");
+    }
+    if (!after.empty()) out.port = std::string(after.substr(1));
   } else {
     size_t colon = authority.rfind(':');
     out.host = std::string(authority.substr(0, colon));
     if (colon != std::string_view::npos) out.port = std::string(authority.substr(colon + 1));
   }
   if (out.host.empty()) return Status::InvalidArgument("URL has no host");
-  if (out.port.size() > 5 || (!out.port.empty() && std::stoi("0" + out.port) > 65535)) {
-    return Status::InvalidArgument("URL port is out of range");
+  for (char c : out.port) {
+    if (c < '0' || c > '9') return Status::InvalidArgument("URL port is not a number");
+  }
+  if (out.port.size() > 5 || (!out.port.empty() && (std::stoi("0" + out.port) > 65535 ||
+                                                    std::stoi("0" + out.port) == 0))) {
+    return Status::InvalidArgument("URL port is out of range (1-65535)");
   }
   if (out.port.empty()) out.port = out.scheme == "https" ? "443" : "80";
   for (char c : out.port) {

@@ -50,8 +50,9 @@ class ResponseStream {
   std::function<void()> wake_;
 };
 
-//! One HTTP answer. A response with `stream` set is sent as a chunked stream: headers first,
-//! then whatever the stream's writer pushes (Server-Sent Events).
+//! One HTTP answer. A response with `stream` set is sent as headers without a length, then
+//! whatever the stream's producer pushes, and the connection closes after the last piece
+//! (Server-Sent Events).
 struct HttpResponse {
   int status = 200;
   std::string content_type = "application/json";

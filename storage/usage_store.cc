@@ -11,7 +11,7 @@ constexpr std::string_view kRejected = "usage.rejected_size";
 constexpr std::string_view kMax = "usage.max_attempted";
 }  // namespace
 
-Status UsageStore::RecordBatch(std::string_view user_id, int64_t size, bool rejected_for_size) {
+Status UsageStore::RecordBatch(std::string_view user_id, int64_t size, Outcome outcome) {
   int64_t raise_by = 0;
   {
     std::lock_guard lock(max_mu_);
@@ -27,8 +27,11 @@ Status UsageStore::RecordBatch(std::string_view user_id, int64_t size, bool reje
   }
   WriteBatch batch;
   batch.AddCounters(Table::kMeta, MetaCounterKey(kAttempted, user_id), 1, size);
-  batch.AddCounters(Table::kMeta, MetaCounterKey(rejected_for_size ? kRejected : kAccepted, user_id),
-                    1, size);
+  if (outcome != Outcome::kRefused) {
+    batch.AddCounters(Table::kMeta,
+                      MetaCounterKey(outcome == Outcome::kAccepted ? kAccepted : kRejected, user_id),
+                      1, size);
+  }
   if (raise_by > 0) batch.AddCounters(Table::kMeta, MetaCounterKey(kMax, user_id), raise_by, 0);
   batch.SetNoSync();
   return db_->Write(batch);

@@ -26,7 +26,10 @@ struct Usage {
 class UsageStore {
  public:
   explicit UsageStore(Db* db) : db_(db) {}
-  Status RecordBatch(std::string_view user_id, int64_t size, bool rejected_for_size);
+  enum class Outcome { kAccepted, kRejectedForSize, kRefused };
+  // Every submitted batch counts as attempted; `outcome` says what became of it (kRefused:
+  // invalid items, a bad webhook target, a full queue, ...).
+  Status RecordBatch(std::string_view user_id, int64_t size, Outcome outcome);
   Result<Usage> Get(std::string_view user_id) const;
 
  private:

@@ -27,6 +27,8 @@ std::string EncodeBatchHeader(const BatchHeader& h) {
   PutSignedVarint64(&out, h.lo);
   PutSignedVarint64(&out, h.hi);
   PutLengthPrefixed(&out, h.root_batch_id);
+  PutVarint64(&out, h.webhook_schedule_seconds.size());
+  for (int64_t s : h.webhook_schedule_seconds) PutSignedVarint64(&out, s);
   return out;
 }
 
@@ -44,6 +46,13 @@ Result<BatchHeader> DecodeBatchHeader(std::string_view in) {
             GetLengthPrefixed(&in, &h.body_hash) && GetLengthPrefixed(&in, &h.idempotency_key) &&
             GetSignedVarint64(&in, &h.total_content_size) && GetSignedVarint64(&in, &h.lo) &&
             GetSignedVarint64(&in, &h.hi) && GetLengthPrefixed(&in, &h.root_batch_id);
+  uint64_t n = 0;
+  ok = ok && GetVarint64(&in, &n) && n <= in.size();
+  for (uint64_t i = 0; ok && i < n; ++i) {
+    int64_t s = 0;
+    ok = GetSignedVarint64(&in, &s);
+    h.webhook_schedule_seconds.push_back(s);
+  }
   if (!ok) return Status::Corruption("batch header truncated");
   std::memcpy(&h.tolerated_failure_percentage, &pct_bits, sizeof(double));
   return h;

@@ -28,6 +28,9 @@ struct BatchHeader {
   int64_t lo = 0;
   int64_t hi = 0;
   std::string root_batch_id;
+  // Decided at submit, so a resumed batch behaves as it began even if the config changed:
+  // memories in flight (max_concurrency above, resolved) and the webhook retry schedule.
+  std::vector<int64_t> webhook_schedule_seconds;
 };
 
 std::string EncodeBatchHeader(const BatchHeader& h);

@@ -230,8 +230,7 @@ WorkflowTask DurableBatchService::Rep::BatchWorkflow(WorkflowContext& ctx, std::
       ctx.SetProgress(counts.ok, counts.failed, 0);
     }
   } else {
-    int64_t limit = std::max<int64_t>(1, config.features.max_concurrent_tasks);
-    if (h.max_concurrency > 0) limit = std::min(limit, h.max_concurrency);
+    int64_t limit = std::max<int64_t>(1, h.max_concurrency);  // resolved at submit
     ActivityOptions options = MemoryActivityOptions();
     int64_t next = lo, in_flight = 0;
     while (true) {
@@ -254,6 +253,8 @@ WorkflowTask DurableBatchService::Rep::BatchWorkflow(WorkflowContext& ctx, std::
   counts.canceled = size - counts.ok - counts.failed;
   ctx.SetProgress(counts.ok, counts.failed, counts.canceled);
   counts.state = FinalState(cancelled, stopped_early, counts.ok, counts.failed);
+  // The batch is over for its readers now, even while the webhook below is retried.
+  ctx.SetMemo(EncodeSummary(counts));
 
   if (is_root && !h.webhook_url.empty()) {
     BatchStatus st;
@@ -268,7 +269,7 @@ WorkflowTask DurableBatchService::Rep::BatchWorkflow(WorkflowContext& ctx, std::
     st.completed_at_ms = ctx.NowMillis();
     WebhookRequest req{h.webhook_url, h.webhook_secret, "msg_" + Sha256Hex(root).substr(0, 24), ""};
     req.body = WebhookSender::BuildPayload(st, ctx.NowMillis());
-    const auto& schedule = config.webhooks.retry_schedule_seconds;
+    const auto& schedule = h.webhook_schedule_seconds;
     ActivityOptions once;
     once.retry.maximum_attempts = 1;
     int64_t retry_after_ms = 0;
@@ -405,6 +406,10 @@ Result<BatchStatus> DurableBatchService::Rep::StatusOf(const engine::ExecutionRe
     }
   }
   int64_t done = st.succeeded + st.failed + st.canceled;
+  if (r.status != engine::ExecutionStatus::kRunning && done < st.total) {
+    st.canceled += st.total - done;  // ended early (terminated): the rest never ran
+    done = st.total;
+  }
   st.processing = done >= st.total ? 0 : std::min(pending, st.total - done);
   for (const auto& part : parts) {
     for (const auto& f : part.first_failures) {
@@ -423,7 +428,12 @@ Result<BatchStatus> DurableBatchService::Rep::StatusOf(const engine::ExecutionRe
   using engine::ExecutionStatus;
   switch (r.status) {
     case ExecutionStatus::kRunning:
-      st.state = r.cancel_requested ? BatchState::kCancelling : BatchState::kProcessing;
+      if (!r.memo.empty()) {  // memories done; only the webhook is still being delivered
+        st.state = DecodeSummary(r.memo).state;
+        st.completed_at_ms = r.memo_ms;
+      } else {
+        st.state = r.cancel_requested ? BatchState::kCancelling : BatchState::kProcessing;
+      }
       break;
     case ExecutionStatus::kCompleted:
     case ExecutionStatus::kCanceled:
@@ -491,7 +501,9 @@ Result<SubmitOutcome> DurableBatchService::Submit(BatchRequest request) {
   BatchHeader h;
   h.user_id = request.user_id;
   h.total = static_cast<int64_t>(request.memories.size());
-  h.max_concurrency = request.max_concurrency;
+  int64_t cap = std::max<int64_t>(1, rep_->config.features.max_concurrent_tasks);
+  h.max_concurrency = request.max_concurrency > 0 ? std::min(request.max_concurrency, cap) : cap;
+  h.webhook_schedule_seconds = rep_->config.webhooks.retry_schedule_seconds;
   h.tolerated_failure_count = request.tolerated_failure_count.value_or(-1);
   h.tolerated_failure_percentage = request.tolerated_failure_percentage.value_or(-1);
   h.webhook_url = request.webhook_url;
@@ -622,8 +634,30 @@ Status DurableBatchService::Cancel(const std::string& user_id, const std::string
   return rep_->engine->RequestCancel(batch_id, "cancelled through the API");
 }
 
+// Done means the batch's memories are all settled (memo set), which may be long before the
+// execution closes (webhook retries): re-check after each commit until then.
 bool DurableBatchService::SubscribeDone(const std::string& batch_id, std::function<void()> fn) {
-  return rep_->engine->SubscribeClose(batch_id, std::move(fn));
+  struct Waiter : std::enable_shared_from_this<Waiter> {
+    engine::Engine* engine;
+    std::string id;
+    std::function<void()> fn;
+    bool Check() {
+      auto r = engine->Describe(id);
+      if (!r.ok() || r->status != engine::ExecutionStatus::kRunning || !r->memo.empty()) {
+        fn();
+        return true;
+      }
+      auto self = shared_from_this();
+      return engine->SubscribeOnce(id, [self] { self->Check(); });
+    }
+  };
+  auto waiter = std::make_shared<Waiter>();
+  waiter->engine = rep_->engine;
+  waiter->id = batch_id;
+  waiter->fn = std::move(fn);
+  if (!rep_->engine->Describe(batch_id).ok()) return false;
+  waiter->Check();
+  return true;
 }
 
 bool DurableBatchService::SubscribeOnce(const std::string& batch_id, std::function<void()> fn) {

@@ -109,7 +109,9 @@ WebhookAttempt WebhookSender::Attempt(const std::string& url, const std::string&
   std::string_view retry_after = response->Header("retry-after");
   if (!retry_after.empty()) {
     try {
-      attempt.retry_after_seconds = std::stoll(std::string(retry_after));
+      // Capped: a receiver cannot park a delivery for longer than a day per attempt.
+      attempt.retry_after_seconds =
+          std::min<int64_t>(std::stoll(std::string(retry_after)), 24 * 3600);
     } catch (...) {
       attempt.retry_after_seconds = -1;  // HTTP-date form: fall back to the schedule
     }

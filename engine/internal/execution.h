@@ -66,6 +66,7 @@ struct Effects {
   std::vector<Child> children;       // started in this transition (written by the engine)
   std::vector<InboxItem> self_items; // to hand back to this execution after the commit
   bool cancel_children = false;      // pass a cancel request on to open children
+  bool terminate_children = false;   // ... or a termination
 };
 
 //! One workflow execution in memory: derived state, the live coroutine and its inbox. All
@@ -123,8 +124,7 @@ class Execution {
   bool queued = false;
   bool closed = false;  // set by the runner once the closing transition is committed
   bool broken = false;  // a commit failed: state is ahead of disk; wait for restart
-  std::vector<std::function<void()>> listeners;        // after the next commit
-  std::vector<std::function<void()>> close_listeners;  // once closed
+  std::vector<std::function<void()>> listeners;  // called after the next commit
 };
 
 }  // namespace papr::engine::internal

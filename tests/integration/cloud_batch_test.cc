@@ -654,12 +654,12 @@ TEST_F(CloudCrashIntegrationTest, CrashAfterStartCommitBatchIsListedAndCompletes
 
 // 5. Crash in the middle of the engine's transitions.
 
-TEST_F(CloudCrashIntegrationTest, CrashAfterFortiethCommitThenRestartCompletes) {
+TEST_F(CloudCrashIntegrationTest, CrashAfterTenthCommitThenRestartCompletes) {
   constexpr int kN = 2000;
   const std::string body = BatchBody(kN);
   Headers key = {{"Idempotency-Key", "cloud-crash-after-commit-40"}};
 
-  ServerProcess crashing(CloudOptions("", {{"PAPR_CRASH_AT", "after_commit:40"}}));
+  ServerProcess crashing(CloudOptions("", {{"PAPR_CRASH_AT", "after_commit:10"}}));
   ASSERT_TRUE(crashing.Start());
   Reply r = ApiClient(crashing.port(), kTestApiKey).Post("/v1/memory/batch", body, key);
   std::string id;
@@ -667,7 +667,7 @@ TEST_F(CloudCrashIntegrationTest, CrashAfterFortiethCommitThenRestartCompletes) 
   std::printf("[ info ] submit answer before the crash: %s\n",
               r.status == 202 ? "202" : r.transport_error.c_str());
   ASSERT_TRUE(WaitForSelfExit(crashing, std::chrono::seconds(30)))
-      << "the server did not reach after_commit:40";
+      << "the server did not reach after_commit:10";
   EXPECT_EQ(ReapExited(crashing), 137);
 
   auto server = Successor(crashing, CloudOptions());

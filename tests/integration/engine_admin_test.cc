@@ -67,14 +67,16 @@ AdminRun RunAdmin(const std::vector<std::string>& args) {
   std::vector<std::string> argv = {AdminBinary()};
   argv.insert(argv.end(), args.begin(), args.end());
   std::vector<char*> argv_ptrs;
-  for (auto& a : argv) argv_ptrs.push_back(a.data());
+  for (auto& a : argv)
+    argv_ptrs.push_back(a.data());
   argv_ptrs.push_back(nullptr);
   std::vector<std::string> env;
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
     if (std::strncmp(*e, "PAPR_", 5) != 0) env.emplace_back(*e);
   }
   std::vector<char*> env_ptrs;
-  for (auto& e : env) env_ptrs.push_back(e.data());
+  for (auto& e : env)
+    env_ptrs.push_back(e.data());
   env_ptrs.push_back(nullptr);
   int out_fd = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   int err_fd = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -119,20 +121,21 @@ class ProcessingEndpoint {
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-        listen(fd_, 128) != 0) {
+    if (bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 || listen(fd_, 128) != 0) {
       ADD_FAILURE() << "endpoint bind/listen: " << std::strerror(errno);
       return;
     }
     socklen_t len = sizeof(addr);
     getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
     port_ = ntohs(addr.sin_port);
-    for (int i = 0; i < 8; ++i) threads_.emplace_back([this] { AcceptLoop(); });
+    for (int i = 0; i < 8; ++i)
+      threads_.emplace_back([this] { AcceptLoop(); });
   }
   ~ProcessingEndpoint() {
     stopping_ = true;
     shutdown(fd_, SHUT_RDWR);
-    for (auto& t : threads_) t.join();
+    for (auto& t : threads_)
+      t.join();
     close(fd_);
   }
   std::string Yaml() const {
@@ -167,7 +170,8 @@ class ProcessingEndpoint {
     std::transform(lower.begin(), lower.end(), lower.begin(),
                    [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
     size_t pos = lower.find("content-length:");
-    size_t length = pos == std::string::npos ? 0 : std::strtoul(lower.c_str() + pos + 15, nullptr, 10);
+    size_t length =
+        pos == std::string::npos ? 0 : std::strtoul(lower.c_str() + pos + 15, nullptr, 10);
     while (data.size() < header_end + 4 + length) {
       ssize_t n = recv(c, buf, sizeof(buf), 0);
       if (n <= 0) return;
@@ -179,9 +183,10 @@ class ProcessingEndpoint {
     }
     bool reject = body.find("REJECT") != std::string::npos;
     std::string answer = reject ? "{\"error\":\"rejected\"}" : "{\"ok\":true}";
-    std::string reply = std::string("HTTP/1.1 ") + (reject ? "422" : "200") +
-                        " X\r\nContent-Type: application/json\r\nContent-Length: " +
-                        std::to_string(answer.size()) + "\r\nConnection: close\r\n\r\n" + answer;
+    std::string reply =
+        std::string("HTTP/1.1 ") + (reject ? "422" : "200") +
+        " X\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(answer.size()) +
+        "\r\nConnection: close\r\n\r\n" + answer;
     send(c, reply.data(), reply.size(), MSG_NOSIGNAL);
   }
 
@@ -267,7 +272,8 @@ class EngineAdminIntegrationTest : public ::testing::Test {
   }
 };
 
-// list, describe, history, export, stats and replay on a server's data dir (running or not): batch `ok` completed with 20 successes, `partial` with 4 of 12 rejected.
+// list, describe, history, export, stats and replay on a server's data dir (running or not): batch
+// `ok` completed with 20 successes, `partial` with 4 of 12 rejected.
 void CheckReadCommands(const std::string& ok, const std::string& partial,
                        const std::function<AdminRun(std::vector<std::string>)>& admin) {
   AdminRun list = admin({"list", "--json"});
@@ -382,8 +388,8 @@ TEST_F(EngineAdminIntegrationTest, ReplayOfAnEditedHistoryFailsNamingTheEvent) {
   ASSERT_EQ(exported.exit_code, 0) << exported.Describe();
   TempDir dir;
   ASSERT_TRUE(WriteTextFile(dir.File("good.json"), exported.out));
-  AdminRun good = RunAdmin({"replay", "--file", dir.File("good.json"), "--config",
-                            server.config_file()});
+  AdminRun good =
+      RunAdmin({"replay", "--file", dir.File("good.json"), "--config", server.config_file()});
   EXPECT_EQ(good.exit_code, 0) << good.Describe();
 
   // Event 2 is the first ActivityTaskScheduled: rename its activity type.
@@ -395,10 +401,11 @@ TEST_F(EngineAdminIntegrationTest, ReplayOfAnEditedHistoryFailsNamingTheEvent) {
   ASSERT_NE(lines[2].find("\"event_id\":2,"), std::string::npos) << lines[2];
   lines[2].replace(at, from.size(), "\"activity_type\":\"process_memory_v0\"");
   std::string edited;
-  for (const auto& l : lines) edited += l + "\n";
+  for (const auto& l : lines)
+    edited += l + "\n";
   ASSERT_TRUE(WriteTextFile(dir.File("edited.json"), edited));
-  AdminRun bad = RunAdmin({"replay", "--file", dir.File("edited.json"), "--config",
-                           server.config_file()});
+  AdminRun bad =
+      RunAdmin({"replay", "--file", dir.File("edited.json"), "--config", server.config_file()});
   EXPECT_EQ(bad.exit_code, 1) << bad.Describe();
   EXPECT_NE(bad.out.find("non-determinism at event 2"), std::string::npos) << bad.out;
   EXPECT_NE(bad.out.find("process_memory_v0"), std::string::npos) << bad.out;  // history side
@@ -435,7 +442,8 @@ TEST_F(EngineAdminIntegrationTest, WriteCommandsNeedTheServerStoppedThenChangeSt
   for (const auto& id : {to_cancel, to_terminate}) {
     AdminRun before = Admin(server, {"describe", id, "--json"});
     ASSERT_EQ(before.exit_code, 0) << before.Describe();
-    ASSERT_EQ(Str(before.Json()["status"]), "running") << "the batch ended before the test got to it";
+    ASSERT_EQ(Str(before.Json()["status"]), "running")
+        << "the batch ended before the test got to it";
   }
 
   AdminRun terminated = Admin(server, {"terminate", to_terminate, "--reason", "it-test"});

@@ -872,6 +872,8 @@ TEST(ObservabilityLogsIntegrationTest, JsonLinesWithIdsAndNoSecrets) {
   EXPECT_TRUE(HasLine(lines, "batch accepted", "batch_id", id)) << server.StderrText();
   EXPECT_TRUE(HasLine(lines, "workflow closed", "workflow_id", id)) << server.StderrText();
   EXPECT_TRUE(HasLine(lines, "started", "edition", "cloud")) << server.StderrText();
+  // The signed webhook was attempted (so the secret was used), and logged without it.
+  EXPECT_TRUE(HasLine(lines, "webhook attempt", "batch_id", id)) << server.StderrText();
 
   ASSERT_EQ(server.Terminate(), 0);
   std::string all = server.StderrText();

@@ -108,9 +108,9 @@ Status CheckCombinations(const Flags& f) {
 
 Result<Flags> ParseFlags(const std::vector<std::string>& argv) {
   Flags f;
-  std::vector<std::string> positionals;
+  std::vector<std::string> positionals, flag_names;
   for (size_t i = 0; i < argv.size(); ++i) {
-    std::string arg = argv[i];
+    const std::string& arg = argv[i];
     if (arg == "--help" || arg == "-h" || (positionals.empty() && arg == "help")) {
       f.help = true;
       return f;
@@ -127,7 +127,8 @@ Result<Flags> ParseFlags(const std::vector<std::string>& argv) {
       has_value = true;
     }
     bool known = GlobalFlags().count(name) > 0;
-    for (const auto& c : Commands()) known = known || c.flags.count(name) > 0;
+    for (const auto& c : Commands())
+      known = known || c.flags.count(name) > 0;
     if (!known) return Usage("unknown flag " + name);
     if (IsBoolFlag(name)) {
       if (has_value) return Usage(name + " takes no value");
@@ -136,19 +137,11 @@ Result<Flags> ParseFlags(const std::vector<std::string>& argv) {
       value = argv[++i];
     }
     RETURN_IF_ERROR(SetFlag(f, name, value));
-    positionals.push_back("\x01" + name);  // checked against the command below
+    flag_names.push_back(name);  // checked against the command below
   }
-  std::vector<std::string> flag_names;
-  for (const auto& p : positionals) {
-    if (!p.empty() && p[0] == '\x01') {
-      flag_names.push_back(p.substr(1));
-    } else if (f.command.empty()) {
-      f.command = p;
-    } else {
-      f.args.push_back(p);
-    }
-  }
-  if (f.command.empty()) return Usage("no command given");
+  if (positionals.empty()) return Usage("no command given");
+  f.command = positionals[0];
+  f.args.assign(positionals.begin() + 1, positionals.end());
   const CommandSpec* spec = nullptr;
   for (const auto& c : Commands()) {
     if (f.command == c.name) spec = &c;
@@ -160,9 +153,10 @@ Result<Flags> ParseFlags(const std::vector<std::string>& argv) {
     }
   }
   if (f.args.size() < spec->min_args || f.args.size() > spec->max_args) {
-    return Usage(f.command + " takes " + std::to_string(spec->min_args) +
-                 (spec->max_args != spec->min_args ? "-" + std::to_string(spec->max_args) : "") +
-                 " argument(s), got " + std::to_string(f.args.size()));
+    std::string wanted = std::to_string(spec->min_args);
+    if (spec->max_args != spec->min_args) wanted += " or " + std::to_string(spec->max_args);
+    return Usage(f.command + " takes " + wanted + " argument(s), got " +
+                 std::to_string(f.args.size()));
   }
   RETURN_IF_ERROR(CheckCombinations(f));
   return f;

@@ -5,7 +5,7 @@
 namespace papr::engine_admin {
 namespace {
 
-Result<Flags> Parse(std::vector<std::string> args) { return ParseFlags(args); }
+Result<Flags> Parse(const std::vector<std::string>& args) { return ParseFlags(args); }
 
 TEST(AdminFlagsTest, ParsesCommandPositionalsAndFlagsInAnyOrder) {
   auto f = Parse({"--data-dir", "/d", "history", "wf-1", "--after=3", "--limit", "10", "--json"});
@@ -28,24 +28,25 @@ TEST(AdminFlagsTest, RejectsMisuse) {
   const std::vector<std::vector<std::string>> kBad = {
       {},
       {"frobnicate", "--data-dir", "/d"},
-      {"list"},                                             // no --data-dir
-      {"describe", "--data-dir", "/d"},                     // no id
-      {"describe", "a", "b", "--data-dir", "/d"},           // two ids
-      {"list", "--data-dir", "/d", "--after", "3"},         // flag of another command
+      {"list"},                                      // no --data-dir
+      {"describe", "--data-dir", "/d"},              // no id
+      {"describe", "a", "b", "--data-dir", "/d"},    // two ids
+      {"list", "--data-dir", "/d", "--after", "3"},  // flag of another command
       {"list", "--data-dir", "/d", "--limit", "-1"},
       {"list", "--data-dir", "/d", "--status", "sleepy"},
       {"list", "--data-dir", "/d", "--bogus"},
-      {"terminate", "w", "--data-dir", "/d"},               // no --reason
-      {"replay", "w", "--file", "f", "--data-dir", "/d"},   // two sources
+      {"terminate", "w", "--data-dir", "/d"},              // no --reason
+      {"replay", "w", "--file", "f", "--data-dir", "/d"},  // two sources
       {"replay", "--data-dir", "/d", "--status", "running"},
-      {"list", "--data-dir"},                               // value missing
+      {"list", "--data-dir"},  // value missing
       {"stats", "--data-dir", "/d", "--json=yes"},
       {"stats", "--data-dir", "/d", "--server", "http://x"},  // no --api-key
   };
   for (const auto& args : kBad) {
     auto f = Parse(args);
     std::string joined;
-    for (const auto& a : args) joined += a + " ";
+    for (const auto& a : args)
+      joined += a + " ";
     EXPECT_FALSE(f.ok()) << joined;
   }
 }

@@ -12,8 +12,8 @@ std::string DbPath(const std::string& data_dir) {
 
 Result<std::string> MakeSecondaryDir() {
   const char* tmp = std::getenv("TMPDIR");
-  std::string pattern = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") +
-                        "/engine-admin-secondary-XXXXXX";
+  std::string pattern =
+      std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/engine-admin-secondary-XXXXXX";
   if (mkdtemp(pattern.data()) == nullptr) {
     return Status::IoError("cannot create a temp directory for the secondary instance");
   }

@@ -48,10 +48,10 @@ std::string EncodeOne(const HistoryEvent& e) {
 }
 
 bool ParseEventType(std::string_view name, EventType* out) {
-#define X(type_name, number)      \
-  if (name == #type_name) {       \
+#define X(type_name, number)        \
+  if (name == #type_name) {         \
     *out = EventType::k##type_name; \
-    return true;                  \
+    return true;                    \
   }
 #include "engine/event_types.def"
 #undef X
@@ -85,7 +85,8 @@ class EventDecoder {
 
   Status Finish() const {
     for (const char* required : {"event_id", "type", "time_ms"}) {
-      if (seen_.count(required) == 0) return Status::InvalidArgument(where_ + " has no " + required);
+      if (seen_.count(required) == 0)
+        return Status::InvalidArgument(where_ + " has no " + required);
     }
     return Status::Ok();
   }
@@ -165,7 +166,8 @@ Result<HistoryDocument> DecodeHistoryJson(std::string_view text) {
     }
     EventDecoder decoder(index++);
     HistoryEvent e;
-    for (auto field : object) RETURN_IF_ERROR(decoder.Member(field.key, field.value, &e));
+    for (auto field : object)
+      RETURN_IF_ERROR(decoder.Member(field.key, field.value, &e));
     RETURN_IF_ERROR(decoder.Finish());
     doc.events.push_back(std::move(e));
   }

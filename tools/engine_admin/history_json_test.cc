@@ -14,13 +14,13 @@ using engine::HistoryEvent;
 std::vector<HistoryEvent> EveryTypeAndField() {
   std::vector<HistoryEvent> events;
   int64_t id = 0;
-#define X(name, number)                                          \
-  {                                                              \
-    HistoryEvent e;                                              \
-    e.event_id = ++id;                                           \
-    e.type = EventType::k##name;                                 \
-    e.time_ms = 1700000000000 + id;                              \
-    events.push_back(e);                                         \
+#define X(name, number)             \
+  {                                 \
+    HistoryEvent e;                 \
+    e.event_id = ++id;              \
+    e.type = EventType::k##name;    \
+    e.time_ms = 1700000000000 + id; \
+    events.push_back(e);            \
   }
 #include "engine/event_types.def"
 #undef X
@@ -37,7 +37,7 @@ std::vector<HistoryEvent> EveryTypeAndField() {
   }
   events[0].payload = std::string("\x00\xff\x80 binary", 10);
   events[1].failure = "bad utf8 \xff\xfe";
-  events[2].reason = std::string("nul \x00 inside", 13);
+  events[2].reason = std::string("nul \x00 inside", 12);
   events[3].activity_id = -5;
   return events;
 }
@@ -49,7 +49,8 @@ TEST(HistoryJsonTest, RoundTripsEveryEventTypeAndField) {
   ASSERT_TRUE(doc.ok()) << doc.status().ToString();
   EXPECT_EQ(doc->workflow_id, "wf-\xe2\x82\xac/1");
   ASSERT_EQ(doc->events.size(), events.size());
-  for (size_t i = 0; i < events.size(); ++i) EXPECT_EQ(doc->events[i], events[i]) << i;
+  for (size_t i = 0; i < events.size(); ++i)
+    EXPECT_EQ(doc->events[i], events[i]) << i;
 }
 
 TEST(HistoryJsonTest, BinaryFieldsAreBase64AndTextFieldsPlain) {
@@ -60,11 +61,12 @@ TEST(HistoryJsonTest, BinaryFieldsAreBase64AndTextFieldsPlain) {
   events[0].payload = std::string("hi");
   events[0].failure = std::string("\xff");
   std::string json = EncodeHistoryJson("w", events);
-  EXPECT_EQ(json,
-            "{\"format\":\"papr.history/v1\",\"workflow_id\":\"w\",\"events\":[\n"
-            "{\"event_id\":1,\"type\":\"WorkflowExecutionStarted\",\"time_ms\":5,"
-            "\"workflow_type\":\"batch_memory\",\"payload_b64\":\"aGk=\",\"failure_b64\":\"/w==\"}\n"
-            "]}\n");
+  EXPECT_EQ(
+      json,
+      "{\"format\":\"papr.history/v1\",\"workflow_id\":\"w\",\"events\":[\n"
+      "{\"event_id\":1,\"type\":\"WorkflowExecutionStarted\",\"time_ms\":5,"
+      "\"workflow_type\":\"batch_memory\",\"payload_b64\":\"aGk=\",\"failure_b64\":\"/w==\"}\n"
+      "]}\n");
 }
 
 TEST(HistoryJsonTest, AcceptsPlainPayloadWrittenByHand) {

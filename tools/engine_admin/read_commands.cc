@@ -126,7 +126,8 @@ void ActivitiesJson(JsonWriter& w, const Inspection& in) {
   w.Key("activities").BeginObject();
   w.Field("scheduled", r.activities_scheduled).Field("succeeded", r.activities_succeeded);
   w.Field("failed", r.activities_failed).Field("pending", r.activities_pending());
-  w.Field("retries", r.activity_retries).Field("backing_off", static_cast<int64_t>(in.backing_off.size()));
+  w.Field("retries", r.activity_retries)
+      .Field("backing_off", static_cast<int64_t>(in.backing_off.size()));
   w.EndObject();
   w.Key("first_failures").BeginArray();
   for (const auto& f : r.first_failures) {
@@ -198,19 +199,24 @@ std::string DescribeText(const Inspection& in) {
   line("retries", n(r.activity_retries) + " (" + n(static_cast<int64_t>(in.backing_off.size())) +
                       " activities backing off now)");
   if (in.has_batch) {
-    line("batch", "user " + Printable(in.batch.user_id) + ", " + n(in.batch.total) +
-                      " memories" + (in.batch.webhook_url.empty() ? "" : ", webhook " + Printable(in.batch.webhook_url)));
+    line("batch",
+         "user " + Printable(in.batch.user_id) + ", " + n(in.batch.total) + " memories" +
+             (in.batch.webhook_url.empty() ? "" : ", webhook " + Printable(in.batch.webhook_url)));
   }
   if (!r.failure.empty()) line("failure", Printable(r.failure));
   for (const auto& f : r.first_failures) {
-    line("failed activity", n(f.activity_id) + " [" + Printable(f.error_type) + "] " + Printable(f.error));
+    line("failed activity",
+         n(f.activity_id) + " [" + Printable(f.error_type) + "] " + Printable(f.error));
   }
   for (const auto& a : in.backing_off) {
-    line("retrying activity", n(a.activity_id) + " after " + n(a.attempts) + " failed attempt(s), next " +
-                                  TimeText(a.next_attempt_ms) + ": " + Printable(a.error));
+    line("retrying activity", n(a.activity_id) + " after " + n(a.attempts) +
+                                  " failed attempt(s), next " + TimeText(a.next_attempt_ms) + ": " +
+                                  Printable(a.error));
   }
-  for (const auto& t : in.timers) line("timer", Printable(t.timer_id) + " fires " + TimeText(t.fire_ms));
-  for (const auto& [id, status] : in.children) line("child", Printable(id) + " " + status);
+  for (const auto& t : in.timers)
+    line("timer", Printable(t.timer_id) + " fires " + TimeText(t.fire_ms));
+  for (const auto& [id, status] : in.children)
+    line("child", Printable(id) + " " + status);
   return out;
 }
 
@@ -263,15 +269,18 @@ Result<CommandOutput> RunList(const Flags& flags) {
       w.Field("owner", r.owner).Field("status", ExecutionStatusName(r.status));
       TimeField(w, "start_time", r.start_ms);
       TimeField(w, "close_time", r.close_ms);
-      w.Field("progress_succeeded", r.progress_succeeded).Field("progress_failed", r.progress_failed);
-      w.Field("progress_canceled", r.progress_canceled).Field("activities_pending", r.activities_pending());
+      w.Field("progress_succeeded", r.progress_succeeded)
+          .Field("progress_failed", r.progress_failed);
+      w.Field("progress_canceled", r.progress_canceled)
+          .Field("activities_pending", r.activities_pending());
       w.EndObject();
     }
     w.EndArray().Field("count", static_cast<int64_t>(shown.size())).EndObject();
     out.text = w.Take() + "\n";
     return out;
   }
-  TextTable table({"WORKFLOW_ID", "TYPE", "STATUS", "STARTED", "CLOSED", "OK", "FAILED", "CANCELED", "PENDING"});
+  TextTable table({"WORKFLOW_ID", "TYPE", "STATUS", "STARTED", "CLOSED", "OK", "FAILED", "CANCELED",
+                   "PENDING"});
   for (const auto& r : shown) {
     table.AddRow({Printable(r.workflow_id), r.workflow_type, ExecutionStatusName(r.status),
                   TimeText(r.start_ms), TimeText(r.close_ms), std::to_string(r.progress_succeeded),
@@ -297,7 +306,8 @@ Result<CommandOutput> RunHistory(const Flags& flags) {
   ASSIGN_OR_RETURN(auto events, engine.ReadHistory(id, flags.after, flags.limit));
   if (flags.json) return CommandOutput{EncodeHistoryJson(id, events), 0};
   std::string text;
-  for (const auto& e : events) text += Printable(engine::DescribeEvent(e)) + "\n";
+  for (const auto& e : events)
+    text += Printable(engine::DescribeEvent(e)) + "\n";
   return CommandOutput{text, 0};
 }
 
@@ -318,9 +328,9 @@ Result<CommandOutput> RunStats(const Flags& flags) {
   for (auto s : {ExecutionStatus::kRunning, ExecutionStatus::kCompleted, ExecutionStatus::kFailed,
                  ExecutionStatus::kCanceled, ExecutionStatus::kTerminated}) {
     int64_t count = 0;
-    RETURN_IF_ERROR(db->ScanPrefix(Table::kVisibility,
-                                   storage::VisibilityStatusPrefix(static_cast<uint8_t>(s)),
-                                   [&](std::string_view, std::string_view) { return ++count, true; }));
+    RETURN_IF_ERROR(
+        db->ScanPrefix(Table::kVisibility, storage::VisibilityStatusPrefix(static_cast<uint8_t>(s)),
+                       [&](std::string_view, std::string_view) { return ++count, true; }));
     by_status.emplace_back(s, count);
     executions += count;
   }
@@ -340,7 +350,8 @@ Result<CommandOutput> RunStats(const Flags& flags) {
   if (flags.json) {
     JsonWriter w;
     w.BeginObject().Key("executions").BeginObject();
-    for (const auto& [s, c] : by_status) w.Field(ExecutionStatusName(s), c);
+    for (const auto& [s, c] : by_status)
+      w.Field(ExecutionStatusName(s), c);
     w.Field("total", executions).EndObject();
     w.Field("history_events", events).Field("history_bytes", event_bytes).Field("timers", timers);
     w.Field("blobs", blobs).Field("blob_bytes", blob_bytes).Field("disk_bytes", disk);
@@ -353,10 +364,10 @@ Result<CommandOutput> RunStats(const Flags& flags) {
             std::to_string(by_status[i].second);
   }
   text += ")\nhistory events: " + std::to_string(events) + " (" + std::to_string(event_bytes) +
-          " bytes)\ntimers:         " + std::to_string(timers) + "\nblobs:          " +
-          std::to_string(blobs) + " (" + std::to_string(blob_bytes) + " bytes)\ndisk used:      " +
-          std::to_string(dir_bytes) + " bytes in " + flags.data_dir + "/db (RocksDB estimate: " +
-          std::to_string(disk) + ")\n";
+          " bytes)\ntimers:         " + std::to_string(timers) +
+          "\nblobs:          " + std::to_string(blobs) + " (" + std::to_string(blob_bytes) +
+          " bytes)\ndisk used:      " + std::to_string(dir_bytes) + " bytes in " + flags.data_dir +
+          "/db (RocksDB estimate: " + std::to_string(disk) + ")\n";
   return CommandOutput{text, 0};
 }
 

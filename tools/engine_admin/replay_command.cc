@@ -88,7 +88,8 @@ std::string ConfigHint(const std::string& config_source) {
 CommandOutput Render(const Flags& flags, const std::vector<ReplayOutcome>& outcomes,
                      const std::string& config_source) {
   int failures = 0;
-  for (const auto& o : outcomes) failures += o.status.ok() ? 0 : 1;
+  for (const auto& o : outcomes)
+    failures += o.status.ok() ? 0 : 1;
   CommandOutput out;
   out.exit_code = failures > 0 ? 1 : 0;
   if (flags.json && !flags.all) {
@@ -113,8 +114,8 @@ CommandOutput Render(const Flags& flags, const std::vector<ReplayOutcome>& outco
     if (!flags.all || !o.status.ok()) out.text += OutcomeText(o) + "\n";
   }
   if (flags.all) {
-    out.text += "replayed " + std::to_string(outcomes.size()) + " execution(s): " +
-                std::to_string(failures) + " failed\n";
+    out.text += "replayed " + std::to_string(outcomes.size()) +
+                " execution(s): " + std::to_string(failures) + " failed\n";
   }
   if (failures > 0) out.text += ConfigHint(config_source);
   return out;
@@ -133,7 +134,8 @@ Result<std::vector<ReplayOutcome>> ReplayStored(const Flags& flags, const config
     engine::ExecutionStatus parsed;
     if (flags.status && engine::ParseExecutionStatus(*flags.status, &parsed)) status = parsed;
     ASSIGN_OR_RETURN(auto records, engine.ListByStatus(status, 0));
-    for (const auto& r : records) ids.push_back(r.workflow_id);
+    for (const auto& r : records)
+      ids.push_back(r.workflow_id);
   } else {
     RETURN_IF_ERROR(engine.Describe(flags.args[0]).status());
     ids.push_back(flags.args[0]);
@@ -160,8 +162,7 @@ Result<CommandOutput> RunReplay(const Flags& flags) {
   if (!doc.ok()) return Status::InvalidArgument(flags.file + ": " + doc.status().message());
   // ReplayCheck reads no storage: the file is replayed without opening any database.
   WorkflowRuntime runtime(config, nullptr, {});
-  return Render(flags, {ReplayOne(runtime.engine(), doc->workflow_id, doc->events)},
-                config_source);
+  return Render(flags, {ReplayOne(runtime.engine(), doc->workflow_id, doc->events)}, config_source);
 }
 
 }  // namespace papr::engine_admin

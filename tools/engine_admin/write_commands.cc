@@ -91,15 +91,16 @@ CommandOutput Render(const Flags& flags, const DirectSession& session, const Wri
     w.FieldOrNull("note", r.note).EndObject();
     return {w.Take() + "\n", 0};
   }
-  std::string text = std::string("mode: ") + kMode + "; workflow config: " +
-                     session.config_source() + "\n";
+  std::string text =
+      std::string("mode: ") + kMode + "; workflow config: " + session.config_source() + "\n";
   text += r.command + " " + Printable(r.workflow_id) + ": now " +
           ExecutionStatusName(r.after.status) +
           (r.after.cancel_requested && r.after.status == ExecutionStatus::kRunning
                ? " (cancel requested)"
                : "") +
           "\n";
-  for (const auto& [id, what] : r.children) text += "  child " + Printable(id) + ": " + what + "\n";
+  for (const auto& [id, what] : r.children)
+    text += "  child " + Printable(id) + ": " + what + "\n";
   if (!r.new_batch_id.empty()) {
     text += std::string(r.existing ? "already retried as batch " : "started batch ") +
             r.new_batch_id + " with the " + std::to_string(r.retried) + " failed memories\n";
@@ -129,8 +130,10 @@ Status ExplainDeliveryFailure(DirectSession& session, const std::string& id, Sta
   auto history = engine.ReadHistory(id);
   Status replay = history.ok() ? engine.ReplayCheck(id, *history) : history.status();
   return Status::FailedPrecondition(
-      "workflow " + id + " is open but the engine could not resume it, so it cannot apply the "
-      "command (" + (replay.ok() ? s.message() : replay.message()) + ")" +
+      "workflow " + id +
+      " is open but the engine could not resume it, so it cannot apply the "
+      "command (" +
+      (replay.ok() ? s.message() : replay.message()) + ")" +
       (session.config_source() == "built-in defaults"
            ? "; the workflow code ran with the built-in config defaults: pass the server's "
              "--config"
@@ -291,11 +294,14 @@ Result<std::vector<workflows::MemoryInput>> LoadMemories(const engine::Engine& e
     if (index / kChunkSize != loaded_chunk) {
       loaded_chunk = index / kChunkSize;
       ASSIGN_OR_RETURN(auto blob, engine.ReadBlob(id, MemoriesBlobName(loaded_chunk)));
-      if (!blob) return Status::NotFound("batch " + id + " has no stored memories (blob " + MemoriesBlobName(loaded_chunk) + ")");
+      if (!blob)
+        return Status::NotFound("batch " + id + " has no stored memories (blob " +
+                                MemoriesBlobName(loaded_chunk) + ")");
       ASSIGN_OR_RETURN(chunk, workflows::DecodeMemories(*blob));
     }
     auto offset = static_cast<size_t>(index - loaded_chunk * kChunkSize);
-    if (offset >= chunk.size()) return Status::Corruption("memory " + std::to_string(index) + " is not in its blob");
+    if (offset >= chunk.size())
+      return Status::Corruption("memory " + std::to_string(index) + " is not in its blob");
     out.push_back(chunk[offset]);
   }
   return out;
@@ -315,7 +321,8 @@ Result<workflows::BatchRequest> RetryRequest(const engine::Engine& engine, const
   if (first.empty()) return Status::Corruption("batch " + id + " has no history");
   ASSIGN_OR_RETURN(workflows::BatchHeader h, workflows::DecodeBatchHeader(first[0].payload));
   ASSIGN_OR_RETURN(*indexes, FailedIndexes(engine, id, h.total));
-  if (indexes->empty()) return Status::FailedPrecondition("batch " + id + " has no failed memories");
+  if (indexes->empty())
+    return Status::FailedPrecondition("batch " + id + " has no failed memories");
   workflows::BatchRequest request;
   request.user_id = h.user_id;
   ASSIGN_OR_RETURN(request.memories, LoadMemories(engine, id, *indexes));
@@ -329,7 +336,8 @@ Result<workflows::BatchRequest> RetryRequest(const engine::Engine& engine, const
   // Retrying the same batch again finds this retry (Submit's idempotency), not a second one.
   request.idempotency_key = "engine-admin-retry:" + id;
   std::string signature = id;
-  for (int64_t i : *indexes) signature += "," + std::to_string(i);
+  for (int64_t i : *indexes)
+    signature += "," + std::to_string(i);
   request.body_hash = Sha256Hex(signature);
   return request;
 }
@@ -343,7 +351,8 @@ Result<CommandOutput> RunRetry(const Flags& flags) {
   const std::string& id = flags.args[0];
   std::vector<int64_t> indexes;
   ASSIGN_OR_RETURN(workflows::BatchRequest request, RetryRequest(session->engine(), id, &indexes));
-  ASSIGN_OR_RETURN(workflows::SubmitOutcome submitted, session->batches().Submit(std::move(request)));
+  ASSIGN_OR_RETURN(workflows::SubmitOutcome submitted,
+                   session->batches().Submit(std::move(request)));
   WriteReport report;
   report.command = "retry";
   report.workflow_id = id;
@@ -351,8 +360,10 @@ Result<CommandOutput> RunRetry(const Flags& flags) {
   report.new_batch_id = submitted.batch_id;
   report.retried = static_cast<int64_t>(indexes.size());
   report.existing = submitted.existing;
-  report.note = "the new batch runs when the server starts; its status: GET "
-                "/v1/memory/batch/status/" + submitted.batch_id;
+  report.note =
+      "the new batch runs when the server starts; its status: GET "
+      "/v1/memory/batch/status/" +
+      submitted.batch_id;
   return Render(flags, *session, report);
 }
 
