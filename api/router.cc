@@ -11,6 +11,7 @@
 #include "api/metrics.h"
 #include "api/request_decoder.h"
 #include "api/response_json.h"
+#include "api/static_files.h"
 #include "common/crypto.h"
 #include "common/log.h"
 
@@ -83,10 +84,12 @@ struct Router::Rep {
   boost::asio::thread_pool pool;
   std::atomic<bool> stopping{false};
   Metrics metrics;
+  StaticFiles ui;
 
   explicit Rep(RouterDeps d)
       : deps(d),
         auth(d.config->auth.api_keys),
+        ui(d.config->server.ui_dir),
         pool(static_cast<size_t>(std::max<int64_t>(1, d.config->server.handler_threads))) {}
 
   // Runs on the pool. Either answers through `respond` or hands it on (?wait=).
@@ -100,6 +103,8 @@ struct Router::Rep {
   HttpResponse SubmitBatch(const HttpRequest& req, const std::string& user, Responder* respond);
   HttpResponse BatchStatus(const std::string& user, const std::string& id);
   HttpResponse GetUsage(const std::string& user);
+  HttpResponse WorkflowHistory(const HttpRequest& req, const std::string& user,
+                               const std::string& id);
   HttpResponse BatchEvents(const std::string& user, const std::string& id, Responder* respond);
   struct ProgressStream;
   void StreamProgress(std::shared_ptr<ProgressStream> ps);
@@ -150,6 +155,16 @@ void Router::Rep::Dispatch(HttpRequest req, Responder inner) {
     return respond(ready ? HttpResponse::Json(200, R"({"status":"ready"})")
                          : SimpleError(503, "recovery in progress"));
   }
+  if (path == "/" || path == "/ui") {
+    HttpResponse r = HttpResponse::Json(302, "");
+    r.headers.emplace_back("Location", "/ui/");
+    return respond(std::move(r));
+  }
+  if (StartsWith(path, "/ui/")) {
+    // The console's static files need no key: the page asks for one and sends it to /v1.
+    auto file = req.method == "GET" ? ui.Serve(path.substr(4)) : std::nullopt;
+    return respond(file ? std::move(*file) : SimpleError(404, "no file " + path));
+  }
   if (!StartsWith(path, "/v1/")) return respond(SimpleError(404, "no route for " + path));
   auto user = auth.Authenticate(req);
   if (!user) {
@@ -171,6 +186,12 @@ HttpResponse Router::Rep::Route(const HttpRequest& req, const std::string& user,
   };
   if (p == "/v1/memory") return m == "POST" ? AddMemory(req, user) : method_not_allowed("POST");
   if (p == "/v1/usage") return m == "GET" ? GetUsage(user) : method_not_allowed("GET");
+  constexpr std::string_view kAdminWorkflows = "/v1/admin/workflows/";
+  if (StartsWith(p, kAdminWorkflows) && p.size() > kAdminWorkflows.size() + 8 &&
+      p.substr(p.size() - 8) == "/history") {
+    std::string id = p.substr(kAdminWorkflows.size(), p.size() - kAdminWorkflows.size() - 8);
+    return m == "GET" ? WorkflowHistory(req, user, id) : method_not_allowed("GET");
+  }
   if (p == "/v1/memory/search") return m == "POST" ? Search(req, user) : method_not_allowed("POST");
   if (p == "/v1/memory/batch") {
     if (m == "POST") return SubmitBatch(req, user, respond);
@@ -423,6 +444,18 @@ HttpResponse Router::Rep::GetUsage(const std::string& user) {
   for (const auto& b : c.messaging.cloud_benefits) w.String(b);
   w.EndArray().EndObject();
   return HttpResponse::Json(200, w.Take());
+}
+
+// Read-only: a page of one of the user's workflow histories (the console's timeline).
+HttpResponse Router::Rep::WorkflowHistory(const HttpRequest& req, const std::string& user,
+                                          const std::string& id) {
+  int64_t after = 0, limit = 200;
+  HttpResponse bad;
+  if (!IntParam(req, "after", 0, INT64_MAX - 1, 0, &after, &bad)) return bad;
+  if (!IntParam(req, "limit", 1, 1000, 200, &limit, &bad)) return bad;
+  auto json = deps.batches->HistoryJson(user, id, after, limit);
+  if (!json.ok()) return StatusError(json.status());
+  return HttpResponse::Json(200, std::move(json).value());
 }
 
 HttpResponse Router::Rep::BatchStatus(const std::string& user, const std::string& id) {

@@ -35,6 +35,12 @@ class BatchService {
   virtual bool SubscribeDone(const std::string& batch_id, std::function<void()> fn) = 0;
   // Stops workers; queued work is dropped (OSS) or left for recovery (durable).
   virtual void Shutdown() = 0;
+  // The workflow history of a batch (or one of its chunks) as JSON for the console:
+  // {"workflow_id","workflow_type","status","history_length","events":[{"event_id","type",
+  // "time","details"}],"next_after"}. NotFound for other users' ids and in the OSS edition.
+  virtual Result<std::string> HistoryJson(const std::string& user_id,
+                                          const std::string& workflow_id, int64_t after,
+                                          int64_t limit) = 0;
   // Prometheus text lines of the runner (appended to /metrics).
   virtual std::string MetricsText() const = 0;
 };

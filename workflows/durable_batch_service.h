@@ -34,6 +34,8 @@ class DurableBatchService final : public BatchService {
   bool SubscribeDone(const std::string& batch_id, std::function<void()> fn) override;
   void Shutdown() override;
   std::string MetricsText() const override;
+  Result<std::string> HistoryJson(const std::string& user_id, const std::string& workflow_id,
+                                  int64_t after, int64_t limit) override;
 
   static constexpr const char* kWorkflowType = "batch_memory";
 

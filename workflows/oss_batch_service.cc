@@ -335,6 +335,11 @@ Status OssBatchService::Cancel(const std::string& user_id, const std::string& ba
   return Status::Ok();
 }
 
+Result<std::string> OssBatchService::HistoryJson(const std::string&, const std::string&, int64_t,
+                                                 int64_t) {
+  return Status::NotFound("execution histories exist only in the cloud edition (durable batches)");
+}
+
 std::string OssBatchService::MetricsText() const {
   std::lock_guard lock(rep_->mu);
   std::string out = "# HELP papr_oss_batches_active Batches queued or running on the executor.\n";
