@@ -135,7 +135,12 @@ JsonWriter& JsonWriter::Double(double value) {
   if (!std::isfinite(value)) return Null();
   BeforeValue();
   char buf[32];
-  auto res = std::to_chars(buf, buf + sizeof(buf), value);
+  // Shortest form; from 1e18 up always scientific, since the shortest form of e.g. 2.1e20 is
+  // the integer literal 213548190218002333696, beyond int64/uint64, which simdjson (and so our
+  // own request decoders) refuses.
+  auto res = std::fabs(value) < 1e18
+                 ? std::to_chars(buf, buf + sizeof(buf), value)
+                 : std::to_chars(buf, buf + sizeof(buf), value, std::chars_format::scientific);
   out_.append(buf, res.ptr);
   return *this;
 }

@@ -1,0 +1,10 @@
+// libFuzzer target: config loading (LoadConfigFromString) and Validate.
+// The checks are in config_check.cc; tools/fuzz.sh builds and runs this target.
+#include <cstddef>
+#include <cstdint>
+
+#include "fuzz/fuzz_checks.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  return papr::fuzz::RunCheckOrAbort(papr::fuzz::CheckConfig, data, size);
+}

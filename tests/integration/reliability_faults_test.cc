@@ -1,0 +1,910 @@
+// Fault injection against the real papr-server (see /work/shared/API.md and DESIGN.md):
+//  - the processing endpoint (processing.endpoint, served from this process on 127.0.0.1)
+//    failing half of its calls with 500, hanging past processing.timeout_ms, or answering a
+//    200 with a body that is not JSON (retryable "Unavailable": retried up to the 5 attempts of
+//    the memory activity, then the memory ends `failed` with its index in the errors);
+//  - the webhook receiver down for a while: the cloud edition delivers on a later attempt;
+//  - a full disk (the data dir on an 8 MiB tmpfs): writes answer 507/503 with a clear error,
+//    reads keep working, and after a restart with space freed every memory acknowledged 200
+//    is still there;
+//  - a corrupted data dir (RocksDB CURRENT / MANIFEST garbled, truncated or removed) and a
+//    data dir that is a file: the server refuses to start with a clear message and an exit
+//    code != 0; it never starts silently empty.
+// Durable (cloud) scenarios are skipped in builds without the engine (PAPR_WITH_ENGINE=0).
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include "tests/integration/api_client.h"
+#include "tests/integration/server_process.h"
+#include "tools/webhook_receiver/receiver.h"
+
+namespace papr::integration {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using simdjson::dom::element;
+
+#define SKIP_WITHOUT_ENGINE()                                                              \
+  do {                                                                                     \
+    if (!PAPR_WITH_ENGINE) {                                                               \
+      GTEST_SKIP() << "needs the cloud edition (this build has PAPR_WITH_ENGINE=0)";       \
+    }                                                                                      \
+  } while (0)
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch())
+      .count();
+}
+
+uint64_t Mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+bool ContainsIgnoreCase(std::string haystack, std::string needle) {
+  auto lower = [](std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return s;
+  };
+  return lower(std::move(haystack)).find(lower(std::move(needle))) != std::string::npos;
+}
+
+std::string Token(int i) { return "fq" + std::to_string(i) + "z9"; }
+
+std::string Content(int i) {
+  static const char* kWords[] = {"river", "garden", "meeting", "project", "window", "morning",
+                                 "report", "quiet", "bright", "travel", "market", "letter"};
+  uint64_t s = Mix(static_cast<uint64_t>(i) + 77);
+  std::string text = "Fault test memory " + Token(i) + ":";
+  while (text.size() < 150 + s % 100) {
+    s = Mix(s);
+    text += " ";
+    text += kWords[s % 12];
+  }
+  return text + ".";
+}
+
+std::string BatchBody(int n, const std::string& extra_fields = "") {
+  std::string body = "{\"memories\":[";
+  for (int i = 0; i < n; ++i) {
+    if (i > 0) body += ",";
+    body += "{\"content\":" + JsonQuote(Content(i)) +
+            ",\"metadata\":{\"customMetadata\":{\"i\":" + std::to_string(i) + "}}}";
+  }
+  body += "]";
+  if (!extra_fields.empty()) body += "," + extra_fields;
+  return body + "}";
+}
+
+ServerOptions CloudOptions(const std::string& extra_yaml = "") {
+  ServerOptions o;
+  o.config_file = ConfigPath("cloud.yaml");
+  o.extra_yaml = extra_yaml;
+  o.start_timeout_ms = 30000;
+  return o;
+}
+
+// The edition this build runs best: cloud with the engine, else OSS.
+ServerOptions DefaultEditionOptions(const std::string& extra_yaml = "") {
+  if (PAPR_WITH_ENGINE) return CloudOptions(extra_yaml);
+  ServerOptions o;
+  o.extra_yaml = extra_yaml;
+  return o;
+}
+
+std::string SubmitBatch(const ApiClient& api, const std::string& body) {
+  Reply r = api.Call("POST", "/v1/memory/batch", body, {}, 60000);
+  EXPECT_EQ(r.status, 202) << r.Describe();
+  if (r.status != 202) return "";
+  return Str(r.Json()["batch_id"]);
+}
+
+bool IsTerminal(const std::string& s) {
+  return s == "completed" || s == "partial" || s == "failed" || s == "cancelled";
+}
+
+// Polls the status until `done` or the deadline (failure recorded). Returns the last answer.
+Reply PollStatus(const ApiClient& api, const std::string& id,
+                 const std::function<bool(element)>& done, std::chrono::seconds timeout) {
+  auto deadline = Clock::now() + timeout;
+  Reply last;
+  while (true) {
+    last = api.Get("/v1/memory/batch/status/" + id);
+    if (last.status != 200) {
+      ADD_FAILURE() << "status of " << id << ": " << last.Describe();
+      return last;
+    }
+    if (done(last.Json())) return last;
+    if (Clock::now() > deadline) {
+      ADD_FAILURE() << "batch " << id << ": condition not reached within " << timeout.count()
+                    << " s; last status " << last.body.substr(0, 2000);
+      return last;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+Reply WaitForEnd(const ApiClient& api, const std::string& id,
+                 std::chrono::seconds timeout = std::chrono::seconds(60)) {
+  return PollStatus(
+      api, id, [](element st) { return IsTerminal(Str(st["status"])); }, timeout);
+}
+
+struct Row {
+  int64_t index;
+  std::string memory_id, status, error;
+};
+
+std::vector<Row> AllResults(const ApiClient& api, const std::string& id) {
+  std::vector<Row> rows;
+  std::string after;
+  for (int page = 0; page < 100; ++page) {
+    Reply r = api.Get("/v1/memory/batch/" + id + "/results?limit=1000" +
+                      (after.empty() ? "" : "&after=" + after));
+    if (r.status != 200) {
+      ADD_FAILURE() << "results of " << id << ": " << r.Describe();
+      return rows;
+    }
+    element doc = r.Json();
+    simdjson::dom::array results = doc["results"].get_array().value();
+    for (element item : results) {
+      Row row{Int(item["index"]), "", Str(item["status"]), ""};
+      std::string_view v;
+      if (item["memoryId"].get(v) == simdjson::SUCCESS) row.memory_id = v;
+      if (item["error"].get(v) == simdjson::SUCCESS) row.error = v;
+      rows.push_back(row);
+    }
+    if (IsNull(doc["next_after"])) return rows;
+    after = std::to_string(Int(doc["next_after"]));
+  }
+  ADD_FAILURE() << "results of " << id << " did not end";
+  return rows;
+}
+
+// Hits of a search for `token`.
+int SearchHits(const ApiClient& api, const std::string& token) {
+  Reply r = api.Post("/v1/memory/search?max_memories=10", "{\"query\":" + JsonQuote(token) + "}");
+  EXPECT_EQ(r.status, 200) << r.Describe();
+  if (r.status != 200) return -1;
+  return static_cast<int>(r.Json()["data"]["memories"].get_array().value().size());
+}
+
+// Every index succeeded once with distinct memoryIds; sampled tokens found exactly once.
+void ExpectAllStoredOnce(const ApiClient& api, const std::string& id, int n) {
+  std::vector<Row> rows = AllResults(api, id);
+  ASSERT_EQ(rows.size(), static_cast<size_t>(n));
+  std::set<std::string> ids;
+  for (int i = 0; i < n; ++i) {
+    EXPECT_EQ(rows[i].index, i);
+    EXPECT_EQ(rows[i].status, "succeeded") << "index " << i << ": " << rows[i].error;
+    ids.insert(rows[i].memory_id);
+  }
+  EXPECT_EQ(ids.size(), static_cast<size_t>(n)) << "memoryIds are not unique";
+  for (int i = 0; i < n; i += std::max(1, n / 25)) {
+    EXPECT_EQ(SearchHits(api, Token(i)), 1) << Token(i);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// A processing endpoint on 127.0.0.1:0 (one request per connection). `decide(index, attempt)`
+// gives the answer for memory `index` (metadata.customMetadata.i of the request) on its
+// `attempt`-th call (0-based).
+
+struct Answer {
+  int status = 200;
+  std::string body = "{\"ok\":true}";
+  int delay_ms = 0;
+};
+
+class ProcessingEndpoint {
+ public:
+  using Decide = std::function<Answer(int64_t index, int attempt)>;
+
+  explicit ProcessingEndpoint(Decide decide, int threads = 48) : decide_(std::move(decide)) {
+    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+        listen(fd_, 512) != 0) {
+      ADD_FAILURE() << "endpoint bind/listen: " << std::strerror(errno);
+      return;
+    }
+    socklen_t len = sizeof(addr);
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    for (int i = 0; i < threads; ++i) workers_.emplace_back([this] { AcceptLoop(); });
+  }
+
+  ~ProcessingEndpoint() {
+    stopping_ = true;
+    shutdown(fd_, SHUT_RDWR);
+    for (auto& t : workers_) t.join();
+    close(fd_);
+  }
+
+  std::string Yaml(int timeout_ms) const {
+    return "processing:\n  endpoint: http://127.0.0.1:" + std::to_string(port_) +
+           "/process\n  timeout_ms: " + std::to_string(timeout_ms) + "\n";
+  }
+
+  struct Call {
+    int64_t index;
+    int attempt;
+    int64_t started_ms;
+    int status;
+  };
+  std::vector<Call> Calls() const {
+    std::lock_guard lock(mu_);
+    return calls_;
+  }
+  // Calls per memory index.
+  std::map<int64_t, int> Attempts() const {
+    std::lock_guard lock(mu_);
+    std::map<int64_t, int> out;
+    for (const auto& c : calls_) out[c.index]++;
+    return out;
+  }
+
+ private:
+  void AcceptLoop() {
+    while (!stopping_) {
+      int c = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (c < 0) {
+        if (stopping_) return;
+        if (errno == EINTR || errno == ECONNABORTED) continue;
+        return;
+      }
+      timeval tv{5, 0};
+      setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+      Serve(c);
+      close(c);
+    }
+  }
+
+  void Serve(int c) {
+    std::string data;
+    size_t header_end;
+    char buf[16384];
+    while ((header_end = data.find("\r\n\r\n")) == std::string::npos) {
+      ssize_t n = recv(c, buf, sizeof(buf), 0);
+      if (n <= 0) return;
+      data.append(buf, static_cast<size_t>(n));
+    }
+    std::string head = data.substr(0, header_end);
+    std::transform(head.begin(), head.end(), head.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    size_t content_length = 0;
+    size_t pos = head.find("\r\ncontent-length:");
+    if (pos != std::string::npos) content_length = std::strtoul(head.c_str() + pos + 17, nullptr, 10);
+    while (data.size() < header_end + 4 + content_length) {
+      ssize_t n = recv(c, buf, sizeof(buf), 0);
+      if (n <= 0) return;
+      data.append(buf, static_cast<size_t>(n));
+    }
+    std::string body = data.substr(header_end + 4, content_length);
+    int64_t index = -1;
+    simdjson::dom::parser parser;
+    element doc;
+    if (parser.parse(body).get(doc) == simdjson::SUCCESS) {
+      int64_t v;
+      if (doc["metadata"]["customMetadata"]["i"].get(v) == simdjson::SUCCESS) index = v;
+    }
+    int attempt;
+    size_t call_slot;
+    {
+      std::lock_guard lock(mu_);
+      attempt = attempts_[index]++;
+      call_slot = calls_.size();
+      calls_.push_back({index, attempt, NowMs(), 0});
+    }
+    Answer a = decide_(index, attempt);
+    {
+      std::lock_guard lock(mu_);
+      calls_[call_slot].status = a.status;
+    }
+    if (a.delay_ms > 0) {
+      for (int slept = 0; slept < a.delay_ms && !stopping_; slept += 10) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+    }
+    std::string reply = "HTTP/1.1 " + std::to_string(a.status) +
+                        " X\r\nContent-Type: application/json\r\nContent-Length: " +
+                        std::to_string(a.body.size()) + "\r\nConnection: close\r\n\r\n" + a.body;
+    size_t sent = 0;
+    while (sent < reply.size()) {
+      ssize_t n = send(c, reply.data() + sent, reply.size() - sent, MSG_NOSIGNAL);
+      if (n <= 0) return;
+      sent += static_cast<size_t>(n);
+    }
+  }
+
+  Decide decide_;
+  int fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stopping_{false};
+  mutable std::mutex mu_;
+  std::map<int64_t, int> attempts_;
+  std::vector<Call> calls_;
+  std::vector<std::thread> workers_;
+};
+
+class ReliabilityFaultsIntegrationTest : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    if (HasFailure() && server_) {
+      std::string err = server_->StderrText();
+      if (err.size() > 6000) err = err.substr(err.size() - 6000);
+      std::printf("server stderr (tail):\n%s\n", err.c_str());
+    }
+    server_.reset();
+  }
+  bool Start(ServerOptions options) {
+    server_ = std::make_unique<ServerProcess>(std::move(options));
+    auto started = server_->Start();
+    if (!started) ADD_FAILURE() << started.message();
+    return static_cast<bool>(started);
+  }
+  ApiClient Api() const { return ApiClient(server_->port(), kTestApiKey); }
+
+  std::unique_ptr<ServerProcess> server_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// Processing endpoint faults (durable retries: cloud edition).
+
+TEST_F(ReliabilityFaultsIntegrationTest, EndpointFailingHalfTheCallsWith500StillStoresEveryMemory) {
+  SKIP_WITHOUT_ENGINE();
+  // About half of the calls fail: each of a memory's first 4 attempts fails with 500 on a coin
+  // flip (deterministic); the 5th (last allowed) attempt always succeeds.
+  ProcessingEndpoint endpoint([](int64_t index, int attempt) {
+    Answer a;
+    if (attempt < 4 && Mix(static_cast<uint64_t>(index) * 16 + static_cast<uint64_t>(attempt)) % 2 == 0) {
+      a.status = 500;
+      a.body = "{\"error\":\"injected\"}";
+    }
+    return a;
+  });
+  ASSERT_TRUE(Start(CloudOptions(endpoint.Yaml(500))));
+  ApiClient api = Api();
+  constexpr int kN = 200;
+  std::string id = SubmitBatch(api, BatchBody(kN));
+  ASSERT_FALSE(id.empty());
+  Reply end = WaitForEnd(api, id);
+  ASSERT_EQ(end.status, 200);
+  element st = end.Json();
+  EXPECT_EQ(Str(st["status"]), "completed") << end.body.substr(0, 3000);
+  EXPECT_EQ(Int(st["request_counts"]["total"]), kN);
+  EXPECT_EQ(Int(st["request_counts"]["succeeded"]), kN);
+  EXPECT_EQ(Int(st["request_counts"]["failed"]), 0);
+  EXPECT_EQ(Int(st["total_successful"]), kN);
+  ExpectAllStoredOnce(api, id, kN);
+
+  auto calls = endpoint.Calls();
+  int64_t failed = std::count_if(calls.begin(), calls.end(),
+                                 [](const auto& c) { return c.status == 500; });
+  auto attempts = endpoint.Attempts();
+  EXPECT_EQ(attempts.size(), static_cast<size_t>(kN)) << "memories the endpoint saw";
+  std::printf("[ faults ] flaky endpoint: %zu calls, %lld answered 500 (%.0f%%), %d memories "
+              "stored\n",
+              calls.size(), static_cast<long long>(failed),
+              100.0 * static_cast<double>(failed) / static_cast<double>(std::max<size_t>(1, calls.size())), kN);
+  EXPECT_GE(failed * 100, static_cast<int64_t>(calls.size()) * 35) << "fewer failures than planned";
+  // Every memory was retried until its first success; no memory's success was followed by more
+  // calls (that would be a retry of an already stored memory).
+  for (const auto& [index, count] : attempts) {
+    int expected = 0;
+    while (expected < 4 && Mix(static_cast<uint64_t>(index) * 16 + static_cast<uint64_t>(expected)) % 2 == 0) {
+      ++expected;
+    }
+    EXPECT_EQ(count, expected + 1) << "calls for memory " << index;
+  }
+}
+
+TEST_F(ReliabilityFaultsIntegrationTest, EndpointHangingPastTheTimeoutIsRetriedAndBatchCompletes) {
+  SKIP_WITHOUT_ENGINE();
+  // timeout_ms 500. Every 4th memory: the first call hangs 2 s; every 8th: the first two.
+  ProcessingEndpoint endpoint([](int64_t index, int attempt) {
+    Answer a;
+    if ((index % 4 == 0 && attempt == 0) || (index % 8 == 0 && attempt == 1)) a.delay_ms = 2000;
+    return a;
+  });
+  ASSERT_TRUE(Start(CloudOptions(endpoint.Yaml(500))));
+  ApiClient api = Api();
+  constexpr int kN = 40;
+  auto t0 = Clock::now();
+  std::string id = SubmitBatch(api, BatchBody(kN));
+  ASSERT_FALSE(id.empty());
+  Reply end = WaitForEnd(api, id);
+  ASSERT_EQ(end.status, 200);
+  double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  element st = end.Json();
+  EXPECT_EQ(Str(st["status"]), "completed") << end.body.substr(0, 3000);
+  EXPECT_EQ(Int(st["request_counts"]["succeeded"]), kN);
+  EXPECT_EQ(Int(st["request_counts"]["failed"]), 0);
+  ExpectAllStoredOnce(api, id, kN);
+
+  auto calls = endpoint.Calls();
+  std::map<int64_t, std::vector<int64_t>> starts;  // index -> call start times
+  for (const auto& c : calls) starts[c.index].push_back(c.started_ms);
+  for (int64_t i = 0; i < kN; ++i) {
+    const auto& s = starts[i];
+    int hangs = (i % 8 == 0) ? 2 : (i % 4 == 0) ? 1 : 0;
+    ASSERT_GE(s.size(), static_cast<size_t>(hangs + 1)) << "memory " << i << " was not retried";
+    for (int h = 0; h < hangs; ++h) {
+      // The attempt was abandoned at the 500 ms timeout: the retry started long before the
+      // hanging answer (2 s) would have come.
+      EXPECT_LT(s[h + 1] - s[h], 1900) << "memory " << i << " attempt " << h + 1
+                                       << " started only after the hanging call ended";
+    }
+  }
+  std::printf("[ faults ] hanging endpoint: %zu calls for %d memories (15 hung 2 s with a "
+              "500 ms timeout); batch done in %.2f s\n",
+              calls.size(), kN, secs);
+}
+
+TEST_F(ReliabilityFaultsIntegrationTest, EndpointAnsweringGarbageIsRetriedThenFailsNamingTheIndex) {
+  SKIP_WITHOUT_ENGINE();
+  const std::set<int64_t> garbage = {3, 7, 15};
+  ProcessingEndpoint endpoint([&garbage](int64_t index, int) {
+    Answer a;
+    if (garbage.count(index)) a.body = "<html>this is definitely not JSON";
+    return a;
+  });
+  ASSERT_TRUE(Start(CloudOptions(endpoint.Yaml(500))));
+  ApiClient api = Api();
+  constexpr int kN = 20;
+  Reply r = api.Call("POST", "/v1/memory/batch?wait=60", BatchBody(kN), {}, 90000);
+  // Some failed, some succeeded: 207 with the final BatchMemoryResponse.
+  ASSERT_EQ(r.status, 207) << r.Describe();
+  element resp = r.Json();
+  const std::string id = Str(resp["batch_id"]);
+  EXPECT_EQ(Str(resp["status"]), "partial");
+  EXPECT_EQ(Int(resp["total_processed"]), kN);
+  EXPECT_EQ(Int(resp["total_successful"]), kN - 3);
+  EXPECT_EQ(Int(resp["total_failed"]), 3);
+  std::set<int64_t> wait_error_indices;
+  simdjson::dom::array wait_errors = resp["errors"].get_array().value();
+  for (element e : wait_errors) {
+    wait_error_indices.insert(Int(e["index"]));
+    EXPECT_FALSE(Str(e["error"]).empty());
+  }
+  EXPECT_EQ(wait_error_indices, garbage) << r.body.substr(0, 3000);
+
+  Reply status = api.Get("/v1/memory/batch/status/" + id);
+  ASSERT_EQ(status.status, 200) << status.Describe();
+  element st = status.Json();
+  EXPECT_EQ(Str(st["status"]), "partial");
+  EXPECT_EQ(Int(st["request_counts"]["total"]), kN);
+  EXPECT_EQ(Int(st["request_counts"]["succeeded"]), kN - 3);
+  EXPECT_EQ(Int(st["request_counts"]["failed"]), 3);
+  std::set<int64_t> status_error_indices;
+  simdjson::dom::array status_errors = st["errors"].get_array().value();
+  for (element e : status_errors) {
+    status_error_indices.insert(Int(e["index"]));
+    EXPECT_TRUE(ContainsIgnoreCase(Str(e["error"]), "json")) << Raw(e);
+  }
+  EXPECT_EQ(status_error_indices, garbage) << status.body.substr(0, 3000);
+
+  std::vector<Row> rows = AllResults(api, id);
+  ASSERT_EQ(rows.size(), static_cast<size_t>(kN));
+  for (int i = 0; i < kN; ++i) {
+    if (garbage.count(i)) {
+      EXPECT_EQ(rows[i].status, "failed") << i;
+      EXPECT_FALSE(rows[i].error.empty()) << i;
+      EXPECT_EQ(SearchHits(api, Token(i)), 0) << "a failed memory was stored: " << Token(i);
+    } else {
+      EXPECT_EQ(rows[i].status, "succeeded") << i << ": " << rows[i].error;
+      EXPECT_EQ(SearchHits(api, Token(i)), 1) << Token(i);
+    }
+  }
+  // Retryable (Unavailable): every garbage memory had exactly the 5 attempts of the policy.
+  auto attempts = endpoint.Attempts();
+  for (int64_t i : garbage) EXPECT_EQ(attempts[i], 5) << "attempts for memory " << i;
+  std::printf("[ faults ] garbage endpoint: attempts for memories 3/7/15: %d/%d/%d\n",
+              attempts[3], attempts[7], attempts[15]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Webhook receiver down for a while.
+
+int FreeLoopbackPort() {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+TEST_F(ReliabilityFaultsIntegrationTest, WebhookReceiverDownForAWhileIsDeliveredOnARetry) {
+  SKIP_WITHOUT_ENGINE();
+  const int port = FreeLoopbackPort();
+  const std::string secret = "whsec_ZmF1bHRzLXRlc3Qtc2VjcmV0LWtleS0wMQ==";
+  const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/late";
+  ASSERT_TRUE(Start(CloudOptions(
+      "webhooks:\n  allow_private_targets: true\n  retry_schedule_seconds: [0, 2, 2, 2, 2, 2]\n")));
+  ApiClient api = Api();
+  std::string id = SubmitBatch(
+      api, BatchBody(5, "\"webhook_url\":" + JsonQuote(url) + ",\"webhook_secret\":" + JsonQuote(secret)));
+  ASSERT_FALSE(id.empty());
+  Reply end = WaitForEnd(api, id);
+  ASSERT_EQ(end.status, 200);
+  EXPECT_EQ(Str(end.Json()["status"]), "completed");
+  auto completed_at = Clock::now();
+
+  // While nobody listens: the first attempt failed, the delivery is still pending.
+  Reply pending = PollStatus(
+      api, id, [](element st) { return Int(st["webhook"]["attempts"]) >= 1; },
+      std::chrono::seconds(10));
+  EXPECT_EQ(Str(pending.Json()["webhook"]["status"]), "pending") << pending.body;
+
+  std::this_thread::sleep_until(completed_at + std::chrono::seconds(3));
+  tools::ReceiverOptions ro;
+  ro.listen = "127.0.0.1:" + std::to_string(port);
+  ro.secret = secret;
+  tools::WebhookReceiver receiver(ro);
+  auto started = receiver.Start();
+  ASSERT_TRUE(started.ok()) << started.status().ToString();
+  ASSERT_TRUE(receiver.WaitForDeliveries(1, std::chrono::seconds(20)))
+      << "the webhook was not delivered after the receiver came up";
+  Reply done = PollStatus(
+      api, id, [](element st) { return Str(st["webhook"]["status"]) != "pending"; },
+      std::chrono::seconds(20));
+  element wh = done.Json()["webhook"];
+  EXPECT_EQ(Str(wh["status"]), "delivered") << Raw(wh);
+  EXPECT_GE(Int(wh["attempts"]), 2) << Raw(wh);
+  EXPECT_EQ(Int(wh["last_status_code"]), 200) << Raw(wh);
+  auto deliveries = receiver.Deliveries();
+  ASSERT_EQ(deliveries.size(), 1u);
+  EXPECT_TRUE(deliveries[0].verified);
+  simdjson::dom::parser parser;
+  element body = parser.parse(deliveries[0].body);
+  EXPECT_EQ(Str(body["data"]["batch_id"]), id);
+  EXPECT_EQ(Str(body["type"]), "batch.completed");
+  std::printf("[ faults ] webhook receiver down for 3 s: delivered on attempt %lld\n",
+              static_cast<long long>(Int(wh["attempts"])));
+  receiver.Stop();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Disk full: the data dir on a small tmpfs.
+
+int RunCommand(const std::vector<std::string>& argv, std::string* output) {
+  std::string cmd;
+  for (const auto& a : argv) cmd += "'" + a + "' ";
+  cmd += "2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (p == nullptr) return -1;
+  char buf[512];
+  while (fgets(buf, sizeof(buf), p) != nullptr) *output += buf;
+  int status = pclose(p);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+//! A tmpfs mounted on `dir` for the test's lifetime (needs root / CAP_SYS_ADMIN).
+class TmpfsMount {
+ public:
+  bool Mount(const std::string& dir, const std::string& size, std::string* why) {
+    std::filesystem::create_directories(dir);
+    std::string out;
+    int rc = RunCommand({"mount", "-t", "tmpfs", "-o", "size=" + size, "tmpfs", dir}, &out);
+    if (rc != 0) {
+      *why = "mount -t tmpfs failed (exit " + std::to_string(rc) + "): " + out;
+      return false;
+    }
+    dir_ = dir;
+    return true;
+  }
+  bool Resize(const std::string& size) {
+    std::string out;
+    int rc = RunCommand({"mount", "-o", "remount,size=" + size, dir_}, &out);
+    EXPECT_EQ(rc, 0) << "remount: " << out;
+    return rc == 0;
+  }
+  ~TmpfsMount() {
+    if (dir_.empty()) return;
+    std::string out;
+    if (RunCommand({"umount", dir_}, &out) != 0) {
+      out.clear();
+      RunCommand({"umount", "-l", dir_}, &out);
+    }
+  }
+
+ private:
+  std::string dir_;
+};
+
+// 12 KB of hardly compressible words, with the memory's token.
+std::string BigRandomContent(int i) {
+  std::mt19937_64 rng(static_cast<uint64_t>(i) * 7919 + 1);
+  std::string text = "Disk fill " + std::string("df") + std::to_string(i) + "q:";
+  while (text.size() < 12000) {
+    text += ' ';
+    int len = 3 + static_cast<int>(rng() % 8);
+    for (int k = 0; k < len; ++k) text += static_cast<char>('a' + rng() % 26);
+  }
+  return text;
+}
+
+void RunDiskFull(ServerOptions options, bool cloud) {
+  // Server first (it owns the temp dir), then the mount: destroyed in reverse order, so the
+  // server is killed before the tmpfs is unmounted, and the dir is removed after that.
+  ServerProcess server(std::move(options));
+  TmpfsMount mount;
+  std::string why;
+  if (!mount.Mount(server.data_dir(), "8m", &why)) GTEST_SKIP() << "cannot mount a tmpfs: " << why;
+  struct KillFirst {
+    ServerProcess& s;
+    ~KillFirst() { s.Kill9(); }
+  } kill_first{server};
+
+  auto started = server.Start();
+  ASSERT_TRUE(started) << "the server does not start on an 8 MiB tmpfs: " << started.message();
+  ApiClient api(server.port(), kTestApiKey);
+
+  std::vector<std::pair<std::string, int>> acknowledged;  // memoryId, i
+  Reply refused;
+  auto t0 = Clock::now();
+  for (int i = 0; i < 3000 && Clock::now() - t0 < std::chrono::seconds(60); ++i) {
+    Reply r = api.Post("/v1/memory", "{\"content\":" + JsonQuote(BigRandomContent(i)) + "}");
+    if (r.status == 200) {
+      acknowledged.emplace_back(Str(r.Json()["data"].at(0)["memoryId"]), i);
+      continue;
+    }
+    refused = r;
+    break;
+  }
+  std::printf("[ faults ] disk full (%s): %zu memories of 12 KB acknowledged, then %s\n",
+              cloud ? "cloud" : "oss", acknowledged.size(), refused.Describe().substr(0, 300).c_str());
+  ASSERT_NE(refused.status, 0) << "the server stopped answering when the disk filled up: "
+                               << refused.Describe() << "\nstderr:\n"
+                               << server.StderrText().substr(0, 4000);
+  ASSERT_TRUE(refused.status == 507 || refused.status == 503)
+      << "expected 507 (or 503) on a full disk: " << refused.Describe();
+  EXPECT_TRUE(IsErrorEnvelope(refused, refused.status));
+  EXPECT_TRUE(ContainsIgnoreCase(refused.body, "space") || ContainsIgnoreCase(refused.body, "disk") ||
+              ContainsIgnoreCase(refused.body, "storage"))
+      << "the error does not say the disk is full: " << refused.body;
+  ASSERT_FALSE(acknowledged.empty());
+
+  // Reads keep working while writes fail.
+  EXPECT_EQ(api.Get("/healthz").status, 200);
+  for (size_t k : {size_t{0}, acknowledged.size() / 2, acknowledged.size() - 1}) {
+    Reply g = api.Get("/v1/memory/" + acknowledged[k].first);
+    EXPECT_EQ(g.status, 200) << "read while the disk is full: " << g.Describe();
+  }
+  Reply s = api.Post("/v1/memory/search", "{\"query\":\"df0q\"}");
+  EXPECT_EQ(s.status, 200) << "search while the disk is full: " << s.Describe();
+  Reply again = api.Post("/v1/memory", "{\"content\":\"one more small memory\"}");
+  EXPECT_TRUE(again.status == 507 || again.status == 503 || again.status == 200)
+      << again.Describe();
+  std::string batch_id;
+  if (cloud) {
+    // A durable submit on a full disk must not be acknowledged unless it is durable.
+    Reply b = api.Call("POST", "/v1/memory/batch", BatchBody(3), {}, 30000);
+    EXPECT_TRUE(b.status == 507 || b.status == 503 || b.status == 202) << b.Describe();
+    if (b.status == 202) batch_id = Str(b.Json()["batch_id"]);
+  }
+
+  // Space freed, restart: everything acknowledged before is there.
+  ASSERT_TRUE(mount.Resize("96m"));
+  int code = server.Terminate();
+  EXPECT_EQ(code, 0) << "SIGTERM after a full disk; stderr:\n" << server.StderrText().substr(0, 4000);
+  auto restarted = server.Start();
+  ASSERT_TRUE(restarted) << restarted.message();
+  ApiClient api2(server.port(), kTestApiKey);
+  int missing = 0;
+  for (const auto& [memory_id, i] : acknowledged) {
+    Reply g = api2.Get("/v1/memory/" + memory_id);
+    if (g.status != 200) {
+      if (++missing <= 5) ADD_FAILURE() << "acknowledged memory " << i << " lost: " << g.Describe();
+      continue;
+    }
+    if (Str(g.Json()["data"]["memories"].at(0)["content"]) != BigRandomContent(i)) {
+      ADD_FAILURE() << "acknowledged memory " << i << " has other content";
+    }
+  }
+  EXPECT_EQ(missing, 0) << "of " << acknowledged.size() << " acknowledged memories";
+  Reply fresh = api2.Post("/v1/memory", "{\"content\":\"space is back\"}");
+  EXPECT_EQ(fresh.status, 200) << fresh.Describe();
+  if (!batch_id.empty()) {
+    Reply end = WaitForEnd(api2, batch_id);
+    EXPECT_EQ(Str(end.Json()["status"]), "completed") << end.body;
+  }
+  std::printf("[ faults ] after restart with space freed: %zu/%zu acknowledged memories present\n",
+              acknowledged.size() - static_cast<size_t>(missing), acknowledged.size());
+}
+
+TEST_F(ReliabilityFaultsIntegrationTest, DiskFullAnswers507KeepsServingReadsAndLosesNothingOss) {
+  RunDiskFull(ServerOptions{}, /*cloud=*/false);
+}
+
+TEST_F(ReliabilityFaultsIntegrationTest, DiskFullAnswers507KeepsServingReadsAndLosesNothingCloud) {
+  SKIP_WITHOUT_ENGINE();
+  RunDiskFull(CloudOptions(), /*cloud=*/true);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Corrupted data dir: refuse to start, clearly; never start empty.
+
+std::string FindFile(const std::string& dir, const std::string& prefix) {
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    std::string name = e.path().filename().string();
+    if (name.rfind(prefix, 0) == 0) return e.path().string();
+  }
+  return "";
+}
+
+void WriteBytes(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << bytes;
+}
+
+std::string Garbage(size_t n) {
+  std::mt19937_64 rng(42);
+  std::string s(n, '\0');
+  for (auto& c : s) c = static_cast<char>(rng() & 0xff);
+  return s;
+}
+
+// Starts a server, stores memories (and a batch in the cloud edition), stops it cleanly, then
+// applies `corrupt` to its RocksDB directory and starts it again: it must refuse to start with
+// a clear message; if it starts, the memories must be there (never silently empty).
+void ExpectRefusesCorruptedDb(const std::function<void(const std::string& db_dir)>& corrupt,
+                              const char* what) {
+  ServerProcess server(DefaultEditionOptions());
+  ASSERT_TRUE(server.Start());
+  std::vector<std::string> ids;
+  {
+    ApiClient api(server.port(), kTestApiKey);
+    for (int i = 0; i < 20; ++i) {
+      Reply r = api.Post("/v1/memory", "{\"content\":" + JsonQuote(Content(i)) + "}");
+      ASSERT_EQ(r.status, 200) << r.Describe();
+      ids.push_back(Str(r.Json()["data"].at(0)["memoryId"]));
+    }
+  }
+  ASSERT_EQ(server.Terminate(), 0);
+  const std::string db_dir = server.data_dir() + "/db";
+  ASSERT_TRUE(std::filesystem::exists(db_dir + "/CURRENT")) << "no RocksDB CURRENT in " << db_dir;
+  corrupt(db_dir);
+
+  const size_t stderr_before = server.StderrText().size();
+  auto started = server.Start();
+  std::string err = server.StderrText().substr(stderr_before);
+  if (started) {
+    ApiClient api(server.port(), kTestApiKey);
+    int present = 0;
+    for (const auto& id : ids) present += api.Get("/v1/memory/" + id).status == 200;
+    ADD_FAILURE() << what << ": the server started on a corrupted data dir; " << present << " of "
+                  << ids.size() << " memories present"
+                  << (present == 0 ? " (it silently started EMPTY)" : "") << "\nstderr:\n"
+                  << err;
+    return;
+  }
+  int code = server.Terminate();  // not running: the exit code of the failed start
+  EXPECT_NE(code, 0) << what;
+  EXPECT_TRUE(code > 0 && code < 128) << what << ": exit code " << code
+                                      << " (killed by a signal, or hung?)\nstderr:\n" << err;
+  EXPECT_TRUE(ContainsIgnoreCase(err, "corrupt") || ContainsIgnoreCase(err, "CURRENT") ||
+              ContainsIgnoreCase(err, "MANIFEST") || ContainsIgnoreCase(err, "cannot open"))
+      << what << ": stderr does not say what is wrong:\n" << err;
+  EXPECT_NE(err.find(server.data_dir()), std::string::npos)
+      << what << ": stderr does not name the data dir " << server.data_dir() << ":\n" << err;
+  std::printf("[ faults ] %s: exit %d, stderr: %s", what, code,
+              err.substr(0, std::min<size_t>(err.size(), 400)).c_str());
+  if (err.empty() || err.back() != '\n') std::printf("\n");
+}
+
+TEST_F(ReliabilityFaultsIntegrationTest, CurrentFileTruncatedRefusesToStart) {
+  ExpectRefusesCorruptedDb([](const std::string& db) { WriteBytes(db + "/CURRENT", ""); },
+                           "CURRENT truncated to 0 bytes");
+}
+
+TEST_F(ReliabilityFaultsIntegrationTest, CurrentFileGarbageRefusesToStart) {
+  ExpectRefusesCorruptedDb([](const std::string& db) { WriteBytes(db + "/CURRENT", Garbage(16)); },
+                           "CURRENT garbage");
+}
+
+TEST_F(ReliabilityFaultsIntegrationTest, CurrentNamingAMissingManifestRefusesToStart) {
+  ExpectRefusesCorruptedDb(
+      [](const std::string& db) { WriteBytes(db + "/CURRENT", "MANIFEST-999999\n"); },
+      "CURRENT naming a missing MANIFEST");
+}
+
+TEST_F(ReliabilityFaultsIntegrationTest, ManifestGarbageRefusesToStart) {
+  ExpectRefusesCorruptedDb(
+      [](const std::string& db) {
+        std::string current = ReadTextFile(db + "/CURRENT");
+        while (!current.empty() && (current.back() == '\n' || current.back() == '\r')) current.pop_back();
+        std::string manifest = db + "/" + current;
+        ASSERT_TRUE(std::filesystem::exists(manifest)) << manifest;
+        WriteBytes(manifest, Garbage(std::max<size_t>(64, std::filesystem::file_size(manifest))));
+      },
+      "MANIFEST overwritten with garbage");
+}
+
+TEST_F(ReliabilityFaultsIntegrationTest, ManifestTruncatedRefusesToStart) {
+  ExpectRefusesCorruptedDb(
+      [](const std::string& db) {
+        std::string manifest = FindFile(db, "MANIFEST-");
+        ASSERT_FALSE(manifest.empty());
+        std::string current = ReadTextFile(db + "/CURRENT");
+        while (!current.empty() && (current.back() == '\n' || current.back() == '\r')) current.pop_back();
+        std::filesystem::resize_file(db + "/" + current, 0);
+      },
+      "MANIFEST truncated to 0 bytes");
+}
+
+TEST_F(ReliabilityFaultsIntegrationTest, CurrentFileRemovedRefusesToStartInsteadOfStartingEmpty) {
+  ExpectRefusesCorruptedDb([](const std::string& db) { std::filesystem::remove(db + "/CURRENT"); },
+                           "CURRENT removed");
+}
+
+// ---------------------------------------------------------------------------------------------
+// A data dir that is not a directory.
+
+void ExpectStartFailsClearly(ServerProcess& server, const std::string& path, const char* what) {
+  auto started = server.Start();
+  ASSERT_FALSE(started) << what << ": the server started";
+  int code = server.Terminate();
+  std::string err = server.StderrText();
+  EXPECT_TRUE(code > 0 && code < 128) << what << ": exit code " << code << "\n" << err;
+  EXPECT_NE(err.find(path), std::string::npos) << what << ": stderr does not name " << path << ":\n"
+                                               << err;
+  EXPECT_TRUE(ContainsIgnoreCase(err, "directory") || ContainsIgnoreCase(err, "data dir"))
+      << what << ": stderr does not say what is wrong:\n" << err;
+  std::printf("[ faults ] %s: exit %d, stderr: %s", what, code, err.substr(0, 300).c_str());
+  if (err.empty() || err.back() != '\n') std::printf("\n");
+}
+
+TEST_F(ReliabilityFaultsIntegrationTest, DataDirThatIsAFileIsAClearError) {
+  ServerProcess server(DefaultEditionOptions());
+  ASSERT_TRUE(WriteTextFile(server.data_dir(), "not a directory\n"));
+  ExpectStartFailsClearly(server, server.data_dir(), "data dir is a file");
+  EXPECT_EQ(ReadTextFile(server.data_dir()), "not a directory\n") << "the file was modified";
+}
+
+TEST_F(ReliabilityFaultsIntegrationTest, DatabaseDirThatIsAFileIsAClearError) {
+  ServerProcess server(DefaultEditionOptions());
+  std::filesystem::create_directories(server.data_dir());
+  ASSERT_TRUE(WriteTextFile(server.data_dir() + "/db", "not a directory\n"));
+  ExpectStartFailsClearly(server, server.data_dir(), "data dir's db is a file");
+}
+
+}  // namespace
+}  // namespace papr::integration
