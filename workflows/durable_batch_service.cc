@@ -637,30 +637,34 @@ Result<ResultsPage> DurableBatchService::GetResults(const std::string& user_id,
 Result<BatchListPage> DurableBatchService::List(const std::string& user_id,
                                                 std::optional<BatchState> state_filter,
                                                 int64_t limit, const std::string& after) {
+  // Scans the user's executions newest first until one match past a full page shows that
+  // another page exists (so the last page has no cursor). Bounded for filtered listings.
+  constexpr int64_t kScanPage = 200;
+  constexpr int64_t kMaxScanned = 200000;
   BatchListPage page;
   std::string cursor = after;
-  // Filtered pages may need several engine pages.
-  for (int round = 0; round < 50 && static_cast<int64_t>(page.batches.size()) < limit; ++round) {
-    ASSIGN_OR_RETURN(auto records, rep_->engine->ListByOwner(user_id, limit, cursor));
-    if (records.empty()) {
-      cursor.clear();
-      break;
-    }
+  bool more = false;
+  for (int64_t scanned = 0; scanned < kMaxScanned && !more;) {
+    ASSIGN_OR_RETURN(auto records, rep_->engine->ListByOwner(user_id, kScanPage, cursor));
     for (const auto& r : records) {
       cursor = r.workflow_id;
       if (r.workflow_type != kWorkflowType) continue;
+      if (static_cast<int64_t>(page.batches.size()) == limit && !state_filter) {
+        more = true;  // unfiltered: any further batch is a next page
+        break;
+      }
       auto st = rep_->StatusOf(r);
-      if (!st.ok()) continue;
-      if (state_filter && st->state != *state_filter) continue;
+      if (!st.ok() || (state_filter && st->state != *state_filter)) continue;
+      if (static_cast<int64_t>(page.batches.size()) == limit) {
+        more = true;
+        break;
+      }
       page.batches.push_back(std::move(st).value());
-      if (static_cast<int64_t>(page.batches.size()) == limit) break;
     }
-    if (static_cast<int64_t>(records.size()) < limit) {
-      if (static_cast<int64_t>(page.batches.size()) < limit) cursor.clear();
-      break;
-    }
+    scanned += static_cast<int64_t>(records.size());
+    if (static_cast<int64_t>(records.size()) < kScanPage) break;  // the end
   }
-  page.next_after = static_cast<int64_t>(page.batches.size()) == limit ? cursor : "";
+  if (more) page.next_after = page.batches.back().batch_id;
   return page;
 }
 

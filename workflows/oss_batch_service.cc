@@ -283,7 +283,8 @@ Result<BatchListPage> OssBatchService::List(const std::string& user_id,
   int64_t after_sequence = INT64_MAX;
   if (!after.empty()) {
     auto it = rep_->batches.find(after);
-    if (it != rep_->batches.end()) after_sequence = it->second->sequence;
+    if (it == rep_->batches.end()) return BatchListPage{};  // unknown (or evicted) cursor
+    after_sequence = it->second->sequence;
   }
   std::vector<std::shared_ptr<BatchRun>> matching;
   for (const auto& [id, run] : rep_->batches) {
