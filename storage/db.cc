@@ -12,6 +12,7 @@
 #include <rocksdb/convenience.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/env.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
 #include <rocksdb/transaction_log.h>
@@ -111,6 +112,26 @@ rocksdb::ColumnFamilyOptions TableOptions(Table t, const std::shared_ptr<rocksdb
   return cf;
 }
 
+//! Sends RocksDB's own diagnostics (warnings and worse) to our structured log instead of the
+//! `LOG` file in the data directory: that file shares the disk, and on a full disk RocksDB's
+//! failing writes to it trip an assertion in Debian's build instead of returning an error.
+class ForwardingLogger final : public rocksdb::Logger {
+ public:
+  ForwardingLogger() : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL) {}
+  using rocksdb::Logger::Logv;
+  void Logv(const rocksdb::InfoLogLevel level, const char* format, va_list ap) override {
+    if (level < GetInfoLogLevel()) return;
+    char buf[1024];
+    std::vsnprintf(buf, sizeof(buf), format, ap);
+    // RocksDB's warnings repeat what our Status already says (e.g. an Open failure): debug.
+    log::Write(level >= rocksdb::InfoLogLevel::ERROR_LEVEL ? log::Level::kError : log::Level::kDebug,
+               "rocksdb", {{"message", buf}});
+  }
+  void Logv(const char* format, va_list ap) override {
+    Logv(rocksdb::InfoLogLevel::INFO_LEVEL, format, ap);
+  }
+};
+
 rocksdb::DBOptions BaseOptions(const DbOptions& options) {
   rocksdb::DBOptions db;
   db.IncreaseParallelism(2);  // sized for a 2-core machine
@@ -120,6 +141,8 @@ rocksdb::DBOptions BaseOptions(const DbOptions& options) {
   db.db_write_buffer_size = kTotalWriteBufferBytes;
   db.max_total_wal_size = kMaxTotalWalBytes;
   db.keep_log_file_num = 4;
+  db.info_log = std::make_shared<ForwardingLogger>();
+  db.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   db.max_log_file_size = 8 << 20;
   if (!options.secondary_path.empty()) db.max_open_files = -1;  // required by secondaries
   return db;

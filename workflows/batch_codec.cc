@@ -20,7 +20,6 @@ std::string EncodeBatchHeader(const BatchHeader& h) {
   std::memcpy(&pct_bits, &h.tolerated_failure_percentage, sizeof(double));
   PutFixed64BE(&out, pct_bits);
   PutLengthPrefixed(&out, h.webhook_url);
-  PutLengthPrefixed(&out, h.webhook_secret);
   PutLengthPrefixed(&out, h.body_hash);
   PutLengthPrefixed(&out, h.idempotency_key);
   PutSignedVarint64(&out, h.total_content_size);
@@ -42,7 +41,7 @@ Result<BatchHeader> DecodeBatchHeader(std::string_view in) {
   bool ok = GetLengthPrefixed(&in, &h.user_id) && GetSignedVarint64(&in, &h.total) &&
             GetSignedVarint64(&in, &h.max_concurrency) &&
             GetSignedVarint64(&in, &h.tolerated_failure_count) && GetFixed64BE(&in, &pct_bits) &&
-            GetLengthPrefixed(&in, &h.webhook_url) && GetLengthPrefixed(&in, &h.webhook_secret) &&
+            GetLengthPrefixed(&in, &h.webhook_url) &&
             GetLengthPrefixed(&in, &h.body_hash) && GetLengthPrefixed(&in, &h.idempotency_key) &&
             GetSignedVarint64(&in, &h.total_content_size) && GetSignedVarint64(&in, &h.lo) &&
             GetSignedVarint64(&in, &h.hi) && GetLengthPrefixed(&in, &h.root_batch_id);

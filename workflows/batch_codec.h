@@ -18,8 +18,7 @@ struct BatchHeader {
   int64_t max_concurrency = 0;
   int64_t tolerated_failure_count = -1;       // -1: no limit
   double tolerated_failure_percentage = -1;   // -1: no limit
-  std::string webhook_url;
-  std::string webhook_secret;
+  std::string webhook_url;  // the secret is not here: it is kept out of histories (a blob)
   std::string body_hash;
   std::string idempotency_key;
   int64_t total_content_size = 0;

@@ -28,6 +28,7 @@ constexpr const char* kDeliverWebhook = "deliver_webhook";
 // Memories are stored in blobs of kChunkSize, "memories/<chunk>", so a chunk's activities
 // load (and cache) only their own part of a big batch.
 std::string MemoriesBlobName(int64_t chunk) { return "memories/" + std::to_string(chunk); }
+constexpr const char* kWebhookSecretBlob = "webhook_secret";
 // Webhook attempts use activity ids from here on, far above any memory index.
 constexpr int64_t kWebhookActivityBase = int64_t{1} << 60;
 constexpr int64_t kWebhookTimerBase = 1;
@@ -103,17 +104,17 @@ BatchState FinalState(bool cancelled, bool stopped_early, int64_t ok, int64_t fa
 }
 
 struct WebhookRequest {
-  std::string url, secret, webhook_id, body;
+  std::string url, batch_id, webhook_id, body;  // batch_id: whose blob holds the secret
 };
 
 std::string EncodeWebhookRequest(const WebhookRequest& r) {
   std::string out;
-  for (const auto* s : {&r.url, &r.secret, &r.webhook_id, &r.body}) PutLengthPrefixed(&out, *s);
+  for (const auto* s : {&r.url, &r.batch_id, &r.webhook_id, &r.body}) PutLengthPrefixed(&out, *s);
   return out;
 }
 
 bool DecodeWebhookRequest(std::string_view in, WebhookRequest* r) {
-  return GetLengthPrefixed(&in, &r->url) && GetLengthPrefixed(&in, &r->secret) &&
+  return GetLengthPrefixed(&in, &r->url) && GetLengthPrefixed(&in, &r->batch_id) &&
          GetLengthPrefixed(&in, &r->webhook_id) && GetLengthPrefixed(&in, &r->body);
 }
 
@@ -211,7 +212,6 @@ WorkflowTask DurableBatchService::Rep::BatchWorkflow(WorkflowContext& ctx, std::
         child.lo = lo + next * kChunkSize;
         child.hi = std::min(hi, child.lo + kChunkSize);
         child.webhook_url.clear();
-        child.webhook_secret.clear();
         if (h.tolerated_failure_count >= 0) {
           child.tolerated_failure_count = std::max<int64_t>(0, h.tolerated_failure_count - counts.failed);
         }
@@ -268,7 +268,8 @@ WorkflowTask DurableBatchService::Rep::BatchWorkflow(WorkflowContext& ctx, std::
     st.errors = counts.errors;
     st.created_at_ms = st.started_at_ms = ctx.StartMillis();
     st.completed_at_ms = ctx.NowMillis();
-    WebhookRequest req{h.webhook_url, h.webhook_secret, "msg_" + Sha256Hex(root).substr(0, 24), ""};
+    // The secret never enters the history: the activity reads it from the batch's blob.
+    WebhookRequest req{h.webhook_url, root, "msg_" + Sha256Hex(root).substr(0, 24), ""};
     req.body = WebhookSender::BuildPayload(st, ctx.NowMillis());
     const auto& schedule = h.webhook_schedule_seconds;
     ActivityOptions once;
@@ -368,7 +369,10 @@ ActivityResult DurableBatchService::Rep::DeliverWebhook(const engine::ActivityCa
   if (!DecodeWebhookRequest(call.input, &req)) {
     return ActivityResult::Error("bad webhook request", "500", true);
   }
-  WebhookAttempt attempt = webhooks->Attempt(req.url, req.secret, req.webhook_id, req.body);
+  auto secret = engine->ReadBlob(req.batch_id, kWebhookSecretBlob);
+  if (!secret.ok()) return ActivityResult::Error(secret.status().message(), "500", false);
+  WebhookAttempt attempt =
+      webhooks->Attempt(req.url, secret->value_or(""), req.webhook_id, req.body);
   (attempt.delivered ? webhook_delivered : webhook_failed)++;
   log::Info("webhook attempt", {{"batch_id", call.workflow_id},
                                 {"webhook_id", req.webhook_id},
@@ -546,7 +550,6 @@ Result<SubmitOutcome> DurableBatchService::Submit(BatchRequest request) {
   h.tolerated_failure_count = request.tolerated_failure_count.value_or(-1);
   h.tolerated_failure_percentage = request.tolerated_failure_percentage.value_or(-1);
   h.webhook_url = request.webhook_url;
-  h.webhook_secret = request.webhook_secret;
   h.body_hash = request.body_hash;
   h.idempotency_key = request.idempotency_key;
   for (const auto& m : request.memories) h.total_content_size += static_cast<int64_t>(m.content.size());
@@ -554,6 +557,11 @@ Result<SubmitOutcome> DurableBatchService::Submit(BatchRequest request) {
   start.workflow_id = id;
   start.workflow_type = kWorkflowType;
   start.input = EncodeBatchHeader(h);
+  // The secret is stored once, outside every event (histories are shown to operators and
+  // the console).
+  if (!request.webhook_secret.empty()) {
+    start.blobs.emplace_back(kWebhookSecretBlob, request.webhook_secret);
+  }
   start.owner = request.user_id;
   for (size_t first = 0, chunk = 0; first < request.memories.size(); first += kChunkSize, ++chunk) {
     size_t last = std::min(request.memories.size(), first + kChunkSize);

@@ -332,7 +332,9 @@ Result<workflows::BatchRequest> RetryRequest(const engine::Engine& engine, const
     request.tolerated_failure_percentage = h.tolerated_failure_percentage;
   }
   request.webhook_url = h.webhook_url;
-  request.webhook_secret = h.webhook_secret;
+  // The secret is kept out of the history, in the batch's blob (see DurableBatchService).
+  ASSIGN_OR_RETURN(auto secret, engine.ReadBlob(id, "webhook_secret"));
+  request.webhook_secret = secret.value_or("");
   // Retrying the same batch again finds this retry (Submit's idempotency), not a second one.
   request.idempotency_key = "engine-admin-retry:" + id;
   std::string signature = id;
