@@ -1,10 +1,31 @@
 #!/usr/bin/env bash
-# Bootstraps, builds both editions and runs every test with ctest:
-#   build/      the default build (engine on): unit + integration tests, cloud and OSS
-#   build-oss/  -DPAPR_WITH_ENGINE=OFF: the OSS edition builds without engine/ and passes
+# Bootstraps, builds and runs every test. Stages (each a separate build tree):
+#   build/       Release, engine on: unit, integration, crash, webhook, console browser tests
+#   build-oss/   -DPAPR_WITH_ENGINE=OFF: the OSS edition builds without engine/ and passes
+#   build-asan/  AddressSanitizer + UndefinedBehaviorSanitizer build of the whole test suite
+#   build-fuzz/  clang + libFuzzer: every fuzz target for PAPR_FUZZ_SECONDS (default 20) each
+# The ThreadSanitizer build is the second, documented command: tools/test_tsan.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+passed=0
+
 tools/build.sh
 (cd build && ctest --output-on-failure -j 2 --timeout 900)
+passed=$((passed + 1))
+
 PAPR_BUILD_DIR=build-oss tools/build.sh -DPAPR_WITH_ENGINE=OFF -DPAPR_BUILD_BENCH=OFF
 (cd build-oss && ctest --output-on-failure -j 2 --timeout 900)
+passed=$((passed + 1))
+
+PAPR_BUILD_DIR=build-asan tools/build.sh -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DPAPR_SANITIZE=address,undefined -DPAPR_BUILD_BENCH=OFF
+(cd build-asan &&
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:suppressions=$PWD/../tools/sanitizers/ubsan.supp \
+  ctest --output-on-failure -j 2 --timeout 900)
+passed=$((passed + 1))
+
+tools/fuzz.sh "${PAPR_FUZZ_SECONDS:-20}"
+passed=$((passed + 1))
+
+echo "stages: $passed passed, 0 failed"

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The second test command: a ThreadSanitizer build of the whole test suite (build-tsan/).
+# Kept out of tools/test.sh for CI time; run it before merging concurrency changes.
+# RocksDB (Debian's, uninstrumented) is suppressed in tools/sanitizers/tsan.supp.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PAPR_BUILD_DIR=build-tsan tools/build.sh -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DPAPR_SANITIZE=thread -DPAPR_BUILD_BENCH=OFF
+cd build-tsan
+TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/../tools/sanitizers/tsan.supp" \
+  ctest --output-on-failure -j 2 --timeout 1800
