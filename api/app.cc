@@ -15,6 +15,7 @@
 #if PAPR_WITH_ENGINE
 #include "engine/engine.h"
 #include "workflows/durable_batch_service.h"
+#include "workflows/durable_hybrid_batch_service.h"
 #endif
 
 namespace papr::api {
@@ -68,8 +69,17 @@ Result<std::unique_ptr<App>> App::Create(config::Config config) {
     engine_options.retention_ms = c.engine.retention_hours * 3600 * 1000;
     engine_options.clock = clock;
     rep->engine = std::make_unique<engine::Engine>(rep->db.get(), engine_options);
-    rep->batches = std::make_unique<workflows::DurableBatchService>(
+    auto durable_batches = std::make_unique<workflows::DurableBatchService>(
         c, rep->engine.get(), rep->processor.get(), rep->webhooks.get(), clock);
+    if (c.features.temporal_threshold > 0) {
+      // Hybrid: small batches on the in-memory executor, larger ones durable.
+      rep->batches = std::make_unique<workflows::HybridBatchService>(
+          c.features.temporal_threshold, std::move(durable_batches),
+          std::make_unique<workflows::OssBatchService>(c, rep->processor.get(),
+                                                       rep->webhooks.get(), clock));
+    } else {
+      rep->batches = std::move(durable_batches);
+    }
 #else
     return Status::FailedPrecondition(
         "features.has_temporal is true but this build has no workflow engine");

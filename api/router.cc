@@ -127,7 +127,8 @@ DecodeLimits Router::Rep::Limits() const {
   DecodeLimits limits;
   limits.max_content_bytes = c.limits.max_content_bytes;
   limits.max_batch_size = c.features.max_batch_size;
-  if (!c.features.has_temporal && deps.durable) {
+  // OSS hybrid: an open-source config that turns the engine on gets the engine's limit.
+  if (c.edition == "opensource" && c.features.has_temporal) {
     limits.max_batch_size = c.features.max_batch_size_with_temporal;
   }
   limits.upgrade_info = c.messaging.batch_limit_message;

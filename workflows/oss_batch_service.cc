@@ -341,11 +341,17 @@ Result<std::string> OssBatchService::HistoryJson(const std::string&, const std::
   return Status::NotFound("execution histories exist only in the cloud edition (durable batches)");
 }
 
-std::string OssBatchService::MetricsText() const {
+std::string OssBatchService::ExecutorMetricsText() const {
   std::lock_guard lock(rep_->mu);
   std::string out = "# HELP papr_oss_batches_active Batches queued or running on the executor.\n";
   out += "# TYPE papr_oss_batches_active gauge\n";
   out += "papr_oss_batches_active " + std::to_string(rep_->active_batches) + "\n";
+  return out;
+}
+
+std::string OssBatchService::MetricsText() const {
+  std::string out = ExecutorMetricsText();
+  std::lock_guard lock(rep_->mu);
   out += "# HELP papr_webhook_attempts_total Webhook delivery attempts by outcome.\n";
   out += "# TYPE papr_webhook_attempts_total counter\n";
   out += "papr_webhook_attempts_total{outcome=\"delivered\"} " +

@@ -33,6 +33,8 @@ class OssBatchService final : public BatchService {
   bool SubscribeDone(const std::string& batch_id, std::function<void()> fn) override;
   void Shutdown() override;
   std::string MetricsText() const override;
+  // Only the executor's own gauge (the hybrid runner merges it with the engine's metrics).
+  std::string ExecutorMetricsText() const;
   Result<std::string> HistoryJson(const std::string& user_id, const std::string& workflow_id,
                                   int64_t after, int64_t limit) override;
 
