@@ -653,4 +653,32 @@ bool DecodeSearch(std::string_view body, SearchRequest* out, ApiError* error) {
   return true;
 }
 
+bool DecodeAdminAction(std::string_view body, std::string_view action, AdminActionRequest* out,
+                       ApiError* error) {
+  simdjson::dom::parser parser;
+  object root;
+  if (!ParseObjectBody(&parser, IsBlank(body) ? std::string_view("{}") : body, &root, error)) {
+    return false;
+  }
+  AdminActionRequest req;
+  FieldError fe;
+  std::string reason;
+  bool ok = GetOptionalString(root, "reason", &reason, &fe) &&
+            GetOptionalString(root, "name", &req.name, &fe);
+  if (ok && Optional(root, "reason")) req.reason = reason;
+  if (ok && action == "terminate" && IsBlank(reason)) {
+    ok = Fail(&fe, "reason", "reason is required (it is recorded in the history)");
+  }
+  if (ok && action == "signal" && IsBlank(req.name)) ok = Fail(&fe, "name", "name is required");
+  if (!ok) {
+    *error = FieldErrorAnswer(400, fe);
+    return false;
+  }
+  if (std::optional<element> input = Optional(root, "input")) {
+    req.input_json = simdjson::minify(*input);
+  }
+  *out = std::move(req);
+  return true;
+}
+
 }  // namespace papr::api

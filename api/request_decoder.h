@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -38,5 +39,16 @@ bool DecodeBatch(std::string_view body, const DecodeLimits& limits,
                  workflows::BatchRequest* out, ApiError* error,
                  int64_t* attempted_size = nullptr);
 bool DecodeSearch(std::string_view body, SearchRequest* out, ApiError* error);
+
+//! Body of POST /v1/admin/workflows/{id}/{terminate,cancel,signal}.
+struct AdminActionRequest {
+  std::optional<std::string> reason;  // terminate (required, not blank), cancel (optional)
+  std::string name;                   // signal (required, not blank)
+  std::string input_json;             // signal: "input" minified, any JSON; "" if absent/null
+};
+// `action` is "terminate", "cancel" or "signal" (it says which fields are required). An
+// empty body counts as {} (cancel needs none). Errors: 400 as above, details {"field"}.
+bool DecodeAdminAction(std::string_view body, std::string_view action, AdminActionRequest* out,
+                       ApiError* error);
 
 }  // namespace papr::api

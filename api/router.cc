@@ -1,6 +1,7 @@
 #include "api/router.h"
 
 #include <charconv>
+#include <functional>
 #include <mutex>
 
 #include <boost/asio/post.hpp>
@@ -89,8 +90,8 @@ struct Router::Rep {
   explicit Rep(RouterDeps d)
       : deps(d),
         auth(d.config->auth.api_keys),
-        ui(d.config->server.ui_dir),
-        pool(static_cast<size_t>(std::max<int64_t>(1, d.config->server.handler_threads))) {}
+        pool(static_cast<size_t>(std::max<int64_t>(1, d.config->server.handler_threads))),
+        ui(d.config->server.ui_dir) {}
 
   // Runs on the pool. Either answers through `respond` or hands it on (?wait=).
   void Dispatch(HttpRequest req, Responder respond);
@@ -114,7 +115,12 @@ struct Router::Rep {
                             const std::string& id);
   HttpResponse ListBatches(const HttpRequest& req, const std::string& user);
   HttpResponse CancelBatch(const std::string& user, const std::string& id);
-  HttpResponse Accepted(const workflows::SubmitOutcome& outcome, const std::string& webhook_url);
+  // `extra_details` (optional) adds fields to "details".
+  HttpResponse Accepted(const workflows::SubmitOutcome& outcome, const std::string& webhook_url,
+                        const std::function<void(JsonWriter&)>& extra_details = nullptr);
+  HttpResponse AdminAction(const HttpRequest& req, const std::string& user,
+                           const std::string& id, const std::string& action);
+  HttpResponse AdminRetry(const std::string& user, const std::string& id);
   void WaitForBatch(const std::string& user, workflows::SubmitOutcome outcome,
                     std::string webhook_url, int64_t wait_seconds, Responder respond);
   std::optional<HttpResponse> FinalBatchResponse(const std::string& user,
@@ -192,6 +198,17 @@ HttpResponse Router::Rep::Route(const HttpRequest& req, const std::string& user,
       p.substr(p.size() - 8) == "/history") {
     std::string id = p.substr(kAdminWorkflows.size(), p.size() - kAdminWorkflows.size() - 8);
     return m == "GET" ? WorkflowHistory(req, user, id) : method_not_allowed("GET");
+  }
+  if (StartsWith(p, kAdminWorkflows)) {
+    // The id is everything up to the last '/' (chunk ids contain one: "root/chunk-0").
+    std::string rest = p.substr(kAdminWorkflows.size());
+    size_t slash = rest.rfind('/');
+    std::string action = slash == std::string::npos ? "" : rest.substr(slash + 1);
+    bool known = action == "terminate" || action == "cancel" || action == "signal" ||
+                 action == "retry";
+    if (!known || slash == 0) return SimpleError(404, "no route for " + p);
+    return m == "POST" ? AdminAction(req, user, rest.substr(0, slash), action)
+                       : method_not_allowed("POST");
   }
   if (p == "/v1/memory/search") return m == "POST" ? Search(req, user) : method_not_allowed("POST");
   if (p == "/v1/memory/batch") {
@@ -333,7 +350,8 @@ HttpResponse Router::Rep::SubmitBatch(const HttpRequest& req, const std::string&
 }
 
 HttpResponse Router::Rep::Accepted(const workflows::SubmitOutcome& outcome,
-                                   const std::string& webhook_url) {
+                                   const std::string& webhook_url,
+                                   const std::function<void(JsonWriter&)>& extra_details) {
   std::string status_url = "/v1/memory/batch/status/" + outcome.batch_id;
   JsonWriter w;
   w.BeginObject().Field("code", 202).Field("status", "processing").Field("batch_id", outcome.batch_id);
@@ -342,6 +360,7 @@ HttpResponse Router::Rep::Accepted(const workflows::SubmitOutcome& outcome,
   w.Field("workflow_id", outcome.workflow_id).Field("status_url", status_url);
   w.Field("durable", outcome.durable).FieldOrNull("webhook_url", webhook_url);
   w.Field("existing", outcome.existing);
+  if (extra_details) extra_details(w);
   w.EndObject().EndObject();
   HttpResponse r = HttpResponse::Json(202, w.Take());
   r.headers.emplace_back("Location", status_url);
@@ -457,6 +476,48 @@ HttpResponse Router::Rep::WorkflowHistory(const HttpRequest& req, const std::str
   auto json = deps.batches->HistoryJson(user, id, after, limit);
   if (!json.ok()) return StatusError(json.status());
   return HttpResponse::Json(200, std::move(json).value());
+}
+
+// Operator actions on one of the user's workflows: 200 {"workflow_id","action","status",
+// "cancel_requested","workflow_type"} with the execution's state once the request is
+// recorded; retry answers 202 like a batch submit.
+HttpResponse Router::Rep::AdminAction(const HttpRequest& req, const std::string& user,
+                                      const std::string& id, const std::string& action) {
+  if (action == "retry") return AdminRetry(user, id);
+  AdminActionRequest body;
+  ApiError error;
+  if (!DecodeAdminAction(req.body, action, &body, &error)) return ErrorResponse(error);
+  Status s;
+  if (action == "terminate") {
+    s = deps.batches->AdminTerminate(user, id, *body.reason);
+  } else if (action == "cancel") {
+    std::string reason = body.reason.value_or("cancelled through the admin API");
+    s = deps.batches->AdminCancel(user, id, reason);
+  } else {
+    s = deps.batches->AdminSignal(user, id, body.name, body.input_json);
+  }
+  if (!s.ok()) return StatusError(s);
+  log::Info("admin action", {{"workflow_id", id}, {"action", action}, {"user", user}});
+  auto state = deps.batches->AdminDescribe(user, id);
+  if (!state.ok()) return StatusError(state.status());
+  JsonWriter w;
+  w.BeginObject().Field("workflow_id", id).Field("action", action);
+  w.Field("status", state->status).Field("cancel_requested", state->cancel_requested);
+  w.Field("workflow_type", state->workflow_type).EndObject();
+  return HttpResponse::Json(200, w.Take());
+}
+
+HttpResponse Router::Rep::AdminRetry(const std::string& user, const std::string& id) {
+  auto outcome = deps.batches->AdminRetry(user, id);
+  if (!outcome.ok()) return StatusError(outcome.status());
+  log::Info("admin action", {{"workflow_id", id}, {"action", "retry"}, {"user", user},
+                             {"batch_id", outcome->batch_id}});
+  auto status = deps.batches->GetStatus(user, outcome->batch_id);
+  std::string webhook_url = status.ok() ? status->webhook.url : "";
+  int64_t memories = status.ok() ? status->total : 0;
+  return Accepted(*outcome, webhook_url, [&](JsonWriter& w) {
+    w.Field("retry_of", id).Field("memories", memories);
+  });
 }
 
 HttpResponse Router::Rep::BatchStatus(const std::string& user, const std::string& id) {

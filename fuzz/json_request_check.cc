@@ -149,7 +149,7 @@ std::string CheckSearch(std::string_view body, Reparser& json) {
 std::string CheckJsonWriter(std::string_view input, Reparser& json) {
   int64_t i = 0;
   double d = 0;
-  std::memcpy(&i, input.data(), std::min(sizeof(i), input.size()));
+  if (!input.empty()) std::memcpy(&i, input.data(), std::min(sizeof(i), input.size()));
   if (input.size() >= 8) std::memcpy(&d, input.data() + input.size() - 8, sizeof(d));
   JsonWriter w;
   w.BeginObject().Field("s", input).Key("k").BeginObject().Key(input).Int(i).EndObject();

@@ -93,7 +93,6 @@ bool WriteWorkflowSeeds(const std::string& dir) {
   h.tolerated_failure_count = 1;
   h.tolerated_failure_percentage = 12.5;
   h.webhook_url = "https://example.com/hook";
-  h.webhook_secret = "whsec_c2VjcmV0";
   h.body_hash = std::string(64, 'a');
   h.idempotency_key = "idem-1";
   h.total_content_size = 42;

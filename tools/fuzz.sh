@@ -69,6 +69,7 @@ cmake --build "$build" -j "$(nproc)" --target "${build_targets[@]}"
 export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 export ASAN_OPTIONS="detect_leaks=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 mkdir -p "$build/fuzz-logs"
+export TMPDIR="$probe_dir"  # what a crashed fuzzer leaves there (http_request's /ui/ tree) goes too
 passed=0
 failed=0
 total_execs=0

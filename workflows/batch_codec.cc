@@ -6,7 +6,9 @@
 
 namespace papr::workflows {
 namespace {
-constexpr uint8_t kHeaderVersion = 1;
+// 2: webhook secret moved out of the header (into a blob); concurrency resolved at submit,
+// webhook schedule and chunk range added. Version 1 headers are refused, not misread.
+constexpr uint8_t kHeaderVersion = 2;
 constexpr uint8_t kMemoriesVersion = 1;
 }  // namespace
 

@@ -101,4 +101,39 @@ Result<std::string> HybridBatchService::HistoryJson(const std::string& user_id,
   return durable_->HistoryJson(user_id, workflow_id, after, limit);
 }
 
+BatchService* HybridBatchService::WorkflowOwner(const std::string& user_id,
+                                                const std::string& workflow_id) {
+  if (durable_->AdminDescribe(user_id, workflow_id).ok()) return durable_.get();
+  if (in_memory_->GetStatus(user_id, workflow_id).ok()) return in_memory_.get();
+  return durable_.get();  // answers NotFound
+}
+
+Status HybridBatchService::AdminTerminate(const std::string& user_id,
+                                          const std::string& workflow_id,
+                                          const std::string& reason) {
+  return durable_->AdminTerminate(user_id, workflow_id, reason);
+}
+
+Status HybridBatchService::AdminCancel(const std::string& user_id,
+                                       const std::string& workflow_id,
+                                       const std::string& reason) {
+  return WorkflowOwner(user_id, workflow_id)->AdminCancel(user_id, workflow_id, reason);
+}
+
+Status HybridBatchService::AdminSignal(const std::string& user_id,
+                                       const std::string& workflow_id, const std::string& name,
+                                       const std::string& input_json) {
+  return durable_->AdminSignal(user_id, workflow_id, name, input_json);
+}
+
+Result<SubmitOutcome> HybridBatchService::AdminRetry(const std::string& user_id,
+                                                     const std::string& batch_id) {
+  return durable_->AdminRetry(user_id, batch_id);
+}
+
+Result<WorkflowState> HybridBatchService::AdminDescribe(const std::string& user_id,
+                                                        const std::string& workflow_id) {
+  return WorkflowOwner(user_id, workflow_id)->AdminDescribe(user_id, workflow_id);
+}
+
 }  // namespace papr::workflows

@@ -29,10 +29,24 @@ class HybridBatchService final : public BatchService {
   std::string MetricsText() const override;
   Result<std::string> HistoryJson(const std::string& user_id, const std::string& workflow_id,
                                   int64_t after, int64_t limit) override;
+  // Admin actions go to the durable runner (a retry runs durably whatever its size); cancel
+  // and describe of an executor batch go to the executor.
+  Status AdminTerminate(const std::string& user_id, const std::string& workflow_id,
+                        const std::string& reason) override;
+  Status AdminCancel(const std::string& user_id, const std::string& workflow_id,
+                     const std::string& reason) override;
+  Status AdminSignal(const std::string& user_id, const std::string& workflow_id,
+                     const std::string& name, const std::string& input_json) override;
+  Result<SubmitOutcome> AdminRetry(const std::string& user_id,
+                                   const std::string& batch_id) override;
+  Result<WorkflowState> AdminDescribe(const std::string& user_id,
+                                      const std::string& workflow_id) override;
 
  private:
   // The runner that holds `batch_id`'s batch (durable if neither does).
   BatchService* Owner(const std::string& user_id, const std::string& batch_id);
+  // The runner that holds workflow `workflow_id` (a batch or a chunk; durable if neither).
+  BatchService* WorkflowOwner(const std::string& user_id, const std::string& workflow_id);
 
   int64_t threshold_;
   std::unique_ptr<BatchService> durable_;

@@ -341,6 +341,50 @@ Result<std::string> OssBatchService::HistoryJson(const std::string&, const std::
   return Status::NotFound("execution histories exist only in the cloud edition (durable batches)");
 }
 
+namespace {
+
+Status NoDurableWorkflows() {
+  return Status::NotFound("durable workflows exist only in the cloud edition");
+}
+
+}  // namespace
+
+Status OssBatchService::AdminTerminate(const std::string&, const std::string&,
+                                       const std::string&) {
+  return NoDurableWorkflows();
+}
+
+// The executor's batches are its only "workflows": cancel is the batch cancel.
+Status OssBatchService::AdminCancel(const std::string& user_id, const std::string& workflow_id,
+                                    const std::string&) {
+  return Cancel(user_id, workflow_id);
+}
+
+Status OssBatchService::AdminSignal(const std::string&, const std::string&, const std::string&,
+                                    const std::string&) {
+  return NoDurableWorkflows();
+}
+
+Result<SubmitOutcome> OssBatchService::AdminRetry(const std::string&, const std::string&) {
+  return NoDurableWorkflows();
+}
+
+// In the engine's words: a batch runs until it is terminal; a cancelled one ends canceled.
+Result<WorkflowState> OssBatchService::AdminDescribe(const std::string& user_id,
+                                                     const std::string& workflow_id) {
+  ASSIGN_OR_RETURN(BatchStatus st, GetStatus(user_id, workflow_id));
+  WorkflowState state;
+  state.workflow_type = "in_memory_batch";
+  state.cancel_requested =
+      st.state == BatchState::kCancelling || st.state == BatchState::kCancelled;
+  if (!IsTerminal(st.state)) {
+    state.status = "running";
+  } else {
+    state.status = st.state == BatchState::kCancelled ? "canceled" : "completed";
+  }
+  return state;
+}
+
 std::string OssBatchService::ExecutorMetricsText() const {
   std::lock_guard lock(rep_->mu);
   std::string out = "# HELP papr_oss_batches_active Batches queued or running on the executor.\n";

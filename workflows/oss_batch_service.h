@@ -37,6 +37,18 @@ class OssBatchService final : public BatchService {
   std::string ExecutorMetricsText() const;
   Result<std::string> HistoryJson(const std::string& user_id, const std::string& workflow_id,
                                   int64_t after, int64_t limit) override;
+  // Terminate, signal and retry: NotFound (no durable workflows here). Cancel is Cancel;
+  // AdminDescribe reports a batch as "running" until it ends, then "completed" or "canceled".
+  Status AdminTerminate(const std::string& user_id, const std::string& workflow_id,
+                        const std::string& reason) override;
+  Status AdminCancel(const std::string& user_id, const std::string& workflow_id,
+                     const std::string& reason) override;
+  Status AdminSignal(const std::string& user_id, const std::string& workflow_id,
+                     const std::string& name, const std::string& input_json) override;
+  Result<SubmitOutcome> AdminRetry(const std::string& user_id,
+                                   const std::string& batch_id) override;
+  Result<WorkflowState> AdminDescribe(const std::string& user_id,
+                                      const std::string& workflow_id) override;
 
  private:
   struct Rep;

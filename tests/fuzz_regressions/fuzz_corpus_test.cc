@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <ostream>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -22,6 +23,8 @@ struct FuzzTarget {
   const char* name;
   std::string (*check)(std::string_view input);
 };
+
+void PrintTo(const FuzzTarget& target, std::ostream* os) { *os << target.name; }
 
 std::vector<fs::path> FilesIn(const fs::path& dir) {
   std::vector<fs::path> files;

@@ -1,7 +1,9 @@
 // engine-admin (tools/engine_admin) against the data dir of a real cloud-edition papr-server:
 // every read command while the server runs and again after it stopped, replay of recorded
-// and of edited histories, and the direct-mode write commands (refused while the server holds
-// the data dir; applied once it stopped, and picked up by the server when it starts again).
+// and of edited histories, the direct-mode write commands (refused while the server holds
+// the data dir; applied once it stopped, and picked up by the server when it starts again),
+// and the server-mode write commands (--server/--api-key or $PAPR_SERVER/$PAPR_API_KEY: through
+// the running server's admin endpoints).
 // The processing endpoint is a tiny HTTP server in this process: it rejects (422) memories
 // whose content says REJECT and delays those that say SLOW.
 
@@ -59,8 +61,8 @@ struct AdminRun {
 };
 
 // fork/exec of engine-admin with `args`; stdout and stderr go to files of a temp dir. The child
-// gets this process's environment without PAPR_* variables. Killed after 60 s.
-AdminRun RunAdmin(const std::vector<std::string>& args) {
+// gets this process's environment without PAPR_* variables, plus `extra_env`. Killed after 60 s.
+AdminRun RunAdmin(const std::vector<std::string>& args, const EnvVars& extra_env = {}) {
   AdminRun run;
   TempDir dir;
   std::string out_path = dir.File("out"), err_path = dir.File("err");
@@ -74,6 +76,7 @@ AdminRun RunAdmin(const std::vector<std::string>& args) {
   for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
     if (std::strncmp(*e, "PAPR_", 5) != 0) env.emplace_back(*e);
   }
+  for (const auto& [name, value] : extra_env) env.push_back(name + "=" + value);
   std::vector<char*> env_ptrs;
   for (auto& e : env)
     env_ptrs.push_back(e.data());
@@ -490,6 +493,77 @@ TEST_F(EngineAdminIntegrationTest, WriteCommandsNeedTheServerStoppedThenChangeSt
   EXPECT_EQ(Str(terminated_status.Json()["status"]), "failed") << terminated_status.body;
   AdminRun replay_all = Admin(server, {"replay", "--all"});
   EXPECT_EQ(replay_all.exit_code, 0) << replay_all.Describe();
+}
+
+TEST_F(EngineAdminIntegrationTest, WriteCommandsGoThroughTheRunningServerWithServerFlag) {
+  ProcessingEndpoint endpoint;
+  ServerOptions options = CloudServer(endpoint);
+  options.extra_yaml += "auth:\n  api_keys:\n    - {key: it-admin-other-key-0123456789, "
+                        "user_id: other}\n";
+  ServerProcess server(options);
+  ASSERT_TRUE(server.Start());
+  ApiClient api(server.port(), kTestApiKey);
+  std::string partial = Submit(api, Body(12, 3, false));
+  std::string to_cancel = Submit(api, Body(400, 0, true, "\"max_concurrency\":1"));
+  std::string to_terminate = Submit(api, Body(400, 0, true, "\"max_concurrency\":1"));
+  ASSERT_FALSE(partial.empty() || to_cancel.empty() || to_terminate.empty());
+  ASSERT_EQ(WaitForState(api, partial, {"partial"}), "partial");
+  const std::string url = "http://127.0.0.1:" + std::to_string(server.port());
+  auto remote = [&](std::vector<std::string> args, const std::string& key = kTestApiKey) {
+    args.insert(args.end(), {"--server", url, "--api-key", key});
+    return RunAdmin(args);
+  };
+
+  AdminRun foreign = remote({"terminate", to_terminate, "--reason", "x"},
+                            "it-admin-other-key-0123456789");
+  EXPECT_EQ(foreign.exit_code, 1) << foreign.Describe();
+  EXPECT_NE(foreign.err.find("404"), std::string::npos) << foreign.err;
+  AdminRun bad_key = remote({"cancel", to_cancel}, "no-such-key");
+  EXPECT_EQ(bad_key.exit_code, 1) << bad_key.Describe();
+  EXPECT_NE(bad_key.err.find("401"), std::string::npos) << bad_key.err;
+
+  AdminRun terminated = remote({"terminate", to_terminate, "--reason", "it-test remote"});
+  ASSERT_EQ(terminated.exit_code, 0) << terminated.Describe();
+  EXPECT_NE(terminated.out.find("mode: server"), std::string::npos) << terminated.out;
+  EXPECT_NE(terminated.out.find(": now terminated"), std::string::npos) << terminated.out;
+  EXPECT_EQ(WaitForState(api, to_terminate, {"failed"}), "failed");
+  AdminRun again = remote({"terminate", to_terminate, "--reason", "twice"});
+  EXPECT_EQ(again.exit_code, 1) << again.Describe();
+  EXPECT_NE(again.err.find("already terminated"), std::string::npos) << again.err;
+
+  AdminRun signalled =
+      remote({"signal", to_cancel, "poke", "--input", "{\"n\":2}", "--json"});
+  ASSERT_EQ(signalled.exit_code, 0) << signalled.Describe();
+  EXPECT_EQ(Str(signalled.Json()["mode"]), "server");
+  EXPECT_EQ(Str(signalled.Json()["server"]), url);
+  EXPECT_EQ(Str(signalled.Json()["status"]), "running");
+  // Environment instead of flags; no --data-dir needed.
+  AdminRun cancelled = RunAdmin({"cancel", to_cancel, "--reason", "from env", "--json"},
+                                {{"PAPR_SERVER", url}, {"PAPR_API_KEY", kTestApiKey}});
+  ASSERT_EQ(cancelled.exit_code, 0) << cancelled.Describe();
+  EXPECT_EQ(Str(cancelled.Json()["mode"]), "server");
+  EXPECT_TRUE(cancelled.Json()["cancel_requested"].get_bool().value()) << cancelled.out;
+  EXPECT_EQ(WaitForState(api, to_cancel, {"cancelled"}), "cancelled");
+  AdminRun history = Admin(server, {"history", to_cancel});  // read commands stay local
+  EXPECT_NE(history.out.find("WorkflowExecutionSignaled payload={\"n\":2} signal_name=poke"),
+            std::string::npos);
+  EXPECT_NE(history.out.find("WorkflowExecutionCancelRequested"), std::string::npos);
+
+  AdminRun retried = remote({"retry", partial, "--json"});
+  ASSERT_EQ(retried.exit_code, 0) << retried.Describe();
+  EXPECT_EQ(Str(retried.Json()["mode"]), "server");
+  EXPECT_EQ(Str(retried.Json()["status"]), "completed");
+  std::string retry_id = Str(retried.Json()["retry"]["batch_id"]);
+  EXPECT_EQ(Int(retried.Json()["retry"]["memories"]), 4);
+  EXPECT_FALSE(retried.Json()["retry"]["existing"].get_bool().value());
+  AdminRun retried_text = remote({"retry", partial});
+  ASSERT_EQ(retried_text.exit_code, 0) << retried_text.Describe();
+  EXPECT_NE(retried_text.out.find("mode: server"), std::string::npos) << retried_text.out;
+  EXPECT_NE(retried_text.out.find("already retried as batch " + retry_id), std::string::npos)
+      << retried_text.out;
+  EXPECT_EQ(WaitForState(api, retry_id, {"failed"}), "failed");  // all 4 REJECT again
+  Reply retry_status = api.Get("/v1/memory/batch/status/" + retry_id);
+  EXPECT_EQ(Int(retry_status.Json()["request_counts"]["total"]), 4) << retry_status.body;
 }
 
 TEST_F(EngineAdminIntegrationTest, UsageErrorsExitWith2) {

@@ -96,9 +96,11 @@ Status CheckCombinations(const Flags& f) {
   if (f.command == "terminate" && (!f.reason || f.reason->empty())) {
     return Usage("terminate needs --reason TEXT (it is recorded in the history)");
   }
-  if (!f.server_url.empty() && f.api_key.empty()) return Usage("--server needs --api-key");
-  bool local = !(f.command == "replay" && !f.file.empty());
-  if (local && f.data_dir.empty() && f.server_url.empty()) {
+  if (!f.server_url.empty() && f.api_key.empty()) {
+    return Usage("--server needs --api-key (or $PAPR_API_KEY)");
+  }
+  bool local = !(f.command == "replay" && !f.file.empty()) && !ServerMode(f);
+  if (local && f.data_dir.empty()) {
     return Usage(f.command + " needs --data-dir DIR (the server's data directory)");
   }
   return Status::Ok();
@@ -106,7 +108,16 @@ Status CheckCombinations(const Flags& f) {
 
 }  // namespace
 
-Result<Flags> ParseFlags(const std::vector<std::string>& argv) {
+bool IsWriteCommand(const std::string& command) {
+  return command == "terminate" || command == "cancel" || command == "signal" ||
+         command == "retry";
+}
+
+bool ServerMode(const Flags& flags) {
+  return IsWriteCommand(flags.command) && !flags.server_url.empty();
+}
+
+Result<Flags> ParseFlags(const std::vector<std::string>& argv, const FlagEnvironment& env) {
   Flags f;
   std::vector<std::string> positionals, flag_names;
   for (size_t i = 0; i < argv.size(); ++i) {
@@ -158,12 +169,15 @@ Result<Flags> ParseFlags(const std::vector<std::string>& argv) {
     return Usage(f.command + " takes " + wanted + " argument(s), got " +
                  std::to_string(f.args.size()));
   }
+  if (IsWriteCommand(f.command) && f.server_url.empty()) f.server_url = env.server_url;
+  if (!f.server_url.empty() && f.api_key.empty()) f.api_key = env.api_key;
   RETURN_IF_ERROR(CheckCombinations(f));
   return f;
 }
 
 std::string UsageText() {
   return R"(usage: engine-admin COMMAND [ARGS] --data-dir DIR [--config FILE] [--json]
+       engine-admin WRITE-COMMAND [ARGS] --server URL --api-key KEY [--json]
 
 Operator CLI of papr-server's embedded workflow engine. DIR is the server's data directory
 (storage.data_dir; the database is DIR/db). Read commands work while the server runs.
@@ -178,23 +192,27 @@ Read commands (open the database read-only):
                                              code; exit 1 on the first non-determinism
   stats                                      executions by status, events, disk use
 
-Write commands (direct mode: the server must be stopped):
+Write commands: server mode with --server URL --api-key KEY (through the running server's
+admin endpoints; the key's user must own the workflow), else direct mode (opens the
+database; the server must be stopped). The output says which (mode: server | direct).
   terminate ID --reason TEXT                 ends the execution (and its open children)
-  cancel ID [--reason TEXT]                  requests cancellation (the workflow winds down
-                                             when the server runs it again)
+  cancel ID [--reason TEXT]                  requests cancellation (the workflow winds down:
+                                             in-flight memories finish first)
   signal ID NAME [--input JSON]              records a signal
   retry ID                                   starts a new batch with the failed memories of
-                                             a finished batch (it runs when the server starts)
+                                             a finished batch (direct mode: it runs when the
+                                             server starts)
 
 Flags:
-  --data-dir DIR       the server's data directory (required except for replay --file)
+  --data-dir DIR       the server's data directory (required except for replay --file and
+                       server mode)
   --config FILE        the server's config file (default: $PAPR_CONFIG, else built-in
                        defaults); replay and write commands run the workflow code with it,
                        so pass the file the server runs with
   --json               machine-readable output
   --server URL --api-key K
-                       go through a running server (not available yet: the server has no
-                       admin endpoints)
+                       write commands go through the running server at URL (default:
+                       $PAPR_SERVER, $PAPR_API_KEY); read commands stay local
 
 Exit codes: 0 ok, 1 command failed or replay mismatch, 2 usage error.
 )";

@@ -20,8 +20,11 @@ struct Flags {
   std::string config_file;  // --config: the server's config (workflow settings); else
                             // PAPR_CONFIG, else built-in defaults
   bool json = false;        // --json
-  std::string server_url;   // --server (not available yet: the server has no admin API)
-  std::string api_key;      // --api-key
+  // --server URL (else $PAPR_SERVER) and --api-key K (else $PAPR_API_KEY): write commands
+  // go through the running server's admin endpoints (server mode) instead of opening the
+  // database (direct mode). Read commands ignore them and always work locally.
+  std::string server_url;
+  std::string api_key;
 
   std::optional<std::string> status;  // --status (list, replay --all)
   std::optional<std::string> type;    // --type (list)
@@ -34,8 +37,19 @@ struct Flags {
   bool help = false;                  // --help / -h / help
 };
 
+//! Values the environment gives write commands when the flag is absent.
+struct FlagEnvironment {
+  std::string server_url;  // $PAPR_SERVER
+  std::string api_key;     // $PAPR_API_KEY
+};
+
 // Parses argv[1..]. InvalidArgument (a usage error) names the offending argument.
-Result<Flags> ParseFlags(const std::vector<std::string>& argv);
+Result<Flags> ParseFlags(const std::vector<std::string>& argv, const FlagEnvironment& env = {});
+
+// terminate, cancel, signal, retry.
+bool IsWriteCommand(const std::string& command);
+// A write command with a server URL: it goes through the server.
+bool ServerMode(const Flags& flags);
 
 // The --help text.
 std::string UsageText();

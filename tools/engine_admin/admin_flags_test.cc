@@ -51,6 +51,34 @@ TEST(AdminFlagsTest, RejectsMisuse) {
   }
 }
 
+TEST(AdminFlagsTest, WriteCommandsWithAServerNeedNoDataDir) {
+  auto f = Parse({"cancel", "w", "--server", "http://127.0.0.1:1", "--api-key", "k"});
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_TRUE(ServerMode(*f));
+  auto read = Parse({"list", "--server", "http://127.0.0.1:1", "--api-key", "k"});
+  EXPECT_FALSE(read.ok());  // read commands stay local: --data-dir is still needed
+  auto direct = Parse({"retry", "w", "--data-dir", "/d"});
+  ASSERT_TRUE(direct.ok()) << direct.status().ToString();
+  EXPECT_FALSE(ServerMode(*direct));
+}
+
+TEST(AdminFlagsTest, TheEnvironmentGivesWriteCommandsTheServer) {
+  FlagEnvironment env{"http://127.0.0.1:1", "k"};
+  auto f = ParseFlags({"retry", "w"}, env);
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_TRUE(ServerMode(*f));
+  EXPECT_EQ(f->server_url, "http://127.0.0.1:1");
+  EXPECT_EQ(f->api_key, "k");
+  auto flag_wins = ParseFlags({"retry", "w", "--api-key", "mine", "--server", "http://h"}, env);
+  ASSERT_TRUE(flag_wins.ok()) << flag_wins.status().ToString();
+  EXPECT_EQ(flag_wins->server_url, "http://h");
+  EXPECT_EQ(flag_wins->api_key, "mine");
+  auto read = ParseFlags({"list", "--data-dir", "/d"}, FlagEnvironment{"http://h", ""});
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  EXPECT_TRUE(read->server_url.empty());
+  EXPECT_FALSE(ParseFlags({"signal", "w", "n"}, FlagEnvironment{"http://h", ""}).ok());  // no key
+}
+
 TEST(AdminFlagsTest, HelpWins) {
   auto f = Parse({"list", "--help"});
   ASSERT_TRUE(f.ok());

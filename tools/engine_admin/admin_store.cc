@@ -75,9 +75,8 @@ Result<std::unique_ptr<AdminStore>> AdminStore::OpenForWriting(const std::string
     if (opened.status().message().find("in use by another process") != std::string::npos) {
       return Status::FailedPrecondition(
           "data directory " + data_dir +
-          " is in use by another process (a running papr-server?): stop the server to change "
-          "state in direct mode (--server, going through the running server, is not "
-          "available yet)");
+          " is in use by another process (a running papr-server?): go through it with "
+          "--server URL --api-key KEY, or stop it to change state in direct mode");
     }
     return opened.status();
   }

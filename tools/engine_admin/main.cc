@@ -2,6 +2,7 @@
 // this directory (commands, modes, the papr.history/v1 format, exit codes).
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -36,7 +37,10 @@ int main(int argc, char** argv) {
   // The engine's info lines (recovery, closed workflows) would drown the output on stderr.
   papr::log::SetLevel(papr::log::Level::kWarn);
   std::vector<std::string> args(argv + 1, argv + argc);
-  auto flags = papr::engine_admin::ParseFlags(args);
+  papr::engine_admin::FlagEnvironment env;
+  if (const char* v = std::getenv("PAPR_SERVER")) env.server_url = v;
+  if (const char* v = std::getenv("PAPR_API_KEY")) env.api_key = v;
+  auto flags = papr::engine_admin::ParseFlags(args, env);
   if (!flags.ok()) {
     return Fail(kExitUsage, flags.status().message() + " (engine-admin --help for usage)");
   }

@@ -1,41 +1,35 @@
-// terminate, cancel, signal and retry in direct mode: the server is stopped, engine-admin
-// opens the database read-write, registers this build's workflows, starts the engine with no
-// activity workers (recovery replays the open executions but runs no activity), applies the
-// one command through the Engine API, and shuts down.
+// terminate, cancel, signal and retry. With --server (or $PAPR_SERVER) they go through the
+// running server's admin endpoints (server_commands.cc). Otherwise direct mode: the server is
+// stopped, engine-admin opens the database read-write, registers this build's workflows,
+// starts the engine with no activity workers (recovery replays the open executions but runs
+// no activity), applies the one command through DurableBatchService's operator methods (the
+// ones the server's admin endpoints use), and shuts down.
 
-#include <algorithm>
-#include <limits>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
 
 #include <simdjson.h>
 
-#include "common/crypto.h"
 #include "common/json_writer.h"
 #include "tools/engine_admin/admin_store.h"
 #include "tools/engine_admin/commands.h"
 #include "tools/engine_admin/text_util.h"
-#include "workflows/batch_codec.h"
+#include "tools/engine_admin/write_report.h"
 
 namespace papr::engine_admin {
 namespace {
 
 using engine::ExecutionRecord;
 using engine::ExecutionStatus;
-
-// Duplicated from durable_batch_service.cc (private there): memories are stored in blobs
-// "memories/<chunk>" of kChunkSize each.
-constexpr int64_t kChunkSize = 10000;
-std::string MemoriesBlobName(int64_t chunk) { return "memories/" + std::to_string(chunk); }
+using workflows::DurableBatchService;
 
 //! One direct-mode run: the read-write database and the workflow runtime over it. The
 //! runtime (and its engine threads) goes before the database.
 class DirectSession {
  public:
   static Result<std::unique_ptr<DirectSession>> Open(const Flags& flags) {
-    if (!flags.server_url.empty()) {
-      return Status::FailedPrecondition(
-          "--server is not available yet (the server has no admin endpoints): stop the server "
-          "and run without --server (direct mode)");
-    }
     std::unique_ptr<DirectSession> s(new DirectSession());
     ASSIGN_OR_RETURN(s->config_, LoadWorkflowConfig(flags.config_file, &s->config_source_));
     ASSIGN_OR_RETURN(s->store_, AdminStore::OpenForWriting(flags.data_dir));
@@ -48,8 +42,26 @@ class DirectSession {
   // Recovery of every open execution (needed before cancel/terminate/signal can reach one).
   Status StartEngine() { return runtime_->engine().Start(); }
   engine::Engine& engine() { return runtime_->engine(); }
-  workflows::DurableBatchService& batches() { return runtime_->batches(); }
+  DurableBatchService& batches() { return runtime_->batches(); }
   const std::string& config_source() const { return config_source_; }
+
+  // A report of `command` on `id` with the execution's record as it is now.
+  Result<WriteReport> Report(const std::string& command, const std::string& id) {
+    WriteReport r;
+    r.mode = "direct";
+    r.mode_detail =
+        "(server stopped; database opened read-write; no activity ran); workflow "
+        "config: " +
+        config_source_;
+    r.mode_fields = {{"config", config_source_}};
+    r.command = command;
+    r.workflow_id = id;
+    ASSIGN_OR_RETURN(ExecutionRecord after, engine().Describe(id));
+    r.status = ExecutionStatusName(after.status);
+    r.cancel_requested = after.cancel_requested;
+    r.children.emplace();
+    return r;
+  }
 
  private:
   DirectSession() = default;
@@ -58,65 +70,6 @@ class DirectSession {
   std::unique_ptr<AdminStore> store_;
   std::unique_ptr<WorkflowRuntime> runtime_;
 };
-
-//! What a write command reports.
-struct WriteReport {
-  std::string command;
-  std::string workflow_id;
-  ExecutionRecord after;  // the execution's record once the command is durable
-  std::vector<std::pair<std::string, std::string>> children;  // id, what happened
-  std::string note;
-  // retry: the batch started for the failed memories.
-  std::string new_batch_id;
-  int64_t retried = 0;
-  bool existing = false;  // this batch had been retried before: that retry is the answer
-};
-
-CommandOutput Render(const Flags& flags, const DirectSession& session, const WriteReport& r) {
-  const char* kMode = "direct (server stopped; database opened read-write; no activity ran)";
-  if (flags.json) {
-    JsonWriter w;
-    w.BeginObject().Field("mode", "direct").Field("config", session.config_source());
-    w.Field("command", r.command).Field("workflow_id", r.workflow_id);
-    w.Field("status", ExecutionStatusName(r.after.status));
-    w.Field("cancel_requested", r.after.cancel_requested).Key("children").BeginArray();
-    for (const auto& [id, what] : r.children) {
-      w.BeginObject().Field("workflow_id", id).Field("result", what).EndObject();
-    }
-    w.EndArray();
-    if (!r.new_batch_id.empty()) {
-      w.Key("retry").BeginObject().Field("batch_id", r.new_batch_id);
-      w.Field("memories", r.retried).Field("existing", r.existing).EndObject();
-    }
-    w.FieldOrNull("note", r.note).EndObject();
-    return {w.Take() + "\n", 0};
-  }
-  std::string text =
-      std::string("mode: ") + kMode + "; workflow config: " + session.config_source() + "\n";
-  text += r.command + " " + Printable(r.workflow_id) + ": now " +
-          ExecutionStatusName(r.after.status) +
-          (r.after.cancel_requested && r.after.status == ExecutionStatus::kRunning
-               ? " (cancel requested)"
-               : "") +
-          "\n";
-  for (const auto& [id, what] : r.children)
-    text += "  child " + Printable(id) + ": " + what + "\n";
-  if (!r.new_batch_id.empty()) {
-    text += std::string(r.existing ? "already retried as batch " : "started batch ") +
-            r.new_batch_id + " with the " + std::to_string(r.retried) + " failed memories\n";
-  }
-  if (!r.note.empty()) text += r.note + "\n";
-  return {text, 0};
-}
-
-Result<ExecutionRecord> RequireRunning(const engine::Engine& engine, const std::string& id) {
-  ASSIGN_OR_RETURN(ExecutionRecord r, engine.Describe(id));
-  if (r.status != ExecutionStatus::kRunning) {
-    return Status::FailedPrecondition("workflow " + id + " is already " +
-                                      ExecutionStatusName(r.status));
-  }
-  return r;
-}
 
 // The engine answers "already running" for an open execution that it could not resume
 // (recovery skipped it: its history does not replay). Say that instead.
@@ -140,89 +93,40 @@ Status ExplainDeliveryFailure(DirectSession& session, const std::string& id, Sta
            : ""));
 }
 
-// Children this execution started, from its history (StartChildWorkflowExecutionInitiated).
-Result<std::vector<std::string>> ChildIds(const engine::Engine& engine, const std::string& id) {
-  ASSIGN_OR_RETURN(auto events, engine.ReadHistory(id));
-  std::vector<std::string> ids;
-  for (const auto& e : events) {
-    if (e.type == engine::EventType::kStartChildWorkflowExecutionInitiated) {
-      ids.push_back(e.child_workflow_id);
-    }
+void AddChildren(const std::vector<DurableBatchService::ChildAction>& children,
+                 WriteReport* report) {
+  for (const auto& c : children) {
+    report->children->emplace_back(c.workflow_id,
+                                   c.status.ok() ? "done" : "failed: " + c.status.message());
   }
-  return ids;
 }
 
-// Applies `op` to each open child (after the parent, so no parent reacts to a child it is
-// about to lose). The engine does not pass terminate on to children by itself.
-Status ForOpenChildren(engine::Engine& engine, const std::string& id,
-                       const std::function<Status(const std::string&)>& op, WriteReport* report) {
-  ASSIGN_OR_RETURN(auto children, ChildIds(engine, id));
-  for (const auto& child : children) {
-    auto r = engine.Describe(child);
-    if (!r.ok() || r->status != ExecutionStatus::kRunning) continue;
-    Status s = op(child);
-    report->children.emplace_back(child, s.ok() ? "done" : "failed: " + s.message());
-  }
-  return Status::Ok();
-}
-
-Result<WriteReport> Terminate(DirectSession& session, const std::string& id,
-                              const std::string& reason) {
-  engine::Engine& engine = session.engine();
-  RETURN_IF_ERROR(RequireRunning(engine, id).status());
-  Status s = engine.Terminate(id, reason);
-  if (!s.ok()) return ExplainDeliveryFailure(session, id, s);
-  WriteReport report;
-  report.command = "terminate";
-  report.workflow_id = id;
-  RETURN_IF_ERROR(ForOpenChildren(
-      engine, id,
-      [&](const std::string& child) {
-        return engine.Terminate(child, "parent " + id + " terminated: " + reason);
-      },
-      &report));
-  ASSIGN_OR_RETURN(report.after, engine.Describe(id));
-  return report;
-}
-
-Result<WriteReport> Cancel(DirectSession& session, const std::string& id,
-                           const std::string& reason) {
-  engine::Engine& engine = session.engine();
-  RETURN_IF_ERROR(RequireRunning(engine, id).status());
-  Status s = engine.RequestCancel(id, reason);
-  if (!s.ok()) return ExplainDeliveryFailure(session, id, s);
-  WriteReport report;
-  report.command = "cancel";
-  report.workflow_id = id;
-  // The engine passes the cancel on to children after the parent's commit; asking them
-  // here too makes it durable before this process exits (a second request is a no-op).
-  RETURN_IF_ERROR(ForOpenChildren(
-      engine, id, [&](const std::string& child) { return engine.RequestCancel(child, reason); },
-      &report));
-  ASSIGN_OR_RETURN(report.after, engine.Describe(id));
-  if (report.after.status == ExecutionStatus::kRunning) {
+// Runs `command` in direct mode: opens the session, starts the engine, calls `apply`.
+using DirectAction = std::function<Status(DirectSession&, const std::string& id,
+                                          std::vector<DurableBatchService::ChildAction>*)>;
+Result<CommandOutput> RunDirect(const Flags& flags, const DirectAction& apply) {
+  ASSIGN_OR_RETURN(auto session, DirectSession::Open(flags));
+  RETURN_IF_ERROR(session->StartEngine());
+  const std::string& id = flags.args[0];
+  std::vector<DurableBatchService::ChildAction> children;
+  Status s = apply(*session, id, &children);
+  if (!s.ok())
+    return ExplainDeliveryFailure(*session, id, s);
+  ASSIGN_OR_RETURN(WriteReport report, session->Report(flags.command, id));
+  AddChildren(children, &report);
+  if (flags.command == "cancel" && report.status == "running") {
     report.note =
         "the cancel request is recorded; the workflow winds down (its in-flight activities "
         "finish first) when the server runs it again";
   }
-  return report;
+  return RenderWriteReport(flags, report);
 }
 
-Result<WriteReport> SignalExecution(DirectSession& session, const std::string& id,
-                                    const std::string& name, const std::string& input) {
-  engine::Engine& engine = session.engine();
-  RETURN_IF_ERROR(RequireRunning(engine, id).status());
-  Status s = engine.Signal(id, name, input);
-  if (!s.ok()) return ExplainDeliveryFailure(session, id, s);
-  WriteReport report;
-  report.command = "signal";
-  report.workflow_id = id;
-  ASSIGN_OR_RETURN(report.after, engine.Describe(id));
-  return report;
-}
+}  // namespace
 
-Status CheckJson(const std::string& text) {
-  if (text.empty()) return Status::Ok();
+Status CheckInputJson(const std::string& text) {
+  if (text.empty())
+    return Status::Ok();
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
   if (parser.parse(simdjson::padded_string(text)).get(doc) != simdjson::SUCCESS) {
@@ -231,134 +135,83 @@ Status CheckJson(const std::string& text) {
   return Status::Ok();
 }
 
-}  // namespace
+CommandOutput RenderWriteReport(const Flags& flags, const WriteReport& r) {
+  if (flags.json) {
+    JsonWriter w;
+    w.BeginObject().Field("mode", r.mode);
+    for (const auto& [key, value] : r.mode_fields)
+      w.Field(key, value);
+    w.Field("command", r.command).Field("workflow_id", r.workflow_id);
+    w.Field("status", r.status).Field("cancel_requested", r.cancel_requested);
+    if (r.children) {
+      w.Key("children").BeginArray();
+      for (const auto& [id, what] : *r.children) {
+        w.BeginObject().Field("workflow_id", id).Field("result", what).EndObject();
+      }
+      w.EndArray();
+    }
+    if (!r.new_batch_id.empty()) {
+      w.Key("retry").BeginObject().Field("batch_id", r.new_batch_id);
+      w.Field("memories", r.retried).Field("existing", r.existing).EndObject();
+    }
+    w.FieldOrNull("note", r.note).EndObject();
+    return {w.Take() + "\n", 0};
+  }
+  std::string text = "mode: " + r.mode + " " + r.mode_detail + "\n";
+  text += r.command + " " + Printable(r.workflow_id) + ": now " + r.status +
+          (r.cancel_requested && r.status == "running" ? " (cancel requested)" : "") + "\n";
+  if (r.children) {
+    for (const auto& [id, what] : *r.children)
+      text += "  child " + Printable(id) + ": " + what + "\n";
+  }
+  if (!r.new_batch_id.empty()) {
+    text += std::string(r.existing ? "already retried as batch " : "started batch ") +
+            r.new_batch_id + " with the " + std::to_string(r.retried) + " failed memories\n";
+  }
+  if (!r.note.empty())
+    text += r.note + "\n";
+  return {text, 0};
+}
 
 Result<CommandOutput> RunTerminate(const Flags& flags) {
-  ASSIGN_OR_RETURN(auto session, DirectSession::Open(flags));
-  RETURN_IF_ERROR(session->StartEngine());
-  ASSIGN_OR_RETURN(WriteReport report, Terminate(*session, flags.args[0], *flags.reason));
-  return Render(flags, *session, report);
+  if (ServerMode(flags))
+    return RunThroughServer(flags);
+  return RunDirect(flags, [&](DirectSession& s, const std::string& id, auto* children) {
+    return s.batches().TerminateExecution(id, *flags.reason, children);
+  });
 }
 
 Result<CommandOutput> RunCancel(const Flags& flags) {
-  ASSIGN_OR_RETURN(auto session, DirectSession::Open(flags));
-  RETURN_IF_ERROR(session->StartEngine());
+  if (ServerMode(flags))
+    return RunThroughServer(flags);
   std::string reason = flags.reason.value_or("cancelled with engine-admin");
-  ASSIGN_OR_RETURN(WriteReport report, Cancel(*session, flags.args[0], reason));
-  return Render(flags, *session, report);
+  return RunDirect(flags, [&](DirectSession& s, const std::string& id, auto* children) {
+    return s.batches().CancelExecution(id, reason, children);
+  });
 }
 
 Result<CommandOutput> RunSignal(const Flags& flags) {
-  RETURN_IF_ERROR(CheckJson(flags.input));
-  ASSIGN_OR_RETURN(auto session, DirectSession::Open(flags));
-  RETURN_IF_ERROR(session->StartEngine());
-  ASSIGN_OR_RETURN(WriteReport report,
-                   SignalExecution(*session, flags.args[0], flags.args[1], flags.input));
-  return Render(flags, *session, report);
+  RETURN_IF_ERROR(CheckInputJson(flags.input));
+  if (ServerMode(flags))
+    return RunThroughServer(flags);
+  return RunDirect(flags, [&](DirectSession& s, const std::string& id, auto*) {
+    return s.batches().SignalExecution(id, flags.args[1], flags.input);
+  });
 }
-
-// ---- retry
-
-namespace {
-
-// The memories of batch `id` whose activity rows say failed, in index order. A batch above
-// kChunkSize ran its memories in child executions: their rows are there.
-Result<std::vector<int64_t>> FailedIndexes(const engine::Engine& engine, const std::string& id,
-                                           int64_t total) {
-  std::vector<std::string> owners = {id};
-  ASSIGN_OR_RETURN(auto children, ChildIds(engine, id));
-  owners.insert(owners.end(), children.begin(), children.end());
-  std::vector<int64_t> failed;
-  for (const auto& owner : owners) {
-    ASSIGN_OR_RETURN(auto rows,
-                     engine.ReadActivities(owner, -1, std::numeric_limits<int64_t>::max() / 2));
-    for (const auto& row : rows) {
-      // Activity ids below `total` are memory indexes (webhook attempts use far larger ids).
-      if (row.state == engine::ActivityState::kFailed && row.activity_id < total) {
-        failed.push_back(row.activity_id);
-      }
-    }
-  }
-  std::sort(failed.begin(), failed.end());
-  failed.erase(std::unique(failed.begin(), failed.end()), failed.end());
-  return failed;
-}
-
-Result<std::vector<workflows::MemoryInput>> LoadMemories(const engine::Engine& engine,
-                                                         const std::string& id,
-                                                         const std::vector<int64_t>& indexes) {
-  std::vector<workflows::MemoryInput> out;
-  int64_t loaded_chunk = -1;
-  std::vector<workflows::MemoryInput> chunk;
-  for (int64_t index : indexes) {
-    if (index / kChunkSize != loaded_chunk) {
-      loaded_chunk = index / kChunkSize;
-      ASSIGN_OR_RETURN(auto blob, engine.ReadBlob(id, MemoriesBlobName(loaded_chunk)));
-      if (!blob)
-        return Status::NotFound("batch " + id + " has no stored memories (blob " +
-                                MemoriesBlobName(loaded_chunk) + ")");
-      ASSIGN_OR_RETURN(chunk, workflows::DecodeMemories(*blob));
-    }
-    auto offset = static_cast<size_t>(index - loaded_chunk * kChunkSize);
-    if (offset >= chunk.size())
-      return Status::Corruption("memory " + std::to_string(index) + " is not in its blob");
-    out.push_back(chunk[offset]);
-  }
-  return out;
-}
-
-Result<workflows::BatchRequest> RetryRequest(const engine::Engine& engine, const std::string& id,
-                                             std::vector<int64_t>* indexes) {
-  ASSIGN_OR_RETURN(ExecutionRecord record, engine.Describe(id));
-  if (record.workflow_type != workflows::DurableBatchService::kWorkflowType) {
-    return Status::InvalidArgument("workflow " + id + " is a " + record.workflow_type +
-                                   ", not a batch (retry the root batch)");
-  }
-  if (record.status == ExecutionStatus::kRunning) {
-    return Status::FailedPrecondition("batch " + id + " is still running");
-  }
-  ASSIGN_OR_RETURN(auto first, engine.ReadHistory(id, 0, 1));
-  if (first.empty()) return Status::Corruption("batch " + id + " has no history");
-  ASSIGN_OR_RETURN(workflows::BatchHeader h, workflows::DecodeBatchHeader(first[0].payload));
-  ASSIGN_OR_RETURN(*indexes, FailedIndexes(engine, id, h.total));
-  if (indexes->empty())
-    return Status::FailedPrecondition("batch " + id + " has no failed memories");
-  workflows::BatchRequest request;
-  request.user_id = h.user_id;
-  ASSIGN_OR_RETURN(request.memories, LoadMemories(engine, id, *indexes));
-  request.max_concurrency = h.max_concurrency;
-  if (h.tolerated_failure_count >= 0) request.tolerated_failure_count = h.tolerated_failure_count;
-  if (h.tolerated_failure_percentage >= 0) {
-    request.tolerated_failure_percentage = h.tolerated_failure_percentage;
-  }
-  request.webhook_url = h.webhook_url;
-  // The secret is kept out of the history, in the batch's blob (see DurableBatchService).
-  ASSIGN_OR_RETURN(auto secret, engine.ReadBlob(id, "webhook_secret"));
-  request.webhook_secret = secret.value_or("");
-  // Retrying the same batch again finds this retry (Submit's idempotency), not a second one.
-  request.idempotency_key = "engine-admin-retry:" + id;
-  std::string signature = id;
-  for (int64_t i : *indexes)
-    signature += "," + std::to_string(i);
-  request.body_hash = Sha256Hex(signature);
-  return request;
-}
-
-}  // namespace
 
 Result<CommandOutput> RunRetry(const Flags& flags) {
+  if (ServerMode(flags))
+    return RunThroughServer(flags);
   ASSIGN_OR_RETURN(auto session, DirectSession::Open(flags));
   // No engine Start(): Submit only writes the new execution (its first activities are
   // dispatched by the server's recovery when it starts), so nothing else is resumed here.
   const std::string& id = flags.args[0];
   std::vector<int64_t> indexes;
-  ASSIGN_OR_RETURN(workflows::BatchRequest request, RetryRequest(session->engine(), id, &indexes));
+  ASSIGN_OR_RETURN(workflows::BatchRequest request,
+                   session->batches().RetryRequestFor(id, &indexes));
   ASSIGN_OR_RETURN(workflows::SubmitOutcome submitted,
                    session->batches().Submit(std::move(request)));
-  WriteReport report;
-  report.command = "retry";
-  report.workflow_id = id;
-  ASSIGN_OR_RETURN(report.after, session->engine().Describe(id));
+  ASSIGN_OR_RETURN(WriteReport report, session->Report("retry", id));
   report.new_batch_id = submitted.batch_id;
   report.retried = static_cast<int64_t>(indexes.size());
   report.existing = submitted.existing;
@@ -366,7 +219,7 @@ Result<CommandOutput> RunRetry(const Flags& flags) {
       "the new batch runs when the server starts; its status: GET "
       "/v1/memory/batch/status/" +
       submitted.batch_id;
-  return Render(flags, *session, report);
+  return RenderWriteReport(flags, report);
 }
 
 }  // namespace papr::engine_admin
