@@ -66,6 +66,7 @@ Result<std::unique_ptr<App>> App::Create(config::Config config) {
 #if PAPR_WITH_ENGINE
     engine::EngineOptions engine_options;
     engine_options.activity_workers = static_cast<int>(c.engine.activity_workers);
+    engine_options.io_activity_workers = static_cast<int>(c.engine.io_activity_workers);
     engine_options.retention_ms = c.engine.retention_hours * 3600 * 1000;
     engine_options.clock = clock;
     rep->engine = std::make_unique<engine::Engine>(rep->db.get(), engine_options);

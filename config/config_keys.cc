@@ -80,7 +80,12 @@ const std::vector<KeySpec>& Table() {
                "fsync the log before acknowledging a write. Never turn off in production."),
       // engine
       PAPR_KEY(engine.retention_hours, 0, "Closed workflow executions are deleted after this."),
-      PAPR_KEY(engine.activity_workers, 1, "Threads running workflow activities."),
+      PAPR_KEY(engine.activity_workers, 1,
+               "Threads running compute-bound activities (memory processing without "
+               "`processing.endpoint`). About the core count: more only adds context switches."),
+      PAPR_KEY(engine.io_activity_workers, 1,
+               "Threads running activities that wait on the network: webhook deliveries, and "
+               "memory processing when `processing.endpoint` is set."),
       // logging
       PAPR_KEY(logging.level, kAny, "`debug`, `info`, `warn` or `error`."),
   };

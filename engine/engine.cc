@@ -150,7 +150,9 @@ struct Engine::Rep {
   std::unordered_set<std::string> starting;  // ids whose start is being committed
 
   WorkQueue<std::shared_ptr<Execution>> runners;
-  WorkQueue<ActivityTask> workers;
+  WorkQueue<ActivityTask> workers;     // compute activities
+  WorkQueue<ActivityTask> io_workers;  // activities that block on the network
+  std::unordered_set<std::string> io_activity_types;
 
   std::mutex timer_mu;
   std::condition_variable timer_cv;
@@ -557,7 +559,10 @@ void Engine::Rep::Start(Launch launch) {
     Enqueue(child, std::move(first));
   }
   for (auto& t : launch.timers) Arm(t.fire_ms, t.workflow_id, std::move(t.item));
-  for (auto& task : launch.tasks) workers.Push(std::move(task));
+  for (auto& task : launch.tasks) {
+    bool io = io_activity_types.count(task.call.activity_type) > 0;
+    (io ? io_workers : workers).Push(std::move(task));
+  }
   for (const auto& id : launch.cancel_children) {
     if (auto child = Find(id)) {
       InboxItem item;
@@ -788,8 +793,9 @@ void Engine::RegisterWorkflow(const std::string& type, WorkflowFn fn) {
   rep_->workflows[type] = std::move(fn);
 }
 
-void Engine::RegisterActivity(const std::string& type, ActivityFn fn) {
+void Engine::RegisterActivity(const std::string& type, ActivityFn fn, ActivityKind kind) {
   rep_->activity_fns[type] = std::move(fn);
+  if (kind == ActivityKind::kBlockingIo) rep_->io_activity_types.insert(type);
 }
 
 Status Engine::Start() {
@@ -797,6 +803,8 @@ Status Engine::Start() {
                       [this](std::shared_ptr<Execution>& e) { rep_->Run(e); });
   rep_->workers.Start(rep_->options.activity_workers,
                       [this](ActivityTask& t) { rep_->RunActivity(t); });
+  rep_->io_workers.Start(rep_->options.io_activity_workers,
+                         [this](ActivityTask& t) { rep_->RunActivity(t); });
   rep_->timer_thread = std::thread([this] { rep_->TimerLoop(); });
   rep_->started = true;
   auto recovery_start = std::chrono::steady_clock::now();
@@ -818,6 +826,7 @@ void Engine::Shutdown() {
   rep_->timer_cv.notify_all();
   rep_->timer_thread.join();
   rep_->workers.Stop();
+  rep_->io_workers.Stop();
   rep_->runners.Stop();
 }
 

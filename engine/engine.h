@@ -19,7 +19,10 @@ namespace papr::engine {
 
 struct EngineOptions {
   // Threads running activities. Default: 16.
-  int activity_workers = 16;
+  int activity_workers = 4;
+  // Threads running activities registered as kBlockingIo (they wait on the network), so a slow
+  // webhook receiver cannot starve compute activities. Default: 16.
+  int io_activity_workers = 16;
   // Threads applying transitions (one execution runs on one of them at a time). Several let
   // concurrent transitions share one WAL fsync (RocksDB's write group). Default: 8.
   int runner_threads = 8;
@@ -48,7 +51,11 @@ class Engine {
 
   // Register before Recover/Start.
   void RegisterWorkflow(const std::string& type, WorkflowFn fn);
-  void RegisterActivity(const std::string& type, ActivityFn fn);
+  // kCompute activities run on `activity_workers` threads (about the core count: more only
+  // adds context switches); kBlockingIo ones on their own `io_activity_workers` pool.
+  enum class ActivityKind { kCompute, kBlockingIo };
+  void RegisterActivity(const std::string& type, ActivityFn fn,
+                        ActivityKind kind = ActivityKind::kCompute);
 
   // Rebuilds open executions from their histories, re-arms timers and re-dispatches
   // activities with no recorded outcome; then starts the threads.

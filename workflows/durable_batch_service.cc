@@ -580,10 +580,14 @@ DurableBatchService::DurableBatchService(const config::Config& config, engine::E
       return rep->BatchWorkflow(ctx, std::move(input));
     });
   }
-  engine->RegisterActivity(kProcessMemory,
-                           [rep](const engine::ActivityCall& c) { return rep->ProcessMemory(c); });
-  engine->RegisterActivity(kDeliverWebhook,
-                           [rep](const engine::ActivityCall& c) { return rep->DeliverWebhook(c); });
+  using Kind = engine::Engine::ActivityKind;
+  // Processing is compute-bound unless it calls an external endpoint.
+  engine->RegisterActivity(
+      kProcessMemory, [rep](const engine::ActivityCall& c) { return rep->ProcessMemory(c); },
+      config.processing.endpoint.empty() ? Kind::kCompute : Kind::kBlockingIo);
+  engine->RegisterActivity(
+      kDeliverWebhook, [rep](const engine::ActivityCall& c) { return rep->DeliverWebhook(c); },
+      Kind::kBlockingIo);
 }
 
 DurableBatchService::~DurableBatchService() = default;

@@ -374,6 +374,7 @@ const std::set<std::string>& ExpectedKeys() {
       "storage.sync_writes",
       "engine.retention_hours",
       "engine.activity_workers",
+      "engine.io_activity_workers",
       "logging.level",
   };
   return keys;

@@ -121,6 +121,7 @@ WorkflowRuntime::~WorkflowRuntime() {
 engine::EngineOptions DirectModeEngineOptions(const config::Config& config) {
   engine::EngineOptions options;
   options.activity_workers = 0;
+  options.io_activity_workers = 0;
   options.runner_threads = 2;
   options.retention_ms = config.engine.retention_hours * 3600 * 1000;
   return options;
