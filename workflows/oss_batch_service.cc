@@ -162,7 +162,6 @@ std::vector<std::function<void()>> OssBatchService::Rep::MaybeFinish(BatchRun& r
     st.state = BatchState::kPartial;
   }
   st.completed_at_ms = clock->NowMillis();
-  if (!run.request.webhook_url.empty()) st.webhook.state = WebhookState::kPending;
   active_batches--;
   auto out = TakeListeners(run);
   for (auto& fn : run.done_listeners) out.push_back(std::move(fn));
@@ -229,6 +228,8 @@ Result<SubmitOutcome> OssBatchService::Submit(BatchRequest request) {
   run->status.total = static_cast<int64_t>(request.memories.size());
   run->status.created_at_ms = run->status.updated_at_ms = rep_->clock->NowMillis();
   run->status.webhook.url = request.webhook_url;
+  // "none" means no webhook; one that is configured is pending until its attempt.
+  if (!request.webhook_url.empty()) run->status.webhook.state = WebhookState::kPending;
   for (const auto& m : request.memories) {
     run->status.total_content_size += static_cast<int64_t>(m.content.size());
   }
