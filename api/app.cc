@@ -98,7 +98,6 @@ Result<std::unique_ptr<App>> App::Create(config::Config config) {
   deps.webhooks = rep->webhooks.get();
   deps.clock = clock;
   deps.ready = &rep->ready;
-  deps.durable = durable;
   rep->router = std::make_unique<Router>(deps);
   net::HttpServerOptions http_options;
   http_options.listen = c.server.listen;

@@ -25,7 +25,6 @@ struct RouterDeps {
   workflows::WebhookSender* webhooks = nullptr;
   const Clock* clock = nullptr;
   const std::atomic<bool>* ready = nullptr;  // /readyz
-  bool durable = false;
 };
 
 //! Routes of API.md. Handle() is called on an io thread; each request runs on the handler
