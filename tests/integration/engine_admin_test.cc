@@ -28,6 +28,7 @@
 
 #include "tests/integration/api_client.h"
 #include "tests/integration/server_process.h"
+#include "tests/integration/test_endpoint.h"
 
 extern char** environ;
 
@@ -119,84 +120,19 @@ AdminRun RunAdmin(const std::vector<std::string>& args, const EnvVars& extra_env
 
 class ProcessingEndpoint {
  public:
-  ProcessingEndpoint() {
-    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 || listen(fd_, 128) != 0) {
-      ADD_FAILURE() << "endpoint bind/listen: " << std::strerror(errno);
-      return;
-    }
-    socklen_t len = sizeof(addr);
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-    for (int i = 0; i < 8; ++i)
-      threads_.emplace_back([this] { AcceptLoop(); });
-  }
-  ~ProcessingEndpoint() {
-    stopping_ = true;
-    shutdown(fd_, SHUT_RDWR);
-    for (auto& t : threads_)
-      t.join();
-    close(fd_);
-  }
-  std::string Yaml() const {
-    return "processing:\n  endpoint: http://127.0.0.1:" + std::to_string(port_) +
-           "/process\n  timeout_ms: 5000\n";
-  }
+  ProcessingEndpoint()
+      : server_([](const net::HttpRequest& req) {
+          if (req.body.find("SLOW") != std::string::npos) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(40));
+          }
+          bool reject = req.body.find("REJECT") != std::string::npos;
+          return net::HttpResponse::Json(reject ? 422 : 200,
+                                         reject ? "{\"error\":\"rejected\"}" : "{\"ok\":true}");
+        }) {}
+  std::string Yaml() const { return server_.ProcessingYaml(); }
 
  private:
-  void AcceptLoop() {
-    while (!stopping_) {
-      int c = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-      if (c < 0) {
-        if (stopping_ || (errno != EINTR && errno != ECONNABORTED)) return;
-        continue;
-      }
-      timeval tv{5, 0};
-      setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-      Serve(c);
-      close(c);
-    }
-  }
-  static void Serve(int c) {
-    std::string data;
-    char buf[8192];
-    size_t header_end;
-    while ((header_end = data.find("\r\n\r\n")) == std::string::npos) {
-      ssize_t n = recv(c, buf, sizeof(buf), 0);
-      if (n <= 0) return;
-      data.append(buf, static_cast<size_t>(n));
-    }
-    std::string lower = data.substr(0, header_end);
-    std::transform(lower.begin(), lower.end(), lower.begin(),
-                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-    size_t pos = lower.find("content-length:");
-    size_t length =
-        pos == std::string::npos ? 0 : std::strtoul(lower.c_str() + pos + 15, nullptr, 10);
-    while (data.size() < header_end + 4 + length) {
-      ssize_t n = recv(c, buf, sizeof(buf), 0);
-      if (n <= 0) return;
-      data.append(buf, static_cast<size_t>(n));
-    }
-    std::string body = data.substr(header_end + 4);
-    if (body.find("SLOW") != std::string::npos) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(40));
-    }
-    bool reject = body.find("REJECT") != std::string::npos;
-    std::string answer = reject ? "{\"error\":\"rejected\"}" : "{\"ok\":true}";
-    std::string reply =
-        std::string("HTTP/1.1 ") + (reject ? "422" : "200") +
-        " X\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(answer.size()) +
-        "\r\nConnection: close\r\n\r\n" + answer;
-    send(c, reply.data(), reply.size(), MSG_NOSIGNAL);
-  }
-
-  int fd_ = -1;
-  int port_ = 0;
-  std::atomic<bool> stopping_{false};
-  std::vector<std::thread> threads_;
+  TestEndpoint server_;
 };
 
 // ---------------------------------------------------------------------------------------------
