@@ -232,6 +232,9 @@ TempDir::TempDir() {
 }
 
 TempDir::~TempDir() {
+  // PAPR_TEST_KEEP_DIRS=1 keeps data dirs and server logs for a post-mortem.
+  const char* keep = std::getenv("PAPR_TEST_KEEP_DIRS");
+  if (keep != nullptr && std::string_view(keep) == "1") return;
   std::error_code ec;
   std::filesystem::remove_all(path_, ec);
 }
