@@ -1,0 +1,160 @@
+#include "engine/internal/engine_rep.h"
+
+namespace papr::engine {
+
+std::string Engine::MetricsText() const {
+  std::string out = rep_->metrics.Render();
+  size_t running;
+  {
+    std::lock_guard lock(rep_->mu);
+    running = rep_->executions.size();
+  }
+  out += "# HELP papr_engine_workflows_running Open executions held by the engine.\n";
+  out += "# TYPE papr_engine_workflows_running gauge\n";
+  out += "papr_engine_workflows_running " + std::to_string(running) + "\n";
+  out += "# HELP papr_engine_workflows_closed_total Executions closed since start, by status.\n";
+  out += "# TYPE papr_engine_workflows_closed_total counter\n";
+  for (auto s : {ExecutionStatus::kCompleted, ExecutionStatus::kFailed, ExecutionStatus::kCanceled,
+                 ExecutionStatus::kTerminated}) {
+    out += std::string("papr_engine_workflows_closed_total{status=\"") + ExecutionStatusName(s) +
+           "\"} " + std::to_string(rep_->closed_by_status[static_cast<size_t>(s)].load()) + "\n";
+  }
+  out += "# HELP papr_storage_disk_bytes Approximate bytes of the embedded store on disk.\n";
+  out += "# TYPE papr_storage_disk_bytes gauge\n";
+  out += "papr_storage_disk_bytes " + std::to_string(rep_->db->ApproximateDiskBytes()) + "\n";
+  return out;
+}
+
+Result<ExecutionRecord> Engine::Describe(const std::string& id) const { return rep_->Describe(id); }
+
+Result<ExecutionRecord> Engine::Rep::Describe(const std::string& id) const {
+  ASSIGN_OR_RETURN(auto row, db->Get(Table::kExecutions, storage::ExecutionKey(id)));
+  if (!row) return Status::NotFound("workflow " + id + " not found");
+  ASSIGN_OR_RETURN(ExecutionRecord r, DecodeExecutionRecord(*row));
+  r.workflow_id = id;
+  return r;
+}
+
+Result<std::vector<HistoryEvent>> Engine::ReadHistory(const std::string& id, int64_t after,
+                                                      int64_t limit) const {
+  std::vector<HistoryEvent> out;
+  auto cursor = rep_->db->NewCursor(Table::kHistory);
+  std::string prefix = storage::HistoryPrefix(id);
+  for (cursor->Seek(storage::HistoryKey(id, static_cast<uint64_t>(after + 1)));
+       cursor->Valid() && cursor->key().substr(0, prefix.size()) == prefix; cursor->Next()) {
+    ASSIGN_OR_RETURN(HistoryEvent e, DecodeEvent(cursor->value()));
+    out.push_back(std::move(e));
+    if (limit > 0 && static_cast<int64_t>(out.size()) >= limit) break;
+  }
+  RETURN_IF_ERROR(cursor->status());
+  return out;
+}
+
+Result<std::vector<ActivityRecord>> Engine::ReadActivities(const std::string& id, int64_t after,
+                                                           int64_t limit) const {
+  std::vector<ActivityRecord> out;
+  auto cursor = rep_->db->NewCursor(Table::kActivities);
+  std::string prefix = storage::ActivityPrefix(id);
+  int64_t last = after + limit;
+  for (cursor->Seek(storage::ActivityKey(id, static_cast<uint64_t>(after + 1)));
+       cursor->Valid() && cursor->key().substr(0, prefix.size()) == prefix; cursor->Next()) {
+    std::string_view wf;
+    uint64_t aid;
+    if (!storage::DecodeActivityKey(cursor->key(), &wf, &aid)) continue;
+    if (static_cast<int64_t>(aid) > last) break;
+    ASSIGN_OR_RETURN(ActivityRecord r, DecodeActivityRecord(static_cast<int64_t>(aid), cursor->value()));
+    out.push_back(std::move(r));
+  }
+  RETURN_IF_ERROR(cursor->status());
+  return out;
+}
+
+Result<std::optional<std::string>> Engine::ReadBlob(const std::string& id,
+                                                    const std::string& name) const {
+  return rep_->db->Get(Table::kBlobs, storage::BlobKey(id, name));
+}
+
+Result<std::vector<ExecutionRecord>> Engine::ListByOwner(const std::string& owner, int64_t limit,
+                                                         const std::string& after) const {
+  std::vector<ExecutionRecord> out;
+  bool skipping = !after.empty();
+  Status inner;
+  RETURN_IF_ERROR(rep_->db->ScanPrefix(
+      Table::kVisibility, storage::OwnerIndexPrefix(owner),
+      [&](std::string_view key, std::string_view) {
+        std::string_view o, id;
+        uint64_t start;
+        if (!storage::DecodeOwnerIndexKey(key, &o, &start, &id)) return true;
+        if (skipping) {
+          skipping = id != after;
+          return true;
+        }
+        auto record = Describe(std::string(id));
+        if (!record.ok()) return true;  // deleted by retention
+        out.push_back(std::move(record).value());
+        return static_cast<int64_t>(out.size()) < limit;
+      }));
+  return out;
+}
+
+Result<std::vector<ExecutionRecord>> Engine::ListByStatus(std::optional<ExecutionStatus> status,
+                                                          int64_t limit) const {
+  std::vector<ExecutionRecord> out;
+  for (uint8_t s = 1; s <= 5; ++s) {
+    if (status && static_cast<uint8_t>(*status) != s) continue;
+    RETURN_IF_ERROR(rep_->db->ScanPrefix(
+        Table::kVisibility, storage::VisibilityStatusPrefix(s),
+        [&](std::string_view key, std::string_view) {
+          uint8_t st;
+          uint64_t start;
+          std::string_view id;
+          if (!storage::DecodeVisibilityKey(key, &st, &start, &id)) return true;
+          auto record = Describe(std::string(id));
+          if (record.ok()) out.push_back(std::move(record).value());
+          return limit <= 0 || static_cast<int64_t>(out.size()) < limit;
+        }));
+  }
+  return out;
+}
+
+bool Engine::SubscribeOnce(const std::string& id, std::function<void()> fn) {
+  if (auto exec = rep_->Find(id)) {
+    std::lock_guard lock(exec->inbox_mu);
+    if (!exec->closed) {
+      exec->listeners.push_back(std::move(fn));
+      return true;
+    }
+  }
+  if (!Describe(id).ok()) return false;
+  fn();
+  return true;
+}
+
+Result<int64_t> Engine::SweepRetention() {
+  int64_t cutoff = rep_->Now() - rep_->options.retention_ms;
+  int64_t deleted = 0;
+  ASSIGN_OR_RETURN(auto all, ListByStatus(std::nullopt, 0));
+  for (const auto& r : all) {
+    if (r.status == ExecutionStatus::kRunning || r.close_ms == 0 || r.close_ms > cutoff) continue;
+    storage::WriteBatch wb;
+    auto drop_prefix = [&](Table t, const std::string& prefix) {
+      return rep_->db->ScanPrefix(t, prefix, [&](std::string_view key, std::string_view) {
+        wb.Delete(t, key);
+        return true;
+      });
+    };
+    RETURN_IF_ERROR(drop_prefix(Table::kHistory, storage::HistoryPrefix(r.workflow_id)));
+    RETURN_IF_ERROR(drop_prefix(Table::kActivities, storage::ActivityPrefix(r.workflow_id)));
+    RETURN_IF_ERROR(drop_prefix(Table::kBlobs, storage::BlobPrefix(r.workflow_id)));
+    wb.Delete(Table::kExecutions, storage::ExecutionKey(r.workflow_id));
+    auto start = static_cast<uint64_t>(r.start_ms);
+    wb.Delete(Table::kVisibility,
+              storage::VisibilityKey(static_cast<uint8_t>(r.status), start, r.workflow_id));
+    wb.Delete(Table::kVisibility, storage::OwnerIndexKey(r.owner, start, r.workflow_id));
+    RETURN_IF_ERROR(rep_->db->Write(wb));
+    ++deleted;
+  }
+  return deleted;
+}
+
+}  // namespace papr::engine

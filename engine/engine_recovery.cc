@@ -1,0 +1,193 @@
+#include "common/log.h"
+#include "engine/internal/engine_rep.h"
+
+namespace papr::engine {
+namespace {
+
+bool IsCommandEvent(EventType t) {
+  switch (t) {
+    case EventType::kActivityTaskScheduled:
+    case EventType::kTimerStarted:
+    case EventType::kMarkerRecorded:
+    case EventType::kStartChildWorkflowExecutionInitiated:
+    case EventType::kWorkflowExecutionCompleted:
+    case EventType::kWorkflowExecutionFailed:
+    case EventType::kWorkflowExecutionCanceled:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+// ---- Replay and recovery
+
+Status Engine::Rep::Replay(Execution& exec, const std::vector<HistoryEvent>& history) const {
+  exec.replay = &history;
+  exec.replay_pos = 0;
+  while (exec.replay_pos < history.size() && exec.replay_error.ok()) {
+    const HistoryEvent& e = history[exec.replay_pos++];
+    exec.now_ms = e.time_ms;
+    exec.record.next_event_id = e.event_id + 1;
+    if (e.type == EventType::kWorkflowExecutionStarted) {
+      exec.record.workflow_type = e.workflow_type;
+      exec.record.owner = e.owner;
+      exec.record.parent_workflow_id = e.parent_workflow_id;
+      exec.record.start_ms = e.time_ms;
+      auto fn = workflows.find(e.workflow_type);
+      if (fn == workflows.end()) {
+        return Status::FailedPrecondition("no workflow registered as '" + e.workflow_type + "'");
+      }
+      exec.StartCoroutine(fn->second, e.payload);
+    } else if (IsCommandEvent(e.type)) {
+      return Status::FailedPrecondition("non-determinism at event " + std::to_string(e.event_id) +
+                                        ": history has [" + DescribeEvent(e) +
+                                        "] but the workflow did not issue it");
+    } else {
+      exec.ApplyObserved(e, /*from_replay=*/true);
+    }
+  }
+  exec.replay = nullptr;
+  return exec.replay_error;
+}
+
+Status Engine::Rep::Recover() {
+  std::vector<std::string> open_ids;
+  RETURN_IF_ERROR(db->ScanPrefix(
+      Table::kVisibility,
+      storage::VisibilityStatusPrefix(static_cast<uint8_t>(ExecutionStatus::kRunning)),
+      [&](std::string_view key, std::string_view) {
+        uint8_t status;
+        uint64_t start;
+        std::string_view id;
+        if (storage::DecodeVisibilityKey(key, &status, &start, &id)) open_ids.emplace_back(id);
+        return true;
+      }));
+  std::vector<std::shared_ptr<Execution>> recovered;
+  std::vector<ExecutionRecord> closed_children;
+  Launch pending_launch;
+  for (const auto& id : open_ids) {
+    std::vector<HistoryEvent> history;
+    RETURN_IF_ERROR(db->ScanPrefix(Table::kHistory, storage::HistoryPrefix(id),
+                                   [&](std::string_view, std::string_view value) {
+                                     auto e = DecodeEvent(value);
+                                     if (e.ok()) history.push_back(std::move(e).value());
+                                     return true;
+                                   }));
+    auto exec = std::make_shared<Execution>(id);
+    storage::WriteBatch wb;
+    exec->batch = &wb;
+    Status replayed = Replay(*exec, history);
+    if (!replayed.ok()) {
+      log::Error("cannot resume workflow", {{"workflow_id", id}, {"error", replayed.ToString()}});
+      continue;  // left open on disk; engine-admin shows why
+    }
+    // Attempts and backoff are derived state, not history: take them from activity rows.
+    for (auto& [activity_id, a] : exec->activities) {
+      ASSIGN_OR_RETURN(auto row, db->Get(Table::kActivities,
+                                         storage::ActivityKey(id, static_cast<uint64_t>(activity_id))));
+      if (!row) continue;
+      auto decoded = DecodeActivityRecord(activity_id, *row);
+      if (!decoded.ok() || decoded->state != ActivityState::kBackingOff) continue;
+      a.attempt = decoded->attempts + 1;
+      a.backing_off = decoded->next_attempt_ms > 0;  // its timer row re-arms it
+      exec->record.activity_retries += decoded->attempts;
+    }
+    // Commit anything the resumed code issued past the recorded end (new events).
+    exec->batch = nullptr;
+    auto children = StageChildren(*exec, wb);
+    if (!exec->new_events.empty() || exec->closed_now) {
+      RETURN_IF_ERROR(Commit(*exec, wb, ExecutionStatus::kRunning));
+    }
+    exec->effects.children.clear();
+    pending_launch.new_children.insert(pending_launch.new_children.end(), children.begin(),
+                                       children.end());
+    if (exec->record.status != ExecutionStatus::kRunning) {
+      if (!exec->record.parent_workflow_id.empty()) {
+        closed_children.push_back(exec->record);
+      }
+      continue;
+    }
+    recovered.push_back(exec);
+  }
+  std::unordered_map<std::string, std::shared_ptr<Execution>> by_id;
+  for (auto& exec : recovered) by_id[exec->id()] = exec;
+  // Timers, including those that fell due while the server was down (they fire at once).
+  std::vector<TimerEntry> timers_to_arm;
+  RETURN_IF_ERROR(db->ScanPrefix(Table::kTimers, "", [&](std::string_view key, std::string_view) {
+    uint64_t fire;
+    std::string_view wf, timer_id;
+    InboxItem item;
+    if (!storage::DecodeTimerKey(key, &fire, &wf, &timer_id) || !ParseTimerId(timer_id, &item)) {
+      return true;
+    }
+    auto it = by_id.find(std::string(wf));
+    if (it == by_id.end()) return true;  // a closed execution's leftover: ignored
+    item.timer_key = std::string(key);
+    it->second->timer_keys.insert(item.timer_key);
+    timers_to_arm.push_back({static_cast<int64_t>(fire), std::string(wf), std::move(item)});
+    return true;
+  }));
+  // Everything that reads an execution happens before it is published to runners.
+  std::vector<std::pair<std::shared_ptr<Execution>, InboxItem>> notes;
+  std::vector<Launch> launches;
+  for (auto& exec : recovered) {
+    Effects effects = std::move(exec->effects);
+    effects.dispatches.clear();
+    for (auto& [activity_id, a] : exec->activities) {
+      if (!a.backing_off) effects.dispatches.push_back({activity_id, a.attempt});
+    }
+    effects.cancel_children = exec->record.cancel_requested;
+    launches.push_back(Prepare(exec, std::move(effects)));
+    // A child that closed while its parent's notification was in flight: tell it again
+    // (the parent ignores a child it already recorded).
+    for (const auto& [child_id, type] : exec->children) {
+      if (by_id.count(child_id)) continue;
+      auto child = db->Get(Table::kExecutions, storage::ExecutionKey(child_id));
+      if (!child.ok() || !*child) continue;
+      auto record = DecodeExecutionRecord(**child);
+      if (!record.ok() || record->status == ExecutionStatus::kRunning) continue;
+      record->workflow_id = child_id;
+      notes.emplace_back(exec, ChildClosedItem(*record));
+    }
+  }
+  for (const auto& r : closed_children) {
+    auto it = by_id.find(r.parent_workflow_id);
+    if (it != by_id.end()) notes.emplace_back(it->second, ChildClosedItem(r));
+  }
+  {
+    std::lock_guard lock(mu);
+    for (auto& exec : recovered) executions[exec->id()] = exec;
+  }
+  for (auto& t : timers_to_arm) Arm(t.fire_ms, t.workflow_id, std::move(t.item));
+  for (auto& launch : launches) Start(std::move(launch));
+  for (auto& [exec, item] : notes) Enqueue(exec, std::move(item));
+  Start(std::move(pending_launch));
+  metrics.recovered_workflows = static_cast<int64_t>(recovered.size());
+  log::Info("recovery done", {{"resumed_workflows", std::to_string(recovered.size())}});
+  return Status::Ok();
+}
+
+Status Engine::ReplayCheck(const std::string& workflow_id,
+                           const std::vector<HistoryEvent>& history) const {
+  if (history.empty()) return Status::InvalidArgument("empty history");
+  Execution exec(workflow_id);
+  RETURN_IF_ERROR(rep_->Replay(exec, history));
+  bool recorded_closed = false;
+  for (const auto& e : history) {
+    recorded_closed = recorded_closed || e.type == EventType::kWorkflowExecutionCompleted ||
+                      e.type == EventType::kWorkflowExecutionFailed ||
+                      e.type == EventType::kWorkflowExecutionCanceled ||
+                      e.type == EventType::kWorkflowExecutionTerminated;
+  }
+  if (recorded_closed && !exec.new_events.empty()) {
+    return Status::FailedPrecondition(
+        "non-determinism at event " + std::to_string(exec.new_events.front().event_id) +
+        ": the workflow issued [" + DescribeEvent(exec.new_events.front()) +
+        "] after the recorded end of the history");
+  }
+  return Status::Ok();
+}
+
+}  // namespace papr::engine

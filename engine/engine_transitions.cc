@@ -1,0 +1,474 @@
+#include <algorithm>
+#include <chrono>
+#include <deque>
+
+#include "common/log.h"
+#include "engine/crash_point.h"
+#include "engine/internal/engine_rep.h"
+
+namespace papr::engine {
+
+namespace internal {
+
+std::string RetryTimerId(int64_t activity_id, int64_t attempt) {
+  return "a:" + std::to_string(activity_id) + ":" + std::to_string(attempt);
+}
+
+bool ParseTimerId(std::string_view id, InboxItem* item) {
+  try {
+    if (id.substr(0, 2) == "a:") {
+      std::string rest(id.substr(2));
+      size_t colon = rest.find(':');
+      item->kind = InboxItem::Kind::kActivityRetryDue;
+      item->activity_id = std::stoll(rest.substr(0, colon));
+      item->attempt = std::stoll(rest.substr(colon + 1));
+      return true;
+    }
+    if (id.substr(0, 2) == "t:") {
+      item->kind = InboxItem::Kind::kUserTimer;
+      item->timer_id = std::stoll(std::string(id.substr(2)));
+      return true;
+    }
+  } catch (...) {
+  }
+  return false;
+}
+
+InboxItem ChildClosedItem(const ExecutionRecord& r) {
+  InboxItem item;
+  item.kind = InboxItem::Kind::kChildClosed;
+  item.name = r.workflow_id;
+  item.payload = r.result;
+  if (r.status == ExecutionStatus::kFailed || r.status == ExecutionStatus::kTerminated) {
+    item.result.error = r.failure.empty() ? ExecutionStatusName(r.status) : r.failure;
+  }
+  return item;
+}
+
+}  // namespace internal
+
+// ---- Inbox and runner
+
+void Engine::Rep::Enqueue(const std::shared_ptr<Execution>& exec, InboxItem item) {
+  bool schedule = false;
+  {
+    std::lock_guard lock(exec->inbox_mu);
+    if (exec->broken) {
+      if (item.committed) {
+        item.committed->set_value(Status::Unavailable(
+            "workflow " + exec->id() + " is stopped after a storage failure; restart the server"));
+      }
+      return;
+    }
+    exec->inbox.push_back(std::move(item));
+    if (!exec->queued) schedule = exec->queued = true;
+  }
+  if (schedule) runners.Push(exec);
+}
+
+void Engine::Rep::Run(const std::shared_ptr<Execution>& exec) {
+  std::deque<InboxItem> items;
+  {
+    std::lock_guard lock(exec->inbox_mu);
+    items.swap(exec->inbox);
+  }
+  storage::WriteBatch wb;
+  exec->batch = &wb;
+  exec->effects = {};
+  exec->new_events.clear();
+  exec->closed_now = false;
+  ExecutionStatus before = exec->record.status;
+  bool changed = false;
+  std::vector<std::shared_ptr<std::promise<Status>>> waiting;
+  for (auto& item : items) {
+    if (item.committed) waiting.push_back(item.committed);
+    if (exec->record.status != ExecutionStatus::kRunning) continue;
+    exec->now_ms = Now();
+    changed = ApplyInbox(*exec, item) || changed;
+  }
+  exec->batch = nullptr;
+  std::vector<std::shared_ptr<Execution>> children = StageChildren(*exec, wb);
+  Status committed = changed ? Commit(*exec, wb, before) : Status::Ok();
+  // Everything that reads `exec` happens before the runner gives it up below.
+  bool closed = exec->record.status != ExecutionStatus::kRunning;
+  Launch launch = committed.ok() ? Prepare(exec, std::move(exec->effects)) : Launch{};
+  if (committed.ok()) launch.new_children = std::move(children);
+  std::vector<std::function<void()>> listeners;
+  bool requeue = false;
+  {
+    std::lock_guard lock(exec->inbox_mu);
+    if (!committed.ok()) exec->broken = true;
+    exec->closed = closed && committed.ok();
+    if (changed) listeners.swap(exec->listeners);
+    requeue = !exec->inbox.empty() && !exec->broken;
+    exec->queued = requeue;
+  }
+  if (closed) {
+    {
+      std::lock_guard lock(mu);
+      executions.erase(exec->id());
+    }
+    closed_by_status[static_cast<size_t>(exec->record.status)]++;
+    log::Info("workflow closed", {{"workflow_id", exec->id()},
+                                  {"workflow_type", exec->record.workflow_type},
+                                  {"status", ExecutionStatusName(exec->record.status)},
+                                  {"events", std::to_string(exec->record.next_event_id - 1)}});
+  }
+  Start(std::move(launch));
+  for (auto& w : waiting) w->set_value(committed);
+  for (auto& fn : listeners) fn();
+  if (requeue) runners.Push(exec);
+}
+
+bool Engine::Rep::ApplyInbox(Execution& exec, InboxItem& item) {
+  using Kind = InboxItem::Kind;
+  switch (item.kind) {
+    case Kind::kStartCoroutine: {
+      auto first = db->Get(Table::kHistory, storage::HistoryKey(exec.id(), 1));
+      if (!first.ok() || !*first) return false;
+      auto started = DecodeEvent(**first);
+      if (!started.ok()) return false;
+      exec.now_ms = started->time_ms;  // as a replay will see it
+      exec.StartCoroutine(workflows.at(exec.record.workflow_type), started->payload);
+      return true;
+    }
+    case Kind::kChildClosed: {
+      if (exec.children.count(item.name) == 0) return false;  // already recorded
+      HistoryEvent& e = exec.AppendEvent(EventType::kChildWorkflowExecutionCompleted);
+      e.child_workflow_id = item.name;
+      e.payload = item.payload;
+      e.failure = item.result.error;
+      exec.ApplyObserved(HistoryEvent(e));
+      return true;
+    }
+    case Kind::kActivityResult:
+      return ApplyActivityResult(exec, item);
+    case Kind::kActivityRetryDue: {
+      if (exec.timer_keys.erase(item.timer_key) == 0) return false;  // not this execution's
+      exec.batch->Delete(Table::kTimers, item.timer_key);
+      auto it = exec.activities.find(item.activity_id);
+      if (it != exec.activities.end() && it->second.backing_off &&
+          it->second.attempt == item.attempt) {
+        it->second.backing_off = false;
+        ActivityRecord row{item.activity_id, ActivityState::kBackingOff, item.attempt - 1, "", "",
+                           0, 0};
+        PutActivityRow(*exec.batch, exec.id(), row);  // next_attempt_ms 0: attempt running
+        exec.effects.dispatches.push_back({item.activity_id, item.attempt});
+      }
+      return true;
+    }
+    case Kind::kUserTimer: {
+      // Only a timer this execution armed (same row key) counts: an earlier execution of the
+      // same id may have left one in memory.
+      if (exec.timer_keys.erase(item.timer_key) == 0) return false;
+      exec.batch->Delete(Table::kTimers, item.timer_key);
+      if (exec.pending_user_timers.erase(item.timer_id) == 0) return true;
+      HistoryEvent& e = exec.AppendEvent(EventType::kTimerFired);
+      e.timer_id = item.timer_id;
+      exec.ApplyObserved(HistoryEvent(e));
+      return true;
+    }
+    case Kind::kSignal: {
+      HistoryEvent& e = exec.AppendEvent(EventType::kWorkflowExecutionSignaled);
+      e.signal_name = item.name;
+      e.payload = item.payload;
+      exec.ApplyObserved(HistoryEvent(e));
+      return true;
+    }
+    case Kind::kCancel: {
+      if (exec.record.cancel_requested) return false;
+      HistoryEvent& e = exec.AppendEvent(EventType::kWorkflowExecutionCancelRequested);
+      e.reason = item.payload;
+      exec.ApplyObserved(HistoryEvent(e));
+      return true;
+    }
+    case Kind::kTerminate: {
+      HistoryEvent& e = exec.AppendEvent(EventType::kWorkflowExecutionTerminated);
+      e.reason = item.payload;
+      exec.ApplyObserved(HistoryEvent(e));
+      return true;
+    }
+  }
+  return false;
+}
+
+bool Engine::Rep::ApplyActivityResult(Execution& exec, InboxItem& item) {
+  auto it = exec.activities.find(item.activity_id);
+  // Fencing: a result of an attempt that is no longer current (timed out, or from before a
+  // retry) is dropped.
+  if (it == exec.activities.end() || it->second.backing_off ||
+      it->second.attempt != item.attempt) {
+    return false;
+  }
+  auto& a = it->second;
+  const ActivityResult& r = item.result;
+  int64_t now = exec.now_ms;
+  bool past_deadline = a.options.schedule_to_close_timeout_ms > 0 &&
+                       now - a.scheduled_ms >= a.options.schedule_to_close_timeout_ms;
+  if (!r.ok && !r.non_retryable && !past_deadline &&
+      ShouldRetry(a.options.retry, a.attempt, r.error_type)) {
+    a.attempt++;
+    exec.record.activity_retries++;
+    metrics.activity_retries++;
+    int64_t delay = RetryDelayMs(a.options.retry, a.attempt);
+    ActivityRecord row{item.activity_id, ActivityState::kBackingOff, a.attempt - 1, "", r.error,
+                       0, 0};
+    if (delay <= 0) {
+      exec.effects.dispatches.push_back({item.activity_id, a.attempt});
+    } else {
+      a.backing_off = true;
+      row.next_attempt_ms = now + delay;
+      std::string key = storage::TimerKey(static_cast<uint64_t>(now + delay), exec.id(),
+                                          RetryTimerId(item.activity_id, a.attempt));
+      exec.batch->Put(Table::kTimers, key, "");
+      exec.timer_keys.insert(key);
+      InboxItem due;
+      due.kind = InboxItem::Kind::kActivityRetryDue;
+      due.activity_id = item.activity_id;
+      due.attempt = a.attempt;
+      due.timer_key = key;
+      exec.effects.timers.push_back({now + delay, key, due});
+    }
+    PutActivityRow(*exec.batch, exec.id(), row);
+    return true;
+  }
+  if (!r.ok) metrics.activities_failed++;
+  int64_t scheduled_event_id = a.scheduled_event_id;
+  HistoryEvent& started = exec.AppendEvent(EventType::kActivityTaskStarted);
+  started.activity_id = item.activity_id;
+  started.scheduled_event_id = scheduled_event_id;
+  started.attempt = item.attempt;
+  EventType final_type = r.ok            ? EventType::kActivityTaskCompleted
+                         : past_deadline ? EventType::kActivityTaskTimedOut
+                                         : EventType::kActivityTaskFailed;
+  HistoryEvent& done = exec.AppendEvent(final_type);
+  done.activity_id = item.activity_id;
+  done.scheduled_event_id = scheduled_event_id;
+  done.attempt = item.attempt;
+  if (r.ok) {
+    done.payload = r.payload;
+    if (r.writes) exec.batch->Append(*r.writes);
+  } else {
+    done.failure = past_deadline ? "schedule-to-close timeout; last error: " + r.error : r.error;
+    done.failure_type = r.error_type;
+  }
+  ActivityRecord row{item.activity_id,
+                     r.ok ? ActivityState::kSucceeded : ActivityState::kFailed,
+                     item.attempt,
+                     r.payload,
+                     done.failure,
+                     0,
+                     now};
+  PutActivityRow(*exec.batch, exec.id(), row);
+  exec.ApplyObserved(HistoryEvent(done));
+  return true;
+}
+
+void Engine::Rep::StageNew(Execution& exec, storage::WriteBatch& wb) {
+  const std::string& id = exec.id();
+  auto start = static_cast<uint64_t>(exec.record.start_ms);
+  if (exec.record.parent_workflow_id.empty()) {
+    wb.Put(Table::kVisibility, storage::OwnerIndexKey(exec.record.owner, start, id), "");
+  }
+  wb.Put(Table::kVisibility,
+         storage::VisibilityKey(static_cast<uint8_t>(ExecutionStatus::kRunning), start, id), "");
+  for (const auto& e : exec.new_events) {
+    wb.Put(Table::kHistory, storage::HistoryKey(id, static_cast<uint64_t>(e.event_id)),
+           EncodeEvent(e));
+  }
+  exec.new_events.clear();
+  exec.record.updated_ms = exec.record.start_ms;
+  wb.Put(Table::kExecutions, storage::ExecutionKey(id), EncodeExecutionRecord(exec.record));
+}
+
+std::vector<std::shared_ptr<Execution>> Engine::Rep::StageChildren(Execution& exec,
+                                                                   storage::WriteBatch& wb) {
+  std::vector<std::shared_ptr<Execution>> out;
+  for (auto& c : exec.effects.children) {
+    auto taken = db->Get(Table::kExecutions, storage::ExecutionKey(c.id));
+    if (Find(c.id) || !taken.ok() || *taken) {
+      // The id is taken: the child fails to start, as the parent will hear (and record).
+      InboxItem failed;
+      failed.kind = InboxItem::Kind::kChildClosed;
+      failed.name = c.id;
+      failed.result.error = "child workflow id " + c.id + " is already in use";
+      exec.effects.self_items.push_back(std::move(failed));
+      continue;
+    }
+    auto child = std::make_shared<Execution>(c.id);
+    child->now_ms = exec.now_ms;
+    child->record.workflow_type = c.type;
+    child->record.owner = exec.record.owner;
+    child->record.parent_workflow_id = exec.id();
+    child->record.start_ms = exec.now_ms;
+    HistoryEvent& started = child->AppendEvent(EventType::kWorkflowExecutionStarted);
+    started.workflow_type = c.type;
+    started.payload = c.input;
+    started.owner = exec.record.owner;
+    started.parent_workflow_id = exec.id();
+    StageNew(*child, wb);
+    out.push_back(std::move(child));
+  }
+  exec.effects.children.clear();
+  return out;
+}
+
+Status Engine::Rep::Commit(Execution& exec, storage::WriteBatch& wb,
+                           ExecutionStatus status_before) {
+  const std::string& id = exec.id();
+  for (const auto& e : exec.new_events) {
+    wb.Put(Table::kHistory, storage::HistoryKey(id, static_cast<uint64_t>(e.event_id)),
+           EncodeEvent(e));
+  }
+  exec.record.updated_ms = Now();
+  wb.Put(Table::kExecutions, storage::ExecutionKey(id), EncodeExecutionRecord(exec.record));
+  if (exec.record.status != ExecutionStatus::kRunning) {
+    // A closed execution waits for nothing: its pending timers go with the closing commit.
+    for (const auto& key : exec.timer_keys) wb.Delete(Table::kTimers, key);
+    exec.timer_keys.clear();
+  }
+  if (exec.record.status != status_before) {
+    auto start = static_cast<uint64_t>(exec.record.start_ms);
+    wb.Delete(Table::kVisibility,
+              storage::VisibilityKey(static_cast<uint8_t>(status_before), start, id));
+    wb.Put(Table::kVisibility,
+           storage::VisibilityKey(static_cast<uint8_t>(exec.record.status), start, id), "");
+  }
+  CrashPoint("before_commit");
+  auto commit_start = std::chrono::steady_clock::now();
+  Status s = db->Write(wb);
+  metrics.commit_seconds.Observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - commit_start).count());
+  metrics.events_per_commit.Observe(static_cast<double>(exec.new_events.size()));
+  if (!s.ok()) {
+    log::Error("workflow commit failed", {{"workflow_id", id}, {"error", s.ToString()}});
+    return s;
+  }
+  CrashPoint("after_commit");
+  exec.new_events.clear();
+  return Status::Ok();
+}
+
+Engine::Rep::Launch Engine::Rep::Prepare(const std::shared_ptr<Execution>& exec,
+                                          Effects effects) {
+  Launch launch;
+  for (const auto& d : effects.dispatches) {
+    auto it = exec->activities.find(d.activity_id);
+    if (it == exec->activities.end()) continue;
+    launch.tasks.push_back(
+        {exec, {exec->id(), it->second.type, d.activity_id, d.attempt, it->second.input}});
+    int64_t timeout = it->second.options.start_to_close_timeout_ms;
+    if (timeout > 0) {
+      InboxItem late;
+      late.kind = InboxItem::Kind::kActivityResult;
+      late.activity_id = d.activity_id;
+      late.attempt = d.attempt;
+      late.result = ActivityResult::Error(
+          "start-to-close timeout after " + std::to_string(timeout) + " ms",
+          "StartToCloseTimeout", false);
+      launch.timers.push_back({Now() + timeout, exec->id(), std::move(late)});
+    }
+  }
+  for (auto& t : effects.timers) {
+    t.item.timer_key = t.timer_key;
+    launch.timers.push_back({t.fire_ms, exec->id(), std::move(t.item)});
+  }
+  if (effects.cancel_children || effects.terminate_children) {
+    for (const auto& [child_id, type] : exec->children) launch.cancel_children.push_back(child_id);
+    launch.terminate_children = effects.terminate_children;
+  }
+  const ExecutionRecord& r = exec->record;
+  launch.self = exec;
+  launch.self_items = std::move(effects.self_items);
+  if (r.status != ExecutionStatus::kRunning && !r.parent_workflow_id.empty()) {
+    launch.notify_parent = r.parent_workflow_id;
+    launch.parent_item = ChildClosedItem(r);
+  }
+  return launch;
+}
+
+void Engine::Rep::Start(Launch launch) {
+  for (auto& child : launch.new_children) {
+    {
+      std::lock_guard lock(mu);
+      executions[child->id()] = child;
+    }
+    InboxItem first;
+    first.kind = InboxItem::Kind::kStartCoroutine;
+    Enqueue(child, std::move(first));
+  }
+  for (auto& t : launch.timers) Arm(t.fire_ms, t.workflow_id, std::move(t.item));
+  for (auto& task : launch.tasks) {
+    bool io = io_activity_types.count(task.call.activity_type) > 0;
+    (io ? io_workers : workers).Push(std::move(task));
+  }
+  for (const auto& id : launch.cancel_children) {
+    if (auto child = Find(id)) {
+      InboxItem item;
+      item.kind = launch.terminate_children ? InboxItem::Kind::kTerminate : InboxItem::Kind::kCancel;
+      item.payload = launch.terminate_children ? "parent terminated" : "parent cancelled";
+      Enqueue(child, std::move(item));
+    }
+  }
+  if (!launch.notify_parent.empty()) {
+    if (auto parent = Find(launch.notify_parent)) Enqueue(parent, std::move(launch.parent_item));
+  }
+  for (auto& item : launch.self_items) Enqueue(launch.self, std::move(item));
+}
+
+void Engine::Rep::RunActivity(ActivityTask& task) {
+  InboxItem item;
+  item.kind = InboxItem::Kind::kActivityResult;
+  item.activity_id = task.call.activity_id;
+  item.attempt = task.call.attempt;
+  auto fn = activity_fns.find(task.call.activity_type);
+  if (fn == activity_fns.end()) {
+    item.result = ActivityResult::Error("no activity registered as " + task.call.activity_type,
+                                        "ActivityNotRegistered", true);
+  } else {
+    try {
+      auto started = std::chrono::steady_clock::now();
+      item.result = fn->second(task.call);
+      metrics.activity_seconds.Observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    } catch (const std::exception& ex) {
+      item.result = ActivityResult::Error(std::string("activity threw: ") + ex.what(),
+                                          "Exception", false);
+    }
+  }
+  metrics.activity_attempts++;
+  if (!item.result.ok) metrics.activity_attempt_failures++;
+  Enqueue(task.execution, std::move(item));
+}
+
+// ---- Timers
+
+void Engine::Rep::Arm(int64_t fire_ms, const std::string& workflow_id, InboxItem item) {
+  {
+    std::lock_guard lock(timer_mu);
+    timers.push({fire_ms, workflow_id, std::move(item)});
+  }
+  timer_cv.notify_one();
+}
+
+void Engine::Rep::TimerLoop() {
+  std::unique_lock lock(timer_mu);
+  while (!stopping) {
+    if (timers.empty()) {
+      timer_cv.wait(lock);
+      continue;
+    }
+    int64_t wait_ms = timers.top().fire_ms - Now();
+    if (wait_ms > 0) {
+      timer_cv.wait_for(lock, std::chrono::milliseconds(std::min<int64_t>(wait_ms, 1000)));
+      continue;
+    }
+    TimerEntry entry = timers.top();
+    timers.pop();
+    lock.unlock();
+    if (auto exec = Find(entry.workflow_id)) Enqueue(exec, std::move(entry.item));
+    lock.lock();
+  }
+}
+
+}  // namespace papr::engine

@@ -1,0 +1,129 @@
+#pragma once
+// The engine's shared state, split over engine.cc (public API), engine_transitions.cc (runner,
+// activities, timers), engine_recovery.cc (replay, recovery) and engine_queries.cc (reads).
+// Internal: include only from engine/*.cc.
+
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <queue>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "engine/engine.h"
+#include "engine/engine_metrics.h"
+#include "engine/internal/execution.h"
+#include "engine/internal/work_queue.h"
+#include "storage/keys.h"
+
+namespace papr::engine {
+namespace internal {
+
+struct ActivityTask {
+  std::shared_ptr<Execution> execution;
+  ActivityCall call;
+};
+
+struct TimerEntry {
+  int64_t fire_ms;
+  std::string workflow_id;
+  InboxItem item;
+  bool operator>(const TimerEntry& o) const { return fire_ms > o.fire_ms; }
+};
+
+// Timer ids of activity retries ("a:<activity>:<attempt>"); user timers are "t:<id>".
+std::string RetryTimerId(int64_t activity_id, int64_t attempt);
+// Parses a timer id back into its inbox item; false for an id this engine did not write.
+bool ParseTimerId(std::string_view id, InboxItem* item);
+// The parent's inbox item telling that child `r` closed.
+InboxItem ChildClosedItem(const ExecutionRecord& r);
+
+}  // namespace internal
+
+using internal::ActivityTask;
+using internal::ChildClosedItem;
+using internal::Effects;
+using internal::Execution;
+using internal::InboxItem;
+using internal::ParseTimerId;
+using internal::RetryTimerId;
+using internal::TimerEntry;
+using internal::WorkQueue;
+using storage::Table;
+
+struct Engine::Rep {
+  storage::Db* db;
+  EngineOptions options;
+  std::unordered_map<std::string, WorkflowFn> workflows;
+  std::unordered_map<std::string, ActivityFn> activity_fns;
+
+  mutable std::mutex mu;  // executions map
+  std::unordered_map<std::string, std::shared_ptr<Execution>> executions;
+  std::mutex start_mu;  // guards `starting`
+  std::unordered_set<std::string> starting;  // ids whose start is being committed
+
+  WorkQueue<std::shared_ptr<Execution>> runners;
+  WorkQueue<ActivityTask> workers;     // compute activities
+  WorkQueue<ActivityTask> io_workers;  // activities that block on the network
+  std::unordered_set<std::string> io_activity_types;
+
+  std::mutex timer_mu;
+  std::condition_variable timer_cv;
+  std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers;
+  std::thread timer_thread;
+  bool stopping = false;
+  std::atomic<bool> is_ready{false};
+  EngineMetrics metrics;
+  std::array<std::atomic<int64_t>, 6> closed_by_status{};  // index: ExecutionStatus
+  bool started = false;
+
+  int64_t Now() const { return options.clock->NowMillis(); }
+  std::shared_ptr<Execution> Find(const std::string& id) const {
+    std::lock_guard lock(mu);
+    auto it = executions.find(id);
+    return it == executions.end() ? nullptr : it->second;
+  }
+  void Enqueue(const std::shared_ptr<Execution>& exec, InboxItem item);
+  Status Deliver(const std::string& id, InboxItem item);
+  Result<ExecutionRecord> Describe(const std::string& id) const;
+  void Run(const std::shared_ptr<Execution>& exec);
+  bool ApplyInbox(Execution& exec, InboxItem& item);
+  bool ApplyActivityResult(Execution& exec, InboxItem& item);
+  Status Commit(Execution& exec, storage::WriteBatch& wb, ExecutionStatus status_before);
+  //! Effects made self-contained (copies of activity inputs), so they can be launched after
+  //! the runner gave up the execution.
+  struct Launch {
+    std::vector<ActivityTask> tasks;
+    std::vector<TimerEntry> timers;
+    std::vector<std::shared_ptr<Execution>> new_children;  // publish, then start them
+    std::vector<std::string> cancel_children;
+    bool terminate_children = false;  // terminate instead of cancel
+    std::string notify_parent;  // closed child: tell this parent
+    InboxItem parent_item;
+    std::shared_ptr<Execution> self;
+    std::vector<InboxItem> self_items;  // e.g. a child that could not start
+  };
+  // Creates the children `exec` started in this transition, staging their first writes in
+  // `wb` (one commit with the parent's Initiated events).
+  std::vector<std::shared_ptr<Execution>> StageChildren(Execution& exec, storage::WriteBatch& wb);
+  void StageNew(Execution& exec, storage::WriteBatch& wb);
+  // REQUIRES: the caller owns `exec` (its runner, or the starter before publishing it).
+  Launch Prepare(const std::shared_ptr<Execution>& exec, Effects effects);
+  void Start(Launch launch);
+  void Arm(int64_t fire_ms, const std::string& workflow_id, InboxItem item);
+  void TimerLoop();
+  void RunActivity(ActivityTask& task);
+  Status Recover();
+  Status Replay(Execution& exec, const std::vector<HistoryEvent>& history) const;
+  void PutActivityRow(storage::WriteBatch& wb, const std::string& id, const ActivityRecord& r) {
+    wb.Put(Table::kActivities, storage::ActivityKey(id, static_cast<uint64_t>(r.activity_id)),
+           EncodeActivityRecord(r));
+  }
+};
+
+}  // namespace papr::engine

@@ -1,0 +1,121 @@
+#pragma once
+// Internal to the durable batch service, shared by durable_batch_service.cc (public API),
+// durable_batch_workflow.cc (workflow and activities), durable_batch_admin.cc (operator
+// actions) and durable_batch_records.cc (payload encodings). Include only from those.
+
+#include <atomic>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/workflow_context.h"
+#include "workflows/batch_codec.h"
+#include "workflows/durable_batch_service.h"
+
+namespace papr::workflows {
+namespace internal {
+
+using engine::ActivityOptions;
+using engine::ActivityResult;
+using engine::WorkflowContext;
+using engine::WorkflowEvent;
+using engine::WorkflowOutcome;
+using engine::WorkflowTask;
+
+constexpr const char* kProcessMemory = "process_memory";
+constexpr const char* kDeliverWebhook = "deliver_webhook";
+// Memories are stored in blobs of kChunkSize, "memories/<chunk>", so a chunk's activities
+// load (and cache) only their own part of a big batch.
+inline std::string MemoriesBlobName(int64_t chunk) { return "memories/" + std::to_string(chunk); }
+constexpr const char* kWebhookSecretBlob = "webhook_secret";
+// Webhook attempts use activity ids from here on, far above any memory index.
+constexpr int64_t kWebhookActivityBase = int64_t{1} << 60;
+constexpr int64_t kWebhookTimerBase = 1;
+constexpr int64_t kChunkSize = 10000;
+constexpr int64_t kChunksInFlight = 2;
+constexpr const char* kChunkWorkflowType = "batch_memory_chunk";
+
+inline std::string ChunkId(const std::string& root, int64_t chunk) {
+  return root + "/chunk-" + std::to_string(chunk);
+}
+
+//! What a batch or chunk execution returns: its final state and counts.
+struct RangeCounts {
+  BatchState state = BatchState::kCompleted;
+  int64_t ok = 0, failed = 0, canceled = 0;
+  std::vector<ItemError> errors;  // the first 100 failed memories, for the webhook payload
+
+  void AddError(int64_t index, const std::string& error) {
+    if (errors.size() < 100) errors.push_back({index, error, 0});
+  }
+};
+
+std::string EncodeInt(int64_t v);
+int64_t DecodeInt(std::string_view in);  // -1 when malformed
+std::string EncodeSummary(const RangeCounts& c);
+RangeCounts DecodeSummary(std::string_view in);
+// The final state of a batch, carried as the workflow's result.
+BatchState FinalState(bool cancelled, bool stopped_early, int64_t ok, int64_t failed);
+
+struct WebhookRequest {
+  std::string url, batch_id, webhook_id, body;  // batch_id: whose blob holds the secret
+};
+std::string EncodeWebhookRequest(const WebhookRequest& r);
+bool DecodeWebhookRequest(std::string_view in, WebhookRequest* r);
+// Attempt outcome as activity payload: delivered, status code, stop, retry-after.
+std::string EncodeAttempt(const WebhookAttempt& a);
+WebhookAttempt DecodeAttempt(std::string_view in);
+
+// Children the execution started, from its history (StartChildWorkflowExecutionInitiated).
+Result<std::vector<std::string>> ChildIds(const engine::Engine& engine, const std::string& id);
+
+}  // namespace internal
+
+struct DurableBatchService::Rep {
+  const config::Config& config;
+  engine::Engine* engine;
+  MemoryProcessor* processor;
+  WebhookSender* webhooks;
+  const Clock* clock;
+
+  // Decoded inputs of recently active batches (activities read them on every memory).
+  std::mutex cache_mu;
+  std::list<std::pair<std::string, std::shared_ptr<const std::vector<MemoryInput>>>> memories_lru;
+  std::mutex load_mu;  // one loader at a time: concurrent misses would each decode the blob
+  std::atomic<int64_t> webhook_delivered{0}, webhook_failed{0};
+  std::unordered_map<std::string, BatchHeader> headers;
+
+  Rep(const config::Config& c, engine::Engine* e, MemoryProcessor* p, WebhookSender* w,
+      const Clock* clk)
+      : config(c), engine(e), processor(p), webhooks(w), clock(clk) {}
+
+  internal::WorkflowTask BatchWorkflow(internal::WorkflowContext& ctx, std::string input);
+  internal::ActivityResult ProcessMemory(const engine::ActivityCall& call);
+  internal::ActivityResult DeliverWebhook(const engine::ActivityCall& call);
+  // The decoded memories of chunk `chunk` of batch `batch_id` (cached).
+  Result<std::shared_ptr<const std::vector<MemoryInput>>> Memories(const std::string& batch_id,
+                                                                   int64_t chunk);
+  Result<BatchHeader> Header(const std::string& batch_id);
+  Result<BatchStatus> StatusOf(const engine::ExecutionRecord& record);
+  // Applies `op` to each open child of `id` (after the parent, so no parent reacts to a child
+  // it is about to lose); a child's failure is reported in `report` (optional), not returned.
+  Status ForOpenChildren(const std::string& id,
+                         const std::function<Status(const std::string&)>& op,
+                         std::vector<ChildAction>* report);
+  internal::ActivityOptions MemoryActivityOptions() const {
+    internal::ActivityOptions o;
+    o.retry.initial_interval_ms = 200;
+    o.retry.backoff_coefficient = 2.0;
+    o.retry.maximum_interval_ms = 10000;
+    o.retry.maximum_attempts = 5;
+    o.retry.non_retryable_error_types = {"422"};
+    o.start_to_close_timeout_ms = std::max<int64_t>(30000, config.processing.timeout_ms * 2);
+    return o;
+  }
+};
+
+}  // namespace papr::workflows
