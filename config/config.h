@@ -122,7 +122,8 @@ struct KeyDoc {
   std::string doc;
 };
 const std::vector<KeyDoc>& AllKeys();
-// Markdown table of AllKeys() for the README (`papr config-keys` prints it).
+// Markdown table of AllKeys() for the README (`papr-server --print-config-keys` prints it;
+// a config test checks the README holds it verbatim).
 std::string KeysMarkdownTable();
 
 }  // namespace papr::config

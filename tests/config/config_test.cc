@@ -2,8 +2,10 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -430,6 +432,19 @@ TEST(ConfigTest, EveryDocumentedKeyIsLoadable) {
     Result<Config> c = LoadConfigFromString(yaml);
     EXPECT_TRUE(c.ok()) << yaml << c.status().ToString();
   }
+}
+
+// The README's configuration table is this table, verbatim: a key added or changed without
+// regenerating it (`papr-server --print-config-keys`) fails here.
+TEST(ConfigTest, ReadmeConfigurationTableIsCurrent) {
+  std::ifstream in(std::string(PAPR_SOURCE_DIR) + "/README.md");
+  ASSERT_TRUE(in.good()) << "cannot read README.md under " << PAPR_SOURCE_DIR;
+  std::stringstream readme;
+  readme << in.rdbuf();
+  EXPECT_TRUE(Contains(readme.str(), KeysMarkdownTable()))
+      << "README.md's configuration table is stale; replace it with the output of "
+         "`papr-server --print-config-keys`:\n"
+      << KeysMarkdownTable();
 }
 
 }  // namespace

@@ -7,18 +7,14 @@
 // batch ends, the results pages must list every index once with a distinct memoryId, and a
 // search for a token must find exactly one memory.
 
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
-#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -34,6 +30,7 @@
 
 #include "tests/integration/api_client.h"
 #include "tests/integration/server_process.h"
+#include "tests/integration/test_endpoint.h"
 
 namespace papr::integration {
 namespace {
@@ -301,43 +298,20 @@ void ExpectReady(const ApiClient& api) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// A tiny HTTP/1.1 server on 127.0.0.1:0 standing in for `processing.endpoint`. A fixed pool of
-// threads accept() on the same socket; one request per connection (answers carry
-// `Connection: close`). `decide(call_number, attempt_of_this_memory)` gives the status code;
-// 2xx answers carry {"ok":true}.
+// A processing endpoint served from this process (TestEndpoint on 127.0.0.1:0).
+// `decide(call_number, attempt_of_this_memory)` gives the status code; 2xx answers carry
+// {"ok":true}, others {"error":"injected"}. Each answer waits `delay_ms` first.
 
 class FakeEndpoint {
  public:
   using Decide = std::function<int(int64_t call, int attempt)>;
 
   FakeEndpoint(Decide decide, int delay_ms = 0, int threads = 16)
-      : decide_(std::move(decide)), delay_ms_(delay_ms) {
-    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int one = 1;
-    setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    if (bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-        listen(fd_, 256) != 0) {
-      ADD_FAILURE() << "fake endpoint bind/listen: " << std::strerror(errno);
-      return;
-    }
-    socklen_t len = sizeof(addr);
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-    for (int i = 0; i < threads; ++i) workers_.emplace_back([this] { AcceptLoop(); });
-  }
+      : decide_(std::move(decide)),
+        delay_ms_(delay_ms),
+        endpoint_([this](const net::HttpRequest& req) { return Answer(req); }, threads) {}
 
-  ~FakeEndpoint() {
-    stopping_ = true;
-    shutdown(fd_, SHUT_RDWR);  // wakes every accept()
-    for (auto& t : workers_) t.join();
-    close(fd_);
-  }
-
-  std::string Url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/process"; }
+  std::string Url() const { return endpoint_.Url(); }
   int64_t calls() const { return calls_.load(); }
   int64_t failures() const { return failures_.load(); }
   int64_t distinct_memories() const {
@@ -346,82 +320,31 @@ class FakeEndpoint {
   }
 
  private:
-  void AcceptLoop() {
-    while (!stopping_) {
-      int c = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-      if (c < 0) {
-        if (stopping_) return;
-        if (errno == EINTR || errno == ECONNABORTED) continue;
-        return;
-      }
-      timeval tv{5, 0};
-      setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-      Serve(c);
-      close(c);
-    }
-  }
-
-  void Serve(int c) {
-    std::string data;
-    size_t header_end = std::string::npos;
-    char buf[16384];
-    while ((header_end = data.find("\r\n\r\n")) == std::string::npos) {
-      ssize_t n = recv(c, buf, sizeof(buf), 0);
-      if (n <= 0) return;
-      data.append(buf, static_cast<size_t>(n));
-    }
-    size_t content_length = 0;
-    std::string head = data.substr(0, header_end);
-    std::string lower = head;
-    std::transform(lower.begin(), lower.end(), lower.begin(),
-                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-    size_t pos = lower.find("\r\ncontent-length:");
-    if (pos != std::string::npos) {
-      content_length = std::strtoul(lower.c_str() + pos + 17, nullptr, 10);
-    }
-    size_t body_start = header_end + 4;
-    while (data.size() < body_start + content_length) {
-      ssize_t n = recv(c, buf, sizeof(buf), 0);
-      if (n <= 0) return;
-      data.append(buf, static_cast<size_t>(n));
-    }
-    std::string body = data.substr(body_start, content_length);
-
+  net::HttpResponse Answer(const net::HttpRequest& req) {
     std::string memory_id;
     simdjson::dom::parser parser;
     std::string_view id_view;
-    if (parser.parse(body)["memory_id"].get(id_view) == simdjson::SUCCESS) memory_id = id_view;
+    if (parser.parse(req.body)["memory_id"].get(id_view) == simdjson::SUCCESS) memory_id = id_view;
     int attempt = 0;
     {
       std::lock_guard lock(mu_);
       attempt = attempts_[memory_id]++;
     }
     int64_t call = calls_.fetch_add(1);
-    if (delay_ms_ > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms_.load()));
+    if (delay_ms_ > 0) std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms_));
     int code = decide_(call, attempt);
-    if (code < 200 || code >= 300) failures_++;
-    std::string answer = code >= 200 && code < 300 ? "{\"ok\":true}" : "{\"error\":\"injected\"}";
-    std::string reply = "HTTP/1.1 " + std::to_string(code) + " X\r\nContent-Type: application/json\r\n"
-                        "Content-Length: " + std::to_string(answer.size()) +
-                        "\r\nConnection: close\r\n\r\n" + answer;
-    size_t sent = 0;
-    while (sent < reply.size()) {
-      ssize_t n = send(c, reply.data() + sent, reply.size() - sent, MSG_NOSIGNAL);
-      if (n <= 0) return;
-      sent += static_cast<size_t>(n);
-    }
+    bool ok = code >= 200 && code < 300;
+    if (!ok) failures_++;
+    return net::HttpResponse::Json(code, ok ? "{\"ok\":true}" : "{\"error\":\"injected\"}");
   }
 
   Decide decide_;
-  std::atomic<int> delay_ms_;
-  int fd_ = -1;
-  int port_ = 0;
-  std::atomic<bool> stopping_{false};
+  const int delay_ms_;
   std::atomic<int64_t> calls_{0};
   std::atomic<int64_t> failures_{0};
   mutable std::mutex mu_;
   std::map<std::string, int> attempts_;
-  std::vector<std::thread> workers_;
+  TestEndpoint endpoint_;  // last: stopped (its handlers finished) before the members above go
 };
 
 std::string ProcessingYaml(const FakeEndpoint& endpoint, int timeout_ms = 2000) {

@@ -20,11 +20,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
-#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -42,6 +40,7 @@
 
 #include "tests/integration/api_client.h"
 #include "tests/integration/server_process.h"
+#include "tests/integration/test_endpoint.h"
 #include "tools/webhook_receiver/receiver.h"
 
 namespace papr::integration {
@@ -215,9 +214,9 @@ void ExpectAllStoredOnce(const ApiClient& api, const std::string& id, int n) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// A processing endpoint on 127.0.0.1:0 (one request per connection). `decide(index, attempt)`
-// gives the answer for memory `index` (metadata.customMetadata.i of the request) on its
-// `attempt`-th call (0-based).
+// A processing endpoint served from this process (TestEndpoint on 127.0.0.1:0).
+// `decide(index, attempt)` gives the answer for memory `index` (metadata.customMetadata.i of
+// the request) on its `attempt`-th call (0-based).
 
 struct Answer {
   int status = 200;
@@ -229,35 +228,14 @@ class ProcessingEndpoint {
  public:
   using Decide = std::function<Answer(int64_t index, int attempt)>;
 
-  explicit ProcessingEndpoint(Decide decide, int threads = 48) : decide_(std::move(decide)) {
-    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    int one = 1;
-    setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-        listen(fd_, 512) != 0) {
-      ADD_FAILURE() << "endpoint bind/listen: " << std::strerror(errno);
-      return;
-    }
-    socklen_t len = sizeof(addr);
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
-    for (int i = 0; i < threads; ++i) workers_.emplace_back([this] { AcceptLoop(); });
-  }
+  explicit ProcessingEndpoint(Decide decide, int threads = 48)
+      : decide_(std::move(decide)),
+        endpoint_([this](const net::HttpRequest& req) { return Serve(req); }, threads) {}
 
-  ~ProcessingEndpoint() {
-    stopping_ = true;
-    shutdown(fd_, SHUT_RDWR);
-    for (auto& t : workers_) t.join();
-    close(fd_);
-  }
+  // Delayed answers still being slept on stop sleeping, so the endpoint stops at once.
+  ~ProcessingEndpoint() { stopping_ = true; }
 
-  std::string Yaml(int timeout_ms) const {
-    return "processing:\n  endpoint: http://127.0.0.1:" + std::to_string(port_) +
-           "/process\n  timeout_ms: " + std::to_string(timeout_ms) + "\n";
-  }
+  std::string Yaml(int timeout_ms) const { return endpoint_.ProcessingYaml(timeout_ms); }
 
   struct Call {
     int64_t index;
@@ -278,46 +256,11 @@ class ProcessingEndpoint {
   }
 
  private:
-  void AcceptLoop() {
-    while (!stopping_) {
-      int c = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
-      if (c < 0) {
-        if (stopping_) return;
-        if (errno == EINTR || errno == ECONNABORTED) continue;
-        return;
-      }
-      timeval tv{5, 0};
-      setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-      Serve(c);
-      close(c);
-    }
-  }
-
-  void Serve(int c) {
-    std::string data;
-    size_t header_end;
-    char buf[16384];
-    while ((header_end = data.find("\r\n\r\n")) == std::string::npos) {
-      ssize_t n = recv(c, buf, sizeof(buf), 0);
-      if (n <= 0) return;
-      data.append(buf, static_cast<size_t>(n));
-    }
-    std::string head = data.substr(0, header_end);
-    std::transform(head.begin(), head.end(), head.begin(),
-                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-    size_t content_length = 0;
-    size_t pos = head.find("\r\ncontent-length:");
-    if (pos != std::string::npos) content_length = std::strtoul(head.c_str() + pos + 17, nullptr, 10);
-    while (data.size() < header_end + 4 + content_length) {
-      ssize_t n = recv(c, buf, sizeof(buf), 0);
-      if (n <= 0) return;
-      data.append(buf, static_cast<size_t>(n));
-    }
-    std::string body = data.substr(header_end + 4, content_length);
+  net::HttpResponse Serve(const net::HttpRequest& req) {
     int64_t index = -1;
     simdjson::dom::parser parser;
     element doc;
-    if (parser.parse(body).get(doc) == simdjson::SUCCESS) {
+    if (parser.parse(req.body).get(doc) == simdjson::SUCCESS) {
       int64_t v;
       if (doc["metadata"]["customMetadata"]["i"].get(v) == simdjson::SUCCESS) index = v;
     }
@@ -334,30 +277,19 @@ class ProcessingEndpoint {
       std::lock_guard lock(mu_);
       calls_[call_slot].status = a.status;
     }
-    if (a.delay_ms > 0) {
-      for (int slept = 0; slept < a.delay_ms && !stopping_; slept += 10) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      }
+    for (int slept = 0; slept < a.delay_ms && !stopping_; slept += 10) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    std::string reply = "HTTP/1.1 " + std::to_string(a.status) +
-                        " X\r\nContent-Type: application/json\r\nContent-Length: " +
-                        std::to_string(a.body.size()) + "\r\nConnection: close\r\n\r\n" + a.body;
-    size_t sent = 0;
-    while (sent < reply.size()) {
-      ssize_t n = send(c, reply.data() + sent, reply.size() - sent, MSG_NOSIGNAL);
-      if (n <= 0) return;
-      sent += static_cast<size_t>(n);
-    }
+    return net::HttpResponse::Json(a.status, std::move(a.body));
   }
 
   Decide decide_;
-  int fd_ = -1;
-  int port_ = 0;
   std::atomic<bool> stopping_{false};
   mutable std::mutex mu_;
   std::map<int64_t, int> attempts_;
   std::vector<Call> calls_;
-  std::vector<std::thread> workers_;
+  // Last: stopped (after stopping_ is set, its handlers finished) before the members above go.
+  TestEndpoint endpoint_;
 };
 
 class ReliabilityFaultsIntegrationTest : public ::testing::Test {

@@ -11,16 +11,17 @@
 namespace papr::integration {
 
 //! A processing endpoint (or any HTTP peer) for tests: the project's own net::HttpServer on
-//! 127.0.0.1, port 0, answering with `handler`. Handlers may block (they run on one of 16 io
-//! threads). Stops in the destructor.
+//! 127.0.0.1, port 0, answering with `handler`. Handlers may block (they run on one of
+//! `io_threads` io threads, 16 by default: as many requests can be blocked at once). Stops in the
+//! destructor, which waits for handlers still running.
 class TestEndpoint {
  public:
   using Handler = std::function<net::HttpResponse(const net::HttpRequest&)>;
 
-  explicit TestEndpoint(Handler handler) {
+  explicit TestEndpoint(Handler handler, int io_threads = 16) {
     net::HttpServerOptions options;
     options.listen = "127.0.0.1:0";
-    options.io_threads = 16;
+    options.io_threads = io_threads;
     server_ = std::make_unique<net::HttpServer>(
         options, [handler = std::move(handler)](net::HttpRequest req, net::Responder respond) {
           respond(handler(req));
