@@ -3,8 +3,8 @@
 #   build/       Release, engine on: unit, integration, crash, webhook, console browser tests
 #   build-oss/   -DPAPR_WITH_ENGINE=OFF: the OSS edition builds without engine/ and passes
 #   build-asan/  AddressSanitizer + UndefinedBehaviorSanitizer build of the whole test suite
+#   build-tsan/  ThreadSanitizer build of the whole test suite (tools/test_tsan.sh)
 #   build-fuzz/  clang + libFuzzer: every fuzz target for PAPR_FUZZ_SECONDS (default 20) each
-# The ThreadSanitizer build is the second, documented command: tools/test_tsan.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 passed=0
@@ -23,6 +23,9 @@ PAPR_BUILD_DIR=build-asan tools/build.sh -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:suppressions=$PWD/../tools/sanitizers/ubsan.supp \
   ctest --output-on-failure -j 2 --timeout 900)
+passed=$((passed + 1))
+
+tools/test_tsan.sh
 passed=$((passed + 1))
 
 tools/fuzz.sh "${PAPR_FUZZ_SECONDS:-20}"
