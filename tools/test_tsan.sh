@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A ThreadSanitizer build of the whole test suite (build-tsan/): a stage of tools/test.sh, and
-# runnable alone after concurrency changes (~3.5 min build without ccache, ~3.5 min tests).
+# runnable alone after concurrency changes (~3.5 min build without ccache, ~2.5 min tests).
 # RocksDB (Debian's, uninstrumented) is suppressed in tools/sanitizers/tsan.supp.
 set -euo pipefail
 cd "$(dirname "$0")/.."
