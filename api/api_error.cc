@@ -1,22 +1,12 @@
 #include "api/api_error.h"
 
-#include <algorithm>
-#include <cctype>
 #include <string_view>
 
+#include "common/ascii.h"
 #include "common/json_writer.h"
 
 namespace papr::api {
 namespace {
-
-bool ContainsIgnoreCase(std::string_view haystack, std::string_view needle) {
-  auto it = std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(),
-                        [](char a, char b) {
-                          return std::tolower(static_cast<unsigned char>(a)) ==
-                                 std::tolower(static_cast<unsigned char>(b));
-                        });
-  return it != haystack.end();
-}
 
 // A full disk is the client's business only as "insufficient storage"; other I/O failures
 // are transient from its point of view.

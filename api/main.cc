@@ -1,5 +1,4 @@
 // papr-server: the memory service. See README.md for flags and configuration.
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -9,6 +8,7 @@
 #include "api/app.h"
 #include "common/crypto.h"
 #include "common/log.h"
+#include "common/stop_signals.h"
 #include "config/config.h"
 
 namespace {
@@ -68,13 +68,7 @@ int main(int argc, char** argv) {
                  key.c_str());
   }
 
-  // Block the stop signals in every thread; main waits for them below.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
+  papr::StopSignals stop_signals;  // before any thread starts
 
   auto app = papr::api::App::Create(config);
   if (!app.ok()) return Fail(app.status().message());
@@ -88,8 +82,7 @@ int main(int argc, char** argv) {
                               {"port", std::to_string(*port)},
                               {"data_dir", config.storage.data_dir}});
 
-  int received = 0;
-  sigwait(&signals, &received);
+  int received = stop_signals.Wait();
   papr::log::Info("stopping", {{"signal", strsignal(received)}});
   (*app)->Stop();
   return 0;

@@ -1,7 +1,6 @@
 #include "api/request_decoder.h"
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -11,6 +10,7 @@
 
 #include <simdjson.h>
 
+#include "common/ascii.h"
 #include "common/crypto.h"
 #include "common/json_writer.h"
 
@@ -475,12 +475,9 @@ bool DecodeMemory(const object& obj, const DecodeLimits& limits, workflows::Memo
 }
 
 bool IsHttpUrl(std::string_view url) {
+  // Strictly longer than the scheme: "http://" alone names no host.
   auto has_prefix = [url](std::string_view prefix) {
-    if (url.size() <= prefix.size()) return false;
-    for (size_t i = 0; i < prefix.size(); ++i) {
-      if (std::tolower(static_cast<unsigned char>(url[i])) != prefix[i]) return false;
-    }
-    return true;
+    return url.size() > prefix.size() && StartsWithIgnoreCase(url, prefix);
   };
   return has_prefix("http://") || has_prefix("https://");
 }

@@ -22,6 +22,7 @@
 
 #include "api/auth.h"
 #include "api/static_files.h"
+#include "common/ascii.h"
 #include "config/config.h"
 #include "fuzz/fuzz_checks.h"
 #include "net/http_server.h"
@@ -42,14 +43,6 @@ constexpr size_t kMaxRequestsPerConnection = 32;
 // The query parameters api/router.cc reads.
 constexpr std::array<std::string_view, 5> kRouterParams = {"max_memories", "wait", "after",
                                                            "limit", "status"};
-
-std::string LowerCase(std::string_view s) {  // as in net/http_server.cc
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 //! One side of a connection whose peer sends `input`, at most `chunk` bytes per read, then
 //! closes. ReadRequest reads like http::async_read(stream, buffer, parser) in Beast 1.74
@@ -114,7 +107,7 @@ net::HttpRequest Extract(http::request<http::string_body>& msg) {
   request.path = net::PercentDecode(target.substr(0, q), false);
   if (q != std::string_view::npos) request.query = std::string(target.substr(q + 1));
   for (const auto& field : msg) {
-    request.headers.emplace_back(LowerCase(field.name_string()), std::string(field.value()));
+    request.headers.emplace_back(papr::AsciiLower(field.name_string()), std::string(field.value()));
   }
   request.body = std::move(msg.body());
   request.remote_address = "127.0.0.1";
@@ -267,7 +260,7 @@ std::string CheckStaticFiles(const net::HttpRequest& req) {
 
 std::string CheckRequest(const net::HttpRequest& req) {
   for (const auto& [name, value] : req.headers) {
-    if (name != LowerCase(name)) return "header name not lowercase";
+    if (name != papr::AsciiLower(name)) return "header name not lowercase";
   }
   if (req.path.size() > req.target.size()) return "decoded path longer than the target";
   for (auto check : {CheckQuery, CheckAuth, CheckStaticFiles}) {

@@ -9,6 +9,8 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include "common/ascii.h"
+
 namespace papr::net {
 namespace {
 
@@ -16,12 +18,6 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // Client TLS settings shared by all calls: peer verification against the system CA store.
 asio::ssl::context& TlsContext() {
@@ -69,7 +65,7 @@ Result<Url> ParseUrl(std::string_view url) {
   Url out;
   size_t scheme_end = url.find("://");
   if (scheme_end == std::string_view::npos) return Status::InvalidArgument("URL has no scheme");
-  out.scheme = Lower(url.substr(0, scheme_end));
+  out.scheme = AsciiLower(url.substr(0, scheme_end));
   if (out.scheme != "http" && out.scheme != "https") {
     return Status::InvalidArgument("URL scheme must be http or https");
   }
@@ -200,7 +196,7 @@ Result<HttpClientResponse> HttpCall(const HttpClientRequest& request) {
   auto& msg = parser.get();
   response.status = static_cast<int>(msg.result_int());
   for (const auto& field : msg) {
-    response.headers.emplace_back(Lower(field.name_string()), std::string(field.value()));
+    response.headers.emplace_back(AsciiLower(field.name_string()), std::string(field.value()));
   }
   response.body = std::move(msg.body());
   return response;

@@ -12,6 +12,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include "common/ascii.h"
+
 namespace papr::net {
 namespace {
 
@@ -19,14 +21,6 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
-
-std::string LowerCase(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 
 struct SharedState {
   HttpServerOptions options;
@@ -79,7 +73,7 @@ class Session : public std::enable_shared_from_this<Session> {
     request.path = PercentDecode(target.substr(0, q), false);
     if (q != std::string_view::npos) request.query = std::string(target.substr(q + 1));
     for (const auto& field : msg) {
-      request.headers.emplace_back(LowerCase(field.name_string()), std::string(field.value()));
+      request.headers.emplace_back(AsciiLower(field.name_string()), std::string(field.value()));
     }
     request.body = std::move(msg.body());
     beast::error_code addr_ec;

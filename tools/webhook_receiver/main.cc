@@ -1,12 +1,12 @@
 // webhook-receiver: a Standard Webhooks v1 endpoint for trying out and testing papr-server's
 // batch webhooks. Prints `listening on http://HOST:PORT` first, then one stderr line per
 // request; accepted deliveries go to --out as JSON lines. SIGTERM/SIGINT stop it (exit 0).
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 
+#include "common/stop_signals.h"
 #include "tools/webhook_receiver/receiver.h"
 
 namespace {
@@ -79,13 +79,7 @@ int main(int argc, char** argv) {
     }
   }
 
-  // Block the stop signals in every thread; main waits for them below.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
+  papr::StopSignals stop_signals;  // before any thread starts
 
   papr::tools::WebhookReceiver receiver(options);
   auto port = receiver.Start();
@@ -96,8 +90,7 @@ int main(int argc, char** argv) {
   std::printf("listening on %s\n", receiver.Url("").c_str());
   std::fflush(stdout);
 
-  int received = 0;
-  sigwait(&signals, &received);
+  int received = stop_signals.Wait();
   std::fprintf(stderr, "webhook-receiver: %s received, stopping\n", strsignal(received));
   receiver.Stop();
   return 0;
