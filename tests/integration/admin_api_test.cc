@@ -15,7 +15,6 @@
 #include <chrono>
 #include <cstring>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -23,13 +22,13 @@
 #include <simdjson.h>
 
 #include "tests/integration/api_client.h"
+#include "tests/integration/batch_polling.h"
 #include "tests/integration/server_process.h"
 #include "tests/integration/test_endpoint.h"
 
 namespace papr::integration {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using simdjson::dom::element;
 
 constexpr const char* kOtherKey = "it-admin-other-key-0123456789";
@@ -86,20 +85,6 @@ std::string SubmitLongBatch(const ApiClient& api) {
 std::string BatchState(const ApiClient& api, const std::string& id) {
   Reply r = api.Get("/v1/memory/batch/status/" + id);
   return r.status == 200 ? Str(r.Json()["status"]) : "HTTP " + std::to_string(r.status);
-}
-
-std::string WaitForState(const ApiClient& api, const std::string& id,
-                         const std::vector<std::string>& states) {
-  auto deadline = Clock::now() + std::chrono::seconds(60);
-  std::string last;
-  while (Clock::now() < deadline) {
-    last = BatchState(api, id);
-    if (std::find(states.begin(), states.end(), last) != states.end())
-      return last;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  ADD_FAILURE() << "batch " << id << " stayed " << last;
-  return "";
 }
 
 Reply Admin(const ApiClient& api, const std::string& id, const std::string& action,

@@ -29,6 +29,7 @@
 #include <simdjson.h>
 
 #include "tests/integration/api_client.h"
+#include "tests/integration/batch_polling.h"
 #include "tests/integration/server_process.h"
 #include "tests/integration/test_endpoint.h"
 
@@ -112,10 +113,6 @@ std::string SubmitBatch(const ApiClient& api, const std::string& body, Headers h
   return id;
 }
 
-bool IsTerminalState(const std::string& s) {
-  return s == "completed" || s == "partial" || s == "failed" || s == "cancelled";
-}
-
 struct Counts {
   int64_t total = -1, processing = -1, succeeded = -1, failed = -1, canceled = -1;
 };
@@ -133,37 +130,6 @@ Counts CountsOf(const Reply& status) {
 
 Reply GetStatus(const ApiClient& api, const std::string& batch_id) {
   return api.Get("/v1/memory/batch/status/" + batch_id);
-}
-
-// Polls the status until `done(status)` or the deadline. Returns the last 200 answer (status 0
-// on failure, with a test failure recorded).
-Reply PollStatus(const ApiClient& api, const std::string& batch_id,
-                 const std::function<bool(const Reply&)>& done,
-                 std::chrono::seconds timeout = kBatchDeadline, int interval_ms = 50) {
-  auto deadline = Clock::now() + timeout;
-  Reply last;
-  while (true) {
-    Reply r = GetStatus(api, batch_id);
-    if (r.status != 200) {
-      ADD_FAILURE() << "status of " << batch_id << ": " << r.Describe();
-      return Reply{};
-    }
-    last = r;
-    if (done(last)) return last;
-    if (Clock::now() > deadline) {
-      ADD_FAILURE() << "batch " << batch_id << " condition not reached within "
-                    << timeout.count() << " s; last status: " << last.body;
-      return Reply{};
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(interval_ms));
-  }
-}
-
-Reply WaitForEnd(const ApiClient& api, const std::string& batch_id,
-                 std::chrono::seconds timeout = kBatchDeadline) {
-  return PollStatus(
-      api, batch_id, [](const Reply& r) { return IsTerminalState(Str(r.Json()["status"])); },
-      timeout);
 }
 
 struct ItemRow {
@@ -400,7 +366,7 @@ TEST_F(CloudBatchIntegrationTest, IdempotencyKeyWithSameBodyIsSameBatchAndDiffer
   Reply different = api.Post("/v1/memory/batch", BatchBody(6), key);
   EXPECT_TRUE(IsErrorEnvelope(different, 422));
 
-  Reply end = WaitForEnd(api, id);
+  Reply end = WaitForEnd(api, id, kBatchDeadline);
   ASSERT_EQ(end.status, 200);
   EXPECT_EQ(Str(end.Json()["status"]), "completed") << end.body;
   Counts c = CountsOf(end);
@@ -423,7 +389,7 @@ TEST_F(CloudBatchIntegrationTest, TenThousandMemoriesComplete) {
   std::string id = SubmitBatch(api, BatchBody(kN));
   ASSERT_FALSE(id.empty());
   std::printf("[ timing ] submit 10k: %.2f s\n", Seconds(t0));
-  Reply end = WaitForEnd(api, id);
+  Reply end = WaitForEnd(api, id, kBatchDeadline);
   ASSERT_EQ(end.status, 200);
   std::printf("[ timing ] 10k batch completed after %.2f s\n", Seconds(t0));
   element st = end.Json();
@@ -466,7 +432,7 @@ TEST_F(CloudCrashIntegrationTest, Kill9RightAfterAcceptThenRestartCompletesExact
   ASSERT_TRUE(server.Start());
   ApiClient api(server.port(), kTestApiKey);
   ExpectReady(api);
-  Reply end = WaitForEnd(api, id);
+  Reply end = WaitForEnd(api, id, kBatchDeadline);
   ASSERT_EQ(end.status, 200) << server.StderrText().substr(0, 4000);
   std::printf("[ timing ] completed %.2f s after restart\n", Seconds(t0));
   EXPECT_EQ(Str(end.Json()["status"]), "completed") << end.body.substr(0, 2000);
@@ -493,7 +459,7 @@ TEST_F(CloudCrashIntegrationTest, Kill9HalfwayThenRestartCompletesWithExactCount
     ASSERT_FALSE(id.empty());
     Reply half = PollStatus(
         api, id, [](const Reply& r) { return CountsOf(r).succeeded >= kN / 2; },
-        kBatchDeadline, 5);
+        kBatchDeadline, {.interval_ms = 5});
     ASSERT_EQ(half.status, 200);
     server.Kill9();
     Counts at_kill = CountsOf(half);
@@ -507,7 +473,7 @@ TEST_F(CloudCrashIntegrationTest, Kill9HalfwayThenRestartCompletesWithExactCount
   ASSERT_TRUE(server.Start());
   ApiClient api(server.port(), kTestApiKey);
   ExpectReady(api);
-  Reply end = WaitForEnd(api, id);
+  Reply end = WaitForEnd(api, id, kBatchDeadline);
   ASSERT_EQ(end.status, 200) << server.StderrText().substr(0, 4000);
   std::printf("[ timing ] completed %.2f s after restart\n", Seconds(t0));
   EXPECT_EQ(Str(end.Json()["status"]), "completed") << end.body.substr(0, 2000);
@@ -559,7 +525,7 @@ TEST_F(CloudCrashIntegrationTest, CrashAfterStartCommitBatchIsListedAndCompletes
   EXPECT_EQ(Str(again.Json()["batch_id"]), id);
   EXPECT_TRUE(again.Json()["details"]["existing"].get_bool().value()) << again.body;
 
-  Reply end = WaitForEnd(api, id);
+  Reply end = WaitForEnd(api, id, kBatchDeadline);
   ASSERT_EQ(end.status, 200);
   EXPECT_EQ(Str(end.Json()["status"]), "completed") << end.body;
   Counts c = CountsOf(end);
@@ -604,7 +570,7 @@ TEST_F(CloudCrashIntegrationTest, CrashAfterTenthCommitThenRestartCompletes) {
   Reply mid = GetStatus(api, id);
   ASSERT_EQ(mid.status, 200) << mid.Describe();
 
-  Reply end = WaitForEnd(api, id);
+  Reply end = WaitForEnd(api, id, kBatchDeadline);
   ASSERT_EQ(end.status, 200);
   EXPECT_EQ(Str(end.Json()["status"]), "completed") << end.body.substr(0, 2000);
   Counts c = CountsOf(end);
@@ -633,7 +599,7 @@ TEST_F(CloudProcessingIntegrationTest, FlakyEndpointIsRetriedAndEveryMemorySucce
   constexpr int kN = 300;
   std::string id = SubmitBatch(api, BatchBody(kN));
   ASSERT_FALSE(id.empty());
-  Reply end = WaitForEnd(api, id);
+  Reply end = WaitForEnd(api, id, kBatchDeadline);
   ASSERT_EQ(end.status, 200);
   element st = end.Json();
   EXPECT_EQ(Str(st["status"]), "completed") << end.body.substr(0, 3000);
@@ -676,13 +642,13 @@ TEST_F(CloudProcessingIntegrationTest, CancelStopsARunningBatch) {
   // Let a few memories through first.
   Reply running = PollStatus(
       api, id, [](const Reply& r) { return CountsOf(r).succeeded >= 5; },
-      std::chrono::seconds(30), 10);
+      std::chrono::seconds(30), {.interval_ms = 10});
   ASSERT_EQ(running.status, 200);
 
   Reply cancel = api.Post("/v1/memory/batch/" + id + "/cancel", "");
   ASSERT_EQ(cancel.status, 200) << cancel.Describe();
 
-  Reply end = WaitForEnd(api, id);
+  Reply end = WaitForEnd(api, id, kBatchDeadline);
   ASSERT_EQ(end.status, 200);
   EXPECT_EQ(Str(end.Json()["status"]), "cancelled") << end.body.substr(0, 2000);
   Counts c = CountsOf(end);
@@ -740,7 +706,7 @@ TEST_F(CloudProcessingIntegrationTest, CancelAnswerAndLaterReadsShowCancelling) 
   ASSERT_EQ(status.status, 200);
   state = Str(status.Json()["status"]);
   EXPECT_TRUE(state == "cancelling" || state == "cancelled") << status.body;
-  Reply end = WaitForEnd(api, id);
+  Reply end = WaitForEnd(api, id, kBatchDeadline);
   ASSERT_EQ(end.status, 200);
   EXPECT_EQ(Str(end.Json()["status"]), "cancelled") << end.body;
 }
@@ -781,7 +747,7 @@ TEST_F(CloudProcessingIntegrationTest, ToleratedFailureCountZeroStopsEarlyAsFail
   std::string id =
       SubmitBatch(api, BatchBody(kN, "\"max_concurrency\":1,\"tolerated_failure_count\":0"));
   ASSERT_FALSE(id.empty());
-  Reply end = WaitForEnd(api, id);
+  Reply end = WaitForEnd(api, id, kBatchDeadline);
   ASSERT_EQ(end.status, 200);
   element st = end.Json();
   EXPECT_EQ(Str(st["status"]), "failed") << end.body;

@@ -27,6 +27,7 @@
 #include <simdjson.h>
 
 #include "tests/integration/api_client.h"
+#include "tests/integration/batch_polling.h"
 #include "tests/integration/server_process.h"
 #include "tests/integration/test_endpoint.h"
 
@@ -157,23 +158,6 @@ std::string Submit(const ApiClient& api, const std::string& body) {
   Reply r = api.Call("POST", "/v1/memory/batch", body, {}, 60000);
   EXPECT_EQ(r.status, 202) << r.Describe();
   return r.status == 202 ? Str(r.Json()["batch_id"]) : "";
-}
-
-// Polls the batch status until its "status" is one of `states`; returns it ("" on timeout).
-std::string WaitForState(const ApiClient& api, const std::string& id,
-                         const std::vector<std::string>& states) {
-  auto deadline = Clock::now() + std::chrono::seconds(60);
-  std::string last;
-  while (Clock::now() < deadline) {
-    Reply r = api.Get("/v1/memory/batch/status/" + id);
-    if (r.status == 200) {
-      last = Str(r.Json()["status"]);
-      if (std::find(states.begin(), states.end(), last) != states.end()) return last;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  ADD_FAILURE() << "batch " << id << " stayed " << last;
-  return "";
 }
 
 ServerOptions CloudServer(const ProcessingEndpoint& endpoint) {

@@ -29,6 +29,7 @@
 #include <simdjson.h>
 
 #include "tests/integration/api_client.h"
+#include "tests/integration/batch_polling.h"
 #include "tests/integration/server_process.h"
 
 namespace papr::integration {
@@ -385,16 +386,7 @@ TEST_F(LoadIntegrationTest, TwoHundredKeepAliveClientsAndBatchBurstsOnlyGet2xxOr
   int completed = 0;
   for (const auto& id : batch_ids) {
     ASSERT_FALSE(id.empty());
-    Reply st;
-    auto deadline = Clock::now() + std::chrono::seconds(30);
-    while (true) {
-      st = api.Get("/v1/memory/batch/status/" + id);
-      if (st.status != 200) break;
-      std::string s = Str(st.Json()["status"]);
-      if (s == "completed" || s == "partial" || s == "failed" || s == "cancelled") break;
-      if (Clock::now() > deadline) break;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
+    Reply st = WaitForEnd(api, id, std::chrono::seconds(30));
     ASSERT_EQ(st.status, 200) << st.Describe();
     EXPECT_EQ(Str(st.Json()["status"]), "completed") << st.body;
     EXPECT_EQ(Int(st.Json()["request_counts"]["succeeded"]), kMemoriesPerBatch) << st.body;

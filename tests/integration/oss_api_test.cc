@@ -7,7 +7,6 @@
 #include <regex>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -16,12 +15,12 @@
 #include <yaml-cpp/yaml.h>
 
 #include "tests/integration/api_client.h"
+#include "tests/integration/batch_polling.h"
 #include "tests/integration/server_process.h"
 
 namespace papr::integration {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using simdjson::dom::array;
 using simdjson::dom::element;
 
@@ -82,31 +81,19 @@ std::string SubmitBatch(const ApiClient& api, const std::string& body, Headers h
   return Str(r.Json()["batch_id"]);
 }
 
-bool IsTerminalState(const std::string& s) {
-  return s == "completed" || s == "partial" || s == "failed" || s == "cancelled";
-}
-
-// Polls the status route until the batch ends (or 20 s pass). Returns the last answer.
+// Polls the status route until the batch ends (or 20 s pass), checking every state seen is
+// one of API.md's. Returns the last answer.
 Reply WaitForBatchEnd(const ApiClient& api, const std::string& batch_id) {
-  auto deadline = Clock::now() + std::chrono::seconds(20);
   const std::set<std::string> kStates = {"queued",  "processing", "completed", "partial",
                                          "failed",  "cancelling", "cancelled"};
-  Reply r;
-  while (true) {
-    r = api.Get("/v1/memory/batch/status/" + batch_id);
-    if (r.status != 200) {
-      ADD_FAILURE() << "status of " << batch_id << ": " << r.Describe();
-      return r;
-    }
-    std::string state = Str(r.Json()["status"]);
-    EXPECT_TRUE(kStates.count(state)) << "unknown batch status " << state;
-    if (IsTerminalState(state)) return r;
-    if (Clock::now() > deadline) {
-      ADD_FAILURE() << "batch " << batch_id << " not finished after 20 s: " << r.body;
-      return r;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  return PollStatus(
+      api, batch_id,
+      [&kStates](const Reply& r) {
+        std::string state = Str(r.Json()["status"]);
+        EXPECT_TRUE(kStates.count(state)) << "unknown batch status " << state;
+        return IsTerminalState(state);
+      },
+      std::chrono::seconds(20), {.interval_ms = 20});
 }
 
 std::vector<std::string> SearchIds(const ApiClient& api, const std::string& query,

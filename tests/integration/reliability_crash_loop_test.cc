@@ -42,6 +42,7 @@
 #include <simdjson.h>
 
 #include "tests/integration/api_client.h"
+#include "tests/integration/batch_polling.h"
 #include "tests/integration/server_process.h"
 #include "tools/webhook_receiver/receiver.h"
 
@@ -184,10 +185,6 @@ std::string BatchBody(int n, const std::function<std::string(int)>& content,
   body += "],\"webhook_url\":" + JsonQuote(webhook_url) +
           ",\"webhook_secret\":" + JsonQuote(kWebhookSecret) + "}";
   return body;
-}
-
-bool IsTerminal(const std::string& s) {
-  return s == "completed" || s == "partial" || s == "failed" || s == "cancelled";
 }
 
 struct Accepted {
@@ -354,7 +351,7 @@ void BigSubmitter(Shared& shared) {
     shared.SetBig(id);
     shared.Add(std::move(a));
     if (!o.repeat_big_batch) return;
-    while (!shared.stop_new.load() && !shared.abort.load() && !IsTerminal(StatusOf(shared, id))) {
+    while (!shared.stop_new.load() && !shared.abort.load() && !IsTerminalState(StatusOf(shared, id))) {
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
   }
@@ -411,7 +408,7 @@ void WaitForAll(Shared& shared, const ApiClient& api, const std::vector<Accepted
                            e.what() + ": " + r.body.substr(0, 500));
           break;
         }
-        if (IsTerminal(state) && webhook != "pending" && webhook != "none") {
+        if (IsTerminalState(state) && webhook != "pending" && webhook != "none") {
           (*final_status)[a.batch_id] = r.body;
           break;
         }
@@ -659,7 +656,7 @@ inline CrashLoopReport RunCrashLoop(const CrashLoopOptions& options) {
     if (std::string big = shared.Big(); !big.empty()) {
       Reply st = ApiClient(server.port(), kTestApiKey).Get("/v1/memory/batch/status/" + big);
       try {
-        if (st.status == 200 && !IsTerminal(Str(st.Json()["status"]))) {
+        if (st.status == 200 && !IsTerminalState(Str(st.Json()["status"]))) {
           report.kills_during_big++;
           if (report.big_progress_at_kills.size() < 600) {
             report.big_progress_at_kills +=

@@ -39,6 +39,7 @@
 #include <simdjson.h>
 
 #include "tests/integration/api_client.h"
+#include "tests/integration/batch_polling.h"
 #include "tests/integration/server_process.h"
 #include "tests/integration/test_endpoint.h"
 #include "tools/webhook_receiver/receiver.h"
@@ -48,6 +49,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using simdjson::dom::element;
+
+constexpr auto kBatchDeadline = std::chrono::seconds(60);
 
 #define SKIP_WITHOUT_ENGINE()                                                              \
   do {                                                                                     \
@@ -125,37 +128,6 @@ std::string SubmitBatch(const ApiClient& api, const std::string& body) {
   EXPECT_EQ(r.status, 202) << r.Describe();
   if (r.status != 202) return "";
   return Str(r.Json()["batch_id"]);
-}
-
-bool IsTerminal(const std::string& s) {
-  return s == "completed" || s == "partial" || s == "failed" || s == "cancelled";
-}
-
-// Polls the status until `done` or the deadline (failure recorded). Returns the last answer.
-Reply PollStatus(const ApiClient& api, const std::string& id,
-                 const std::function<bool(element)>& done, std::chrono::seconds timeout) {
-  auto deadline = Clock::now() + timeout;
-  Reply last;
-  while (true) {
-    last = api.Get("/v1/memory/batch/status/" + id);
-    if (last.status != 200) {
-      ADD_FAILURE() << "status of " << id << ": " << last.Describe();
-      return last;
-    }
-    if (done(last.Json())) return last;
-    if (Clock::now() > deadline) {
-      ADD_FAILURE() << "batch " << id << ": condition not reached within " << timeout.count()
-                    << " s; last status " << last.body.substr(0, 2000);
-      return last;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-}
-
-Reply WaitForEnd(const ApiClient& api, const std::string& id,
-                 std::chrono::seconds timeout = std::chrono::seconds(60)) {
-  return PollStatus(
-      api, id, [](element st) { return IsTerminal(Str(st["status"])); }, timeout);
 }
 
 struct Row {
@@ -333,7 +305,7 @@ TEST_F(ReliabilityFaultsIntegrationTest, EndpointFailingHalfTheCallsWith500Still
   constexpr int kN = 200;
   std::string id = SubmitBatch(api, BatchBody(kN));
   ASSERT_FALSE(id.empty());
-  Reply end = WaitForEnd(api, id);
+  Reply end = WaitForEnd(api, id, kBatchDeadline);
   ASSERT_EQ(end.status, 200);
   element st = end.Json();
   EXPECT_EQ(Str(st["status"]), "completed") << end.body.substr(0, 3000);
@@ -378,7 +350,7 @@ TEST_F(ReliabilityFaultsIntegrationTest, EndpointHangingPastTheTimeoutIsRetriedA
   auto t0 = Clock::now();
   std::string id = SubmitBatch(api, BatchBody(kN));
   ASSERT_FALSE(id.empty());
-  Reply end = WaitForEnd(api, id);
+  Reply end = WaitForEnd(api, id, kBatchDeadline);
   ASSERT_EQ(end.status, 200);
   double secs = std::chrono::duration<double>(Clock::now() - t0).count();
   element st = end.Json();
@@ -494,14 +466,14 @@ TEST_F(ReliabilityFaultsIntegrationTest, WebhookReceiverDownForAWhileIsDelivered
   std::string id = SubmitBatch(
       api, BatchBody(5, "\"webhook_url\":" + JsonQuote(url) + ",\"webhook_secret\":" + JsonQuote(secret)));
   ASSERT_FALSE(id.empty());
-  Reply end = WaitForEnd(api, id);
+  Reply end = WaitForEnd(api, id, kBatchDeadline);
   ASSERT_EQ(end.status, 200);
   EXPECT_EQ(Str(end.Json()["status"]), "completed");
   auto completed_at = Clock::now();
 
   // While nobody listens: the first attempt failed, the delivery is still pending.
   Reply pending = PollStatus(
-      api, id, [](element st) { return Int(st["webhook"]["attempts"]) >= 1; },
+      api, id, [](const Reply& r) { return Int(r.Json()["webhook"]["attempts"]) >= 1; },
       std::chrono::seconds(10));
   EXPECT_EQ(Str(pending.Json()["webhook"]["status"]), "pending") << pending.body;
 
@@ -515,7 +487,7 @@ TEST_F(ReliabilityFaultsIntegrationTest, WebhookReceiverDownForAWhileIsDelivered
   ASSERT_TRUE(receiver.WaitForDeliveries(1, std::chrono::seconds(20)))
       << "the webhook was not delivered after the receiver came up";
   Reply done = PollStatus(
-      api, id, [](element st) { return Str(st["webhook"]["status"]) != "pending"; },
+      api, id, [](const Reply& r) { return Str(r.Json()["webhook"]["status"]) != "pending"; },
       std::chrono::seconds(20));
   element wh = done.Json()["webhook"];
   EXPECT_EQ(Str(wh["status"]), "delivered") << Raw(wh);
@@ -675,7 +647,7 @@ void RunDiskFull(ServerOptions options, bool cloud) {
   Reply fresh = api2.Post("/v1/memory", "{\"content\":\"space is back\"}");
   EXPECT_EQ(fresh.status, 200) << fresh.Describe();
   if (!batch_id.empty()) {
-    Reply end = WaitForEnd(api2, batch_id);
+    Reply end = WaitForEnd(api2, batch_id, kBatchDeadline);
     EXPECT_EQ(Str(end.Json()["status"]), "completed") << end.body;
   }
   std::printf("[ faults ] after restart with space freed: %zu/%zu acknowledged memories present\n",

@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -17,6 +16,7 @@
 #include <simdjson.h>
 
 #include "tests/integration/api_client.h"
+#include "tests/integration/batch_polling.h"
 #include "tests/integration/server_process.h"
 #include "tools/webhook_receiver/receiver.h"
 
@@ -31,6 +31,8 @@ using tools::WebhookReceiver;
 
 constexpr const char* kSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 constexpr auto kWebhookDeadline = std::chrono::seconds(20);
+// Status polls here keep going through error answers (a server being restarted).
+constexpr PollOptions kWebhookPolling{.retry_errors = true};
 
 #define SKIP_WITHOUT_ENGINE()                                                          \
   do {                                                                                 \
@@ -92,31 +94,9 @@ std::string SubmitBatch(const ApiClient& api, int n, const std::string& url,
   return Str(r.Json()["batch_id"]);
 }
 
-// Polls the batch status until `done` or the deadline; returns the last 200 answer, or a Reply
-// with status 0 (and a test failure) on timeout.
-Reply PollStatus(const ApiClient& api, const std::string& batch_id,
-                 const std::function<bool(const Reply&)>& done,
-                 std::chrono::seconds timeout = kWebhookDeadline) {
-  auto deadline = SteadyClock::now() + timeout;
-  Reply last;
-  while (true) {
-    Reply r = api.Get("/v1/memory/batch/status/" + batch_id);
-    if (r.status == 200) {
-      last = r;
-      if (done(last)) return last;
-    }
-    if (SteadyClock::now() > deadline) {
-      ADD_FAILURE() << "batch " << batch_id << ": condition not reached in " << timeout.count()
-                    << " s; last status: " << (r.status == 200 ? last.body : r.Describe());
-      return Reply{};
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-}
-
 std::string WebhookState(const Reply& r) { return Str(r.Json()["webhook"]["status"]); }
 
-// Waits until the webhook is delivered or failed.
+// Waits until the webhook is delivered or failed (polling through error answers).
 Reply WaitForWebhookEnd(const ApiClient& api, const std::string& batch_id,
                         std::chrono::seconds timeout = kWebhookDeadline) {
   return PollStatus(
@@ -125,7 +105,7 @@ Reply WaitForWebhookEnd(const ApiClient& api, const std::string& batch_id,
         std::string s = WebhookState(r);
         return s == "delivered" || s == "failed";
       },
-      timeout);
+      timeout, kWebhookPolling);
 }
 
 size_t DeliveriesInStatus(const Reply& r) {
@@ -284,7 +264,8 @@ TEST_F(WebhookIntegrationTest, RetryContinuesAfterKill9BetweenAttempts) {
   std::string id = SubmitBatch(Api(), 2, receiver_->Url());
   ASSERT_FALSE(id.empty());
   Reply first = PollStatus(
-      Api(), id, [](const Reply& r) { return Int(r.Json()["webhook"]["attempts"]) >= 1; });
+      Api(), id, [](const Reply& r) { return Int(r.Json()["webhook"]["attempts"]) >= 1; },
+      kWebhookDeadline, kWebhookPolling);
   ASSERT_EQ(first.status, 200);
   EXPECT_EQ(WebhookState(first), "pending") << first.body;
   EXPECT_EQ(Int(first.Json()["webhook"]["last_status_code"]), 500) << first.body;
@@ -314,8 +295,9 @@ TEST_F(WebhookIntegrationTest, BatchIsCompletedWhileWebhookWaitsForRetry) {
   ApiClient api = Api();
   std::string id = SubmitBatch(api, 2, receiver_->Url());
   ASSERT_FALSE(id.empty());
-  Reply first =
-      PollStatus(api, id, [](const Reply& r) { return Int(r.Json()["webhook"]["attempts"]) >= 1; });
+  Reply first = PollStatus(
+      api, id, [](const Reply& r) { return Int(r.Json()["webhook"]["attempts"]) >= 1; },
+      kWebhookDeadline, kWebhookPolling);
   ASSERT_EQ(first.status, 200);
   ASSERT_EQ(WebhookState(first), "pending") << first.body;
   EXPECT_EQ(Str(first.Json()["status"]), "completed") << first.body;
