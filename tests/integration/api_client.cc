@@ -130,4 +130,19 @@ std::string Raw(const simdjson::dom::element& v) { return simdjson::minify(v); }
   return ::testing::AssertionSuccess();
 }
 
+std::string BatchBody(int n, const std::function<std::string(int)>& content,
+                      const std::string& extra_fields) {
+  std::string body;
+  body.reserve(static_cast<size_t>(n) * 640 + extra_fields.size() + 32);
+  body += "{\"memories\":[";
+  for (int i = 0; i < n; ++i) {
+    if (i > 0) body += ",";
+    body += "{\"content\":" + JsonQuote(content(i)) +
+            ",\"metadata\":{\"customMetadata\":{\"i\":" + std::to_string(i) + "}}}";
+  }
+  body += "]";
+  if (!extra_fields.empty()) body += "," + extra_fields;
+  return body + "}";
+}
+
 }  // namespace papr::integration

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <memory>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -61,6 +62,10 @@ class ApiClient {
 
 // JSON string literal of `s` (quotes and escapes), for building request bodies.
 std::string JsonQuote(std::string_view s);
+// A BatchMemoryRequest body: {"memories":[...], <extra_fields>}, memory i with content(i) and
+// metadata.customMetadata.i = i (tests map requests back to indexes through it).
+std::string BatchBody(int n, const std::function<std::string(int)>& content,
+                      const std::string& extra_fields = "");
 
 // The values of a JSON string element (throws when not a string).
 std::string Str(simdjson::simdjson_result<simdjson::dom::element> v);

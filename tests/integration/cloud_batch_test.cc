@@ -85,17 +85,7 @@ std::string Content(int index) {
 
 // {"memories":[...n...], <extra_fields>} with Content(0..n-1).
 std::string BatchBody(int n, const std::string& extra_fields = "") {
-  std::string body;
-  body.reserve(static_cast<size_t>(n) * 640);
-  body += "{\"memories\":[";
-  for (int i = 0; i < n; ++i) {
-    if (i > 0) body += ",";
-    body += "{\"content\":" + JsonQuote(Content(i)) +
-            ",\"metadata\":{\"customMetadata\":{\"i\":" + std::to_string(i) + "}}}";
-  }
-  body += "]";
-  if (!extra_fields.empty()) body += "," + extra_fields;
-  return body + "}";
+  return integration::BatchBody(n, Content, extra_fields);
 }
 
 // ---------------------------------------------------------------------------------------------

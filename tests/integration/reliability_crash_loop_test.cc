@@ -174,17 +174,8 @@ std::string BigContent(int64_t gen, int i) {
 
 std::string BatchBody(int n, const std::function<std::string(int)>& content,
                       const std::string& webhook_url) {
-  std::string body;
-  body.reserve(static_cast<size_t>(n) * 640 + 256);
-  body += "{\"memories\":[";
-  for (int i = 0; i < n; ++i) {
-    if (i > 0) body += ",";
-    body += "{\"content\":" + JsonQuote(content(i)) +
-            ",\"metadata\":{\"customMetadata\":{\"i\":" + std::to_string(i) + "}}}";
-  }
-  body += "],\"webhook_url\":" + JsonQuote(webhook_url) +
-          ",\"webhook_secret\":" + JsonQuote(kWebhookSecret) + "}";
-  return body;
+  return integration::BatchBody(n, content, "\"webhook_url\":" + JsonQuote(webhook_url) +
+                                                ",\"webhook_secret\":" + JsonQuote(kWebhookSecret));
 }
 
 struct Accepted {

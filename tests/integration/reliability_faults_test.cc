@@ -96,15 +96,7 @@ std::string Content(int i) {
 }
 
 std::string BatchBody(int n, const std::string& extra_fields = "") {
-  std::string body = "{\"memories\":[";
-  for (int i = 0; i < n; ++i) {
-    if (i > 0) body += ",";
-    body += "{\"content\":" + JsonQuote(Content(i)) +
-            ",\"metadata\":{\"customMetadata\":{\"i\":" + std::to_string(i) + "}}}";
-  }
-  body += "]";
-  if (!extra_fields.empty()) body += "," + extra_fields;
-  return body + "}";
+  return integration::BatchBody(n, Content, extra_fields);
 }
 
 ServerOptions CloudOptions(const std::string& extra_yaml = "") {
