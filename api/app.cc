@@ -112,8 +112,9 @@ Result<std::unique_ptr<App>> App::Create(config::Config config) {
   return std::unique_ptr<App>(new App(std::move(rep)));
 }
 
-Result<int> App::Start() {
-  ASSIGN_OR_RETURN(int port, rep_->http->Start());
+Result<int> App::Listen() { return rep_->http->Start(); }
+
+Status App::Recover() {
 #if PAPR_WITH_ENGINE
   // Recovery runs with the HTTP front up, so /readyz can say 503 until it is done.
   if (rep_->engine) {
@@ -127,7 +128,7 @@ Result<int> App::Start() {
   }
 #endif
   rep_->ready = true;
-  return port;
+  return Status::Ok();
 }
 
 void App::Stop() {

@@ -14,8 +14,11 @@ class App {
   static Result<std::unique_ptr<App>> Create(config::Config config);
   ~App();
 
-  // Returns the bound port.
-  Result<int> Start();
+  // Starts accepting HTTP requests; returns the bound port. Until Recover() has finished,
+  // /readyz answers 503 and /v1 writes 503 + Retry-After (reads are served).
+  Result<int> Listen();
+  // Resumes open durable batches (the engine's recovery), then reports ready.
+  Status Recover();
   void Stop();
 
  private:

@@ -72,11 +72,14 @@ int main(int argc, char** argv) {
 
   auto app = papr::api::App::Create(config);
   if (!app.ok()) return Fail(app.status().message());
-  auto port = (*app)->Start();
+  auto port = (*app)->Listen();
   if (!port.ok()) return Fail(port.status().message());
   std::string host = config.server.listen.substr(0, config.server.listen.rfind(':'));
   std::printf("listening on http://%s:%d\n", host.c_str(), *port);
   std::fflush(stdout);
+  // Requests are accepted from here on; writes wait (503 + Retry-After) for recovery.
+  papr::Status recovered = (*app)->Recover();
+  if (!recovered.ok()) return Fail(recovered.message());
   papr::log::Info("started", {{"edition", config.edition},
                               {"durable", config.features.has_temporal ? "true" : "false"},
                               {"port", std::to_string(*port)},

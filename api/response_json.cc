@@ -70,6 +70,7 @@ void WriteBatchStatus(JsonWriter& w, const workflows::BatchStatus& st) {
   w.BeginObject();
   w.Field("batch_id", st.batch_id).Field("workflow_id", st.workflow_id);
   w.Field("status", workflows::BatchStateName(st.state)).Field("durable", st.durable);
+  w.FieldOrNull("reason", st.reason);
   w.Key("request_counts").BeginObject();
   w.Field("total", st.total).Field("processing", st.processing).Field("succeeded", st.succeeded);
   w.Field("failed", st.failed).Field("canceled", st.canceled).EndObject();

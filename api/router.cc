@@ -67,15 +67,6 @@ bool IntParam(const HttpRequest& req, const char* name, int64_t lo, int64_t hi, 
   return true;
 }
 
-std::optional<workflows::BatchState> ParseBatchState(const std::string& s) {
-  using workflows::BatchState;
-  for (auto st : {BatchState::kQueued, BatchState::kProcessing, BatchState::kCompleted,
-                  BatchState::kPartial, BatchState::kFailed, BatchState::kCancelling,
-                  BatchState::kCancelled}) {
-    if (s == workflows::BatchStateName(st)) return st;
-  }
-  return std::nullopt;
-}
 
 }  // namespace
 
@@ -116,7 +107,8 @@ struct Router::Rep {
   HttpResponse ListBatches(const HttpRequest& req, const std::string& user);
   HttpResponse CancelBatch(const std::string& user, const std::string& id);
   // `extra_details` (optional) adds fields to "details".
-  HttpResponse Accepted(const workflows::SubmitOutcome& outcome, const std::string& webhook_url,
+  HttpResponse Accepted(const std::string& user, const workflows::SubmitOutcome& outcome,
+                        const std::string& webhook_url,
                         const std::function<void(JsonWriter&)>& extra_details = nullptr);
   HttpResponse AdminAction(const HttpRequest& req, const std::string& user,
                            const std::string& id, const std::string& action);
@@ -177,6 +169,13 @@ void Router::Rep::Dispatch(HttpRequest req, Responder inner) {
   if (!user) {
     return respond(SimpleError(401, "missing or unknown API key (send X-API-Key or "
                                     "Authorization: Bearer)"));
+  }
+  // Until recovery has resumed every open batch, writes could race it (a second run of one
+  // batch, a cancel nobody records): they are refused with Retry-After. Reads are served.
+  bool ready = deps.ready == nullptr || deps.ready->load();
+  if (!ready && req.method != "GET" && req.method != "HEAD") {
+    return respond(ErrorResponse(
+        ApiError{503, "the server is recovering open batches; retry shortly", "{}", 1}));
   }
   HttpResponse response = Route(req, *user, &respond);
   if (respond) respond(std::move(response));  // a handler that kept `respond` answers later
@@ -316,7 +315,6 @@ HttpResponse Router::Rep::SubmitBatch(const HttpRequest& req, const std::string&
     record_usage(error.status == 413 ? Outcome::kRejectedForSize : Outcome::kRefused);
     return ErrorResponse(error);
   }
-  metrics.ObserveBatchSize(static_cast<int64_t>(batch.memories.size()));
   batch.user_id = user;
   batch.idempotency_key = std::string(req.Header("idempotency-key"));
   if (!batch.webhook_url.empty()) {
@@ -330,7 +328,11 @@ HttpResponse Router::Rep::SubmitBatch(const HttpRequest& req, const std::string&
   }
   std::string webhook_url = batch.webhook_url;
   auto outcome = deps.batches->Submit(std::move(batch));
-  record_usage(outcome.ok() ? Outcome::kAccepted : Outcome::kRefused);
+  // A replayed Idempotency-Key is the same batch: usage and size metrics count it once.
+  if (!outcome.ok() || !outcome->existing) {
+    record_usage(outcome.ok() ? Outcome::kAccepted : Outcome::kRefused);
+  }
+  if (outcome.ok() && !outcome->existing) metrics.ObserveBatchSize(attempted);
   if (!outcome.ok()) {
     if (outcome.status().code() == StatusCode::kInvalidArgument) {
       return SimpleError(422, outcome.status().message());
@@ -346,17 +348,24 @@ HttpResponse Router::Rep::SubmitBatch(const HttpRequest& req, const std::string&
     *respond = nullptr;
     return {};
   }
-  return Accepted(*outcome, webhook_url);
+  return Accepted(user, *outcome, webhook_url);
 }
 
-HttpResponse Router::Rep::Accepted(const workflows::SubmitOutcome& outcome,
+HttpResponse Router::Rep::Accepted(const std::string& user,
+                                   const workflows::SubmitOutcome& outcome,
                                    const std::string& webhook_url,
                                    const std::function<void(JsonWriter&)>& extra_details) {
   std::string status_url = "/v1/memory/batch/status/" + outcome.batch_id;
+  // A replayed key answers with the batch's state now (it may have finished long ago).
+  std::string state = "processing";
+  if (outcome.existing) {
+    auto current = deps.batches->GetStatus(user, outcome.batch_id);
+    if (current.ok()) state = workflows::BatchStateName(current->state);
+  }
   JsonWriter w;
-  w.BeginObject().Field("code", 202).Field("status", "processing").Field("batch_id", outcome.batch_id);
+  w.BeginObject().Field("code", 202).Field("status", state).Field("batch_id", outcome.batch_id);
   w.Key("details").BeginObject();
-  w.Field("status", "processing").Field("batch_id", outcome.batch_id);
+  w.Field("status", state).Field("batch_id", outcome.batch_id);
   w.Field("workflow_id", outcome.workflow_id).Field("status_url", status_url);
   w.Field("durable", outcome.durable).FieldOrNull("webhook_url", webhook_url);
   w.Field("existing", outcome.existing);
@@ -404,8 +413,8 @@ void Router::Rep::WaitForBatch(const std::string& user, workflows::SubmitOutcome
   auto waiter = std::make_shared<Waiter>(pool);
   waiter->respond = std::move(respond);
   waiter->timer.expires_after(std::chrono::seconds(wait_seconds));
-  waiter->timer.async_wait([this, waiter, outcome, webhook_url](boost::system::error_code) {
-    if (auto r = waiter->Take()) r(Accepted(outcome, webhook_url));
+  waiter->timer.async_wait([this, waiter, user, outcome, webhook_url](boost::system::error_code) {
+    if (auto r = waiter->Take()) r(Accepted(user, outcome, webhook_url));
   });
   auto check = std::make_shared<std::function<void()>>();
   *check = [this, waiter, user, batch_id = outcome.batch_id, weak = std::weak_ptr(check)]() {
@@ -515,7 +524,7 @@ HttpResponse Router::Rep::AdminRetry(const std::string& user, const std::string&
   auto status = deps.batches->GetStatus(user, outcome->batch_id);
   std::string webhook_url = status.ok() ? status->webhook.url : "";
   int64_t memories = status.ok() ? status->total : 0;
-  return Accepted(*outcome, webhook_url, [&](JsonWriter& w) {
+  return Accepted(user, *outcome, webhook_url, [&](JsonWriter& w) {
     w.Field("retry_of", id).Field("memories", memories);
   });
 }
@@ -584,15 +593,19 @@ void Router::Rep::StreamProgress(std::shared_ptr<ProgressStream> ps) {
     ps->out->Push("event: done\ndata: " + json + "\n\n");
     return ps->out->Close();
   }
-  deps.batches->SubscribeOnce(ps->batch_id, [this, ps] {
+  auto rearm = [this, ps](std::chrono::steady_clock::time_point due) {
     if (ps->timer_armed.exchange(true)) return;
-    auto due = ps->last_sent + std::chrono::milliseconds(100);
     ps->timer.expires_at(due);
     ps->timer.async_wait([this, ps](boost::system::error_code) {
       ps->timer_armed = false;
       StreamProgress(ps);
     });
-  });
+  };
+  bool live = deps.batches->SubscribeOnce(
+      ps->batch_id, [ps, rearm] { rearm(ps->last_sent + std::chrono::milliseconds(100)); });
+  // Not live (still being recovered, or not resumable): no change notification will come, so
+  // look again in a second.
+  if (!live) rearm(std::chrono::steady_clock::now() + std::chrono::seconds(1));
 }
 
 HttpResponse Router::Rep::BatchResults(const HttpRequest& req, const std::string& user,
@@ -606,7 +619,9 @@ HttpResponse Router::Rep::BatchResults(const HttpRequest& req, const std::string
   JsonWriter w;
   w.BeginObject().Field("batch_id", id).Key("results").BeginArray();
   for (const auto& r : page->results) {
-    w.BeginObject().Field("index", r.index).Field("memoryId", r.memory_id);
+    // Only a stored memory has an id; a failed, canceled or pending one has none (null).
+    bool stored = r.state == workflows::ItemState::kSucceeded;
+    w.BeginObject().Field("index", r.index).FieldOrNull("memoryId", stored ? r.memory_id : "");
     w.Field("status", workflows::ItemStateName(r.state)).FieldOrNull("error", r.error);
     if (r.code != 0) w.Field("code", r.code);
     w.EndObject();
@@ -628,8 +643,18 @@ HttpResponse Router::Rep::ListBatches(const HttpRequest& req, const std::string&
   std::optional<workflows::BatchState> filter;
   std::string raw;
   if (req.QueryParam("status", &raw) && !raw.empty()) {
-    filter = ParseBatchState(raw);
-    if (!filter) return SimpleError(400, "unknown status filter '" + raw + "'");
+    filter = workflows::ParseBatchState(raw);
+    if (!filter) {
+      JsonWriter d;
+      std::string valid;
+      d.BeginObject().Field("field", "status").Key("valid").BeginArray();
+      for (const auto& name : workflows::BatchStateNames()) {
+        d.String(name);
+        valid += (valid.empty() ? "" : ", ") + name;
+      }
+      d.EndArray().EndObject();
+      return SimpleError(400, "unknown status filter '" + raw + "'; valid: " + valid, d.Take());
+    }
   }
   std::string after;
   req.QueryParam("after", &after);

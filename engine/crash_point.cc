@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <thread>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -38,6 +40,15 @@ void CrashPoint(const char* name) {
   if (spec.hits.fetch_add(1) + 1 == spec.target) {
     std::fprintf(stderr, "papr: crash point %s:%ld reached, exiting\n", name, spec.target);
     _exit(137);
+  }
+}
+
+void RecoveryDelayForTest() {
+  const char* env = std::getenv("PAPR_TEST_RECOVERY_DELAY_MS");
+  long ms = env == nullptr ? 0 : std::atol(env);
+  if (ms > 0) {
+    std::fprintf(stderr, "papr: delaying recovery by %ld ms (PAPR_TEST_RECOVERY_DELAY_MS)\n", ms);
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
   }
 }
 

@@ -36,6 +36,7 @@ Status Engine::Start() {
   rep_->timer_thread = std::thread([this] { rep_->TimerLoop(); });
   rep_->started = true;
   auto recovery_start = std::chrono::steady_clock::now();
+  RecoveryDelayForTest();
   RETURN_IF_ERROR(rep_->Recover());
   rep_->metrics.recovery_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                   std::chrono::steady_clock::now() - recovery_start)
@@ -68,24 +69,16 @@ Status Engine::StartWorkflow(StartOptions o) {
   if (o.workflow_id.empty() || o.workflow_id.find('\0') != std::string::npos) {
     return Status::InvalidArgument("workflow id must be non-empty without NUL bytes");
   }
-  // Reserve the id; the commit itself runs unlocked so concurrent starts share fsyncs.
-  {
-    std::lock_guard start_lock(rep_->start_mu);
-    if (rep_->starting.count(o.workflow_id) > 0) {
-      return Status::AlreadyExists("workflow " + o.workflow_id + " is being started");
-    }
-    ASSIGN_OR_RETURN(auto existing,
-                     rep_->db->Get(Table::kExecutions, storage::ExecutionKey(o.workflow_id)));
-    if (existing) return Status::AlreadyExists("workflow " + o.workflow_id + " already exists");
-    rep_->starting.insert(o.workflow_id);
-  }
+  // While recovery publishes the open executions, a start could race its scan into a second
+  // in-memory execution of one id: refuse (callers answer 503). An engine that was never
+  // started (engine-admin's direct mode) only records the start: the next Start() resumes it.
+  const bool live = rep_->started;
+  if (live && !rep_->is_ready) return Status::Unavailable("the engine is recovering; retry shortly");
+  RETURN_IF_ERROR(rep_->Reserve(o.workflow_id));
   struct Unreserve {
     Rep* rep;
     const std::string& id;
-    ~Unreserve() {
-      std::lock_guard lock(rep->start_mu);
-      rep->starting.erase(id);
-    }
+    ~Unreserve() { rep->Unreserve(id); }
   } unreserve{rep_.get(), o.workflow_id};
   auto exec = std::make_shared<Execution>(o.workflow_id);
   int64_t now = rep_->Now();
@@ -110,24 +103,61 @@ Status Engine::StartWorkflow(StartOptions o) {
   auto children = rep_->StageChildren(*exec, wb);
   RETURN_IF_ERROR(rep_->Commit(*exec, wb, ExecutionStatus::kRunning));
   CrashPoint("after_start_commit");
+  if (!live) return Status::Ok();
   Rep::Launch launch = rep_->Prepare(exec, std::move(exec->effects));
   launch.new_children = std::move(children);
-  if (exec->record.status == ExecutionStatus::kRunning) {
-    std::lock_guard lock(rep_->mu);
-    rep_->executions[o.workflow_id] = exec;
-  }
+  if (exec->record.status == ExecutionStatus::kRunning) rep_->Publish(exec);
   rep_->Start(std::move(launch));
   return Status::Ok();
 }
 
+Status Engine::Rep::Reserve(const std::string& id) {
+  std::unique_lock lock(start_mu);
+  // A concurrent start of the same id (e.g. one Idempotency-Key sent twice at once): wait for
+  // its outcome, so this caller sees the committed execution (AlreadyExists) or starts it
+  // itself if that start failed.
+  start_cv.wait(lock, [&] { return starting.count(id) == 0; });
+  ASSIGN_OR_RETURN(auto existing, db->Get(Table::kExecutions, storage::ExecutionKey(id)));
+  if (existing) return Status::AlreadyExists("workflow " + id + " already exists");
+  starting.insert(id);
+  return Status::Ok();
+}
+
+void Engine::Rep::Unreserve(const std::string& id) {
+  {
+    std::lock_guard lock(start_mu);
+    starting.erase(id);
+  }
+  start_cv.notify_all();
+}
+
+std::shared_ptr<Execution> Engine::Rep::Publish(const std::shared_ptr<Execution>& exec) {
+  std::lock_guard lock(mu);
+  return executions.try_emplace(exec->id(), exec).first->second;
+}
+
+Result<std::shared_ptr<Execution>> Engine::Rep::FindLive(const std::string& id) {
+  if (!is_ready) return Status::Unavailable("the engine is recovering; retry shortly");
+  {
+    // An execution whose start is committing is published before its id is released.
+    std::unique_lock lock(start_mu);
+    start_cv.wait(lock, [&] { return starting.count(id) == 0; });
+  }
+  if (auto exec = Find(id)) return exec;
+  ASSIGN_OR_RETURN(auto record, Describe(id));
+  if (record.status == ExecutionStatus::kRunning) {
+    // Open on disk but not in memory: recovery could not resume it.
+    return Status::FailedPrecondition("workflow " + id +
+                                      " is open but could not be resumed (see engine-admin "
+                                      "describe); it cannot take requests");
+  }
+  return Status::FailedPrecondition("workflow " + id + " is already " +
+                                    ExecutionStatusName(record.status));
+}
+
 // Hands `item` to the execution and waits until the transition that handled it is durable.
 Status Engine::Rep::Deliver(const std::string& id, InboxItem item) {
-  auto exec = Find(id);
-  if (!exec) {
-    ASSIGN_OR_RETURN(auto record, Describe(id));
-    return Status::FailedPrecondition("workflow " + id + " is already " +
-                                      ExecutionStatusName(record.status));
-  }
+  ASSIGN_OR_RETURN(auto exec, FindLive(id));
   item.committed = std::make_shared<std::promise<Status>>();
   std::future<Status> done = item.committed->get_future();
   Enqueue(exec, std::move(item));

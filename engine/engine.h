@@ -65,7 +65,10 @@ class Engine {
   void Shutdown();
 
   // Durably starts an execution (WorkflowExecutionStarted committed and synced) before it
-  // returns. AlreadyExists (with no change) when the id is taken.
+  // returns. AlreadyExists (with no change) when the id is taken; a concurrent start of the
+  // same id waits for that start's outcome first. Unavailable until Start() has recovered.
+  // Cancel, terminate and signal: Unavailable while recovering, FailedPrecondition once the
+  // execution is closed (or could not be resumed); OK once the request's event is durable.
   Status StartWorkflow(StartOptions options);
   Status RequestCancel(const std::string& workflow_id, const std::string& reason);
   Status Terminate(const std::string& workflow_id, const std::string& reason);
@@ -90,7 +93,8 @@ class Engine {
                                                     int64_t limit) const;
 
   // Calls fn once after the next commit of this execution (or at once if it is closed).
-  // False if the execution is unknown.
+  // False, without calling fn, if the execution is unknown or open but not live (recovery
+  // has not resumed it yet, or could not): the caller answers from Describe.
   bool SubscribeOnce(const std::string& workflow_id, std::function<void()> fn);
   // True once Start() finished recovery.
   bool ready() const;

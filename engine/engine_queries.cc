@@ -125,7 +125,10 @@ bool Engine::SubscribeOnce(const std::string& id, std::function<void()> fn) {
       return true;
     }
   }
-  if (!Describe(id).ok()) return false;
+  auto record = Describe(id);
+  // Open on disk but not live (recovering, or not resumable): no commit will come to call
+  // `fn`, and calling it now would invite a re-subscribe loop. The caller reads the record.
+  if (!record.ok() || record->status == ExecutionStatus::kRunning) return false;
   fn();
   return true;
 }

@@ -68,6 +68,7 @@ Status Engine::Rep::Recover() {
   std::vector<ExecutionRecord> closed_children;
   Launch pending_launch;
   for (const auto& id : open_ids) {
+    if (Find(id)) continue;  // already live: never a second in-memory execution of one id
     std::vector<HistoryEvent> history;
     RETURN_IF_ERROR(db->ScanPrefix(Table::kHistory, storage::HistoryPrefix(id),
                                    [&](std::string_view, std::string_view value) {
@@ -115,7 +116,8 @@ Status Engine::Rep::Recover() {
   for (auto& exec : recovered) by_id[exec->id()] = exec;
   // Timers, including those that fell due while the server was down (they fire at once).
   std::vector<TimerEntry> timers_to_arm;
-  RETURN_IF_ERROR(db->ScanPrefix(Table::kTimers, "", [&](std::string_view key, std::string_view) {
+  storage::WriteBatch leftovers;
+  RETURN_IF_ERROR(db->ScanPrefix(Table::kTimers, "", [&](std::string_view key, std::string_view value) {
     uint64_t fire;
     std::string_view wf, timer_id;
     InboxItem item;
@@ -123,12 +125,24 @@ Status Engine::Rep::Recover() {
       return true;
     }
     auto it = by_id.find(std::string(wf));
-    if (it == by_id.end()) return true;  // a closed execution's leftover: ignored
+    if (it == by_id.end()) {
+      // A closed execution's leftover (e.g. a parent's request that reached a child after
+      // its own close): dropped. Rows of open executions that were not resumed stay.
+      auto record = Describe(std::string(wf));
+      if (!record.ok() || record->status != ExecutionStatus::kRunning) {
+        leftovers.Delete(Table::kTimers, key);
+      }
+      return true;
+    }
+    if (item.kind == InboxItem::Kind::kTerminate || item.kind == InboxItem::Kind::kCancel) {
+      item.payload = std::string(value);
+    }
     item.timer_key = std::string(key);
     it->second->timer_keys.insert(item.timer_key);
     timers_to_arm.push_back({static_cast<int64_t>(fire), std::string(wf), std::move(item)});
     return true;
   }));
+  if (leftovers.Count() > 0) RETURN_IF_ERROR(db->Write(leftovers));
   // Everything that reads an execution happens before it is published to runners.
   std::vector<std::pair<std::shared_ptr<Execution>, InboxItem>> notes;
   std::vector<Launch> launches;
@@ -142,7 +156,7 @@ Status Engine::Rep::Recover() {
     launches.push_back(Prepare(exec, std::move(effects)));
     // A child that closed while its parent's notification was in flight: tell it again
     // (the parent ignores a child it already recorded).
-    for (const auto& [child_id, type] : exec->children) {
+    for (const auto& [child_id, child_info] : exec->children) {
       if (by_id.count(child_id)) continue;
       auto child = db->Get(Table::kExecutions, storage::ExecutionKey(child_id));
       if (!child.ok() || !*child) continue;
@@ -158,7 +172,7 @@ Status Engine::Rep::Recover() {
   }
   {
     std::lock_guard lock(mu);
-    for (auto& exec : recovered) executions[exec->id()] = exec;
+    for (auto& exec : recovered) executions.try_emplace(exec->id(), exec);
   }
   for (auto& t : timers_to_arm) Arm(t.fire_ms, t.workflow_id, std::move(t.item));
   for (auto& launch : launches) Start(std::move(launch));

@@ -29,6 +29,10 @@ bool ParseTimerId(std::string_view id, InboxItem* item) {
       item->timer_id = std::stoll(std::string(id.substr(2)));
       return true;
     }
+    if (id == "p:t" || id == "p:c") {
+      item->kind = id == "p:t" ? InboxItem::Kind::kTerminate : InboxItem::Kind::kCancel;
+      return true;
+    }
   } catch (...) {
   }
   return false;
@@ -39,6 +43,7 @@ InboxItem ChildClosedItem(const ExecutionRecord& r) {
   item.kind = InboxItem::Kind::kChildClosed;
   item.name = r.workflow_id;
   item.payload = r.result;
+  item.child_progress = EncodeChildProgress(r);
   if (r.status == ExecutionStatus::kFailed || r.status == ExecutionStatus::kTerminated) {
     item.result.error = r.failure.empty() ? ExecutionStatusName(r.status) : r.failure;
   }
@@ -46,6 +51,18 @@ InboxItem ChildClosedItem(const ExecutionRecord& r) {
 }
 
 }  // namespace internal
+
+namespace {
+
+// A parent-close request carries its outbox row: the commit that handles it deletes it.
+bool DeleteOutboxRow(Execution& exec, const InboxItem& item) {
+  if (item.timer_key.empty()) return false;
+  exec.batch->Delete(Table::kTimers, item.timer_key);
+  exec.timer_keys.erase(item.timer_key);
+  return true;
+}
+
+}  // namespace
 
 // ---- Inbox and runner
 
@@ -82,7 +99,14 @@ void Engine::Rep::Run(const std::shared_ptr<Execution>& exec) {
   std::vector<std::shared_ptr<std::promise<Status>>> waiting;
   for (auto& item : items) {
     if (item.committed) waiting.push_back(item.committed);
-    if (exec->record.status != ExecutionStatus::kRunning) continue;
+    if (exec->record.status != ExecutionStatus::kRunning) {
+      // A parent's close request that reached an already closed child: drop its row.
+      if (!item.timer_key.empty() && (item.kind == InboxItem::Kind::kTerminate ||
+                                      item.kind == InboxItem::Kind::kCancel)) {
+        changed = DeleteOutboxRow(*exec, item) || changed;
+      }
+      continue;
+    }
     exec->now_ms = Now();
     changed = ApplyInbox(*exec, item) || changed;
   }
@@ -138,6 +162,7 @@ bool Engine::Rep::ApplyInbox(Execution& exec, InboxItem& item) {
       e.child_workflow_id = item.name;
       e.payload = item.payload;
       e.failure = item.result.error;
+      e.child_progress = item.child_progress;
       exec.ApplyObserved(HistoryEvent(e));
       return true;
     }
@@ -176,13 +201,15 @@ bool Engine::Rep::ApplyInbox(Execution& exec, InboxItem& item) {
       return true;
     }
     case Kind::kCancel: {
-      if (exec.record.cancel_requested) return false;
+      bool outbox = DeleteOutboxRow(exec, item);
+      if (exec.record.cancel_requested) return outbox;
       HistoryEvent& e = exec.AppendEvent(EventType::kWorkflowExecutionCancelRequested);
       e.reason = item.payload;
       exec.ApplyObserved(HistoryEvent(e));
       return true;
     }
     case Kind::kTerminate: {
+      DeleteOutboxRow(exec, item);
       HistoryEvent& e = exec.AppendEvent(EventType::kWorkflowExecutionTerminated);
       e.reason = item.payload;
       exec.ApplyObserved(HistoryEvent(e));
@@ -321,6 +348,11 @@ Status Engine::Rep::Commit(Execution& exec, storage::WriteBatch& wb,
            EncodeEvent(e));
   }
   exec.record.updated_ms = Now();
+  bool closing = status_before == ExecutionStatus::kRunning &&
+                 exec.record.status != ExecutionStatus::kRunning;
+  if (closing) StageParentClose(exec, wb);
+  exec.record.open_children.clear();
+  for (const auto& [child_id, child] : exec.children) exec.record.open_children.push_back(child_id);
   wb.Put(Table::kExecutions, storage::ExecutionKey(id), EncodeExecutionRecord(exec.record));
   if (exec.record.status != ExecutionStatus::kRunning) {
     // A closed execution waits for nothing: its pending timers go with the closing commit.
@@ -345,8 +377,27 @@ Status Engine::Rep::Commit(Execution& exec, storage::WriteBatch& wb,
     return s;
   }
   CrashPoint("after_commit");
+  if (closing && !exec.effects.parent_close.empty()) CrashPoint("after_parent_close_commit");
   exec.new_events.clear();
   return Status::Ok();
+}
+
+void Engine::Rep::StageParentClose(Execution& exec, storage::WriteBatch& wb) {
+  const char* how = ExecutionStatusName(exec.record.status);
+  std::string reason = "parent " + exec.id() + " " + how;
+  if (!exec.record.failure.empty()) reason += ": " + exec.record.failure;
+  for (const auto& [child_id, child] : exec.children) {
+    if (child.policy == ParentClosePolicy::kAbandon) continue;
+    bool terminate = child.policy == ParentClosePolicy::kTerminate;
+    std::string key = storage::TimerKey(static_cast<uint64_t>(exec.now_ms), child_id,
+                                        terminate ? "p:t" : "p:c");
+    wb.Put(Table::kTimers, key, reason);
+    InboxItem item;
+    item.kind = terminate ? InboxItem::Kind::kTerminate : InboxItem::Kind::kCancel;
+    item.payload = reason;
+    item.timer_key = key;
+    exec.effects.parent_close.push_back({child_id, std::move(item)});
+  }
 }
 
 Engine::Rep::Launch Engine::Rep::Prepare(const std::shared_ptr<Execution>& exec,
@@ -373,10 +424,10 @@ Engine::Rep::Launch Engine::Rep::Prepare(const std::shared_ptr<Execution>& exec,
     t.item.timer_key = t.timer_key;
     launch.timers.push_back({t.fire_ms, exec->id(), std::move(t.item)});
   }
-  if (effects.cancel_children || effects.terminate_children) {
-    for (const auto& [child_id, type] : exec->children) launch.cancel_children.push_back(child_id);
-    launch.terminate_children = effects.terminate_children;
+  if (effects.cancel_children && exec->record.status == ExecutionStatus::kRunning) {
+    for (const auto& [child_id, child] : exec->children) launch.cancel_children.push_back(child_id);
   }
+  launch.parent_close = std::move(effects.parent_close);
   const ExecutionRecord& r = exec->record;
   launch.self = exec;
   launch.self_items = std::move(effects.self_items);
@@ -389,10 +440,7 @@ Engine::Rep::Launch Engine::Rep::Prepare(const std::shared_ptr<Execution>& exec,
 
 void Engine::Rep::Start(Launch launch) {
   for (auto& child : launch.new_children) {
-    {
-      std::lock_guard lock(mu);
-      executions[child->id()] = child;
-    }
+    if (Publish(child) != child) continue;  // the id is live already (StageChildren failed it)
     InboxItem first;
     first.kind = InboxItem::Kind::kStartCoroutine;
     Enqueue(child, std::move(first));
@@ -405,10 +453,14 @@ void Engine::Rep::Start(Launch launch) {
   for (const auto& id : launch.cancel_children) {
     if (auto child = Find(id)) {
       InboxItem item;
-      item.kind = launch.terminate_children ? InboxItem::Kind::kTerminate : InboxItem::Kind::kCancel;
-      item.payload = launch.terminate_children ? "parent terminated" : "parent cancelled";
+      item.kind = InboxItem::Kind::kCancel;
+      item.payload = "parent cancelled";
       Enqueue(child, std::move(item));
     }
+  }
+  // A child that is not live now (closing, or not resumable) finds its row at the next start.
+  for (auto& request : launch.parent_close) {
+    if (auto child = Find(request.child_id)) Enqueue(child, std::move(request.item));
   }
   if (!launch.notify_parent.empty()) {
     if (auto parent = Find(launch.notify_parent)) Enqueue(parent, std::move(launch.parent_item));

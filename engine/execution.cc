@@ -1,5 +1,6 @@
 #include "engine/internal/execution.h"
 
+#include "common/byte_codec.h"
 #include "storage/keys.h"
 
 namespace papr::engine::internal {
@@ -21,6 +22,25 @@ bool SameCommand(const HistoryEvent& recorded, const HistoryEvent& proposed) {
 }
 
 }  // namespace
+
+std::string EncodeChildProgress(const ExecutionRecord& child) {
+  std::string out;
+  PutSignedVarint64(&out, child.progress_succeeded);
+  PutSignedVarint64(&out, child.progress_failed);
+  PutSignedVarint64(&out, child.progress_canceled);
+  return out;
+}
+
+void DecodeChildProgress(std::string_view in, WorkflowEvent* out) {
+  if (in.empty()) return;
+  int64_t ok = 0, failed = 0, canceled = 0;
+  if (GetSignedVarint64(&in, &ok) && GetSignedVarint64(&in, &failed) &&
+      GetSignedVarint64(&in, &canceled)) {
+    out->child_succeeded = ok;
+    out->child_failed = failed;
+    out->child_canceled = canceled;
+  }
+}
 
 const HistoryEvent* Execution::Command(HistoryEvent proposed) {
   if (!replay_error.ok()) return nullptr;
@@ -95,15 +115,18 @@ void Execution::CommandStartTimer(int64_t timer_id, int64_t delay_ms) {
 }
 
 void Execution::CommandStartChild(const std::string& child_id, const std::string& type,
-                                  std::string input) {
+                                  std::string input, ParentClosePolicy policy) {
   HistoryEvent e;
   e.type = EventType::kStartChildWorkflowExecutionInitiated;
   e.child_workflow_id = child_id;
   e.workflow_type = type;
   e.payload = input;
+  e.parent_close_policy = static_cast<int64_t>(policy);
   bool was_replaying = replaying();
-  if (Command(std::move(e)) == nullptr) return;
-  children[child_id] = type;
+  const HistoryEvent* recorded = Command(std::move(e));
+  if (recorded == nullptr) return;
+  // The recorded policy binds (an execution keeps the policy it started its child with).
+  children[child_id] = {type, static_cast<ParentClosePolicy>(recorded->parent_close_policy)};
   if (!was_replaying) effects.children.push_back({child_id, type, std::move(input)});
 }
 
@@ -133,6 +156,7 @@ void Execution::ApplyObserved(const HistoryEvent& e, bool from_replay) {
     }
     case EventType::kChildWorkflowExecutionCompleted:
       children.erase(e.child_workflow_id);
+      DecodeChildProgress(e.child_progress, &out);
       out.kind = WorkflowEvent::Kind::kChild;
       out.child_workflow_id = e.child_workflow_id;
       out.ok = e.failure.empty();
@@ -155,7 +179,6 @@ void Execution::ApplyObserved(const HistoryEvent& e, bool from_replay) {
       out.kind = WorkflowEvent::Kind::kCancelRequested;
       break;
     case EventType::kWorkflowExecutionTerminated:
-      if (!from_replay) effects.terminate_children = true;
       record.status = ExecutionStatus::kTerminated;
       record.close_ms = e.time_ms;
       record.failure = e.reason;

@@ -4,7 +4,8 @@
 
 namespace papr::engine {
 namespace {
-constexpr uint8_t kRecordVersion = 1;
+// Version 2 added open_children (version 1 records, which lack it, still decode).
+constexpr uint8_t kRecordVersion = 2;
 }
 
 const char* ExecutionStatusName(ExecutionStatus s) {
@@ -53,13 +54,19 @@ std::string EncodeExecutionRecord(const ExecutionRecord& r) {
     PutLengthPrefixed(&out, f.error);
     PutLengthPrefixed(&out, f.error_type);
   }
+  PutVarint64(&out, r.open_children.size());
+  for (const auto& c : r.open_children) PutLengthPrefixed(&out, c);
   return out;
 }
 
 Result<ExecutionRecord> DecodeExecutionRecord(std::string_view in) {
   ExecutionRecord r;
   auto bad = [] { return Status::Corruption("execution record truncated or unknown version"); };
-  if (in.size() < 1 || static_cast<uint8_t>(in[0]) != kRecordVersion) return bad();
+  if (in.size() < 1 || static_cast<uint8_t>(in[0]) < 1 ||
+      static_cast<uint8_t>(in[0]) > kRecordVersion) {
+    return bad();
+  }
+  const uint8_t version = static_cast<uint8_t>(in[0]);
   in.remove_prefix(1);
   if (!GetLengthPrefixed(&in, &r.workflow_id) || !GetLengthPrefixed(&in, &r.workflow_type) ||
       !GetLengthPrefixed(&in, &r.owner) || !GetLengthPrefixed(&in, &r.parent_workflow_id) ||
@@ -91,6 +98,13 @@ Result<ExecutionRecord> DecodeExecutionRecord(std::string_view in) {
       return bad();
     }
     r.first_failures.push_back(std::move(f));
+  }
+  if (version < 2) return r;
+  if (!GetVarint64(&in, &n) || n > in.size()) return bad();
+  for (uint64_t i = 0; i < n; ++i) {
+    std::string child;
+    if (!GetLengthPrefixed(&in, &child)) return bad();
+    r.open_children.push_back(std::move(child));
   }
   return r;
 }

@@ -52,6 +52,9 @@ struct ExecutionRecord {
   std::string memo;
   int64_t memo_ms = 0;
   std::vector<ActivityFailureNote> first_failures;  // at most 100
+  // Children whose close this execution has not recorded yet (a reader adds their progress:
+  // a chunked batch's counts never go backwards between a chunk's close and its parent's).
+  std::vector<std::string> open_children;
 
   int64_t activities_pending() const {
     return activities_scheduled - activities_succeeded - activities_failed;

@@ -15,6 +15,11 @@ namespace papr::engine {
 
 class WorkflowContext;
 
+//! What happens to an open child when its parent closes, for any reason (Temporal's
+//! ParentClosePolicy). The request is recorded in the parent's closing commit (an outbox row
+//! that recovery re-sends), so no child of a closed parent runs on after a crash. Persisted.
+enum class ParentClosePolicy : uint8_t { kTerminate = 0, kRequestCancel = 1, kAbandon = 2 };
+
 //! How a workflow ended, as its coroutine co_returns it.
 struct WorkflowOutcome {
   enum class Kind { kCompleted, kFailed, kCanceled };

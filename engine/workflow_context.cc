@@ -34,8 +34,9 @@ void WorkflowContext::StartTimer(int64_t timer_id, int64_t delay_ms) {
 }
 
 void WorkflowContext::StartChildWorkflow(const std::string& child_workflow_id,
-                                         const std::string& workflow_type, std::string input) {
-  execution_->CommandStartChild(child_workflow_id, workflow_type, std::move(input));
+                                         const std::string& workflow_type, std::string input,
+                                         ParentClosePolicy policy) {
+  execution_->CommandStartChild(child_workflow_id, workflow_type, std::move(input), policy);
 }
 
 int64_t WorkflowContext::PendingActivities() const {

@@ -25,6 +25,9 @@ struct WorkflowEvent {
   std::string signal_name;
   int64_t timer_id = 0;
   std::string child_workflow_id;  // kChild: which child closed; ok/payload/error as above
+  // kChild: the child's progress counters (SetProgress) when it closed: what a terminated or
+  // failed child, which returns no result, had done.
+  int64_t child_succeeded = 0, child_failed = 0, child_canceled = 0;
 };
 
 //! The workflow's only window on the world. Commands (activities, timers) become history
@@ -51,9 +54,11 @@ class WorkflowContext {
   // Starts a durable timer; its firing arrives through NextEvent() as kTimer.
   void StartTimer(int64_t timer_id, int64_t delay_ms);
   // Starts a child execution in this transition's commit; its close arrives as kChild.
-  // Cancellation requested on this execution is passed on to its open children.
+  // Cancellation requested on this execution is passed on to its open children; when this
+  // execution closes, open children get `policy` (durably).
   void StartChildWorkflow(const std::string& child_workflow_id, const std::string& workflow_type,
-                          std::string input);
+                          std::string input,
+                          ParentClosePolicy policy = ParentClosePolicy::kTerminate);
   // Activities scheduled and not finished.
   int64_t PendingActivities() const;
   // Workflow-maintained progress counters, kept in derived state for status readers.

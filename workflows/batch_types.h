@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace papr::workflows {
@@ -31,8 +32,15 @@ struct BatchRequest {
   std::string body_hash;  // sha256 of the request body, for Idempotency-Key reuse checks
 };
 
-enum class BatchState { kQueued, kProcessing, kCompleted, kPartial, kFailed, kCancelling, kCancelled };
+// Values are persisted (batch summaries): append only.
+enum class BatchState {
+  kQueued, kProcessing, kCompleted, kPartial, kFailed, kCancelling, kCancelled, kTerminated
+};
 const char* BatchStateName(BatchState s);
+// Also accepts the spelling "canceled" for kCancelled (the engine's and the per-item one).
+std::optional<BatchState> ParseBatchState(std::string_view name);
+// Every state's name, in declaration order (for errors that list the valid values).
+std::vector<std::string> BatchStateNames();
 bool IsTerminal(BatchState s);
 
 enum class ItemState { kPending, kSucceeded, kFailed, kCanceled };
@@ -69,6 +77,7 @@ struct BatchStatus {
   std::string workflow_id;
   std::string user_id;
   BatchState state = BatchState::kQueued;
+  std::string reason;  // why a failed or terminated batch ended (empty if it ran its course)
   bool durable = false;
   int64_t total = 0;
   int64_t processing = 0;

@@ -31,27 +31,31 @@ Result<engine::ExecutionRecord> OwnedExecution(const engine::Engine& engine,
   return record;
 }
 
-// The memories of batch `id` whose activity rows say failed, in index order. A batch above
-// kChunkSize ran its memories in child executions: their rows are there.
-Result<std::vector<int64_t>> FailedIndexes(const engine::Engine& engine, const std::string& id,
-                                           int64_t total) {
+// The memories of the closed batch `id` that were not stored, in index order: failed ones and
+// those that never ran (a cancelled, terminated or early-stopped batch), as a redrive runs
+// them. A batch above kChunkSize ran its memories in child executions: their rows are there.
+Result<std::vector<int64_t>> UnstoredIndexes(const engine::Engine& engine, const std::string& id,
+                                             int64_t total) {
   std::vector<std::string> owners = {id};
   ASSIGN_OR_RETURN(auto children, ChildIds(engine, id));
   owners.insert(owners.end(), children.begin(), children.end());
-  std::vector<int64_t> failed;
+  std::vector<bool> stored(static_cast<size_t>(total), false);
   for (const auto& owner : owners) {
     ASSIGN_OR_RETURN(auto rows,
                      engine.ReadActivities(owner, -1, std::numeric_limits<int64_t>::max() / 2));
     for (const auto& row : rows) {
       // Activity ids below `total` are memory indexes (webhook attempts use far larger ids).
-      if (row.state == engine::ActivityState::kFailed && row.activity_id < total) {
-        failed.push_back(row.activity_id);
+      if (row.state == engine::ActivityState::kSucceeded && row.activity_id >= 0 &&
+          row.activity_id < total) {
+        stored[static_cast<size_t>(row.activity_id)] = true;
       }
     }
   }
-  std::sort(failed.begin(), failed.end());
-  failed.erase(std::unique(failed.begin(), failed.end()), failed.end());
-  return failed;
+  std::vector<int64_t> unstored;
+  for (int64_t i = 0; i < total; ++i) {
+    if (!stored[static_cast<size_t>(i)]) unstored.push_back(i);
+  }
+  return unstored;
 }
 
 // The stored memories of batch `id` at `indexes` (ascending), one blob per chunk.
@@ -127,9 +131,10 @@ Result<BatchRequest> DurableBatchService::RetryRequestFor(const std::string& bat
     return Status::FailedPrecondition("batch " + batch_id + " is still running");
   }
   ASSIGN_OR_RETURN(BatchHeader h, rep_->Header(batch_id));
-  ASSIGN_OR_RETURN(*failed_indexes, FailedIndexes(engine, batch_id, h.total));
+  ASSIGN_OR_RETURN(*failed_indexes, UnstoredIndexes(engine, batch_id, h.total));
   if (failed_indexes->empty()) {
-    return Status::FailedPrecondition("batch " + batch_id + " has no failed memories");
+    return Status::FailedPrecondition("batch " + batch_id +
+                                      " stored every memory: nothing to retry");
   }
   BatchRequest request;
   request.user_id = h.user_id;

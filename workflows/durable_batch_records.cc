@@ -48,10 +48,11 @@ RangeCounts DecodeSummary(std::string_view in) {
 }
 
 
-BatchState FinalState(bool cancelled, bool stopped_early, int64_t ok, int64_t failed) {
+BatchState FinalState(bool cancelled, bool stopped_early, int64_t ok, int64_t failed,
+                      int64_t canceled) {
   if (cancelled) return BatchState::kCancelled;
-  if (stopped_early || (ok == 0 && failed > 0)) return BatchState::kFailed;
-  return failed == 0 ? BatchState::kCompleted : BatchState::kPartial;
+  if (stopped_early || (ok == 0 && failed + canceled > 0)) return BatchState::kFailed;
+  return failed + canceled == 0 ? BatchState::kCompleted : BatchState::kPartial;
 }
 
 std::string EncodeWebhookRequest(const WebhookRequest& r) {

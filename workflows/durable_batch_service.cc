@@ -45,15 +45,20 @@ Result<BatchStatus> DurableBatchService::Rep::StatusOf(const engine::ExecutionRe
   int64_t pending = r.activities_pending();
   std::vector<engine::ExecutionRecord> parts = {r};
   if (h.total > kChunkSize) {
-    // Closed chunks are in the root's progress; running ones add their live counts.
+    // The root's progress has the chunks whose close it recorded; the others (its open
+    // children, read after the root) add theirs, running or just closed, so the sum never
+    // goes backwards. A terminated root lists the chunks that were running at its close.
+    const auto& open = r.open_children;
     for (int64_t k = 0; k * kChunkSize < h.total; ++k) {
       auto chunk = engine->Describe(ChunkId(r.workflow_id, k));
       if (!chunk.ok()) break;  // not started yet
       st.retries += chunk->activity_retries;
-      if (chunk->status == engine::ExecutionStatus::kRunning) {
+      if (std::find(open.begin(), open.end(), chunk->workflow_id) != open.end()) {
         st.succeeded += chunk->progress_succeeded;
         st.failed += chunk->progress_failed;
-        pending += chunk->activities_pending();
+        if (chunk->status == engine::ExecutionStatus::kRunning) {
+          pending += chunk->activities_pending();
+        }
       }
       parts.push_back(std::move(chunk).value());
     }
@@ -92,8 +97,13 @@ Result<BatchStatus> DurableBatchService::Rep::StatusOf(const engine::ExecutionRe
     case ExecutionStatus::kCanceled:
       st.state = DecodeSummary(r.result).state;
       break;
-    default:
+    case ExecutionStatus::kTerminated:
+      st.state = BatchState::kTerminated;
+      st.reason = r.failure;
+      break;
+    case ExecutionStatus::kFailed:
       st.state = BatchState::kFailed;
+      st.reason = r.failure;
   }
   st.webhook.url = h.webhook_url;
   if (!h.webhook_url.empty()) {
@@ -344,14 +354,16 @@ bool DurableBatchService::SubscribeDone(const std::string& batch_id, std::functi
     engine::Engine* engine;
     std::string id;
     std::function<void()> fn;
-    bool Check() {
+    // Calls fn when done; otherwise waits for the next commit. An execution that is not
+    // live (not resumed) gets no commit: the caller's own deadline answers from the record.
+    void Check() {
       auto r = engine->Describe(id);
       if (!r.ok() || r->status != engine::ExecutionStatus::kRunning || !r->memo.empty()) {
         fn();
-        return true;
+        return;
       }
       auto self = shared_from_this();
-      return engine->SubscribeOnce(id, [self] { self->Check(); });
+      engine->SubscribeOnce(id, [self] { self->Check(); });
     }
   };
   auto waiter = std::make_shared<Waiter>();

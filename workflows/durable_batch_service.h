@@ -68,12 +68,14 @@ class DurableBatchService final : public BatchService {
                          std::vector<ChildAction>* children = nullptr);
   Status SignalExecution(const std::string& workflow_id, const std::string& name,
                          const std::string& input);
-  // The request that re-runs the failed memories of the finished batch `batch_id` (a root
-  // batch, not a chunk): same user, concurrency, tolerated failures, webhook and secret; memory
-  // i is the i-th failed index of the old batch (`failed_indexes`, ascending), read from its
-  // stored memories. Its Idempotency-Key "engine-admin-retry:<batch_id>" and body hash (the
-  // failed indexes) make a second retry find the first. InvalidArgument for a chunk or
-  // another workflow type, FailedPrecondition while it runs or without failed memories.
+  // The request that re-runs (redrives) the memories the finished batch `batch_id` (a root
+  // batch, not a chunk) did not store: failed ones and those that never ran (cancelled,
+  // terminated, stopped early). Same user, concurrency, tolerated failures, webhook and
+  // secret; memory i is the i-th unstored index of the old batch (`failed_indexes`,
+  // ascending), read from its stored memories. Its Idempotency-Key
+  // "engine-admin-retry:<batch_id>" and body hash (the indexes) make a second retry find the
+  // first. InvalidArgument for a chunk or another workflow type, FailedPrecondition while it
+  // runs or when every memory was stored.
   // Needs no started engine (it only reads).
   Result<BatchRequest> RetryRequestFor(const std::string& batch_id,
                                        std::vector<int64_t>* failed_indexes);

@@ -44,7 +44,9 @@ WorkflowTask DurableBatchService::Rep::BatchWorkflow(WorkflowContext& ctx, std::
         if (h.tolerated_failure_count >= 0) {
           child.tolerated_failure_count = std::max<int64_t>(0, h.tolerated_failure_count - counts.failed);
         }
-        ctx.StartChildWorkflow(ChunkId(root, next), kChunkWorkflowType, EncodeBatchHeader(child));
+        // A chunk never outlives its batch: closing the root (e.g. terminate) terminates it.
+        ctx.StartChildWorkflow(ChunkId(root, next), kChunkWorkflowType, EncodeBatchHeader(child),
+                               engine::ParentClosePolicy::kTerminate);
         ++next;
         ++running;
       }
@@ -53,6 +55,11 @@ WorkflowTask DurableBatchService::Rep::BatchWorkflow(WorkflowContext& ctx, std::
       if (ev.kind != WorkflowEvent::Kind::kChild) continue;
       --running;
       RangeCounts child = DecodeSummary(ev.payload);
+      if (ev.payload.empty()) {
+        // Terminated or failed: no summary, but what it stored counts (its progress).
+        child.ok = ev.child_succeeded;
+        child.failed = ev.child_failed;
+      }
       counts.ok += child.ok;
       counts.failed += child.failed;
       for (const auto& e : child.errors) counts.AddError(e.index, e.error);
@@ -82,7 +89,7 @@ WorkflowTask DurableBatchService::Rep::BatchWorkflow(WorkflowContext& ctx, std::
   bool cancelled = ctx.CancelRequested() && counts.ok + counts.failed < size;
   counts.canceled = size - counts.ok - counts.failed;
   ctx.SetProgress(counts.ok, counts.failed, counts.canceled);
-  counts.state = FinalState(cancelled, stopped_early, counts.ok, counts.failed);
+  counts.state = FinalState(cancelled, stopped_early, counts.ok, counts.failed, counts.canceled);
   // The batch is over for its readers now, even while the webhook below is retried.
   ctx.SetMemo(EncodeSummary(counts));
 

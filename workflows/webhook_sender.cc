@@ -15,6 +15,7 @@ const char* EventType(BatchState state) {
     case BatchState::kCompleted: return "batch.completed";
     case BatchState::kPartial: return "batch.partial";
     case BatchState::kCancelled: return "batch.cancelled";
+    case BatchState::kTerminated: return "batch.terminated";
     default: return "batch.failed";
   }
 }

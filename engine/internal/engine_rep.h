@@ -36,7 +36,9 @@ struct TimerEntry {
   bool operator>(const TimerEntry& o) const { return fire_ms > o.fire_ms; }
 };
 
-// Timer ids of activity retries ("a:<activity>:<attempt>"); user timers are "t:<id>".
+// Timer ids of activity retries ("a:<activity>:<attempt>"); user timers are "t:<id>"; a
+// closed parent's request to its child is "p:t" (terminate) or "p:c" (cancel), due at once,
+// its row value the reason.
 std::string RetryTimerId(int64_t activity_id, int64_t attempt);
 // Parses a timer id back into its inbox item; false for an id this engine did not write.
 bool ParseTimerId(std::string_view id, InboxItem* item);
@@ -65,6 +67,7 @@ struct Engine::Rep {
   mutable std::mutex mu;  // executions map
   std::unordered_map<std::string, std::shared_ptr<Execution>> executions;
   std::mutex start_mu;  // guards `starting`
+  std::condition_variable start_cv;  // signalled when an id leaves `starting`
   std::unordered_set<std::string> starting;  // ids whose start is being committed
 
   WorkQueue<std::shared_ptr<Execution>> runners;
@@ -80,7 +83,7 @@ struct Engine::Rep {
   std::atomic<bool> is_ready{false};
   EngineMetrics metrics;
   std::array<std::atomic<int64_t>, 6> closed_by_status{};  // index: ExecutionStatus
-  bool started = false;
+  std::atomic<bool> started{false};  // Start() began (threads run; recovery may still run)
 
   int64_t Now() const { return options.clock->NowMillis(); }
   std::shared_ptr<Execution> Find(const std::string& id) const {
@@ -88,6 +91,16 @@ struct Engine::Rep {
     auto it = executions.find(id);
     return it == executions.end() ? nullptr : it->second;
   }
+  // Claims `id` for a start: waits out a concurrent start of the same id; AlreadyExists when
+  // it is on disk. Pair with Unreserve.
+  Status Reserve(const std::string& id);
+  void Unreserve(const std::string& id);
+  // The one way an execution enters the map: never replaces a live one (there is at most one
+  // in-memory execution per id). Returns the execution that is live for the id.
+  std::shared_ptr<Execution> Publish(const std::shared_ptr<Execution>& exec);
+  // The live execution of `id` for a request: Unavailable while recovering,
+  // FailedPrecondition when it is closed or could not be resumed, NotFound when unknown.
+  Result<std::shared_ptr<Execution>> FindLive(const std::string& id);
   void Enqueue(const std::shared_ptr<Execution>& exec, InboxItem item);
   Status Deliver(const std::string& id, InboxItem item);
   Result<ExecutionRecord> Describe(const std::string& id) const;
@@ -95,14 +108,17 @@ struct Engine::Rep {
   bool ApplyInbox(Execution& exec, InboxItem& item);
   bool ApplyActivityResult(Execution& exec, InboxItem& item);
   Status Commit(Execution& exec, storage::WriteBatch& wb, ExecutionStatus status_before);
+  // Parent-close policy: the closing commit of `exec` records, as outbox rows in kTimers, the
+  // request each open child gets; the child deletes its row in the commit that handles it.
+  void StageParentClose(Execution& exec, storage::WriteBatch& wb);
   //! Effects made self-contained (copies of activity inputs), so they can be launched after
   //! the runner gave up the execution.
   struct Launch {
     std::vector<ActivityTask> tasks;
     std::vector<TimerEntry> timers;
     std::vector<std::shared_ptr<Execution>> new_children;  // publish, then start them
-    std::vector<std::string> cancel_children;
-    bool terminate_children = false;  // terminate instead of cancel
+    std::vector<std::string> cancel_children;  // pass on a cancel request (in memory)
+    std::vector<Effects::ChildRequest> parent_close;  // recorded in the closing commit
     std::string notify_parent;  // closed child: tell this parent
     InboxItem parent_item;
     std::shared_ptr<Execution> self;

@@ -40,6 +40,7 @@ struct InboxItem {
   ActivityResult result;
   int64_t timer_id = 0;
   std::string timer_key;  // kTimers row to delete when handled
+  std::string child_progress;  // kChildClosed: EncodeChildProgress of the child
   std::string name;
   std::string payload;
   // Set by API calls that answer only once their event is durable (cancel, terminate,
@@ -63,11 +64,26 @@ struct Effects {
   };
   std::vector<Dispatch> dispatches;
   std::vector<Arm> timers;
+  struct ChildRequest {
+    std::string child_id;
+    InboxItem item;  // kTerminate or kCancel; timer_key: its outbox row
+  };
   std::vector<Child> children;       // started in this transition (written by the engine)
   std::vector<InboxItem> self_items; // to hand back to this execution after the commit
   bool cancel_children = false;      // pass a cancel request on to open children
-  bool terminate_children = false;   // ... or a termination
+  std::vector<ChildRequest> parent_close;  // recorded by this (closing) commit
 };
+
+//! An open child of an execution, and what it gets when the parent closes.
+struct OpenChild {
+  std::string type;
+  ParentClosePolicy policy = ParentClosePolicy::kTerminate;
+};
+
+// The child_progress attribute of ChildWorkflowExecutionCompleted: the closed child's
+// progress counters (three signed varints).
+std::string EncodeChildProgress(const ExecutionRecord& child);
+void DecodeChildProgress(std::string_view in, WorkflowEvent* out);
 
 //! One workflow execution in memory: derived state, the live coroutine and its inbox. All
 //! fields but the inbox are touched only by the one runner thread working on it at a time.
@@ -81,7 +97,8 @@ class Execution {
   void CommandStartActivity(const std::string& type, std::string input,
                             const ActivityOptions& options, int64_t activity_id);
   void CommandStartTimer(int64_t timer_id, int64_t delay_ms);
-  void CommandStartChild(const std::string& child_id, const std::string& type, std::string input);
+  void CommandStartChild(const std::string& child_id, const std::string& type, std::string input,
+                         ParentClosePolicy policy);
 
   // ---- Transition building (runner).
   // Appends a new event (live) or, while replaying, checks the workflow's command against the
@@ -101,7 +118,7 @@ class Execution {
   std::coroutine_handle<> waiter;
   std::deque<WorkflowEvent> ready;
   std::map<int64_t, PendingActivity> activities;
-  std::map<std::string, std::string> children;  // open child id -> type
+  std::map<std::string, OpenChild> children;    // open child id -> type, close policy
   std::set<std::string> timer_keys;             // kTimers rows this execution has pending
   std::set<int64_t> pending_user_timers;        // started and not yet fired
   int64_t now_ms = 0;  // time of the event being applied

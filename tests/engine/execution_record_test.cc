@@ -68,10 +68,27 @@ TEST(ExecutionRecordTest, TruncatedRecordIsCorruption) {
   }
 }
 
+TEST(ExecutionRecordTest, VersionOneRecordsDecodeWithoutOpenChildren) {
+  ExecutionRecord r = FullRecord();
+  r.open_children = {"a/chunk-0", "a/chunk-1"};
+  std::string v2 = EncodeExecutionRecord(r);
+  auto back = DecodeExecutionRecord(v2);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->open_children, r.open_children);
+  // A version 1 record is the same bytes without the open_children section.
+  r.open_children.clear();
+  std::string v1 = EncodeExecutionRecord(r);
+  v1[0] = 1;
+  v1.pop_back();  // the empty section's count byte
+  auto old = DecodeExecutionRecord(v1);
+  ASSERT_TRUE(old.ok()) << old.status().ToString();
+  EXPECT_EQ(*old, r);
+}
+
 TEST(ExecutionRecordTest, BadVersionOrStatusIsCorruption) {
   std::string bytes = EncodeExecutionRecord(FullRecord());
   std::string v = bytes;
-  v[0] = 2;
+  v[0] = 3;  // a version newer than this build writes
   EXPECT_EQ(DecodeExecutionRecord(v).status().code(), StatusCode::kCorruption);
   // Status byte follows version + four length-prefixed strings (id, type, owner, parent).
   ExecutionRecord r;

@@ -163,10 +163,11 @@ TEST_F(AdminApiIntegrationTest, TerminateEndsARunningBatchForItsOwnerOnly) {
   EXPECT_EQ(Str(terminated.Json()["action"]), "terminate");
   EXPECT_EQ(Str(terminated.Json()["status"]), "terminated");
 
-  // The batch status maps a terminated execution to failed; what never ran is canceled.
+  // The batch status says terminated, with the reason; what never ran is canceled.
   Reply status = api.Get("/v1/memory/batch/status/" + id);
   ASSERT_EQ(status.status, 200) << status.Describe();
-  EXPECT_EQ(Str(status.Json()["status"]), "failed");
+  EXPECT_EQ(Str(status.Json()["status"]), "terminated");
+  EXPECT_EQ(Str(status.Json()["reason"]), "it-test stop");
   element counts = status.Json()["request_counts"].value();
   EXPECT_EQ(Int(counts["total"]), 10000);
   EXPECT_EQ(Int(counts["processing"]), 0);

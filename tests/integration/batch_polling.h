@@ -16,7 +16,8 @@ namespace papr::integration {
 // without this directory's .cc files (bench/soak includes reliability_crash_loop_test.cc) can
 // use it.
 inline bool IsTerminalState(const std::string& s) {
-  return s == "completed" || s == "partial" || s == "failed" || s == "cancelled";
+  return s == "completed" || s == "partial" || s == "failed" || s == "cancelled" ||
+         s == "terminated";
 }
 
 struct PollOptions {

@@ -144,7 +144,9 @@ std::vector<ItemRow> AllResults(const ApiClient& api, const std::string& batch_i
     size_t on_page = 0;
     simdjson::dom::array results = doc["results"].get_array().value();
     for (element item : results) {
-      rows.push_back({Int(item["index"]), Str(item["memoryId"]), Str(item["status"])});
+      rows.push_back({Int(item["index"]),
+                      IsNull(item["memoryId"]) ? std::string() : Str(item["memoryId"]),
+                      Str(item["status"])});
       ++on_page;
     }
     EXPECT_LE(on_page, 1000u);

@@ -410,7 +410,7 @@ TEST_F(EngineAdminIntegrationTest, WriteCommandsNeedTheServerStoppedThenChangeSt
   Reply retry_status = restarted.Get("/v1/memory/batch/status/" + retry_id);
   EXPECT_EQ(Int(retry_status.Json()["request_counts"]["total"]), 4) << retry_status.body;
   Reply terminated_status = restarted.Get("/v1/memory/batch/status/" + to_terminate);
-  EXPECT_EQ(Str(terminated_status.Json()["status"]), "failed") << terminated_status.body;
+  EXPECT_EQ(Str(terminated_status.Json()["status"]), "terminated") << terminated_status.body;
   AdminRun replay_all = Admin(server, {"replay", "--all"});
   EXPECT_EQ(replay_all.exit_code, 0) << replay_all.Describe();
 }
@@ -446,7 +446,7 @@ TEST_F(EngineAdminIntegrationTest, WriteCommandsGoThroughTheRunningServerWithSer
   ASSERT_EQ(terminated.exit_code, 0) << terminated.Describe();
   EXPECT_NE(terminated.out.find("mode: server"), std::string::npos) << terminated.out;
   EXPECT_NE(terminated.out.find(": now terminated"), std::string::npos) << terminated.out;
-  EXPECT_EQ(WaitForState(api, to_terminate, {"failed"}), "failed");
+  EXPECT_EQ(WaitForState(api, to_terminate, {"terminated"}), "terminated");
   AdminRun again = remote({"terminate", to_terminate, "--reason", "twice"});
   EXPECT_EQ(again.exit_code, 1) << again.Describe();
   EXPECT_NE(again.err.find("already terminated"), std::string::npos) << again.err;

@@ -369,7 +369,9 @@ std::vector<ResultRow> AllResults(Shared& shared, const ApiClient& api, const st
       simdjson::dom::element doc = r.Json();
       simdjson::dom::array results = doc["results"].get_array().value();
       for (simdjson::dom::element item : results) {
-        rows.push_back({Int(item["index"]), Str(item["memoryId"]), Str(item["status"])});
+        rows.push_back({Int(item["index"]),
+                        IsNull(item["memoryId"]) ? std::string() : Str(item["memoryId"]),
+                        Str(item["status"])});
       }
       if (IsNull(doc["next_after"])) return rows;
       after = std::to_string(Int(doc["next_after"]));

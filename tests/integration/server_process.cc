@@ -18,6 +18,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "net/http_client.h"
+
 extern char** environ;
 
 namespace papr::integration {
@@ -239,6 +241,24 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
+namespace {
+
+// Polls GET /readyz until 200 or the deadline.
+bool WaitReady(int port, Clock::time_point deadline) {
+  net::HttpClientRequest request;
+  request.method = "GET";
+  request.url = "http://127.0.0.1:" + std::to_string(port) + "/readyz";
+  request.timeout_ms = 2000;
+  while (Clock::now() < deadline) {
+    auto response = net::HttpCall(request);
+    if (response.ok() && response->status == 200) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+}  // namespace
+
 ServerProcess::ServerProcess(ServerOptions options) : options_(std::move(options)) {
   if (options_.config_file.empty()) options_.config_file = ConfigPath("opensource.yaml");
   config_file_ = options_.config_file;
@@ -271,7 +291,14 @@ ServerProcess::~ServerProcess() { Kill9(); }
   close(child.stdout_fd);
   std::string line = out.substr(0, out.find('\n'));
   port_ = complete ? ParseListeningLine(line) : 0;
-  if (port_ > 0) return ::testing::AssertionSuccess();
+  if (port_ > 0 && (!options_.wait_ready || WaitReady(port_, deadline))) {
+    return ::testing::AssertionSuccess();
+  }
+  if (port_ > 0) {
+    Kill9();
+    return ::testing::AssertionFailure() << "papr-server listened but never became ready\n"
+                                         << StderrText();
+  }
   std::string why = complete ? "first stdout line is not `listening on http://127.0.0.1:PORT`"
                     : eof    ? "stdout closed before the listening line"
                              : "no listening line within the start timeout";

@@ -57,8 +57,11 @@ struct ServerOptions {
   // More environment variables for the child (other PAPR_* variables of the test's own
   // environment are never inherited).
   EnvVars env;
-  // How long to wait for the `listening on` line.
+  // How long to wait for the `listening on` line (and readiness).
   int start_timeout_ms = 20000;
+  // Start() also waits for /readyz 200 (recovery done: writes are served). False: Start()
+  // returns at the listening line, while the server may still recover.
+  bool wait_ready = true;
 };
 
 //! One papr-server child process on 127.0.0.1:0 with its own temp data dir. The destructor

@@ -17,6 +17,7 @@ export async function batchPage(main, { params, signal, ctx }) {
   const idLine = h('p', { class: 'mono id-line' }, id);
   const statusText = h('span', { id: 'batch-status', class: 'status-text' });
   const liveText = h('span', { class: 'live muted', id: 'live-indicator' });
+  const reasonText = h('p', { class: 'muted', id: 'batch-reason', hidden: true });
   const bar = progressBar('Batch progress');
   const cancelBtn = h('button', { type: 'button', class: 'button-danger', id: 'cancel-batch' },
     'Cancel batch');
@@ -40,6 +41,7 @@ export async function batchPage(main, { params, signal, ctx }) {
       h('h2', { id: 'progress-title', class: 'sr-only' }, 'Progress'),
       h('div', { class: 'status-line', role: 'status', 'aria-live': 'polite' },
         'Status: ', statusText, ' ', liveText),
+      reasonText,
       bar.el,
       countsDl),
     notices,
@@ -71,6 +73,9 @@ export async function batchPage(main, { params, signal, ctx }) {
       fill(statusText, statusBadge(st.status));
       statusText.dataset.status = st.status;
     }
+    // Why a failed or terminated batch ended.
+    reasonText.hidden = !st.reason;
+    reasonText.textContent = st.reason ? `Reason: ${st.reason}` : '';
     bar.update(st);
     cancelBtn.disabled = TERMINAL.has(st.status) || st.status === 'cancelling';
     if (ctx.usage && ctx.usage.edition === 'cloud' && st.durable !== false) {

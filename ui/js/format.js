@@ -1,9 +1,9 @@
 // Formatting and shared widgets: status badges, progress bars, times, the upgrade banner.
 import { h, clear } from './dom.js';
 
-export const TERMINAL = new Set(['completed', 'partial', 'failed', 'cancelled']);
+export const TERMINAL = new Set(['completed', 'partial', 'failed', 'cancelled', 'terminated']);
 export const STATUSES = ['queued', 'processing', 'completed', 'partial', 'failed', 'cancelling',
-  'cancelled'];
+  'cancelled', 'terminated'];
 
 const dateFormat = new Intl.DateTimeFormat(undefined, {
   year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit',

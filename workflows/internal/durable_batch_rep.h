@@ -59,7 +59,9 @@ int64_t DecodeInt(std::string_view in);  // -1 when malformed
 std::string EncodeSummary(const RangeCounts& c);
 RangeCounts DecodeSummary(std::string_view in);
 // The final state of a batch, carried as the workflow's result.
-BatchState FinalState(bool cancelled, bool stopped_early, int64_t ok, int64_t failed);
+// `canceled`: memories that never ran (e.g. of a terminated chunk): not all succeeded.
+BatchState FinalState(bool cancelled, bool stopped_early, int64_t ok, int64_t failed,
+                      int64_t canceled);
 
 struct WebhookRequest {
   std::string url, batch_id, webhook_id, body;  // batch_id: whose blob holds the secret
