@@ -208,7 +208,7 @@ TEST(HistoryEventTest, CutsInsideHeaderOrFieldAreCorruption) {
     ASSERT_TRUE(is_str ? GetLengthPrefixed(&in, &s) : GetSignedVarint64(&in, &v));
     boundaries.insert(bytes.size() - in.size());
   }
-  EXPECT_EQ(boundaries.size(), 17u);  // after the header, then after each of 16 fields
+  EXPECT_EQ(boundaries.size(), 18u);  // after the header, then after each of 17 fields
   int corrupt = 0;
   for (size_t len = 0; len < bytes.size(); ++len) {
     if (boundaries.count(len)) continue;
@@ -245,7 +245,7 @@ TEST(HistoryEventTest, UnknownVersionTypeOrFieldIsCorruption) {
     EXPECT_EQ(d.status().code(), StatusCode::kCorruption);
     EXPECT_NE(d.status().message().find("type"), std::string::npos) << d.status().message();
   }
-  for (uint64_t field : {uint64_t{0}, uint64_t{17}, uint64_t{1000}}) {
+  for (uint64_t field : {uint64_t{0}, uint64_t{18}, uint64_t{1000}}) {
     std::string bad = good;
     PutVarint64(&bad, field);
     PutSignedVarint64(&bad, 1);

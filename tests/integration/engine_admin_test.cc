@@ -30,6 +30,8 @@
 #include "tests/integration/batch_polling.h"
 #include "tests/integration/server_process.h"
 #include "tests/integration/test_endpoint.h"
+#include "storage/db.h"
+#include "storage/keys.h"
 
 extern char** environ;
 
@@ -503,6 +505,80 @@ TEST_F(EngineAdminIntegrationTest, UsageErrorsExitWith2) {
   AdminRun no_db = RunAdmin({"list", "--data-dir", "/nonexistent-engine-admin"});
   EXPECT_EQ(no_db.exit_code, 1) << no_db.Describe();
   EXPECT_NE(no_db.err.find("no database"), std::string::npos) << no_db.err;
+}
+
+}  // namespace
+}  // namespace papr::integration
+
+namespace papr::integration {
+namespace {
+
+// Overwrites event `event_id` of `id` with bytes that do not decode (server stopped).
+void CorruptEvent(const ServerProcess& server, const std::string& id, uint64_t event_id) {
+  storage::DbOptions o;
+  o.path = server.data_dir() + "/db";
+  auto db = storage::Db::Open(o);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  storage::WriteBatch wb;
+  wb.Put(storage::Table::kHistory, storage::HistoryKey(id, event_id), "\x07garbage");
+  ASSERT_TRUE((*db)->Write(wb).ok());
+}
+
+TEST_F(EngineAdminIntegrationTest, UnresumableBatchesAreShownThenResetOrFailed) {
+  ProcessingEndpoint endpoint;
+  ServerProcess server(CloudServer(endpoint));
+  ASSERT_TRUE(server.Start());
+  std::string to_reset, to_fail;
+  {
+    ApiClient api(server.port(), kTestApiKey);
+    to_reset = Submit(api, Body(40, 0, true, "\"max_concurrency\":1"));
+    to_fail = Submit(api, Body(40, 0, true, "\"max_concurrency\":1"));
+    ASSERT_FALSE(to_reset.empty() || to_fail.empty());
+  }
+  ASSERT_EQ(server.Terminate(), 0) << server.StderrText();
+  CorruptEvent(server, to_reset, 3);
+  CorruptEvent(server, to_fail, 3);
+
+  // The server does not resume them, and says so: status, metrics.
+  ASSERT_TRUE(server.Restart()) << server.StderrText();
+  {
+    ApiClient api(server.port(), kTestApiKey);
+    Reply st = api.Get("/v1/memory/batch/status/" + to_reset);
+    ASSERT_EQ(st.status, 200) << st.Describe();
+    EXPECT_NE(Str(st.Json()["resume_error"]).find("event 3 of workflow " + to_reset +
+                                                  " does not decode"),
+              std::string::npos)
+        << st.body;
+    Reply metrics = api.Get("/metrics");
+    EXPECT_NE(metrics.body.find("papr_engine_workflows_unresumable 2"), std::string::npos);
+  }
+  ASSERT_EQ(server.Terminate(), 0) << server.StderrText();
+  AdminRun described = Admin(server, {"describe", to_reset});
+  ASSERT_EQ(described.exit_code, 0) << described.Describe();
+  EXPECT_NE(described.out.find("resumable:          NO: event 3 of workflow"), std::string::npos)
+      << described.out;
+  AdminRun replay_all = Admin(server, {"replay", "--all", "--status", "running"});
+  EXPECT_EQ(replay_all.exit_code, 1) << replay_all.Describe();
+  EXPECT_NE(replay_all.out.find(to_fail), std::string::npos) << replay_all.out;
+
+  AdminRun reset = Admin(server, {"reset", to_reset});
+  ASSERT_EQ(reset.exit_code, 0) << reset.Describe();
+  EXPECT_NE(reset.out.find("kept events 1..2"), std::string::npos) << reset.out;
+  AdminRun failed = Admin(server, {"fail", to_fail, "--reason", "history damaged", "--json"});
+  ASSERT_EQ(failed.exit_code, 0) << failed.Describe();
+  EXPECT_EQ(Str(failed.Json()["status"]), "failed") << failed.out;
+  AdminRun after = Admin(server, {"describe", to_reset});
+  EXPECT_NE(after.out.find("resumable:          yes"), std::string::npos) << after.out;
+
+  ASSERT_TRUE(server.Restart()) << server.StderrText();
+  ApiClient api(server.port(), kTestApiKey);
+  EXPECT_EQ(WaitForState(api, to_reset, {"completed"}), "completed");
+  Reply reset_status = api.Get("/v1/memory/batch/status/" + to_reset);
+  EXPECT_EQ(Int(reset_status.Json()["request_counts"]["succeeded"]), 40) << reset_status.body;
+  EXPECT_TRUE(IsNull(reset_status.Json()["resume_error"])) << reset_status.body;
+  Reply failed_status = api.Get("/v1/memory/batch/status/" + to_fail);
+  EXPECT_EQ(Str(failed_status.Json()["status"]), "failed") << failed_status.body;
+  EXPECT_NE(api.Get("/metrics").body.find("papr_engine_workflows_unresumable 0"), std::string::npos);
 }
 
 }  // namespace

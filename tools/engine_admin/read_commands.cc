@@ -295,7 +295,16 @@ Result<CommandOutput> RunDescribe(const Flags& flags) {
   ASSIGN_OR_RETURN(auto store, OpenReadable(flags));
   engine::Engine engine(store->db(), {});
   ASSIGN_OR_RETURN(Inspection in, Inspect(store->db(), engine, flags.args[0]));
-  return CommandOutput{flags.json ? DescribeJson(in) : DescribeText(in), 0};
+  if (flags.json || in.record.status != ExecutionStatus::kRunning) {
+    return CommandOutput{flags.json ? DescribeJson(in) : DescribeText(in), 0};
+  }
+  // An open execution: would the server resume it? (reset or fail it if not)
+  std::string problem = ResumeProblem(flags, store->db(), flags.args[0]);
+  return CommandOutput{DescribeText(in) + "resumable:          " +
+                           (problem.empty() ? "yes" : "NO: " + Printable(problem) +
+                                                          " (engine-admin reset or fail it)") +
+                           "\n",
+                       0};
 }
 
 Result<CommandOutput> RunHistory(const Flags& flags) {
