@@ -18,18 +18,18 @@ struct StoredHistory {
 Result<StoredHistory> ReadStored(const storage::Db& db, const std::string& id) {
   StoredHistory out;
   bool bad = false;
-  RETURN_IF_ERROR(db.ScanPrefix(Table::kHistory, storage::HistoryPrefix(id),
-                                [&](std::string_view key, std::string_view value) {
-                                  std::string_view wf;
-                                  uint64_t event_id = 0;
-                                  if (!storage::DecodeHistoryKey(key, &wf, &event_id)) return true;
-                                  out.ids.push_back(event_id);
-                                  auto e = DecodeEvent(value);
-                                  bad = bad || !e.ok() || e->event_id != static_cast<int64_t>(event_id) ||
-                                        event_id != out.good.size() + 1;
-                                  if (!bad) out.good.push_back(std::move(e).value());
-                                  return true;
-                                }));
+  RETURN_IF_ERROR(db.ScanPrefix(
+      Table::kHistory, storage::HistoryPrefix(id), [&](std::string_view key, std::string_view value) {
+        std::string_view wf;
+        uint64_t event_id = 0;
+        if (!storage::DecodeHistoryKey(key, &wf, &event_id)) return true;
+        out.ids.push_back(event_id);
+        auto e = DecodeEvent(value);
+        bad = bad || !e.ok() || e->event_id != static_cast<int64_t>(event_id) ||
+              event_id != out.good.size() + 1;
+        if (!bad) out.good.push_back(std::move(e).value());
+        return true;
+      }));
   return out;
 }
 
@@ -84,64 +84,84 @@ Status Engine::ForceFail(const std::string& id, const std::string& reason) {
   return Status::Ok();
 }
 
+namespace {
+
+// The length of the longest prefix of `good` that the registered code replays (a prefix of
+// a replayable prefix replays too, so a binary search finds it); 0 if none.
+size_t LongestReplayablePrefix(const Engine& engine, const std::string& id,
+                               const std::vector<HistoryEvent>& good) {
+  size_t lo = 0, hi = good.size();
+  while (lo < hi) {
+    size_t mid = (lo + hi + 1) / 2;
+    std::vector<HistoryEvent> prefix(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(mid));
+    if (engine.ReplayCheck(id, prefix).ok()) {
+      lo = mid;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return lo;
+}
+
+// Derived rows for the kept history `kept` (replayed into `exec`): user timers still pending
+// get their row back; activity rows whose outcome was cut go (those activities run again).
+Status StageKeptRows(const storage::Db& db, const std::string& id,
+                     const std::vector<HistoryEvent>& kept, const Execution& exec,
+                     storage::WriteBatch& wb) {
+  std::set<int64_t> finished;
+  for (const auto& e : kept) {
+    if (IsFinalActivityEvent(e.type)) finished.insert(e.activity_id);
+    if (e.type == EventType::kTimerStarted && exec.pending_user_timers.count(e.timer_id)) {
+      wb.Put(Table::kTimers,
+             storage::TimerKey(static_cast<uint64_t>(e.fire_at_ms), id,
+                               "t:" + std::to_string(e.timer_id)),
+             "");
+    }
+  }
+  return db.ScanPrefix(Table::kActivities, storage::ActivityPrefix(id),
+                       [&](std::string_view key, std::string_view) {
+                         std::string_view wf;
+                         uint64_t activity_id;
+                         if (storage::DecodeActivityKey(key, &wf, &activity_id) &&
+                             !finished.count(static_cast<int64_t>(activity_id))) {
+                           wb.Delete(Table::kActivities, key);
+                         }
+                         return true;
+                       });
+}
+
+}  // namespace
+
 Result<int64_t> Engine::Reset(const std::string& id) {
   ExecutionRecord r;
   RETURN_IF_ERROR(rep_->CheckRepairable(id, &r));
   ASSIGN_OR_RETURN(StoredHistory stored, ReadStored(*rep_->db, id));
-  if (stored.good.empty()) return Status::FailedPrecondition("workflow " + id + " has no readable first event");
-  // The longest prefix the code of this build replays (a prefix of a replayable prefix
-  // replays too, so a binary search finds it).
-  auto replays = [&](size_t n) {
-    std::vector<HistoryEvent> prefix(stored.good.begin(), stored.good.begin() + static_cast<std::ptrdiff_t>(n));
-    return ReplayCheck(id, prefix).ok();
-  };
-  size_t lo = 0, hi = stored.good.size();
-  while (lo < hi) {
-    size_t mid = (lo + hi + 1) / 2;
-    if (replays(mid)) lo = mid; else hi = mid - 1;
-  }
-  if (lo == 0) {
+  size_t keep = LongestReplayablePrefix(*this, id, stored.good);
+  if (keep == 0) {
     return Status::FailedPrecondition("workflow " + id +
                                       ": not even its start replays with this build's code");
   }
-  std::vector<HistoryEvent> kept(stored.good.begin(), stored.good.begin() + static_cast<std::ptrdiff_t>(lo));
+  std::vector<HistoryEvent> kept(stored.good.begin(),
+                                 stored.good.begin() + static_cast<std::ptrdiff_t>(keep));
   Execution exec(id);
   RETURN_IF_ERROR(rep_->Replay(exec, kept));
   storage::WriteBatch wb;
   for (uint64_t event_id : stored.ids) {
-    if (event_id > lo) wb.Delete(Table::kHistory, storage::HistoryKey(id, event_id));
+    if (event_id > keep) wb.Delete(Table::kHistory, storage::HistoryKey(id, event_id));
   }
   RETURN_IF_ERROR(rep_->StageTimerDeletes(id, wb));
-  std::set<int64_t> finished;  // activities whose outcome is in the kept history
-  for (const auto& e : kept) {
-    if (IsFinalActivityEvent(e.type)) finished.insert(e.activity_id);
-    // A user timer started and not fired: its row, so the next start arms it again.
-    if (e.type == EventType::kTimerStarted && exec.pending_user_timers.count(e.timer_id)) {
-      wb.Put(Table::kTimers, storage::TimerKey(static_cast<uint64_t>(e.fire_at_ms), id,
-                                               "t:" + std::to_string(e.timer_id)), "");
-    }
-  }
-  RETURN_IF_ERROR(rep_->db->ScanPrefix(Table::kActivities, storage::ActivityPrefix(id),
-                                       [&](std::string_view key, std::string_view) {
-                                         std::string_view wf;
-                                         uint64_t activity_id;
-                                         if (storage::DecodeActivityKey(key, &wf, &activity_id) &&
-                                             !finished.count(static_cast<int64_t>(activity_id))) {
-                                           wb.Delete(Table::kActivities, key);
-                                         }
-                                         return true;
-                                       }));
+  RETURN_IF_ERROR(StageKeptRows(*rep_->db, id, kept, exec, wb));
   ExecutionRecord rebuilt = exec.record;
   rebuilt.status = ExecutionStatus::kRunning;
-  rebuilt.next_event_id = static_cast<int64_t>(lo) + 1;
+  rebuilt.next_event_id = static_cast<int64_t>(keep) + 1;
   rebuilt.updated_ms = rep_->Now();
   rebuilt.activity_retries = 0;
   wb.Put(Table::kExecutions, storage::ExecutionKey(id), EncodeExecutionRecord(rebuilt));
   RETURN_IF_ERROR(rep_->db->Write(wb));
-  log::Info("workflow reset", {{"workflow_id", id}, {"kept_events", std::to_string(lo)}});
+  log::Info("workflow reset", {{"workflow_id", id}, {"kept_events", std::to_string(keep)}});
   std::lock_guard lock(rep_->mu);
   rep_->unresumable.erase(id);
-  return static_cast<int64_t>(lo);
+  return static_cast<int64_t>(keep);
 }
 
 Status Engine::Rep::StageTimerDeletes(const std::string& id, storage::WriteBatch& wb) const {

@@ -317,14 +317,15 @@ TEST_F(EngineAdminIntegrationTest, ReplayOfAnEditedHistoryFailsNamingTheEvent) {
       RunAdmin({"replay", "--file", dir.File("good.json"), "--config", server.config_file()});
   EXPECT_EQ(good.exit_code, 0) << good.Describe();
 
-  // Event 2 is the first ActivityTaskScheduled: rename its activity type.
+  // Event 3 is the first ActivityTaskScheduled (event 2 is the batch workflow's GetVersion
+  // marker): rename its activity type.
   std::vector<std::string> lines = Lines(exported.out);
-  ASSERT_GT(lines.size(), 3u);
+  ASSERT_GT(lines.size(), 4u);
   const std::string from = "\"activity_type\":\"process_memory\"";
-  size_t at = lines[2].find(from);
-  ASSERT_NE(at, std::string::npos) << lines[2];
-  ASSERT_NE(lines[2].find("\"event_id\":2,"), std::string::npos) << lines[2];
-  lines[2].replace(at, from.size(), "\"activity_type\":\"process_memory_v0\"");
+  size_t at = lines[3].find(from);
+  ASSERT_NE(at, std::string::npos) << lines[3];
+  ASSERT_NE(lines[3].find("\"event_id\":3,"), std::string::npos) << lines[3];
+  lines[3].replace(at, from.size(), "\"activity_type\":\"process_memory_v0\"");
   std::string edited;
   for (const auto& l : lines)
     edited += l + "\n";
@@ -332,7 +333,7 @@ TEST_F(EngineAdminIntegrationTest, ReplayOfAnEditedHistoryFailsNamingTheEvent) {
   AdminRun bad =
       RunAdmin({"replay", "--file", dir.File("edited.json"), "--config", server.config_file()});
   EXPECT_EQ(bad.exit_code, 1) << bad.Describe();
-  EXPECT_NE(bad.out.find("non-determinism at event 2"), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find("non-determinism at event 3"), std::string::npos) << bad.out;
   EXPECT_NE(bad.out.find("process_memory_v0"), std::string::npos) << bad.out;  // history side
   EXPECT_NE(bad.out.find("activity_type=process_memory "), std::string::npos) << bad.out;  // code
 
