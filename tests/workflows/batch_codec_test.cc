@@ -6,8 +6,6 @@
 
 #include <gtest/gtest.h>
 
-#include "common/byte_codec.h"
-
 namespace papr::workflows {
 namespace {
 
