@@ -516,6 +516,57 @@ bool DecodeBatchOptions(const object& obj, workflows::BatchRequest* req, FieldEr
   return true;
 }
 
+// A batch's `retry_policy` (Temporal's RetryPolicy fields), bounded: at most the configured
+// attempts, intervals up to a day, a coefficient in [1, 100], up to 20 error types.
+bool DecodeRetryPolicy(const object& obj, const DecodeLimits& limits,
+                       workflows::RetryPolicyOverrides* out, FieldError* fe) {
+  std::optional<element> v = Optional(obj, "retry_policy");
+  if (!v) return true;
+  object policy;
+  if (v->get_object().get(policy) != SUCCESS) {
+    return Fail(fe, "retry_policy", "retry_policy must be an object");
+  }
+  constexpr int64_t kDayMs = 24 * 3600 * 1000LL;
+  auto nested = [&](bool ok) {
+    if (!ok) {
+      fe->field = "retry_policy." + fe->field;
+      fe->message = "retry_policy." + fe->message;
+    }
+    return ok;
+  };
+  if (!nested(GetOptionalInt(policy, "initial_interval_ms", 0, kDayMs, &out->initial_interval_ms, fe) &&
+              GetOptionalInt(policy, "maximum_interval_ms", 0, kDayMs, &out->maximum_interval_ms, fe) &&
+              GetOptionalInt(policy, "maximum_attempts", 1, std::max<int64_t>(1, limits.max_retry_attempts),
+                             &out->maximum_attempts, fe))) {
+    return false;
+  }
+  if (std::optional<element> c = Optional(policy, "backoff_coefficient")) {
+    double d = 0;
+    if (!c->is_number() || c->get_double().get(d) != SUCCESS || !(d >= 1 && d <= 100)) {
+      return Fail(fe, "retry_policy.backoff_coefficient",
+                  "retry_policy.backoff_coefficient must be a number between 1 and 100");
+    }
+    out->backoff_coefficient = d;
+  }
+  if (std::optional<element> t = Optional(policy, "non_retryable_error_types")) {
+    const char* field = "retry_policy.non_retryable_error_types";
+    array types;
+    if (t->get_array().get(types) != SUCCESS || types.size() > 20) {
+      return Fail(fe, field, std::string(field) + " must be an array of at most 20 strings");
+    }
+    std::vector<std::string> list;
+    for (element type : types) {
+      std::string_view s;
+      if (type.get_string().get(s) != SUCCESS || s.empty() || s.size() > 64) {
+        return Fail(fe, field, std::string(field) + " items must be strings of 1 to 64 bytes");
+      }
+      list.emplace_back(s);
+    }
+    out->non_retryable_error_types = std::move(list);
+  }
+  return true;
+}
+
 ApiError BatchTooLarge(size_t n, const DecodeLimits& limits) {
   JsonWriter w;
   w.BeginObject()
@@ -627,6 +678,10 @@ bool DecodeBatch(std::string_view body, const DecodeLimits& limits,
   FieldError fe;
   if (!DecodeBatchOptions(root, &req, &fe)) {
     *error = FieldErrorAnswer(400, fe);
+    return false;
+  }
+  if (!DecodeRetryPolicy(root, limits, &req.retry_policy, &fe)) {
+    *error = FieldErrorAnswer(422, fe);
     return false;
   }
   req.memories.reserve(n);

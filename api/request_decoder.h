@@ -16,6 +16,8 @@ struct DecodeLimits {
   int64_t max_batch_size = 50;
   std::string upgrade_info;  // messaging.batch_limit_message, for the 413 details
   std::string upgrade_url;   // messaging.upgrade_url
+  // processing.retry.maximum_attempts: the most a batch's retry_policy may ask for.
+  int64_t max_retry_attempts = 5;
 };
 
 struct SearchRequest {

@@ -86,6 +86,7 @@ void WriteBatchStatus(JsonWriter& w, const workflows::BatchStatus& st) {
   time_or_null("started_at", st.started_at_ms);
   time_or_null("updated_at", st.updated_at_ms);
   time_or_null("completed_at", st.completed_at_ms);
+  w.FieldOrNull("resume_error", st.resume_error);
   w.Key("webhook").BeginObject();
   w.FieldOrNull("url", st.webhook.url);
   w.Field("status", workflows::WebhookStateName(st.webhook.state));

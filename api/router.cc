@@ -131,6 +131,7 @@ DecodeLimits Router::Rep::Limits() const {
   }
   limits.upgrade_info = c.messaging.batch_limit_message;
   limits.upgrade_url = c.messaging.upgrade_url;
+  limits.max_retry_attempts = c.processing.retry.maximum_attempts;
   return limits;
 }
 

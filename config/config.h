@@ -56,9 +56,20 @@ struct Webhooks {
   int64_t timeout_seconds = 15;
 };
 
+//! Temporal's RetryPolicy for one memory's processing (the batch's default; see
+//! config_keys.cc).
+struct ProcessingRetry {
+  int64_t initial_interval_ms = 200;
+  double backoff_coefficient = 2.0;
+  int64_t maximum_interval_ms = 10000;
+  int64_t maximum_attempts = 5;  // also the cap of a batch's retry_policy.maximum_attempts
+  std::vector<std::string> non_retryable_error_types = {"422"};
+};
+
 struct Processing {
   std::string endpoint;           // Empty: no external processing call.
   int64_t timeout_ms = 10000;     // Per call.
+  ProcessingRetry retry;
 };
 
 struct Server {

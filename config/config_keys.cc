@@ -63,6 +63,20 @@ const std::vector<KeySpec>& Table() {
       PAPR_KEY(processing.endpoint, kAny,
                "`http(s)://` URL called to process each memory; empty: no external call."),
       PAPR_KEY(processing.timeout_ms, 1, "Timeout of one processing call, in milliseconds."),
+      // processing.retry: Temporal's RetryPolicy of a memory's processing, recorded in each
+      // batch at submit (a batch's `retry_policy` overrides it, within these bounds).
+      PAPR_KEY(processing.retry.initial_interval_ms, 0,
+               "Delay before a memory's second processing attempt, in milliseconds."),
+      PAPR_KEY(processing.retry.backoff_coefficient, 1,
+               "Each later delay is this times the previous one."),
+      PAPR_KEY(processing.retry.maximum_interval_ms, 0,
+               "Cap on one delay, in milliseconds; 0: 100 x the initial interval."),
+      PAPR_KEY(processing.retry.maximum_attempts, 1,
+               "Attempts of a memory's processing, the first included; also the largest "
+               "`retry_policy.maximum_attempts` a batch may ask for."),
+      PAPR_KEY(processing.retry.non_retryable_error_types, kAny,
+               "Error codes that end retries at once (a memory's processing error code, "
+               "e.g. `422`)."),
       // server
       PAPR_KEY(server.listen, kAny,
                "`HOST:PORT` to listen on; port 0 picks a free port. "
@@ -116,6 +130,11 @@ struct DefaultPrinter {
     return Join(f(defaults), [](int64_t v) { return std::to_string(v); });
   }
   std::string operator()(FieldRef<std::vector<std::string>> f) { return Join(f(defaults), Quote); }
+  std::string operator()(FieldRef<double> f) {
+    std::string text = std::to_string(f(defaults));  // "2.000000" -> "2.0"
+    while (text.size() > 1 && text.back() == '0' && text[text.size() - 2] != '.') text.pop_back();
+    return text;
+  }
   std::string operator()(FieldRef<std::vector<ApiKey>> f) {
     return Join(f(defaults), [](const ApiKey& k) { return "{user_id: " + k.user_id + "}"; });
   }
@@ -158,8 +177,8 @@ bool IsSection(std::string_view path) {
 }
 
 const char* TypeName(const Field& field) {
-  static constexpr std::array<const char*, 6> kNames = {
-      "bool", "int", "string", "list<int>", "list<string>", "list<api_key>"};
+  static constexpr std::array<const char*, 7> kNames = {
+      "bool", "int", "string", "list<int>", "list<string>", "list<api_key>", "number"};
   static_assert(kNames.size() == std::variant_size_v<Field>);
   return kNames[field.index()];
 }

@@ -61,6 +61,11 @@ void CheckMinimums(Config& config, std::vector<std::string>& errors) {
         errors.push_back(path + " must be >= " + std::to_string(min) + ", got " +
                          std::to_string((*f)(config)));
       }
+    } else if (auto* d = std::get_if<FieldRef<double>>(&spec.field)) {
+      if (!((*d)(config) >= static_cast<double>(min))) {
+        errors.push_back(path + " must be >= " + std::to_string(min) + ", got " +
+                         std::to_string((*d)(config)));
+      }
     } else if (auto* l = std::get_if<FieldRef<std::vector<int64_t>>>(&spec.field)) {
       for (int64_t v : (*l)(config)) {
         if (v < min) {

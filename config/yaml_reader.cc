@@ -1,6 +1,7 @@
 // Walks a YAML tree and assigns each key through the table of config_keys.cc. This is the
 // only file that includes yaml-cpp; its exceptions stop here and become a Status.
 #include <charconv>
+#include <cmath>
 #include <set>
 #include <string>
 #include <type_traits>
@@ -48,6 +49,14 @@ bool DecodeInt(const YAML::Node& node, int64_t& out) {
   const std::string& text = node.Scalar();
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out, 10);
   return ec == std::errc() && end == text.data() + text.size() && !text.empty();
+}
+
+bool DecodeDouble(const YAML::Node& node, double& out) {
+  if (!node.IsScalar() || IsString(node)) return false;
+  const std::string& text = node.Scalar();
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && end == text.data() + text.size() && !text.empty() &&
+         std::isfinite(out);
 }
 
 bool DecodeBool(const YAML::Node& node, bool& out) {
@@ -133,6 +142,7 @@ struct Assigner {
   }
   Status operator()(FieldRef<bool> f) { return Scalar(f, DecodeBool); }
   Status operator()(FieldRef<int64_t> f) { return Scalar(f, DecodeInt); }
+  Status operator()(FieldRef<double> f) { return Scalar(f, DecodeDouble); }
   Status operator()(FieldRef<std::string> f) { return Scalar(f, DecodeString); }
   Status operator()(FieldRef<std::vector<int64_t>> f) {
     return List(f, ListItem<int64_t, DecodeInt>);

@@ -96,6 +96,20 @@ class Engine {
   // False, without calling fn, if the execution is unknown or open but not live (recovery
   // has not resumed it yet, or could not): the caller answers from Describe.
   bool SubscribeOnce(const std::string& workflow_id, std::function<void()> fn);
+  // Open executions that recovery could not resume (a history event that does not decode, a
+  // gap in event ids, or non-determinism), with the reason; they stay open on disk, run
+  // nothing, and wait for an operator (engine-admin reset or fail).
+  std::vector<std::pair<std::string, std::string>> Unresumable() const;
+  // The reason `workflow_id` could not be resumed, or nullopt.
+  std::optional<std::string> ResumeFailure(const std::string& workflow_id) const;
+  // Operator repairs of an open execution this engine does not run (engine-admin, server
+  // stopped). ForceFail closes it as failed with `reason` (WorkflowExecutionFailed after
+  // every stored event). Reset cuts its history back to the longest prefix that decodes,
+  // is dense and replays with the registered code, rebuilds its derived state from that
+  // prefix, and leaves it open so the next Start() resumes it from there (activities whose
+  // outcome was cut run again). Returns the number of events kept.
+  Status ForceFail(const std::string& workflow_id, const std::string& reason);
+  Result<int64_t> Reset(const std::string& workflow_id);
   // True once Start() finished recovery.
   bool ready() const;
   // Prometheus text: commit latency and size, activity attempts/latency/retries, workflows by

@@ -19,6 +19,10 @@ std::string Engine::MetricsText() const {
     out += std::string("papr_engine_workflows_closed_total{status=\"") + ExecutionStatusName(s) +
            "\"} " + std::to_string(rep_->closed_by_status[static_cast<size_t>(s)].load()) + "\n";
   }
+  out += "# HELP papr_engine_workflows_unresumable Open executions recovery could not resume "
+         "(see engine-admin list --unresumable).\n";
+  out += "# TYPE papr_engine_workflows_unresumable gauge\n";
+  out += "papr_engine_workflows_unresumable " + std::to_string(Unresumable().size()) + "\n";
   out += "# HELP papr_storage_disk_bytes Approximate bytes of the embedded store on disk.\n";
   out += "# TYPE papr_storage_disk_bytes gauge\n";
   out += "papr_storage_disk_bytes " + std::to_string(rep_->db->ApproximateDiskBytes()) + "\n";
@@ -26,6 +30,18 @@ std::string Engine::MetricsText() const {
 }
 
 Result<ExecutionRecord> Engine::Describe(const std::string& id) const { return rep_->Describe(id); }
+
+std::vector<std::pair<std::string, std::string>> Engine::Unresumable() const {
+  std::lock_guard lock(rep_->mu);
+  return {rep_->unresumable.begin(), rep_->unresumable.end()};
+}
+
+std::optional<std::string> Engine::ResumeFailure(const std::string& id) const {
+  std::lock_guard lock(rep_->mu);
+  auto it = rep_->unresumable.find(id);
+  if (it == rep_->unresumable.end()) return std::nullopt;
+  return it->second;
+}
 
 Result<ExecutionRecord> Engine::Rep::Describe(const std::string& id) const {
   ASSIGN_OR_RETURN(auto row, db->Get(Table::kExecutions, storage::ExecutionKey(id)));
@@ -42,8 +58,15 @@ Result<std::vector<HistoryEvent>> Engine::ReadHistory(const std::string& id, int
   std::string prefix = storage::HistoryPrefix(id);
   for (cursor->Seek(storage::HistoryKey(id, static_cast<uint64_t>(after + 1)));
        cursor->Valid() && cursor->key().substr(0, prefix.size()) == prefix; cursor->Next()) {
-    ASSIGN_OR_RETURN(HistoryEvent e, DecodeEvent(cursor->value()));
-    out.push_back(std::move(e));
+    auto e = DecodeEvent(cursor->value());
+    if (!e.ok()) {
+      std::string_view wf;
+      uint64_t event_id = 0;
+      storage::DecodeHistoryKey(cursor->key(), &wf, &event_id);
+      return Status::Corruption("event " + std::to_string(event_id) + " of workflow " + id +
+                                " does not decode: " + e.status().message());
+    }
+    out.push_back(std::move(e).value());
     if (limit > 0 && static_cast<int64_t>(out.size()) >= limit) break;
   }
   RETURN_IF_ERROR(cursor->status());

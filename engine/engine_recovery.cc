@@ -1,5 +1,6 @@
 #include "common/log.h"
 #include "engine/internal/engine_rep.h"
+#include "engine/internal/history_loader.h"
 
 namespace papr::engine {
 namespace {
@@ -69,20 +70,16 @@ Status Engine::Rep::Recover() {
   Launch pending_launch;
   for (const auto& id : open_ids) {
     if (Find(id)) continue;  // already live: never a second in-memory execution of one id
-    std::vector<HistoryEvent> history;
-    RETURN_IF_ERROR(db->ScanPrefix(Table::kHistory, storage::HistoryPrefix(id),
-                                   [&](std::string_view, std::string_view value) {
-                                     auto e = DecodeEvent(value);
-                                     if (e.ok()) history.push_back(std::move(e).value());
-                                     return true;
-                                   }));
+    auto history = internal::LoadHistory(*db, id);
     auto exec = std::make_shared<Execution>(id);
     storage::WriteBatch wb;
     exec->batch = &wb;
-    Status replayed = Replay(*exec, history);
+    Status replayed = history.ok() ? Replay(*exec, *history) : history.status();
     if (!replayed.ok()) {
       log::Error("cannot resume workflow", {{"workflow_id", id}, {"error", replayed.ToString()}});
-      continue;  // left open on disk; engine-admin shows why
+      std::lock_guard lock(mu);
+      unresumable[id] = replayed.message();
+      continue;  // left open on disk, shown as unresumable; engine-admin resets or fails it
     }
     // Attempts and backoff are derived state, not history: take them from activity rows.
     for (auto& [activity_id, a] : exec->activities) {

@@ -1,25 +1,13 @@
 #include "engine/internal/execution.h"
 
 #include "common/byte_codec.h"
+#include "engine/internal/command_compare.h"
 #include "storage/keys.h"
 
 namespace papr::engine::internal {
 namespace {
 
 constexpr size_t kMaxFailureNotes = 100;
-
-bool SameCommand(const HistoryEvent& recorded, const HistoryEvent& proposed) {
-  if (recorded.type != proposed.type) return false;
-  switch (proposed.type) {
-    case EventType::kActivityTaskScheduled:
-      return recorded.activity_id == proposed.activity_id &&
-             recorded.activity_type == proposed.activity_type;
-    case EventType::kTimerStarted:
-      return recorded.timer_id == proposed.timer_id;
-    default:
-      return true;
-  }
-}
 
 }  // namespace
 
@@ -46,11 +34,13 @@ const HistoryEvent* Execution::Command(HistoryEvent proposed) {
   if (!replay_error.ok()) return nullptr;
   if (replaying()) {
     const HistoryEvent& recorded = (*replay)[replay_pos];
-    if (!SameCommand(recorded, proposed)) {
+    std::string mismatch = CommandMismatch(recorded, proposed);
+    if (!mismatch.empty()) {
       proposed.event_id = recorded.event_id;
       replay_error = Status::FailedPrecondition(
-          "non-determinism at event " + std::to_string(recorded.event_id) + ": history has [" +
-          DescribeEvent(recorded) + "] but the workflow issued [" + DescribeEvent(proposed) + "]");
+          "non-determinism at event " + std::to_string(recorded.event_id) + ": " + mismatch +
+          ": history has [" + DescribeEvent(recorded) + "] but the workflow issued [" +
+          DescribeEvent(proposed) + "]");
       return nullptr;
     }
     ++replay_pos;
@@ -88,6 +78,20 @@ void Execution::CommandStartActivity(const std::string& type, std::string input,
   a.type = type;
   a.input = std::move(input);
   a.options = options;
+  if (was_replaying) {
+    // Re-dispatch exactly what was scheduled, never what the live code or config would say.
+    auto recorded_options = DecodeActivityOptions(recorded->options);
+    if (!recorded_options.ok()) {
+      replay_error = Status::FailedPrecondition(
+          "event " + std::to_string(recorded->event_id) +
+          " (ActivityTaskScheduled) has options that do not decode: " +
+          recorded_options.status().message());
+      activities.erase(activity_id);
+      return;
+    }
+    a.input = recorded->payload;
+    a.options = std::move(recorded_options).value();
+  }
   a.scheduled_event_id = recorded->event_id;
   a.scheduled_ms = recorded->time_ms;
   record.activities_scheduled++;
@@ -98,6 +102,7 @@ void Execution::CommandStartTimer(int64_t timer_id, int64_t delay_ms) {
   HistoryEvent e;
   e.type = EventType::kTimerStarted;
   e.timer_id = timer_id;
+  e.time_ms = now_ms;  // the command's time while replaying (for its duration)
   e.fire_at_ms = now_ms + std::max<int64_t>(0, delay_ms);
   bool was_replaying = replaying();
   const HistoryEvent* recorded = Command(std::move(e));

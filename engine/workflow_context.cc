@@ -1,6 +1,6 @@
 #include "engine/workflow_context.h"
 
-#include <functional>
+#include <cstdint>
 
 #include "engine/internal/execution.h"
 
@@ -12,9 +12,24 @@ int64_t WorkflowContext::NowMillis() const { return execution_->now_ms; }
 
 int64_t WorkflowContext::StartMillis() const { return execution_->record.start_ms; }
 
+namespace {
+
+// 64-bit FNV-1a: a fixed function of the bytes (std::hash is implementation-defined, so a
+// replay on another build could see other numbers).
+uint64_t Fnv1a64(const std::string& bytes) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : bytes) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+}  // namespace
+
 uint64_t WorkflowContext::Random() {
   // splitmix64 over (workflow id hash, call count): the same sequence on every replay.
-  uint64_t x = std::hash<std::string>{}(execution_->id()) + 0x9e3779b97f4a7c15ULL * ++random_calls_;
+  uint64_t x = Fnv1a64(execution_->id()) + 0x9e3779b97f4a7c15ULL * ++random_calls_;
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
   x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
   return x ^ (x >> 31);
@@ -37,6 +52,11 @@ void WorkflowContext::StartChildWorkflow(const std::string& child_workflow_id,
                                          const std::string& workflow_type, std::string input,
                                          ParentClosePolicy policy) {
   execution_->CommandStartChild(child_workflow_id, workflow_type, std::move(input), policy);
+}
+
+int64_t WorkflowContext::GetVersion(const std::string& change_id, int64_t min_supported,
+                                    int64_t max_supported) {
+  return execution_->CommandGetVersion(change_id, min_supported, max_supported);
 }
 
 int64_t WorkflowContext::PendingActivities() const {

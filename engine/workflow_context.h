@@ -42,7 +42,8 @@ class WorkflowContext {
   int64_t NowMillis() const;
   // When the execution started (its WorkflowExecutionStarted event).
   int64_t StartMillis() const;
-  // Deterministic pseudo-random number seeded by the workflow id and call count.
+  // Deterministic pseudo-random number seeded by the workflow id (FNV-1a, the same on every
+  // build and platform) and the call count.
   uint64_t Random();
   bool CancelRequested() const;
   // True while the history is being replayed (e.g. to skip logging).
@@ -59,6 +60,15 @@ class WorkflowContext {
   void StartChildWorkflow(const std::string& child_workflow_id, const std::string& workflow_type,
                           std::string input,
                           ParentClosePolicy policy = ParentClosePolicy::kTerminate);
+  // Temporal's GetVersion, for changing workflow code while old executions run: which side
+  // of the change `change_id` this execution is on. Live, the first call records a
+  // MarkerRecorded "Version" event with `max_supported` and returns it; a replay returns the
+  // recorded version, or kDefaultVersion when the history has no marker at that point (the
+  // execution ran the code from before the change). A version outside [min_supported,
+  // max_supported] stops the replay as non-determinism. Later calls with the same id return
+  // the same version.
+  static constexpr int64_t kDefaultVersion = -1;
+  int64_t GetVersion(const std::string& change_id, int64_t min_supported, int64_t max_supported);
   // Activities scheduled and not finished.
   int64_t PendingActivities() const;
   // Workflow-maintained progress counters, kept in derived state for status readers.

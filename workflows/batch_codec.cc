@@ -8,12 +8,43 @@ namespace papr::workflows {
 namespace {
 // 2: webhook secret moved out of the header (into a blob); concurrency resolved at submit,
 // webhook schedule and chunk range added. Version 1 headers are refused, not misread.
-constexpr uint8_t kHeaderVersion = 2;
+// 3: the memory retry policy and attempt timeout appended (a version 2 header decodes with
+// the defaults it ran with).
+constexpr uint8_t kHeaderVersion = 3;
+constexpr uint8_t kOldestHeaderVersion = 2;
+
+void PutRetry(std::string* out, const MemoryRetryPolicy& r, int64_t attempt_timeout_ms) {
+  PutSignedVarint64(out, r.initial_interval_ms);
+  uint64_t bits;
+  std::memcpy(&bits, &r.backoff_coefficient, sizeof(double));
+  PutFixed64BE(out, bits);
+  PutSignedVarint64(out, r.maximum_interval_ms);
+  PutSignedVarint64(out, r.maximum_attempts);
+  PutVarint64(out, r.non_retryable_error_types.size());
+  for (const auto& t : r.non_retryable_error_types) PutLengthPrefixed(out, t);
+  PutSignedVarint64(out, attempt_timeout_ms);
+}
+
+bool GetRetry(std::string_view* in, MemoryRetryPolicy* r, int64_t* attempt_timeout_ms) {
+  uint64_t bits = 0, n = 0;
+  bool ok = GetSignedVarint64(in, &r->initial_interval_ms) && GetFixed64BE(in, &bits) &&
+            GetSignedVarint64(in, &r->maximum_interval_ms) &&
+            GetSignedVarint64(in, &r->maximum_attempts) && GetVarint64(in, &n) && n <= in->size();
+  r->non_retryable_error_types.clear();
+  for (uint64_t i = 0; ok && i < n; ++i) {
+    std::string t;
+    ok = GetLengthPrefixed(in, &t);
+    r->non_retryable_error_types.push_back(std::move(t));
+  }
+  std::memcpy(&r->backoff_coefficient, &bits, sizeof(double));
+  return ok && GetSignedVarint64(in, attempt_timeout_ms);
+}
 constexpr uint8_t kMemoriesVersion = 1;
 }  // namespace
 
 std::string EncodeBatchHeader(const BatchHeader& h) {
-  std::string out(1, static_cast<char>(kHeaderVersion));
+  uint8_t version = h.format_version == kOldestHeaderVersion ? kOldestHeaderVersion : kHeaderVersion;
+  std::string out(1, static_cast<char>(version));
   PutLengthPrefixed(&out, h.user_id);
   PutSignedVarint64(&out, h.total);
   PutSignedVarint64(&out, h.max_concurrency);
@@ -30,16 +61,19 @@ std::string EncodeBatchHeader(const BatchHeader& h) {
   PutLengthPrefixed(&out, h.root_batch_id);
   PutVarint64(&out, h.webhook_schedule_seconds.size());
   for (int64_t s : h.webhook_schedule_seconds) PutSignedVarint64(&out, s);
+  if (version >= 3) PutRetry(&out, h.retry, h.attempt_timeout_ms);
   return out;
 }
 
 Result<BatchHeader> DecodeBatchHeader(std::string_view in) {
   BatchHeader h;
   uint64_t pct_bits = 0;
-  if (in.empty() || static_cast<uint8_t>(in[0]) != kHeaderVersion) {
+  uint8_t version = in.empty() ? 0 : static_cast<uint8_t>(in[0]);
+  if (version < kOldestHeaderVersion || version > kHeaderVersion) {
     return Status::Corruption("batch header: unknown version");
   }
   in.remove_prefix(1);
+  h.format_version = version;
   bool ok = GetLengthPrefixed(&in, &h.user_id) && GetSignedVarint64(&in, &h.total) &&
             GetSignedVarint64(&in, &h.max_concurrency) &&
             GetSignedVarint64(&in, &h.tolerated_failure_count) && GetFixed64BE(&in, &pct_bits) &&
@@ -54,9 +88,21 @@ Result<BatchHeader> DecodeBatchHeader(std::string_view in) {
     ok = GetSignedVarint64(&in, &s);
     h.webhook_schedule_seconds.push_back(s);
   }
+  if (ok && version >= 3) ok = GetRetry(&in, &h.retry, &h.attempt_timeout_ms);
   if (!ok) return Status::Corruption("batch header truncated");
   std::memcpy(&h.tolerated_failure_percentage, &pct_bits, sizeof(double));
   return h;
+}
+
+MemoryRetryPolicy ResolveRetryPolicy(const config::ProcessingRetry& c,
+                                     const RetryPolicyOverrides& r) {
+  MemoryRetryPolicy p;
+  p.initial_interval_ms = r.initial_interval_ms.value_or(c.initial_interval_ms);
+  p.backoff_coefficient = r.backoff_coefficient.value_or(c.backoff_coefficient);
+  p.maximum_interval_ms = r.maximum_interval_ms.value_or(c.maximum_interval_ms);
+  p.maximum_attempts = r.maximum_attempts.value_or(c.maximum_attempts);
+  p.non_retryable_error_types = r.non_retryable_error_types.value_or(c.non_retryable_error_types);
+  return p;
 }
 
 std::string EncodeMemories(const std::vector<MemoryInput>& memories) {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "config/config.h"
 #include "workflows/batch_types.h"
 
 namespace papr::workflows {
@@ -30,7 +31,20 @@ struct BatchHeader {
   // Decided at submit, so a resumed batch behaves as it began even if the config changed:
   // memories in flight (max_concurrency above, resolved) and the webhook retry schedule.
   std::vector<int64_t> webhook_schedule_seconds;
+  // Version 3: the memory activity's retry policy and attempt timeout, decided at submit
+  // (config and the request's retry_policy) so replay and retries use what was recorded.
+  // A version 2 header decodes to the defaults batches ran with then (timeout 30 s, the
+  // value under the default processing.timeout_ms).
+  MemoryRetryPolicy retry;
+  int64_t attempt_timeout_ms = 30000;
+  // The encoding version: a header re-encodes as it was decoded (a chunk of a version 2 batch
+  // gets a version 2 header, byte for byte what its replay compares against).
+  uint8_t format_version = 3;
 };
+
+// The policy a batch records: `configured`, with each field the request gave instead.
+MemoryRetryPolicy ResolveRetryPolicy(const config::ProcessingRetry& configured,
+                                     const RetryPolicyOverrides& request);
 
 std::string EncodeBatchHeader(const BatchHeader& h);
 Result<BatchHeader> DecodeBatchHeader(std::string_view bytes);

@@ -17,6 +17,25 @@ struct MemoryInput {
   std::string external_user_id;
 };
 
+//! Temporal's RetryPolicy of one memory's processing, as a batch records it. The defaults are
+//! what batches ran with before it was configurable (and what old batch headers decode to).
+struct MemoryRetryPolicy {
+  int64_t initial_interval_ms = 200;
+  double backoff_coefficient = 2.0;
+  int64_t maximum_interval_ms = 10000;
+  int64_t maximum_attempts = 5;
+  std::vector<std::string> non_retryable_error_types = {"422"};
+};
+
+//! A batch request's `retry_policy`: each field given overrides the configured one.
+struct RetryPolicyOverrides {
+  std::optional<int64_t> initial_interval_ms;
+  std::optional<double> backoff_coefficient;
+  std::optional<int64_t> maximum_interval_ms;
+  std::optional<int64_t> maximum_attempts;
+  std::optional<std::vector<std::string>> non_retryable_error_types;
+};
+
 //! A validated batch submission (BatchMemoryRequest) plus who sent it.
 struct BatchRequest {
   std::string user_id;
@@ -28,6 +47,7 @@ struct BatchRequest {
   int64_t max_concurrency = 0;  // 0: the edition's max_concurrent_tasks
   std::optional<int64_t> tolerated_failure_count;
   std::optional<double> tolerated_failure_percentage;
+  RetryPolicyOverrides retry_policy;
   std::string idempotency_key;
   std::string body_hash;  // sha256 of the request body, for Idempotency-Key reuse checks
 };
@@ -91,6 +111,9 @@ struct BatchStatus {
   int64_t started_at_ms = 0;
   int64_t updated_at_ms = 0;
   int64_t completed_at_ms = 0;
+  // Set when the server could not resume the batch (or one of its chunks) after a restart:
+  // it runs nothing until an operator resets or fails it with engine-admin.
+  std::string resume_error;
   WebhookStatus webhook;
 };
 

@@ -145,6 +145,10 @@ Result<BatchRequest> DurableBatchService::RetryRequestFor(const std::string& bat
     request.tolerated_failure_percentage = h.tolerated_failure_percentage;
   }
   request.webhook_url = h.webhook_url;
+  // The redrive retries as the batch did: its recorded policy, not today's config.
+  request.retry_policy = {h.retry.initial_interval_ms, h.retry.backoff_coefficient,
+                          h.retry.maximum_interval_ms, h.retry.maximum_attempts,
+                          h.retry.non_retryable_error_types};
   ASSIGN_OR_RETURN(auto secret, engine.ReadBlob(batch_id, kWebhookSecretBlob));
   request.webhook_secret = secret.value_or("");
   // Retrying the same batch again finds this retry (Submit's idempotency), not a second one.

@@ -70,6 +70,9 @@ Result<BatchStatus> DurableBatchService::Rep::StatusOf(const engine::ExecutionRe
   }
   st.processing = done >= st.total ? 0 : std::min(pending, st.total - done);
   for (const auto& part : parts) {
+    if (auto why = engine->ResumeFailure(part.workflow_id); why && st.resume_error.empty()) {
+      st.resume_error = part.workflow_id + ": " + *why;
+    }
     for (const auto& f : part.first_failures) {
       if (f.activity_id >= kWebhookActivityBase || st.errors.size() >= 100) continue;
       int64_t code = 500;
@@ -209,6 +212,8 @@ Result<SubmitOutcome> DurableBatchService::Submit(BatchRequest request) {
   int64_t cap = std::max<int64_t>(1, rep_->config.features.max_concurrent_tasks);
   h.max_concurrency = request.max_concurrency > 0 ? std::min(request.max_concurrency, cap) : cap;
   h.webhook_schedule_seconds = rep_->config.webhooks.retry_schedule_seconds;
+  h.retry = ResolveRetryPolicy(rep_->config.processing.retry, request.retry_policy);
+  h.attempt_timeout_ms = std::max<int64_t>(30000, rep_->config.processing.timeout_ms * 2);
   h.tolerated_failure_count = request.tolerated_failure_count.value_or(-1);
   h.tolerated_failure_percentage = request.tolerated_failure_percentage.value_or(-1);
   h.webhook_url = request.webhook_url;

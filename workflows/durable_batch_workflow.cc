@@ -68,7 +68,11 @@ WorkflowTask DurableBatchService::Rep::BatchWorkflow(WorkflowContext& ctx, std::
     }
   } else {
     int64_t limit = std::max<int64_t>(1, h.max_concurrency);  // resolved at submit
-    ActivityOptions options = MemoryActivityOptions();
+    // A batch in flight across the upgrade keeps the options it was scheduling with.
+    ActivityOptions options =
+        ctx.GetVersion(kMemoryOptionsChange, WorkflowContext::kDefaultVersion, 1) == 1
+            ? MemoryActivityOptions(h)
+            : MemoryActivityOptions();
     int64_t next = lo, in_flight = 0;
     while (true) {
       while (!ctx.CancelRequested() && !stopped_early && in_flight < limit && next < hi) {

@@ -18,13 +18,13 @@ template <typename T>
 using FieldRef = T& (*)(Config&);
 using Field = std::variant<FieldRef<bool>, FieldRef<int64_t>, FieldRef<std::string>,
                            FieldRef<std::vector<int64_t>>, FieldRef<std::vector<std::string>>,
-                           FieldRef<std::vector<ApiKey>>>;
+                           FieldRef<std::vector<ApiKey>>, FieldRef<double>>;
 
 //! One config key: the single declaration that loading, validation and docs derive from.
 struct KeySpec {
   const char* path;            // YAML path, e.g. "features.max_batch_size".
   Field field;                 // Where the value lives in Config (and so its type).
-  std::optional<int64_t> min;  // Smallest valid value of an int (or of each list<int> item).
+  std::optional<int64_t> min;  // Smallest valid value of an int or number (or list<int> item).
   const char* doc;
 };
 
@@ -33,7 +33,7 @@ const std::vector<KeySpec>& KeySpecs();
 const KeySpec* FindKeySpec(std::string_view path);
 // True if `path` is a section (a proper prefix of some key path, e.g. "features").
 bool IsSection(std::string_view path);
-// "bool", "int", "string", "list<int>", "list<string>" or "list<api_key>".
+// "bool", "int", "string", "list<int>", "list<string>", "list<api_key>" or "number".
 const char* TypeName(const Field& field);
 
 // Problem with one api key ("user_id must not contain '/'"), or nullopt if it is fine.

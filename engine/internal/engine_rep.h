@@ -4,6 +4,7 @@
 // Internal: include only from engine/*.cc.
 
 #include <array>
+#include <map>
 #include <atomic>
 #include <condition_variable>
 #include <memory>
@@ -66,6 +67,7 @@ struct Engine::Rep {
 
   mutable std::mutex mu;  // executions map
   std::unordered_map<std::string, std::shared_ptr<Execution>> executions;
+  std::map<std::string, std::string> unresumable;  // open ids recovery could not resume: why
   std::mutex start_mu;  // guards `starting`
   std::condition_variable start_cv;  // signalled when an id leaves `starting`
   std::unordered_set<std::string> starting;  // ids whose start is being committed
@@ -136,6 +138,9 @@ struct Engine::Rep {
   void RunActivity(ActivityTask& task);
   Status Recover();
   Status Replay(Execution& exec, const std::vector<HistoryEvent>& history) const;
+  // engine_repair.cc: `id` is open on disk and not run by this engine (its record in `record`).
+  Status CheckRepairable(const std::string& id, ExecutionRecord* record) const;
+  Status StageTimerDeletes(const std::string& id, storage::WriteBatch& wb) const;
   void PutActivityRow(storage::WriteBatch& wb, const std::string& id, const ActivityRecord& r) {
     wb.Put(Table::kActivities, storage::ActivityKey(id, static_cast<uint64_t>(r.activity_id)),
            EncodeActivityRecord(r));

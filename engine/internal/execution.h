@@ -99,6 +99,9 @@ class Execution {
   void CommandStartTimer(int64_t timer_id, int64_t delay_ms);
   void CommandStartChild(const std::string& child_id, const std::string& type, std::string input,
                          ParentClosePolicy policy);
+  // version_marker.cc
+  int64_t CommandGetVersion(const std::string& change_id, int64_t min_supported,
+                            int64_t max_supported);
 
   // ---- Transition building (runner).
   // Appends a new event (live) or, while replaying, checks the workflow's command against the
@@ -122,6 +125,7 @@ class Execution {
   std::set<std::string> timer_keys;             // kTimers rows this execution has pending
   std::set<int64_t> pending_user_timers;        // started and not yet fired
   int64_t now_ms = 0;  // time of the event being applied
+  std::map<std::string, int64_t> versions;      // GetVersion answers, by change id
 
   // The transition being built.
   std::vector<HistoryEvent> new_events;

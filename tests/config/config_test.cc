@@ -366,6 +366,11 @@ const std::set<std::string>& ExpectedKeys() {
       "webhooks.timeout_seconds",
       "processing.endpoint",
       "processing.timeout_ms",
+      "processing.retry.initial_interval_ms",
+      "processing.retry.backoff_coefficient",
+      "processing.retry.maximum_interval_ms",
+      "processing.retry.maximum_attempts",
+      "processing.retry.non_retryable_error_types",
       "server.listen",
       "server.io_threads",
       "server.handler_threads",
@@ -416,6 +421,41 @@ TEST(ConfigTest, MarkdownTableHasARowPerKey) {
   for (const std::string& key : ExpectedKeys()) {
     EXPECT_TRUE(Contains(table, "| `" + key + "` |")) << key;
   }
+}
+
+// processing.retry: Temporal's RetryPolicy fields, with the defaults batches always had; the
+// coefficient is a number (not an int), at least 1.
+TEST(ConfigTest, ProcessingRetryPolicyKeys) {
+  Config defaults;
+  EXPECT_EQ(defaults.processing.retry.initial_interval_ms, 200);
+  EXPECT_EQ(defaults.processing.retry.backoff_coefficient, 2.0);
+  EXPECT_EQ(defaults.processing.retry.maximum_interval_ms, 10000);
+  EXPECT_EQ(defaults.processing.retry.maximum_attempts, 5);
+  EXPECT_EQ(defaults.processing.retry.non_retryable_error_types, std::vector<std::string>{"422"});
+  auto c = LoadConfigFromString(
+      "processing:\n  retry:\n    initial_interval_ms: 50\n    backoff_coefficient: 1.5\n"
+      "    maximum_interval_ms: 400\n    maximum_attempts: 9\n"
+      "    non_retryable_error_types: [\"422\", \"404\"]\n");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->processing.retry.initial_interval_ms, 50);
+  EXPECT_EQ(c->processing.retry.backoff_coefficient, 1.5);
+  EXPECT_EQ(c->processing.retry.maximum_interval_ms, 400);
+  EXPECT_EQ(c->processing.retry.maximum_attempts, 9);
+  EXPECT_EQ(c->processing.retry.non_retryable_error_types,
+            (std::vector<std::string>{"422", "404"}));
+  auto text = LoadConfigFromString("processing:\n  retry:\n    backoff_coefficient: fast\n");
+  ASSERT_FALSE(text.ok());
+  EXPECT_NE(text.status().message().find("processing.retry.backoff_coefficient"), std::string::npos)
+      << text.status().ToString();
+  for (const char* bad : {"backoff_coefficient: 0.5", "maximum_attempts: 0"}) {
+    auto loaded = LoadConfigFromString(std::string("processing:\n  retry:\n    ") + bad + "\n");
+    Status s = loaded.ok() ? Validate(*loaded, true) : loaded.status();
+    EXPECT_FALSE(s.ok()) << bad;
+  }
+  std::map<std::string, KeyDoc> by_path;
+  for (const KeyDoc& key : AllKeys()) by_path[key.path] = key;
+  EXPECT_EQ(by_path["processing.retry.backoff_coefficient"].type, "number");
+  EXPECT_EQ(by_path["processing.retry.backoff_coefficient"].default_value, "2.0");
 }
 
 // Each key of the table loads from YAML: a key missing from the loader would be "unknown".

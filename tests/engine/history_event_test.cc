@@ -249,7 +249,7 @@ TEST(HistoryEventTest, UnknownVersionTypeOrFieldIsCorruption) {
     EXPECT_EQ(d.status().code(), StatusCode::kCorruption);
     EXPECT_NE(d.status().message().find("type"), std::string::npos) << d.status().message();
   }
-  for (uint64_t field : {uint64_t{0}, uint64_t{17}, uint64_t{1000}}) {
+  for (uint64_t field : {uint64_t{0}, uint64_t{18}, uint64_t{1000}}) {
     std::string bad = good;
     PutVarint64(&bad, field);
     PutSignedVarint64(&bad, 1);

@@ -30,6 +30,8 @@
 #include "tests/integration/batch_polling.h"
 #include "tests/integration/server_process.h"
 #include "tests/integration/test_endpoint.h"
+#include "storage/db.h"
+#include "storage/keys.h"
 
 extern char** environ;
 
@@ -315,14 +317,15 @@ TEST_F(EngineAdminIntegrationTest, ReplayOfAnEditedHistoryFailsNamingTheEvent) {
       RunAdmin({"replay", "--file", dir.File("good.json"), "--config", server.config_file()});
   EXPECT_EQ(good.exit_code, 0) << good.Describe();
 
-  // Event 2 is the first ActivityTaskScheduled: rename its activity type.
+  // Event 3 is the first ActivityTaskScheduled (event 2 is the batch workflow's GetVersion
+  // marker): rename its activity type.
   std::vector<std::string> lines = Lines(exported.out);
-  ASSERT_GT(lines.size(), 3u);
+  ASSERT_GT(lines.size(), 4u);
   const std::string from = "\"activity_type\":\"process_memory\"";
-  size_t at = lines[2].find(from);
-  ASSERT_NE(at, std::string::npos) << lines[2];
-  ASSERT_NE(lines[2].find("\"event_id\":2,"), std::string::npos) << lines[2];
-  lines[2].replace(at, from.size(), "\"activity_type\":\"process_memory_v0\"");
+  size_t at = lines[3].find(from);
+  ASSERT_NE(at, std::string::npos) << lines[3];
+  ASSERT_NE(lines[3].find("\"event_id\":3,"), std::string::npos) << lines[3];
+  lines[3].replace(at, from.size(), "\"activity_type\":\"process_memory_v0\"");
   std::string edited;
   for (const auto& l : lines)
     edited += l + "\n";
@@ -330,7 +333,7 @@ TEST_F(EngineAdminIntegrationTest, ReplayOfAnEditedHistoryFailsNamingTheEvent) {
   AdminRun bad =
       RunAdmin({"replay", "--file", dir.File("edited.json"), "--config", server.config_file()});
   EXPECT_EQ(bad.exit_code, 1) << bad.Describe();
-  EXPECT_NE(bad.out.find("non-determinism at event 2"), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find("non-determinism at event 3"), std::string::npos) << bad.out;
   EXPECT_NE(bad.out.find("process_memory_v0"), std::string::npos) << bad.out;  // history side
   EXPECT_NE(bad.out.find("activity_type=process_memory "), std::string::npos) << bad.out;  // code
 
@@ -503,6 +506,80 @@ TEST_F(EngineAdminIntegrationTest, UsageErrorsExitWith2) {
   AdminRun no_db = RunAdmin({"list", "--data-dir", "/nonexistent-engine-admin"});
   EXPECT_EQ(no_db.exit_code, 1) << no_db.Describe();
   EXPECT_NE(no_db.err.find("no database"), std::string::npos) << no_db.err;
+}
+
+}  // namespace
+}  // namespace papr::integration
+
+namespace papr::integration {
+namespace {
+
+// Overwrites event `event_id` of `id` with bytes that do not decode (server stopped).
+void CorruptEvent(const ServerProcess& server, const std::string& id, uint64_t event_id) {
+  storage::DbOptions o;
+  o.path = server.data_dir() + "/db";
+  auto db = storage::Db::Open(o);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  storage::WriteBatch wb;
+  wb.Put(storage::Table::kHistory, storage::HistoryKey(id, event_id), "\x07garbage");
+  ASSERT_TRUE((*db)->Write(wb).ok());
+}
+
+TEST_F(EngineAdminIntegrationTest, UnresumableBatchesAreShownThenResetOrFailed) {
+  ProcessingEndpoint endpoint;
+  ServerProcess server(CloudServer(endpoint));
+  ASSERT_TRUE(server.Start());
+  std::string to_reset, to_fail;
+  {
+    ApiClient api(server.port(), kTestApiKey);
+    to_reset = Submit(api, Body(40, 0, true, "\"max_concurrency\":1"));
+    to_fail = Submit(api, Body(40, 0, true, "\"max_concurrency\":1"));
+    ASSERT_FALSE(to_reset.empty() || to_fail.empty());
+  }
+  ASSERT_EQ(server.Terminate(), 0) << server.StderrText();
+  CorruptEvent(server, to_reset, 3);
+  CorruptEvent(server, to_fail, 3);
+
+  // The server does not resume them, and says so: status, metrics.
+  ASSERT_TRUE(server.Restart()) << server.StderrText();
+  {
+    ApiClient api(server.port(), kTestApiKey);
+    Reply st = api.Get("/v1/memory/batch/status/" + to_reset);
+    ASSERT_EQ(st.status, 200) << st.Describe();
+    EXPECT_NE(Str(st.Json()["resume_error"]).find("event 3 of workflow " + to_reset +
+                                                  " does not decode"),
+              std::string::npos)
+        << st.body;
+    Reply metrics = api.Get("/metrics");
+    EXPECT_NE(metrics.body.find("papr_engine_workflows_unresumable 2"), std::string::npos);
+  }
+  ASSERT_EQ(server.Terminate(), 0) << server.StderrText();
+  AdminRun described = Admin(server, {"describe", to_reset});
+  ASSERT_EQ(described.exit_code, 0) << described.Describe();
+  EXPECT_NE(described.out.find("resumable:          NO: event 3 of workflow"), std::string::npos)
+      << described.out;
+  AdminRun replay_all = Admin(server, {"replay", "--all", "--status", "running"});
+  EXPECT_EQ(replay_all.exit_code, 1) << replay_all.Describe();
+  EXPECT_NE(replay_all.out.find(to_fail), std::string::npos) << replay_all.out;
+
+  AdminRun reset = Admin(server, {"reset", to_reset});
+  ASSERT_EQ(reset.exit_code, 0) << reset.Describe();
+  EXPECT_NE(reset.out.find("kept events 1..2"), std::string::npos) << reset.out;
+  AdminRun failed = Admin(server, {"fail", to_fail, "--reason", "history damaged", "--json"});
+  ASSERT_EQ(failed.exit_code, 0) << failed.Describe();
+  EXPECT_EQ(Str(failed.Json()["status"]), "failed") << failed.out;
+  AdminRun after = Admin(server, {"describe", to_reset});
+  EXPECT_NE(after.out.find("resumable:          yes"), std::string::npos) << after.out;
+
+  ASSERT_TRUE(server.Restart()) << server.StderrText();
+  ApiClient api(server.port(), kTestApiKey);
+  EXPECT_EQ(WaitForState(api, to_reset, {"completed"}), "completed");
+  Reply reset_status = api.Get("/v1/memory/batch/status/" + to_reset);
+  EXPECT_EQ(Int(reset_status.Json()["request_counts"]["succeeded"]), 40) << reset_status.body;
+  EXPECT_TRUE(IsNull(reset_status.Json()["resume_error"])) << reset_status.body;
+  Reply failed_status = api.Get("/v1/memory/batch/status/" + to_fail);
+  EXPECT_EQ(Str(failed_status.Json()["status"]), "failed") << failed_status.body;
+  EXPECT_NE(api.Get("/metrics").body.find("papr_engine_workflows_unresumable 0"), std::string::npos);
 }
 
 }  // namespace

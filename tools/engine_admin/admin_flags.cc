@@ -28,6 +28,8 @@ const std::vector<CommandSpec>& Commands() {
       {"cancel", 1, 1, {"--reason"}},
       {"signal", 2, 2, {"--input"}},
       {"retry", 1, 1, {}},
+      {"reset", 1, 1, {}},
+      {"fail", 1, 1, {"--reason"}},
   };
   return kCommands;
 }
@@ -92,6 +94,9 @@ Status CheckCombinations(const Flags& f) {
     int sources = (f.args.empty() ? 0 : 1) + (f.file.empty() ? 0 : 1) + (f.all ? 1 : 0);
     if (sources != 1) return Usage("replay wants exactly one of ID, --file FILE or --all");
     if (f.status && !f.all) return Usage("replay: --status goes with --all");
+  }
+  if (f.command == "fail" && (!f.reason || f.reason->empty())) {
+    return Usage("fail needs --reason TEXT (it is recorded in the history)");
   }
   if (f.command == "terminate" && (!f.reason || f.reason->empty())) {
     return Usage("terminate needs --reason TEXT (it is recorded in the history)");
@@ -202,6 +207,14 @@ database; the server must be stopped). The output says which (mode: server | dir
   retry ID                                   starts a new batch with the failed memories of
                                              a finished batch (direct mode: it runs when the
                                              server starts)
+
+Repair commands, direct mode only (server stopped), for an open execution the server could
+not resume (its history has an event that does not decode, a gap, or does not replay with
+this build's code; `replay --all --status running` lists them, `describe` says why):
+  reset ID                                   cuts the history back to the longest prefix
+                                             that replays and leaves it open: the server
+                                             resumes it from there (cut activities re-run)
+  fail ID --reason TEXT                      closes it as failed (WorkflowExecutionFailed)
 
 Flags:
   --data-dir DIR       the server's data directory (required except for replay --file and

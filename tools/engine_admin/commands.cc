@@ -8,7 +8,7 @@ Result<CommandOutput> RunCommand(const Flags& flags) {
       {"list", RunList},           {"describe", RunDescribe}, {"history", RunHistory},
       {"export", RunExport},       {"stats", RunStats},       {"replay", RunReplay},
       {"terminate", RunTerminate}, {"cancel", RunCancel},     {"signal", RunSignal},
-      {"retry", RunRetry},
+      {"retry", RunRetry},         {"reset", RunReset},       {"fail", RunFail},
   };
   for (const auto& [name, run] : kRunners) {
     if (flags.command == name) return run(flags);

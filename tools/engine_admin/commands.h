@@ -3,6 +3,7 @@
 #include <string>
 
 #include "common/result.h"
+#include "storage/db.h"
 #include "tools/engine_admin/admin_flags.h"
 
 namespace papr::engine_admin {
@@ -30,6 +31,12 @@ Result<CommandOutput> RunTerminate(const Flags& flags);
 Result<CommandOutput> RunCancel(const Flags& flags);
 Result<CommandOutput> RunSignal(const Flags& flags);
 Result<CommandOutput> RunRetry(const Flags& flags);
+
+// Repairs (repair_commands.cc), direct mode only: reset and fail an open execution the
+// server could not resume; ResumeProblem says why one cannot be resumed ("" if it can).
+Result<CommandOutput> RunReset(const Flags& flags);
+Result<CommandOutput> RunFail(const Flags& flags);
+std::string ResumeProblem(const Flags& flags, storage::Db* db, const std::string& id);
 
 // Dispatches flags.command to one of the above.
 Result<CommandOutput> RunCommand(const Flags& flags);

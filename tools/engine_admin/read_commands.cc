@@ -52,16 +52,14 @@ struct Inspection {
 
 Status ScanHistory(storage::Db* db, const std::string& id, Inspection* in,
                    std::vector<std::string>* child_ids) {
-  Status decode;
-  RETURN_IF_ERROR(db->ScanPrefix(
+  return db->ScanPrefix(
       Table::kHistory, storage::HistoryPrefix(id), [&](std::string_view, std::string_view value) {
         in->history_events++;
         in->history_bytes += static_cast<int64_t>(value.size());
         auto e = engine::DecodeEvent(value);
-        if (!e.ok()) {
-          decode = e.status();
-          return false;
-        }
+        // One that does not decode is counted and skipped: describe's "resumable" line
+        // names it (an execution with one is what reset and fail are for).
+        if (!e.ok()) return true;
         if (e->type == engine::EventType::kWorkflowExecutionStarted) {
           auto header = workflows::DecodeBatchHeader(e->payload);
           in->has_batch = header.ok() && in->record.workflow_type.rfind("batch_memory", 0) == 0;
@@ -71,8 +69,7 @@ Status ScanHistory(storage::Db* db, const std::string& id, Inspection* in,
           child_ids->push_back(e->child_workflow_id);
         }
         return true;
-      }));
-  return decode;
+      });
 }
 
 Status ScanTimers(storage::Db* db, const std::string& id, Inspection* in) {
@@ -295,7 +292,16 @@ Result<CommandOutput> RunDescribe(const Flags& flags) {
   ASSIGN_OR_RETURN(auto store, OpenReadable(flags));
   engine::Engine engine(store->db(), {});
   ASSIGN_OR_RETURN(Inspection in, Inspect(store->db(), engine, flags.args[0]));
-  return CommandOutput{flags.json ? DescribeJson(in) : DescribeText(in), 0};
+  if (flags.json || in.record.status != ExecutionStatus::kRunning) {
+    return CommandOutput{flags.json ? DescribeJson(in) : DescribeText(in), 0};
+  }
+  // An open execution: would the server resume it? (reset or fail it if not)
+  std::string problem = ResumeProblem(flags, store->db(), flags.args[0]);
+  return CommandOutput{DescribeText(in) + "resumable:          " +
+                           (problem.empty() ? "yes" : "NO: " + Printable(problem) +
+                                                          " (engine-admin reset or fail it)") +
+                           "\n",
+                       0};
 }
 
 Result<CommandOutput> RunHistory(const Flags& flags) {

@@ -142,8 +142,12 @@ Result<std::vector<ReplayOutcome>> ReplayStored(const Flags& flags, const config
   }
   std::vector<ReplayOutcome> outcomes;
   for (const auto& id : ids) {
-    ASSIGN_OR_RETURN(auto events, engine.ReadHistory(id));
-    outcomes.push_back(ReplayOne(engine, id, events));
+    auto events = engine.ReadHistory(id);
+    if (!events.ok()) {  // e.g. an event that does not decode: a failure of this one only
+      outcomes.push_back({id, 0, events.status()});
+      continue;
+    }
+    outcomes.push_back(ReplayOne(engine, id, *events));
   }
   return outcomes;
 }

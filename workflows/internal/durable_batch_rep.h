@@ -38,6 +38,9 @@ constexpr int64_t kWebhookTimerBase = 1;
 constexpr int64_t kChunkSize = 10000;
 constexpr int64_t kChunksInFlight = 2;
 constexpr const char* kChunkWorkflowType = "batch_memory_chunk";
+// GetVersion change ids of the batch workflow.
+// 1: memory activity options from the batch header (recorded at submit), not config/code.
+constexpr const char* kMemoryOptionsChange = "memory-options-from-header";
 
 inline std::string ChunkId(const std::string& root, int64_t chunk) {
   return root + "/chunk-" + std::to_string(chunk);
@@ -108,6 +111,8 @@ struct DurableBatchService::Rep {
   Status ForOpenChildren(const std::string& id,
                          const std::function<Status(const std::string&)>& op,
                          std::vector<ChildAction>* report);
+  // Before change "memory-options-from-header" (GetVersion DEFAULT): fixed retries and the
+  // live config's timeout. Kept for batches that were in flight across the upgrade.
   internal::ActivityOptions MemoryActivityOptions() const {
     internal::ActivityOptions o;
     o.retry.initial_interval_ms = 200;
@@ -116,6 +121,17 @@ struct DurableBatchService::Rep {
     o.retry.maximum_attempts = 5;
     o.retry.non_retryable_error_types = {"422"};
     o.start_to_close_timeout_ms = std::max<int64_t>(30000, config.processing.timeout_ms * 2);
+    return o;
+  }
+  // Version 1 of that change: what the batch header recorded at submit.
+  static internal::ActivityOptions MemoryActivityOptions(const BatchHeader& h) {
+    internal::ActivityOptions o;
+    o.retry.initial_interval_ms = h.retry.initial_interval_ms;
+    o.retry.backoff_coefficient = h.retry.backoff_coefficient;
+    o.retry.maximum_interval_ms = h.retry.maximum_interval_ms;
+    o.retry.maximum_attempts = h.retry.maximum_attempts;
+    o.retry.non_retryable_error_types = h.retry.non_retryable_error_types;
+    o.start_to_close_timeout_ms = h.attempt_timeout_ms;
     return o;
   }
 };
