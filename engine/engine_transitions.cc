@@ -47,6 +47,17 @@ InboxItem ChildClosedItem(const ExecutionRecord& r) {
 
 }  // namespace internal
 
+namespace {
+
+// The answer to a signal, cancel or terminate that reached an execution after its close: it
+// is not recorded, so it must not look accepted.
+Status AlreadyClosed(const ExecutionRecord& r) {
+  return Status::FailedPrecondition("workflow " + r.workflow_id + " is already " +
+                                    ExecutionStatusName(r.status));
+}
+
+}  // namespace
+
 // ---- Inbox and runner
 
 void Engine::Rep::Enqueue(const std::shared_ptr<Execution>& exec, InboxItem item) {
@@ -58,6 +69,10 @@ void Engine::Rep::Enqueue(const std::shared_ptr<Execution>& exec, InboxItem item
         item.committed->set_value(Status::Unavailable(
             "workflow " + exec->id() + " is stopped after a storage failure; restart the server"));
       }
+      return;
+    }
+    if (exec->closed) {  // nothing runs for it any more: refuse instead of queueing
+      if (item.committed) item.committed->set_value(AlreadyClosed(exec->record));
       return;
     }
     exec->inbox.push_back(std::move(item));
@@ -79,10 +94,12 @@ void Engine::Rep::Run(const std::shared_ptr<Execution>& exec) {
   exec->closed_now = false;
   ExecutionStatus before = exec->record.status;
   bool changed = false;
-  std::vector<std::shared_ptr<std::promise<Status>>> waiting;
+  // Requests behind the closing item (or after the close) are refused, not acknowledged.
+  std::vector<std::shared_ptr<std::promise<Status>>> waiting, refused;
   for (auto& item : items) {
-    if (item.committed) waiting.push_back(item.committed);
-    if (exec->record.status != ExecutionStatus::kRunning) continue;
+    bool open = exec->record.status == ExecutionStatus::kRunning;
+    if (item.committed) (open ? waiting : refused).push_back(item.committed);
+    if (!open) continue;
     exec->now_ms = Now();
     changed = ApplyInbox(*exec, item) || changed;
   }
@@ -91,6 +108,9 @@ void Engine::Rep::Run(const std::shared_ptr<Execution>& exec) {
   Status committed = changed ? Commit(*exec, wb, before) : Status::Ok();
   // Everything that reads `exec` happens before the runner gives it up below.
   bool closed = exec->record.status != ExecutionStatus::kRunning;
+  // Counted and logged once: by the transition that closed it, once durable.
+  bool closed_here = closed && before == ExecutionStatus::kRunning && committed.ok();
+  Status refusal = closed ? AlreadyClosed(exec->record) : Status::Ok();
   Launch launch = committed.ok() ? Prepare(exec, std::move(exec->effects)) : Launch{};
   if (committed.ok()) launch.new_children = std::move(children);
   std::vector<std::function<void()>> listeners;
@@ -103,11 +123,11 @@ void Engine::Rep::Run(const std::shared_ptr<Execution>& exec) {
     requeue = !exec->inbox.empty() && !exec->broken;
     exec->queued = requeue;
   }
-  if (closed) {
-    {
-      std::lock_guard lock(mu);
-      executions.erase(exec->id());
-    }
+  if (closed && before == ExecutionStatus::kRunning) {
+    std::lock_guard lock(mu);
+    executions.erase(exec->id());
+  }
+  if (closed_here) {
     closed_by_status[static_cast<size_t>(exec->record.status)]++;
     log::Info("workflow closed", {{"workflow_id", exec->id()},
                                   {"workflow_type", exec->record.workflow_type},
@@ -116,6 +136,7 @@ void Engine::Rep::Run(const std::shared_ptr<Execution>& exec) {
   }
   Start(std::move(launch));
   for (auto& w : waiting) w->set_value(committed);
+  for (auto& r : refused) r->set_value(refusal);
   for (auto& fn : listeners) fn();
   if (requeue) runners.Push(exec);
 }
@@ -143,6 +164,10 @@ bool Engine::Rep::ApplyInbox(Execution& exec, InboxItem& item) {
     }
     case Kind::kActivityResult:
       return ApplyActivityResult(exec, item);
+    case Kind::kActivityDeadline:
+      return ApplyActivityDeadline(exec, item);
+    case Kind::kHeartbeatCheck:
+      return ApplyHeartbeatCheck(exec, item);
     case Kind::kActivityRetryDue: {
       if (exec.timer_keys.erase(item.timer_key) == 0) return false;  // not this execution's
       exec.batch->Delete(Table::kTimers, item.timer_key);
@@ -208,6 +233,7 @@ bool Engine::Rep::ApplyActivityResult(Execution& exec, InboxItem& item) {
   if (!r.ok && !r.non_retryable && !past_deadline &&
       ShouldRetry(a.options.retry, a.attempt, r.error_type)) {
     a.attempt++;
+    a.last_error = r.error;
     exec.record.activity_retries++;
     metrics.activity_retries++;
     int64_t delay = RetryDelayMs(a.options.retry, a.attempt);
@@ -355,8 +381,10 @@ Engine::Rep::Launch Engine::Rep::Prepare(const std::shared_ptr<Execution>& exec,
   for (const auto& d : effects.dispatches) {
     auto it = exec->activities.find(d.activity_id);
     if (it == exec->activities.end()) continue;
-    launch.tasks.push_back(
-        {exec, {exec->id(), it->second.type, d.activity_id, d.attempt, it->second.input}});
+    ActivityCall call{exec->id(),  it->second.type, d.activity_id,
+                      d.attempt,   it->second.input, {}};
+    ArmActivityTimeouts(it->second, call, launch.timers);
+    launch.tasks.push_back({exec, std::move(call)});
     int64_t timeout = it->second.options.start_to_close_timeout_ms;
     if (timeout > 0) {
       InboxItem late;

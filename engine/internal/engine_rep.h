@@ -118,6 +118,13 @@ struct Engine::Rep {
   void Arm(int64_t fire_ms, const std::string& workflow_id, InboxItem item);
   void TimerLoop();
   void RunActivity(ActivityTask& task);
+  // Activity timeouts the runner checks on timers (engine_activity_timeouts.cc): arms the
+  // schedule-to-close deadline and heartbeat check of a dispatched attempt, and wires `call`'s
+  // heartbeat; then applies them when they fall due.
+  void ArmActivityTimeouts(internal::PendingActivity& a, ActivityCall& call,
+                           std::vector<TimerEntry>& timers);
+  bool ApplyActivityDeadline(Execution& exec, InboxItem& item);
+  bool ApplyHeartbeatCheck(Execution& exec, InboxItem& item);
   Status Recover();
   Status Replay(Execution& exec, const std::vector<HistoryEvent>& history) const;
   void PutActivityRow(storage::WriteBatch& wb, const std::string& id, const ActivityRecord& r) {
