@@ -126,6 +126,12 @@ struct Engine::Rep {
   bool ApplyActivityDeadline(Execution& exec, InboxItem& item);
   bool ApplyHeartbeatCheck(Execution& exec, InboxItem& item);
   Status Recover();
+  // Retention (engine_retention.cc).
+  Result<int64_t> SweepRetention();
+  Status StageDeletion(const ExecutionRecord& r, storage::WriteBatch& wb, int64_t* deleted);
+  void RetentionLoop();
+  std::thread retention_thread;  // stops with `stopping` (under timer_mu)
+  std::condition_variable retention_cv;
   Status Replay(Execution& exec, const std::vector<HistoryEvent>& history) const;
   void PutActivityRow(storage::WriteBatch& wb, const std::string& id, const ActivityRecord& r) {
     wb.Put(Table::kActivities, storage::ActivityKey(id, static_cast<uint64_t>(r.activity_id)),
