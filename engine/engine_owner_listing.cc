@@ -35,9 +35,12 @@ Result<std::vector<ExecutionRecord>> Engine::ListByOwner(const std::string& owne
     uint64_t start = 0;
     if (!ParseOwnerCursor(after, &id, &start)) {
       // A bare id (the cursor format before start times): its start time is in its record.
-      ASSIGN_OR_RETURN(ExecutionRecord r, rep_->Describe(after));
+      // An unknown one names nothing to continue after (as before: an empty page).
+      auto r = rep_->Describe(after);
+      if (r.status().IsNotFound()) return out;
+      RETURN_IF_ERROR(r.status());
       id = after;
-      start = static_cast<uint64_t>(r.start_ms);
+      start = static_cast<uint64_t>(r->start_ms);
     }
     from = skip = storage::OwnerIndexKey(owner, start, id);
   }

@@ -11,6 +11,7 @@ namespace {
 
 constexpr int64_t kScanBudgetFactor = 10;  // visibility rows looked at per execution deleted
 constexpr int64_t kFullSweepPauseMs = 1000;  // before the next tick when a sweep was full
+constexpr size_t kMaxKeysPerCommit = 100000;  // a 10,000-memory batch has ~40,000 keys
 
 Status DeletePrefix(const storage::Db& db, Table t, const std::string& prefix,
                     storage::WriteBatch& wb) {
@@ -94,7 +95,7 @@ Result<int64_t> Engine::Rep::SweepRetention() {
           }
           wb.Append(one);
           staged += n;
-          if (staged >= per_commit) {
+          if (staged >= per_commit || wb.Count() >= kMaxKeysPerCommit) {
             inner = db->Write(wb);
             wb = storage::WriteBatch();
             deleted += staged;

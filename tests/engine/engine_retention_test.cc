@@ -109,13 +109,15 @@ TEST_F(RetentionTest, RootAndItsChildrenAreDeletedTogether) {
   o.retention_ms = 500;
   StartEngine(o);
   Start("root", "parent");
-  ASSERT_TRUE(Eventually([&] {
-    auto c = engine_->Describe("root/chunk-1");
-    return c.ok() && c->status == ExecutionStatus::kCompleted;
-  }));
+  auto completed = [&](const std::string& id) {
+    auto r = engine_->Describe(id);
+    return r.ok() && r->status == ExecutionStatus::kCompleted;
+  };
+  ASSERT_TRUE(Eventually([&] { return completed("root/chunk-0") && completed("root/chunk-1"); }));
   clock_.Advance(1000);
-  ASSERT_TRUE(Eventually([&] { return engine_->Signal("root", "close", "").ok(); }));
-  ASSERT_EQ(engine_->Describe("root")->status, ExecutionStatus::kCompleted);
+  ASSERT_TRUE(engine_->Signal("root", "close", "").ok());
+  // It closes once it has also recorded both children's close (the time stands still).
+  ASSERT_TRUE(Eventually([&] { return completed("root"); }));
   clock_.Advance(200);  // the chunks are past retention, the root is not
   auto swept = engine_->SweepRetention();
   ASSERT_TRUE(swept.ok()) << swept.status().ToString();
@@ -138,7 +140,7 @@ TEST_F(RetentionTest, SweepWorkIsBounded) {
   o.retention_max_per_sweep = 2;
   o.retention_per_commit = 1;
   StartEngine(o);
-  for (int i = 0; i < 5; ++i) Start("w" + std::to_string(i), "immediate");
+  for (const char* id : {"w0", "w1", "w2", "w3", "w4"}) Start(id, "immediate");
   clock_.Advance(1);
   EXPECT_EQ(*engine_->SweepRetention(), 2);
   EXPECT_EQ(*engine_->SweepRetention(), 2);
