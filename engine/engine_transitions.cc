@@ -47,17 +47,6 @@ InboxItem ChildClosedItem(const ExecutionRecord& r) {
 
 }  // namespace internal
 
-namespace {
-
-// The answer to a signal, cancel or terminate that reached an execution after its close: it
-// is not recorded, so it must not look accepted.
-Status AlreadyClosed(const ExecutionRecord& r) {
-  return Status::FailedPrecondition("workflow " + r.workflow_id + " is already " +
-                                    ExecutionStatusName(r.status));
-}
-
-}  // namespace
-
 // ---- Inbox and runner
 
 void Engine::Rep::Enqueue(const std::shared_ptr<Execution>& exec, InboxItem item) {

@@ -42,10 +42,17 @@ std::string RetryTimerId(int64_t activity_id, int64_t attempt);
 bool ParseTimerId(std::string_view id, InboxItem* item);
 // The parent's inbox item telling that child `r` closed.
 InboxItem ChildClosedItem(const ExecutionRecord& r);
+// The answer to a signal, cancel or terminate that reached an execution after its close: it
+// is not recorded, so it must not look accepted.
+inline Status AlreadyClosed(const ExecutionRecord& r) {
+  return Status::FailedPrecondition("workflow " + r.workflow_id + " is already " +
+                                    ExecutionStatusName(r.status));
+}
 
 }  // namespace internal
 
 using internal::ActivityTask;
+using internal::AlreadyClosed;
 using internal::ChildClosedItem;
 using internal::Effects;
 using internal::Execution;
