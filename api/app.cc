@@ -68,6 +68,7 @@ Result<std::unique_ptr<App>> App::Create(config::Config config) {
     engine_options.activity_workers = static_cast<int>(c.engine.activity_workers);
     engine_options.io_activity_workers = static_cast<int>(c.engine.io_activity_workers);
     engine_options.retention_ms = c.engine.retention_hours * 3600 * 1000;
+    engine_options.retention_sweep_ms = c.engine.retention_sweep_seconds * 1000;
     engine_options.clock = clock;
     rep->engine = std::make_unique<engine::Engine>(rep->db.get(), engine_options);
     auto durable_batches = std::make_unique<workflows::DurableBatchService>(
@@ -118,13 +119,7 @@ Status App::Recover() {
 #if PAPR_WITH_ENGINE
   // Recovery runs with the HTTP front up, so /readyz can say 503 until it is done.
   if (rep_->engine) {
-    RETURN_IF_ERROR(rep_->engine->Start());
-    auto swept = rep_->engine->SweepRetention();
-    if (!swept.ok()) {
-      log::Warn("retention sweep failed", {{"error", swept.status().ToString()}});
-    } else if (*swept > 0) {
-      log::Info("retention sweep deleted closed executions", {{"count", std::to_string(*swept)}});
-    }
+    RETURN_IF_ERROR(rep_->engine->Start());  // starts the periodic retention sweep too
   }
 #endif
   rep_->ready = true;

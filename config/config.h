@@ -88,6 +88,7 @@ struct Storage {
 
 struct Engine {
   int64_t retention_hours = 168;        // Closed executions are deleted after this.
+  int64_t retention_sweep_seconds = 600;  // How often the retention sweep runs.
   int64_t activity_workers = 4;         // Threads running compute activities.
   int64_t io_activity_workers = 16;     // Threads running activities that wait on the network.
 };

@@ -94,6 +94,10 @@ const std::vector<KeySpec>& Table() {
                "fsync the log before acknowledging a write. Never turn off in production."),
       // engine
       PAPR_KEY(engine.retention_hours, 0, "Closed workflow executions are deleted after this."),
+      PAPR_KEY(engine.retention_sweep_seconds, 1,
+               "How often closed executions past retention are deleted (also once at start). "
+               "A sweep deletes at most 1,000 (a batch with its chunks), so a backlog goes "
+               "in steps a second apart."),
       PAPR_KEY(engine.activity_workers, 1,
                "Threads running compute-bound activities (memory processing without "
                "`processing.endpoint`). About the core count: more only adds context switches."),

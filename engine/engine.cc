@@ -42,6 +42,9 @@ Status Engine::Start() {
                                   std::chrono::steady_clock::now() - recovery_start)
                                   .count();
   rep_->is_ready = true;
+  if (rep_->options.retention_sweep_ms > 0) {
+    rep_->retention_thread = std::thread([this] { rep_->RetentionLoop(); });
+  }
   return Status::Ok();
 }
 
@@ -53,7 +56,9 @@ void Engine::Shutdown() {
     rep_->stopping = true;
   }
   rep_->timer_cv.notify_all();
+  rep_->retention_cv.notify_all();
   rep_->timer_thread.join();
+  if (rep_->retention_thread.joinable()) rep_->retention_thread.join();
   rep_->workers.Stop();
   rep_->io_workers.Stop();
   rep_->runners.Stop();

@@ -28,6 +28,12 @@ struct EngineOptions {
   int runner_threads = 8;
   // Closed executions older than this are deleted by the retention sweep. Default: 7 days.
   int64_t retention_ms = 7 * 24 * 3600 * 1000LL;
+  // How often a background sweep deletes them (0: only SweepRetention calls). Each sweep
+  // deletes at most `retention_max_per_sweep` executions (children count with their root),
+  // `retention_per_commit` of them per write; a full sweep is followed by another soon.
+  int64_t retention_sweep_ms = 0;
+  int64_t retention_max_per_sweep = 1000;
+  int64_t retention_per_commit = 100;
   const Clock* clock = SystemClock::Default();
 };
 
@@ -85,9 +91,13 @@ class Engine {
                                                      int64_t after_id, int64_t limit) const;
   Result<std::optional<std::string>> ReadBlob(const std::string& workflow_id,
                                               const std::string& name) const;
-  // Executions of `owner`, newest first; `after` is the last id of the previous page.
+  // Executions of `owner`, newest first, after the cursor `after` (OwnerCursor of the last
+  // execution of the previous page; a bare workflow id is accepted too). The listing seeks to
+  // the cursor, and a cursor whose execution was deleted meanwhile continues with the next.
   Result<std::vector<ExecutionRecord>> ListByOwner(const std::string& owner, int64_t limit,
                                                    const std::string& after) const;
+  // The listing cursor just past `r`: "<workflow id>@<start ms>".
+  static std::string OwnerCursor(const ExecutionRecord& r);
   // Executions with this status (any if nullopt), oldest first.
   Result<std::vector<ExecutionRecord>> ListByStatus(std::optional<ExecutionStatus> status,
                                                     int64_t limit) const;
@@ -115,7 +125,8 @@ class Engine {
   // Prometheus text: commit latency and size, activity attempts/latency/retries, workflows by
   // status, recovery time, disk use.
   std::string MetricsText() const;
-  // Deletes closed executions past retention; returns how many.
+  // Deletes closed executions past retention (a root with its children, in one write), at
+  // most `retention_max_per_sweep`; returns how many.
   Result<int64_t> SweepRetention();
 
   // Replays `history` against the registered workflow code without side effects. OK, or

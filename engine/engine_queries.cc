@@ -97,29 +97,6 @@ Result<std::optional<std::string>> Engine::ReadBlob(const std::string& id,
   return rep_->db->Get(Table::kBlobs, storage::BlobKey(id, name));
 }
 
-Result<std::vector<ExecutionRecord>> Engine::ListByOwner(const std::string& owner, int64_t limit,
-                                                         const std::string& after) const {
-  std::vector<ExecutionRecord> out;
-  bool skipping = !after.empty();
-  Status inner;
-  RETURN_IF_ERROR(rep_->db->ScanPrefix(
-      Table::kVisibility, storage::OwnerIndexPrefix(owner),
-      [&](std::string_view key, std::string_view) {
-        std::string_view o, id;
-        uint64_t start;
-        if (!storage::DecodeOwnerIndexKey(key, &o, &start, &id)) return true;
-        if (skipping) {
-          skipping = id != after;
-          return true;
-        }
-        auto record = Describe(std::string(id));
-        if (!record.ok()) return true;  // deleted by retention
-        out.push_back(std::move(record).value());
-        return static_cast<int64_t>(out.size()) < limit;
-      }));
-  return out;
-}
-
 Result<std::vector<ExecutionRecord>> Engine::ListByStatus(std::optional<ExecutionStatus> status,
                                                           int64_t limit) const {
   std::vector<ExecutionRecord> out;
@@ -154,33 +131,6 @@ bool Engine::SubscribeOnce(const std::string& id, std::function<void()> fn) {
   if (!record.ok() || record->status == ExecutionStatus::kRunning) return false;
   fn();
   return true;
-}
-
-Result<int64_t> Engine::SweepRetention() {
-  int64_t cutoff = rep_->Now() - rep_->options.retention_ms;
-  int64_t deleted = 0;
-  ASSIGN_OR_RETURN(auto all, ListByStatus(std::nullopt, 0));
-  for (const auto& r : all) {
-    if (r.status == ExecutionStatus::kRunning || r.close_ms == 0 || r.close_ms > cutoff) continue;
-    storage::WriteBatch wb;
-    auto drop_prefix = [&](Table t, const std::string& prefix) {
-      return rep_->db->ScanPrefix(t, prefix, [&](std::string_view key, std::string_view) {
-        wb.Delete(t, key);
-        return true;
-      });
-    };
-    RETURN_IF_ERROR(drop_prefix(Table::kHistory, storage::HistoryPrefix(r.workflow_id)));
-    RETURN_IF_ERROR(drop_prefix(Table::kActivities, storage::ActivityPrefix(r.workflow_id)));
-    RETURN_IF_ERROR(drop_prefix(Table::kBlobs, storage::BlobPrefix(r.workflow_id)));
-    wb.Delete(Table::kExecutions, storage::ExecutionKey(r.workflow_id));
-    auto start = static_cast<uint64_t>(r.start_ms);
-    wb.Delete(Table::kVisibility,
-              storage::VisibilityKey(static_cast<uint8_t>(r.status), start, r.workflow_id));
-    wb.Delete(Table::kVisibility, storage::OwnerIndexKey(r.owner, start, r.workflow_id));
-    RETURN_IF_ERROR(rep_->db->Write(wb));
-    ++deleted;
-  }
-  return deleted;
 }
 
 }  // namespace papr::engine

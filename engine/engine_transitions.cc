@@ -77,6 +77,10 @@ void Engine::Rep::Enqueue(const std::shared_ptr<Execution>& exec, InboxItem item
       }
       return;
     }
+    if (exec->closed) {  // nothing runs for it any more: refuse instead of queueing
+      if (item.committed) item.committed->set_value(AlreadyClosed(exec->record));
+      return;
+    }
     exec->inbox.push_back(std::move(item));
     if (!exec->queued) schedule = exec->queued = true;
   }
@@ -96,10 +100,12 @@ void Engine::Rep::Run(const std::shared_ptr<Execution>& exec) {
   exec->closed_now = false;
   ExecutionStatus before = exec->record.status;
   bool changed = false;
-  std::vector<std::shared_ptr<std::promise<Status>>> waiting;
+  // Requests behind the closing item (or after the close) are refused, not acknowledged.
+  std::vector<std::shared_ptr<std::promise<Status>>> waiting, refused;
   for (auto& item : items) {
-    if (item.committed) waiting.push_back(item.committed);
-    if (exec->record.status != ExecutionStatus::kRunning) {
+    bool open = exec->record.status == ExecutionStatus::kRunning;
+    if (item.committed) (open ? waiting : refused).push_back(item.committed);
+    if (!open) {
       // A parent's close request that reached an already closed child: drop its row.
       if (!item.timer_key.empty() && (item.kind == InboxItem::Kind::kTerminate ||
                                       item.kind == InboxItem::Kind::kCancel)) {
@@ -115,6 +121,9 @@ void Engine::Rep::Run(const std::shared_ptr<Execution>& exec) {
   Status committed = changed ? Commit(*exec, wb, before) : Status::Ok();
   // Everything that reads `exec` happens before the runner gives it up below.
   bool closed = exec->record.status != ExecutionStatus::kRunning;
+  // Counted and logged once: by the transition that closed it, once durable.
+  bool closed_here = closed && before == ExecutionStatus::kRunning && committed.ok();
+  Status refusal = closed ? AlreadyClosed(exec->record) : Status::Ok();
   Launch launch = committed.ok() ? Prepare(exec, std::move(exec->effects)) : Launch{};
   if (committed.ok()) launch.new_children = std::move(children);
   std::vector<std::function<void()>> listeners;
@@ -127,11 +136,11 @@ void Engine::Rep::Run(const std::shared_ptr<Execution>& exec) {
     requeue = !exec->inbox.empty() && !exec->broken;
     exec->queued = requeue;
   }
-  if (closed) {
-    {
-      std::lock_guard lock(mu);
-      executions.erase(exec->id());
-    }
+  if (closed && before == ExecutionStatus::kRunning) {
+    std::lock_guard lock(mu);
+    executions.erase(exec->id());
+  }
+  if (closed_here) {
     closed_by_status[static_cast<size_t>(exec->record.status)]++;
     log::Info("workflow closed", {{"workflow_id", exec->id()},
                                   {"workflow_type", exec->record.workflow_type},
@@ -140,6 +149,7 @@ void Engine::Rep::Run(const std::shared_ptr<Execution>& exec) {
   }
   Start(std::move(launch));
   for (auto& w : waiting) w->set_value(committed);
+  for (auto& r : refused) r->set_value(refusal);
   for (auto& fn : listeners) fn();
   if (requeue) runners.Push(exec);
 }
@@ -168,6 +178,10 @@ bool Engine::Rep::ApplyInbox(Execution& exec, InboxItem& item) {
     }
     case Kind::kActivityResult:
       return ApplyActivityResult(exec, item);
+    case Kind::kActivityDeadline:
+      return ApplyActivityDeadline(exec, item);
+    case Kind::kHeartbeatCheck:
+      return ApplyHeartbeatCheck(exec, item);
     case Kind::kActivityRetryDue: {
       if (exec.timer_keys.erase(item.timer_key) == 0) return false;  // not this execution's
       exec.batch->Delete(Table::kTimers, item.timer_key);
@@ -235,6 +249,7 @@ bool Engine::Rep::ApplyActivityResult(Execution& exec, InboxItem& item) {
   if (!r.ok && !r.non_retryable && !past_deadline &&
       ShouldRetry(a.options.retry, a.attempt, r.error_type)) {
     a.attempt++;
+    a.last_error = r.error;
     exec.record.activity_retries++;
     metrics.activity_retries++;
     int64_t delay = RetryDelayMs(a.options.retry, a.attempt);
@@ -406,8 +421,10 @@ Engine::Rep::Launch Engine::Rep::Prepare(const std::shared_ptr<Execution>& exec,
   for (const auto& d : effects.dispatches) {
     auto it = exec->activities.find(d.activity_id);
     if (it == exec->activities.end()) continue;
-    launch.tasks.push_back(
-        {exec, {exec->id(), it->second.type, d.activity_id, d.attempt, it->second.input}});
+    ActivityCall call{exec->id(),  it->second.type, d.activity_id,
+                      d.attempt,   it->second.input, {}};
+    ArmActivityTimeouts(it->second, call, launch.timers);
+    launch.tasks.push_back({exec, std::move(call)});
     int64_t timeout = it->second.options.start_to_close_timeout_ms;
     if (timeout > 0) {
       InboxItem late;

@@ -35,6 +35,8 @@ std::string EncodeActivityOptions(const ActivityOptions& o) {
   for (const auto& t : o.retry.non_retryable_error_types) PutLengthPrefixed(&out, t);
   PutSignedVarint64(&out, o.start_to_close_timeout_ms);
   PutSignedVarint64(&out, o.schedule_to_close_timeout_ms);
+  // Later fields are appended only when set, so options recorded before them read the same.
+  if (o.heartbeat_timeout_ms != 0) PutSignedVarint64(&out, o.heartbeat_timeout_ms);
   return out;
 }
 
@@ -53,6 +55,7 @@ Result<ActivityOptions> DecodeActivityOptions(std::string_view in) {
   }
   ok = ok && GetSignedVarint64(&in, &o.start_to_close_timeout_ms) &&
        GetSignedVarint64(&in, &o.schedule_to_close_timeout_ms);
+  if (ok && !in.empty()) ok = GetSignedVarint64(&in, &o.heartbeat_timeout_ms);
   if (!ok) return Status::Corruption("activity options truncated");
   std::memcpy(&o.retry.backoff_coefficient, &coefficient_bits, sizeof(double));
   return o;

@@ -25,6 +25,9 @@ struct ActivityOptions {
   int64_t start_to_close_timeout_ms = 0;
   // From scheduling to the final outcome, across all attempts and backoffs.
   int64_t schedule_to_close_timeout_ms = 0;
+  // An attempt that records no heartbeat for this long fails as timed out (and is retried per
+  // the policy); 0: attempts need not heartbeat.
+  int64_t heartbeat_timeout_ms = 0;
 };
 
 // Delay before attempt `next_attempt` (>= 2).

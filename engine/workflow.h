@@ -80,6 +80,14 @@ struct ActivityCall {
   int64_t activity_id = 0;
   int64_t attempt = 1;
   std::string input;
+  // Set by the engine when the activity has a heartbeat timeout; see RecordHeartbeat.
+  std::function<void()> heartbeat;
+
+  // Tells the engine this attempt is alive (Temporal's RecordHeartbeat). Kept in memory only;
+  // cheap enough to call often. A no-op for activities without a heartbeat timeout.
+  void RecordHeartbeat() const {
+    if (heartbeat) heartbeat();
+  }
 };
 
 //! What an activity attempt returns. `error_type` is matched against the retry policy's

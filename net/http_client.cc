@@ -1,5 +1,6 @@
 #include "net/http_client.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include <boost/asio/connect.hpp>
@@ -188,7 +189,13 @@ Result<HttpClientResponse> HttpCall(const HttpClientRequest& request) {
       Exchange(tls_stream, req, buffer, parser, failure);
     });
   });
-  ioc.run();
+  if (!request.on_progress) {
+    ioc.run();
+  } else {
+    auto interval = std::chrono::milliseconds(std::max(1, request.progress_interval_ms));
+    // run_for returns early once the exchange is done (the context runs out of work).
+    while (ioc.run_for(interval), !ioc.stopped()) request.on_progress();
+  }
   beast::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
   if (!failure.ok()) return failure;

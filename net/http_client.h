@@ -31,6 +31,10 @@ struct HttpClientRequest {
   // Called with each resolved address before connecting and with the address actually
   // connected to; a non-OK status refuses the call (SSRF guard). Optional.
   std::function<Status(const std::string& ip)> address_check;
+  // Called every `progress_interval_ms` while the exchange is in flight, so a caller that
+  // must show it is alive (an activity's heartbeat) can while it waits. Optional.
+  std::function<void()> on_progress;
+  int progress_interval_ms = 1000;
 };
 
 struct HttpClientResponse {

@@ -317,12 +317,12 @@ Result<BatchListPage> DurableBatchService::List(const std::string& user_id,
   constexpr int64_t kScanPage = 200;
   constexpr int64_t kMaxScanned = 200000;
   BatchListPage page;
-  std::string cursor = after;
+  std::string cursor = after, last_listed;  // engine listing cursors (they seek)
   bool more = false;
   for (int64_t scanned = 0; scanned < kMaxScanned && !more;) {
     ASSIGN_OR_RETURN(auto records, rep_->engine->ListByOwner(user_id, kScanPage, cursor));
     for (const auto& r : records) {
-      cursor = r.workflow_id;
+      cursor = engine::Engine::OwnerCursor(r);
       if (r.workflow_type != kWorkflowType) continue;
       if (static_cast<int64_t>(page.batches.size()) == limit && !state_filter) {
         more = true;  // unfiltered: any further batch is a next page
@@ -335,11 +335,12 @@ Result<BatchListPage> DurableBatchService::List(const std::string& user_id,
         break;
       }
       page.batches.push_back(std::move(st).value());
+      last_listed = cursor;
     }
     scanned += static_cast<int64_t>(records.size());
     if (static_cast<int64_t>(records.size()) < kScanPage) break;  // the end
   }
-  if (more) page.next_after = page.batches.back().batch_id;
+  if (more) page.next_after = last_listed;
   return page;
 }
 

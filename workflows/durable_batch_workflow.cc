@@ -114,6 +114,7 @@ WorkflowTask DurableBatchService::Rep::BatchWorkflow(WorkflowContext& ctx, std::
     const auto& schedule = h.webhook_schedule_seconds;
     ActivityOptions once;
     once.retry.maximum_attempts = 1;
+    once.heartbeat_timeout_ms = kNetworkHeartbeatTimeoutMs;
     int64_t retry_after_ms = 0;
     for (size_t attempt = 0; attempt < schedule.size(); ++attempt) {
       int64_t delay_ms = std::max(schedule[attempt] * 1000, retry_after_ms);
@@ -192,7 +193,7 @@ ActivityResult DurableBatchService::Rep::ProcessMemory(const engine::ActivityCal
   }
   auto writes = std::make_shared<storage::WriteBatch>();
   MemoryTarget target{header->user_id, MemoryProcessor::BatchMemoryId(root, index), root, index,
-                      writes.get()};
+                      writes.get(), [&call] { call.RecordHeartbeat(); }};
   auto stored = processor->Process(target, (**memories)[offset]);
   if (!stored.ok()) {
     int64_t code = ItemErrorCode(stored.status());
@@ -212,7 +213,8 @@ ActivityResult DurableBatchService::Rep::DeliverWebhook(const engine::ActivityCa
   auto secret = engine->ReadBlob(req.batch_id, kWebhookSecretBlob);
   if (!secret.ok()) return ActivityResult::Error(secret.status().message(), "500", false);
   WebhookAttempt attempt =
-      webhooks->Attempt(req.url, secret->value_or(""), req.webhook_id, req.body);
+      webhooks->Attempt(req.url, secret->value_or(""), req.webhook_id, req.body,
+                        [&call] { call.RecordHeartbeat(); });
   (attempt.delivered ? webhook_delivered : webhook_failed)++;
   log::Info("webhook attempt", {{"batch_id", call.workflow_id},
                                 {"webhook_id", req.webhook_id},

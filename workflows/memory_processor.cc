@@ -50,6 +50,7 @@ Result<std::string> MemoryProcessor::Enrich(const MemoryTarget& target,
   request.headers = {{"content-type", "application/json"}};
   request.body = body.Take();
   request.timeout_ms = static_cast<int>(processing_.timeout_ms);
+  request.on_progress = target.on_progress;
   ASSIGN_OR_RETURN(net::HttpClientResponse response, net::HttpCall(request));
   if (response.status >= 400 && response.status < 500 && response.status != 408 &&
       response.status != 429) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "common/clock.h"
@@ -21,6 +22,9 @@ struct MemoryTarget {
   // When set, the store's writes are added here instead of written: the engine commits them
   // atomically with the activity's completion event.
   storage::WriteBatch* defer_writes_to = nullptr;
+  // Called about every second while the processing endpoint is waited for (an activity
+  // heartbeat). Optional.
+  std::function<void()> on_progress;
 };
 
 //! Processes one memory: validate, derive (content hash, word count, keywords), optionally

@@ -72,7 +72,8 @@ Status WebhookSender::CheckTarget(const std::string& url) const {
 
 WebhookAttempt WebhookSender::Attempt(const std::string& url, const std::string& secret,
                                       const std::string& webhook_id,
-                                      const std::string& body) const {
+                                      const std::string& body,
+                                      std::function<void()> on_progress) const {
   WebhookAttempt attempt;
   int64_t ts = clock_->NowMillis() / 1000;
   net::HttpClientRequest request;
@@ -80,6 +81,7 @@ WebhookAttempt WebhookSender::Attempt(const std::string& url, const std::string&
   request.body = body;
   request.timeout_ms = static_cast<int>(options_.timeout_seconds * 1000);
   request.max_response_bytes = 64 * 1024;
+  request.on_progress = std::move(on_progress);
   request.headers = {{"content-type", "application/json"},
                      {"webhook-id", webhook_id},
                      {"webhook-timestamp", std::to_string(ts)}};

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "common/clock.h"
@@ -34,9 +35,11 @@ class WebhookSender {
   // Checks URL form and, by resolving it, the SSRF policy (for submit-time 400s).
   Status CheckTarget(const std::string& url) const;
 
-  // One attempt with this message id and body.
+  // One attempt with this message id and body; `on_progress` (optional) is called about every
+  // second while the receiver is being waited for (an activity heartbeat).
   WebhookAttempt Attempt(const std::string& url, const std::string& secret,
-                         const std::string& webhook_id, const std::string& body) const;
+                         const std::string& webhook_id, const std::string& body,
+                         std::function<void()> on_progress = nullptr) const;
   // OSS: one attempt with a fresh id; returns what the status shows.
   WebhookStatus DeliverOnce(const BatchStatus& status, const std::string& url,
                             const std::string& secret) const;

@@ -45,10 +45,17 @@ std::string RetryTimerId(int64_t activity_id, int64_t attempt);
 bool ParseTimerId(std::string_view id, InboxItem* item);
 // The parent's inbox item telling that child `r` closed.
 InboxItem ChildClosedItem(const ExecutionRecord& r);
+// The answer to a signal, cancel or terminate that reached an execution after its close: it
+// is not recorded, so it must not look accepted.
+inline Status AlreadyClosed(const ExecutionRecord& r) {
+  return Status::FailedPrecondition("workflow " + r.workflow_id + " is already " +
+                                    ExecutionStatusName(r.status));
+}
 
 }  // namespace internal
 
 using internal::ActivityTask;
+using internal::AlreadyClosed;
 using internal::ChildClosedItem;
 using internal::Effects;
 using internal::Execution;
@@ -136,7 +143,20 @@ struct Engine::Rep {
   void Arm(int64_t fire_ms, const std::string& workflow_id, InboxItem item);
   void TimerLoop();
   void RunActivity(ActivityTask& task);
+  // Activity timeouts the runner checks on timers (engine_activity_timeouts.cc): arms the
+  // schedule-to-close deadline and heartbeat check of a dispatched attempt, and wires `call`'s
+  // heartbeat; then applies them when they fall due.
+  void ArmActivityTimeouts(internal::PendingActivity& a, ActivityCall& call,
+                           std::vector<TimerEntry>& timers);
+  bool ApplyActivityDeadline(Execution& exec, InboxItem& item);
+  bool ApplyHeartbeatCheck(Execution& exec, InboxItem& item);
   Status Recover();
+  // Retention (engine_retention.cc).
+  Result<int64_t> SweepRetention();
+  Status StageDeletion(const ExecutionRecord& r, storage::WriteBatch& wb, int64_t* deleted);
+  void RetentionLoop();
+  std::thread retention_thread;  // stops with `stopping` (under timer_mu)
+  std::condition_variable retention_cv;
   Status Replay(Execution& exec, const std::vector<HistoryEvent>& history) const;
   // engine_repair.cc: `id` is open on disk and not run by this engine (its record in `record`).
   Status CheckRepairable(const std::string& id, ExecutionRecord* record) const;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <coroutine>
 #include <deque>
 #include <functional>
@@ -29,11 +30,15 @@ struct PendingActivity {
   int64_t scheduled_ms = 0;
   int64_t attempt = 1;
   bool backing_off = false;
+  std::string last_error;  // of the last failed attempt, for a timeout's message
+  // Last heartbeat of the current attempt (engine clock), written by its worker.
+  std::shared_ptr<std::atomic<int64_t>> last_heartbeat_ms;
 };
 
 //! Work for an execution's runner, produced by activity workers, timers and API calls.
 struct InboxItem {
-  enum class Kind { kStartCoroutine, kChildClosed, kActivityResult, kActivityRetryDue, kUserTimer, kSignal, kCancel, kTerminate };
+  enum class Kind { kStartCoroutine, kChildClosed, kActivityResult, kActivityRetryDue, kUserTimer, kSignal, kCancel, kTerminate,
+                    kActivityDeadline, kHeartbeatCheck };
   Kind kind = Kind::kActivityResult;
   int64_t activity_id = 0;
   int64_t attempt = 0;

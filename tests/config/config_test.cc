@@ -380,6 +380,7 @@ const std::set<std::string>& ExpectedKeys() {
       "storage.data_dir",
       "storage.sync_writes",
       "engine.retention_hours",
+      "engine.retention_sweep_seconds",
       "engine.activity_workers",
       "engine.io_activity_workers",
       "logging.level",

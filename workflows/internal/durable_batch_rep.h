@@ -28,6 +28,9 @@ using engine::WorkflowTask;
 
 constexpr const char* kProcessMemory = "process_memory";
 constexpr const char* kDeliverWebhook = "deliver_webhook";
+// Activities that wait on the network heartbeat about every second while they wait (the HTTP
+// client's progress callback); one silent this long is retried.
+constexpr int64_t kNetworkHeartbeatTimeoutMs = 10000;
 // Memories are stored in blobs of kChunkSize, "memories/<chunk>", so a chunk's activities
 // load (and cache) only their own part of a big batch.
 inline std::string MemoriesBlobName(int64_t chunk) { return "memories/" + std::to_string(chunk); }
@@ -121,6 +124,7 @@ struct DurableBatchService::Rep {
     o.retry.maximum_attempts = 5;
     o.retry.non_retryable_error_types = {"422"};
     o.start_to_close_timeout_ms = std::max<int64_t>(30000, config.processing.timeout_ms * 2);
+    if (!config.processing.endpoint.empty()) o.heartbeat_timeout_ms = internal::kNetworkHeartbeatTimeoutMs;
     return o;
   }
   // Version 1 of that change: what the batch header recorded at submit.
