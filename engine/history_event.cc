@@ -128,7 +128,9 @@ Result<HistoryEvent> DecodeEvent(std::string_view in) {
   return e;
 }
 
-std::string DescribeEvent(const HistoryEvent& e) {
+std::string DescribeEvent(const HistoryEvent& e) { return DescribeEvent(e, nullptr); }
+
+std::string DescribeEvent(const HistoryEvent& e, const FieldText& shown) {
   std::string out = std::to_string(e.event_id) + " " + EventTypeName(e.type);
   const bool activity = IsActivityEvent(e.type);
   auto add_int = [&](std::string_view name, int64_t v) {
@@ -136,7 +138,9 @@ std::string DescribeEvent(const HistoryEvent& e) {
     out += " " + std::string(name) + "=" + std::to_string(v);
   };
   auto add_str = [&](const char* name, const std::string& v) {
-    if (!v.empty()) out += std::string(" ") + name + "=" + Abbreviate(v);
+    if (v.empty()) return;
+    std::optional<std::string> text = shown ? shown(name) : std::nullopt;
+    out += std::string(" ") + name + "=" + (text ? *text : Abbreviate(v));
   };
 #define F_Int add_int
 #define F_Str add_str

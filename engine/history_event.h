@@ -1,6 +1,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -44,5 +46,9 @@ Result<HistoryEvent> DecodeEvent(std::string_view bytes);
 // One readable line, e.g. "12 ActivityTaskCompleted activity_id=3 attempt=1 payload=...".
 // Zero and empty fields are left out, except activity_id of activity events.
 std::string DescribeEvent(const HistoryEvent& event);
+// The same line with `shown(field)` as the text of each non-empty Str field it answers for
+// (e.g. a decoded payload), in its place; the abbreviated bytes for the others.
+using FieldText = std::function<std::optional<std::string>(std::string_view field)>;
+std::string DescribeEvent(const HistoryEvent& event, const FieldText& shown);
 
 }  // namespace papr::engine

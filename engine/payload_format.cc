@@ -77,17 +77,14 @@ std::vector<DecodedField> HistoryPayloadReader::Decode(const HistoryEvent& e) {
 
 std::string DescribeDecodedEvent(const HistoryEvent& event,
                                  const std::vector<DecodedField>& fields) {
-  HistoryEvent rest = event;
-  for (const auto& f : fields) {
-    if (f.name == "payload") rest.payload.clear();
-    if (f.name == "options") rest.options.clear();
-  }
-  std::string out = DescribeEvent(rest);
-  for (const auto& f : fields) {
-    out += " " + f.name + "=";
-    out += f.json.size() <= kMaxDescribedJson ? f.json : f.json.substr(0, kMaxDescribedJson) + "...";
-  }
-  return out;
+  return DescribeEvent(event, [&](std::string_view name) -> std::optional<std::string> {
+    for (const auto& f : fields) {
+      if (f.name != name) continue;
+      if (f.json.size() <= kMaxDescribedJson) return f.json;
+      return f.json.substr(0, kMaxDescribedJson) + "...";
+    }
+    return std::nullopt;
+  });
 }
 
 std::string ActivityOptionsJson(const ActivityOptions& o) {

@@ -80,8 +80,8 @@ class HistoryPayloadReader {
   std::unordered_map<int64_t, std::string> scheduled_types_;  // scheduled event id -> type
 };
 
-// DescribeEvent's line with each decoded field shown as `name=<JSON>` (at the end, each at most
-// ~1000 characters) instead of its bytes.
+// DescribeEvent's line with each decoded field shown as `name=<JSON>` (at most ~1000
+// characters) instead of its bytes.
 std::string DescribeDecodedEvent(const HistoryEvent& event, const std::vector<DecodedField>& fields);
 
 // ActivityOptions as JSON: {"retry_policy":{...},"start_to_close_timeout_ms":N,...}.

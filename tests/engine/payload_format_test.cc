@@ -98,15 +98,15 @@ TEST(PayloadFormatTest, DescribedEventShowsDecodedJsonAndActivityZero) {
   e.attempt = 1;
   e.payload = std::string("\x80\x01", 2);
   EXPECT_EQ(DescribeDecodedEvent(e, {{"payload", "{\"memory_index\":0}"}}),
-            "4 ActivityTaskCompleted activity_id=0 scheduled_event_id=2 attempt=1 "
-            "payload={\"memory_index\":0}");
+            "4 ActivityTaskCompleted payload={\"memory_index\":0} activity_id=0 "
+            "scheduled_event_id=2 attempt=1");
   EXPECT_EQ(DescribeEvent(e),
             "4 ActivityTaskCompleted payload=\\x80\\x01 activity_id=0 scheduled_event_id=2 "
             "attempt=1");
   std::string big(3000, 'j');
   std::string line = DescribeDecodedEvent(e, {{"payload", big}});
   EXPECT_LT(line.size(), 1100u);
-  EXPECT_EQ(line.substr(line.size() - 3), "...");
+  EXPECT_NE(line.find("payload=" + std::string(1000, 'j') + "... activity_id=0"), std::string::npos);
 }
 
 }  // namespace
