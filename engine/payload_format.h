@@ -82,7 +82,8 @@ class HistoryPayloadReader {
 
 // DescribeEvent's line with each decoded field shown as `name=<JSON>` (at most ~1000
 // characters) instead of its bytes.
-std::string DescribeDecodedEvent(const HistoryEvent& event, const std::vector<DecodedField>& fields);
+std::string DescribeDecodedEvent(const HistoryEvent& event,
+                                 const std::vector<DecodedField>& fields);
 
 // ActivityOptions as JSON: {"retry_policy":{...},"start_to_close_timeout_ms":N,...}.
 std::string ActivityOptionsJson(const ActivityOptions& options);

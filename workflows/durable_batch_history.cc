@@ -8,7 +8,8 @@
 namespace papr::workflows {
 namespace {
 
-void WriteEvent(JsonWriter& w, const engine::HistoryEvent& e, engine::HistoryPayloadReader& reader) {
+void WriteEvent(JsonWriter& w, const engine::HistoryEvent& e,
+                engine::HistoryPayloadReader& reader) {
   std::string details = engine::DescribeEvent(e);
   // DescribeEvent starts with "<id> <Type>"; the rest are the attributes.
   size_t attrs = details.find(' ', details.find(' ') + 1);

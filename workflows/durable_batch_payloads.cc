@@ -68,7 +68,9 @@ Json HeaderJson(std::string_view bytes) {
   return w.Take();
 }
 
-bool ReadWholeInt(std::string_view in, int64_t* v) { return GetSignedVarint64(&in, v) && in.empty(); }
+bool ReadWholeInt(std::string_view in, int64_t* v) {
+  return GetSignedVarint64(&in, v) && in.empty();
+}
 
 Json MemoryIndexJson(std::string_view bytes) {
   int64_t index = 0;

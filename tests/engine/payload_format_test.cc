@@ -106,7 +106,8 @@ TEST(PayloadFormatTest, DescribedEventShowsDecodedJsonAndActivityZero) {
   std::string big(3000, 'j');
   std::string line = DescribeDecodedEvent(e, {{"payload", big}});
   EXPECT_LT(line.size(), 1100u);
-  EXPECT_NE(line.find("payload=" + std::string(1000, 'j') + "... activity_id=0"), std::string::npos);
+  EXPECT_NE(line.find("payload=" + std::string(1000, 'j') + "... activity_id=0"),
+            std::string::npos);
 }
 
 }  // namespace

@@ -50,12 +50,11 @@ TEST_F(HistoryPayloadsTest, CompletedBatchWithWebhookShowsDecodedFieldsAndActivi
   ASSERT_TRUE(started) << started.message();
   ApiClient api(server_->port(), kTestApiKey);
   const std::string hook = receiver_->Url("/hooks/history");
-  Reply submitted = api.Call("POST", "/v1/memory/batch",
-                             BatchBody(3, [](int i) { return "history memory " + std::to_string(i); },
-                                       "\"webhook_url\":" + JsonQuote(hook) +
-                                           ",\"webhook_secret\":" + JsonQuote(kSecret) +
-                                           ",\"tolerated_failure_count\":2"),
-                             {}, 30000);
+  std::string body = BatchBody(
+      3, [](int i) { return "history memory " + std::to_string(i); },
+      "\"webhook_url\":" + JsonQuote(hook) + ",\"webhook_secret\":" + JsonQuote(kSecret) +
+          ",\"tolerated_failure_count\":2");
+  Reply submitted = api.Call("POST", "/v1/memory/batch", body, {}, 30000);
   ASSERT_EQ(submitted.status, 202) << submitted.Describe();
   std::string id = Str(submitted.Json()["batch_id"]);
   Reply end = PollStatus(

@@ -45,7 +45,8 @@ std::string EncodeOne(const HistoryEvent& e, const std::vector<engine::DecodedFi
       .Field("event_id", e.event_id)
       .Field("type", engine::EventTypeName(e.type))
       .Field("time_ms", e.time_ms);
-#define F_Int(name) WriteInt(w, #name, e.name, activity && std::string_view(#name) == "activity_id");
+#define F_Int(name) \
+  WriteInt(w, #name, e.name, activity && std::string_view(#name) == "activity_id");
 #define F_Str(name) WriteStr(w, #name, e.name);
 #define F(name, number, kind) F_##kind(name)
 #include "engine/event_fields.def"
@@ -148,7 +149,8 @@ std::string EncodeHistoryJson(const std::string& workflow_id,
   AppendJsonString(&out, workflow_id);
   out += ",\"events\":[\n";
   for (size_t i = 0; i < events.size(); ++i) {
-    out += EncodeOne(events[i], decoded != nullptr && i < decoded->size() ? &(*decoded)[i] : nullptr);
+    bool has_decoded = decoded != nullptr && i < decoded->size();
+    out += EncodeOne(events[i], has_decoded ? &(*decoded)[i] : nullptr);
     out += i + 1 < events.size() ? ",\n" : "\n";
   }
   out += "]}\n";
