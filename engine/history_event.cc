@@ -68,6 +68,19 @@ bool IsKnownEventType(uint8_t number) {
   return false;
 }
 
+bool IsActivityEvent(EventType type) {
+  switch (type) {
+    case EventType::kActivityTaskScheduled:
+    case EventType::kActivityTaskStarted:
+    case EventType::kActivityTaskCompleted:
+    case EventType::kActivityTaskFailed:
+    case EventType::kActivityTaskTimedOut:
+      return true;
+    default:
+      return false;
+  }
+}
+
 std::string EncodeEvent(const HistoryEvent& e) {
   std::string out;
   out.push_back(static_cast<char>(kEventFormatVersion));
@@ -115,13 +128,19 @@ Result<HistoryEvent> DecodeEvent(std::string_view in) {
   return e;
 }
 
-std::string DescribeEvent(const HistoryEvent& e) {
+std::string DescribeEvent(const HistoryEvent& e) { return DescribeEvent(e, nullptr); }
+
+std::string DescribeEvent(const HistoryEvent& e, const FieldText& shown) {
   std::string out = std::to_string(e.event_id) + " " + EventTypeName(e.type);
-  auto add_int = [&](const char* name, int64_t v) {
-    if (v != 0) out += std::string(" ") + name + "=" + std::to_string(v);
+  const bool activity = IsActivityEvent(e.type);
+  auto add_int = [&](std::string_view name, int64_t v) {
+    if (v == 0 && !(activity && name == "activity_id")) return;
+    out += " " + std::string(name) + "=" + std::to_string(v);
   };
   auto add_str = [&](const char* name, const std::string& v) {
-    if (!v.empty()) out += std::string(" ") + name + "=" + Abbreviate(v);
+    if (v.empty()) return;
+    std::optional<std::string> text = shown ? shown(name) : std::nullopt;
+    out += std::string(" ") + name + "=" + (text ? *text : Abbreviate(v));
   };
 #define F_Int add_int
 #define F_Str add_str

@@ -4,12 +4,16 @@
 // that value must give the same bytes again (one canonical form per value).
 #include <string>
 
+#include <simdjson.h>
+
 #include "fuzz/fuzz_checks.h"
 #include "storage/memory_record.h"
 #include "workflows/batch_codec.h"
 #if PAPR_WITH_ENGINE
 #include "engine/execution_record.h"
 #include "engine/history_event.h"
+#include "engine/payload_format.h"
+#include "workflows/durable_batch_payloads.h"
 #endif
 
 namespace papr::fuzz {
@@ -47,6 +51,45 @@ bool SameEncoding(const T&, const T&) {
 }
 
 #if PAPR_WITH_ENGINE
+// The input as the payload (and options) of every kind of batch event: what the history
+// surfaces show must be one valid JSON value, and the described line one line.
+std::string CheckPayloadFormats(std::string_view input) {
+  using namespace engine;
+  static const PayloadFormatRegistry* registry = [] {
+    auto* r = new PayloadFormatRegistry;
+    workflows::RegisterBatchPayloadFormats(r);
+    return r;
+  }();
+  static const EventType kTypes[] = {
+#define X(name, number) EventType::k##name,
+#include "engine/event_types.def"
+#undef X
+  };
+  constexpr int64_t kWebhookActivity = int64_t{1} << 60;  // the batch's webhook id range
+  simdjson::dom::parser parser;
+  for (EventType type : kTypes) {
+    for (int64_t activity_id : {int64_t{0}, kWebhookActivity}) {
+      HistoryEvent e;
+      e.type = type;
+      e.activity_id = activity_id;
+      e.activity_type = activity_id == 0 ? "process_memory" : "deliver_webhook";
+      e.payload = e.options = std::string(input);
+      HistoryPayloadReader reader(*registry, "batch_memory", nullptr);
+      auto fields = reader.Decode(e);
+      for (const auto& field : fields) {
+        if (parser.parse(field.json).error() != simdjson::SUCCESS) {
+          return std::string("decoded ") + field.name + " of " + EventTypeName(type) +
+                 " is not valid JSON";
+        }
+      }
+      if (DescribeDecodedEvent(e, fields).find('\n') != std::string::npos) {
+        return std::string("decoded ") + EventTypeName(type) + " is not one line";
+      }
+    }
+  }
+  return "";
+}
+
 std::string CheckEngineRecords(std::string_view input) {
   using namespace engine;
   std::string f = CheckRoundTrip<HistoryEvent>("HistoryEvent", input, DecodeEvent, EncodeEvent,
@@ -58,6 +101,7 @@ std::string CheckEngineRecords(std::string_view input) {
       return "DescribeEvent is not one line";
     }
   }
+  if (f = CheckPayloadFormats(input); !f.empty()) return f;
   f = CheckRoundTrip<ExecutionRecord>("ExecutionRecord", input, DecodeExecutionRecord,
                                       EncodeExecutionRecord, OperatorEquals<ExecutionRecord>);
   if (!f.empty()) return f;

@@ -7,6 +7,7 @@
 #include "common/json_writer.h"
 #include "common/log.h"
 #include "workflows/batch_codec.h"
+#include "workflows/durable_batch_payloads.h"
 #include "workflows/internal/durable_batch_rep.h"
 
 namespace papr::workflows {
@@ -138,6 +139,7 @@ DurableBatchService::DurableBatchService(const config::Config& config, engine::E
       return rep->BatchWorkflow(ctx, std::move(input));
     });
   }
+  RegisterBatchPayloadFormats(&rep->payload_formats);  // how their histories read
   using Kind = engine::Engine::ActivityKind;
   // Processing is compute-bound unless it calls an external endpoint.
   engine->RegisterActivity(
@@ -151,44 +153,6 @@ DurableBatchService::DurableBatchService(const config::Config& config, engine::E
 DurableBatchService::~DurableBatchService() = default;
 
 void DurableBatchService::Shutdown() { rep_->engine->Shutdown(); }
-
-Result<std::string> DurableBatchService::HistoryJson(const std::string& user_id,
-                                                    const std::string& workflow_id,
-                                                    int64_t after, int64_t limit) {
-  auto record = rep_->engine->Describe(workflow_id);
-  if (!record.ok() || record->owner != user_id) {
-    return Status::NotFound("workflow " + workflow_id + " not found");
-  }
-  ASSIGN_OR_RETURN(auto events, rep_->engine->ReadHistory(workflow_id, after, limit));
-  JsonWriter w;
-  w.BeginObject().Field("workflow_id", workflow_id).Field("workflow_type", record->workflow_type);
-  w.Field("status", engine::ExecutionStatusName(record->status));
-  w.Field("history_length", record->next_event_id - 1);
-  w.Key("events").BeginArray();
-  for (const auto& e : events) {
-    std::string details = engine::DescribeEvent(e);
-    // DescribeEvent starts with "<id> <Type>"; the rest are the attributes.
-    size_t attrs = details.find(' ', details.find(' ') + 1);
-    w.BeginObject().Field("event_id", e.event_id).Field("type", engine::EventTypeName(e.type));
-    w.Field("time", FormatRfc3339(e.time_ms));
-    w.Field("details", attrs == std::string::npos ? "" : details.substr(attrs + 1));
-    if (e.activity_id != 0 || e.type == engine::EventType::kActivityTaskScheduled) {
-      w.Field("activity_id", e.activity_id);
-    }
-    if (!e.child_workflow_id.empty()) w.Field("child_workflow_id", e.child_workflow_id);
-    w.EndObject();
-  }
-  w.EndArray().Key("next_after");
-  bool more = !events.empty() && limit > 0 && static_cast<int64_t>(events.size()) == limit &&
-              events.back().event_id < record->next_event_id - 1;
-  if (more) {
-    w.Int(events.back().event_id);
-  } else {
-    w.Null();
-  }
-  w.EndObject();
-  return w.Take();
-}
 
 std::string DurableBatchService::MetricsText() const {
   std::string out = rep_->engine->MetricsText();

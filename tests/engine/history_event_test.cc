@@ -323,13 +323,22 @@ TEST(HistoryEventTest, DescribeEventIsReadable) {
   EXPECT_EQ(d.find(std::string(78, 'p')), std::string::npos);
   EXPECT_LT(d.size(), 200u);
 
-  // Every type has a describable name.
+  // Every type has a describable name; activity events name their activity, 0 included (it
+  // is not encoded, as every zero field).
   for (EventType t : AllEventTypes()) {
     HistoryEvent x;
     x.event_id = 9;
     x.type = t;
-    EXPECT_EQ(DescribeEvent(x), std::string("9 ") + EventTypeName(t));
+    EXPECT_EQ(DescribeEvent(x),
+              std::string("9 ") + EventTypeName(t) + (IsActivityEvent(t) ? " activity_id=0" : ""));
   }
+  HistoryEvent started;
+  started.event_id = 3;
+  started.type = EventType::kActivityTaskStarted;
+  started.scheduled_event_id = 2;
+  started.attempt = 1;
+  EXPECT_EQ(DescribeEvent(started),
+            "3 ActivityTaskStarted activity_id=0 scheduled_event_id=2 attempt=1");
 }
 
 }  // namespace

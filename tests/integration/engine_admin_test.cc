@@ -300,6 +300,72 @@ TEST_F(EngineAdminIntegrationTest, ReadCommandsWorkWhileTheServerRunsAndAfterItS
   EXPECT_NE(missing.err.find("not found"), std::string::npos) << missing.err;
 }
 
+// history shows payloads decoded by the batch workflow's formatters (text and --json), and
+// every activity event's activity_id, 0 included; --raw keeps the stored bytes.
+TEST_F(EngineAdminIntegrationTest, HistoryShowsDecodedPayloadsAndRawKeepsTheBytes) {
+  ProcessingEndpoint endpoint;
+  ServerProcess server(CloudServer(endpoint));
+  ASSERT_TRUE(server.Start());
+  ApiClient api(server.port(), kTestApiKey);
+  std::string id = Submit(api, Body(6, 3, false));
+  ASSERT_FALSE(id.empty());
+  ASSERT_EQ(WaitForState(api, id, {"partial"}), "partial");
+
+  AdminRun text = Admin(server, {"history", id});
+  ASSERT_EQ(text.exit_code, 0) << text.Describe();
+  std::vector<std::string> lines = Lines(text.out);
+  ASSERT_FALSE(lines.empty());
+  EXPECT_NE(lines[0].find("payload={\"user_id\":"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[0].find("\"total\":6,"), std::string::npos) << lines[0];
+  EXPECT_NE(text.out.find("ActivityTaskStarted activity_id=0 "), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("payload={\"memory_index\":0}"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("options={\"retry_policy\":{"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("payload={\"state\":\"partial\",\"succeeded\":4,\"failed\":2,"),
+            std::string::npos)
+      << lines.back();
+
+  AdminRun raw = Admin(server, {"history", id, "--raw"});
+  ASSERT_EQ(raw.exit_code, 0) << raw.Describe();
+  std::vector<std::string> raw_lines = Lines(raw.out);
+  ASSERT_EQ(raw_lines.size(), lines.size());
+  EXPECT_NE(raw_lines[0].find("payload=\\x02"), std::string::npos) << raw_lines[0];  // bytes
+  EXPECT_EQ(raw.out.find("\"total\""), std::string::npos) << raw_lines[0];
+  EXPECT_NE(raw.out.find("ActivityTaskStarted activity_id=0 "), std::string::npos);
+
+  AdminRun json = Admin(server, {"history", id, "--json"});
+  ASSERT_EQ(json.exit_code, 0) << json.Describe();
+  element doc = json.Json();
+  simdjson::dom::array events = doc["events"].get_array().value();
+  element first = events.at(0).value();
+  EXPECT_EQ(Int(first["decoded"]["payload"]["total"]), 6) << Raw(first);
+  EXPECT_FALSE(Str(first["payload_b64"]).empty());  // the bytes stay the truth
+  int activity_zero = 0;
+  for (element e : events) {
+    std::string type = Str(e["type"]);
+    if (type.rfind("ActivityTask", 0) != 0) continue;
+    ASSERT_EQ(e["activity_id"].error(), simdjson::SUCCESS) << Raw(e);
+    if (Int(e["activity_id"]) != 0) continue;
+    ++activity_zero;
+    if (type == "ActivityTaskScheduled") {
+      EXPECT_EQ(Int(e["decoded"]["payload"]["memory_index"]), 0) << Raw(e);
+      EXPECT_EQ(Int(e["decoded"]["options"]["retry_policy"]["maximum_attempts"]), 5) << Raw(e);
+    }
+  }
+  EXPECT_GE(activity_zero, 3);  // scheduled, started, failed (index 0 is rejected)
+  AdminRun raw_json = Admin(server, {"history", id, "--json", "--raw"});
+  ASSERT_EQ(raw_json.exit_code, 0) << raw_json.Describe();
+  EXPECT_EQ(raw_json.out.find("\"decoded\""), std::string::npos);
+  EXPECT_NO_THROW(raw_json.Json());
+
+  // An exported document with decoded fields replays.
+  TempDir dir;
+  AdminRun exported = Admin(server, {"export", id});
+  ASSERT_EQ(exported.out, json.out);
+  ASSERT_TRUE(WriteTextFile(dir.File("h.json"), exported.out));
+  AdminRun replay = Admin(server, {"replay", "--file", dir.File("h.json")});
+  EXPECT_EQ(replay.exit_code, 0) << replay.Describe();
+}
+
 TEST_F(EngineAdminIntegrationTest, ReplayOfAnEditedHistoryFailsNamingTheEvent) {
   ProcessingEndpoint endpoint;
   ServerProcess server(CloudServer(endpoint));

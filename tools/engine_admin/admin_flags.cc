@@ -20,8 +20,8 @@ const std::vector<CommandSpec>& Commands() {
   static const std::vector<CommandSpec> kCommands = {
       {"list", 0, 0, {"--status", "--type", "--limit"}},
       {"describe", 1, 1, {}},
-      {"history", 1, 1, {"--after", "--limit"}},
-      {"export", 1, 1, {}},
+      {"history", 1, 1, {"--after", "--limit", "--raw"}},
+      {"export", 1, 1, {"--raw"}},
       {"replay", 0, 1, {"--file", "--all", "--status"}},
       {"stats", 0, 0, {}},
       {"terminate", 1, 1, {"--reason"}},
@@ -40,7 +40,9 @@ const std::set<std::string>& GlobalFlags() {
   return kGlobal;
 }
 
-bool IsBoolFlag(const std::string& name) { return name == "--json" || name == "--all"; }
+bool IsBoolFlag(const std::string& name) {
+  return name == "--json" || name == "--all" || name == "--raw";
+}
 
 Status Usage(const std::string& message) { return Status::InvalidArgument(message); }
 
@@ -76,6 +78,8 @@ Status SetFlag(Flags& f, const std::string& name, const std::string& value) {
     f.file = value;
   } else if (name == "--all") {
     f.all = true;
+  } else if (name == "--raw") {
+    f.raw = true;
   } else if (name == "--reason") {
     f.reason = value;
   } else if (name == "--input") {
@@ -190,8 +194,9 @@ Operator CLI of papr-server's embedded workflow engine. DIR is the server's data
 Read commands (open the database read-only):
   list [--status S] [--type T] [--limit N]   executions, oldest first per status
   describe ID                                state, progress, failures, timers, history size
-  history ID [--after N] [--limit N]         one event per line (--json: papr.history/v1)
-  export ID                                  the history as papr.history/v1 JSON on stdout
+  history ID [--after N] [--limit N] [--raw] one event per line, payloads decoded (--json:
+                                             papr.history/v1; --raw: payloads as bytes)
+  export ID [--raw]                          the history as papr.history/v1 JSON on stdout
   replay ID | --file FILE | --all [--status S]
                                              replays histories against this build's workflow
                                              code; exit 1 on the first non-determinism

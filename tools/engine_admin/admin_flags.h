@@ -30,6 +30,7 @@ struct Flags {
   std::optional<std::string> type;    // --type (list)
   int64_t limit = 0;                  // --limit (0: command default)
   int64_t after = 0;                  // --after (history)
+  bool raw = false;                   // --raw (history, export): payloads as stored bytes
   std::string file;                   // --file (replay)
   bool all = false;                   // --all (replay)
   std::optional<std::string> reason;  // --reason (terminate, cancel)

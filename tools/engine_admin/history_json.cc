@@ -26,23 +26,34 @@ void WriteStr(JsonWriter& w, const char* name, const std::string& v) {
   }
 }
 
-void WriteInt(JsonWriter& w, const char* name, int64_t v) {
-  if (v != 0) w.Field(name, v);
+// The activity_id of an activity event is shown even when 0 (it is not stored then).
+void WriteInt(JsonWriter& w, const char* name, int64_t v, bool always) {
+  if (v != 0 || always) w.Field(name, v);
 }
 
-std::string EncodeOne(const HistoryEvent& e) {
+void WriteDecoded(JsonWriter& w, const std::vector<engine::DecodedField>& fields) {
+  if (fields.empty()) return;
+  w.Key("decoded").BeginObject();
+  for (const auto& f : fields) w.FieldRaw(f.name, f.json);
+  w.EndObject();
+}
+
+std::string EncodeOne(const HistoryEvent& e, const std::vector<engine::DecodedField>* decoded) {
+  const bool activity = engine::IsActivityEvent(e.type);
   JsonWriter w;
   w.BeginObject()
       .Field("event_id", e.event_id)
       .Field("type", engine::EventTypeName(e.type))
       .Field("time_ms", e.time_ms);
-#define F_Int WriteInt
-#define F_Str WriteStr
-#define F(name, number, kind) F_##kind(w, #name, e.name);
+#define F_Int(name) \
+  WriteInt(w, #name, e.name, activity && std::string_view(#name) == "activity_id");
+#define F_Str(name) WriteStr(w, #name, e.name);
+#define F(name, number, kind) F_##kind(name)
 #include "engine/event_fields.def"
 #undef F
 #undef F_Int
 #undef F_Str
+  if (decoded != nullptr) WriteDecoded(w, *decoded);
   w.EndObject();
   return w.Take();
 }
@@ -71,6 +82,7 @@ class EventDecoder {
     if (key == "event_id") return Int(key, value, &e->event_id);
     if (key == "time_ms") return Int(key, value, &e->time_ms);
     if (key == "type") return Type(value, e);
+    if (key == "decoded") return Decoded(value);
 #define F_Int(name) \
   if (key == #name) return Int(key, value, &e->name);
 #define F_Str(name) \
@@ -109,6 +121,11 @@ class EventDecoder {
     }
     return Status::Ok();
   }
+  // Derived from the bytes when written; never read back.
+  Status Decoded(simdjson::dom::element v) const {
+    if (!v.is_object()) return Error("decoded", "is not an object");
+    return Status::Ok();
+  }
   Status Type(simdjson::dom::element v, HistoryEvent* e) const {
     std::string_view name;
     if (v.get_string().get(name) != simdjson::SUCCESS || !ParseEventType(name, &e->type)) {
@@ -124,14 +141,16 @@ class EventDecoder {
 }  // namespace
 
 std::string EncodeHistoryJson(const std::string& workflow_id,
-                              const std::vector<HistoryEvent>& events) {
+                              const std::vector<HistoryEvent>& events,
+                              const std::vector<std::vector<engine::DecodedField>>* decoded) {
   std::string out = "{\"format\":";
   AppendJsonString(&out, kHistoryFormat);
   out += ",\"workflow_id\":";
   AppendJsonString(&out, workflow_id);
   out += ",\"events\":[\n";
   for (size_t i = 0; i < events.size(); ++i) {
-    out += EncodeOne(events[i]);
+    bool has_decoded = decoded != nullptr && i < decoded->size();
+    out += EncodeOne(events[i], has_decoded ? &(*decoded)[i] : nullptr);
     out += i + 1 < events.size() ? ",\n" : "\n";
   }
   out += "]}\n";

@@ -69,6 +69,36 @@ TEST(HistoryJsonTest, BinaryFieldsAreBase64AndTextFieldsPlain) {
       "]}\n");
 }
 
+TEST(HistoryJsonTest, DecodedPayloadsAndActivityZeroAreShownAndReadBackIgnored) {
+  std::vector<HistoryEvent> events(2);
+  events[0].event_id = 2;
+  events[0].type = EventType::kActivityTaskScheduled;
+  events[0].activity_type = "process_memory";
+  events[0].payload = std::string(1, '\0');
+  events[1].event_id = 3;
+  events[1].type = EventType::kActivityTaskStarted;
+  events[1].scheduled_event_id = 2;
+  std::vector<std::vector<engine::DecodedField>> decoded = {
+      {{"payload", "{\"memory_index\":0}"}}, {}};
+  std::string json = EncodeHistoryJson("w", events, &decoded);
+  EXPECT_EQ(json,
+            "{\"format\":\"papr.history/v1\",\"workflow_id\":\"w\",\"events\":[\n"
+            "{\"event_id\":2,\"type\":\"ActivityTaskScheduled\",\"time_ms\":0,\"payload_b64\":\"AA==\","
+            "\"activity_id\":0,\"activity_type\":\"process_memory\","
+            "\"decoded\":{\"payload\":{\"memory_index\":0}}},\n"
+            "{\"event_id\":3,\"type\":\"ActivityTaskStarted\",\"time_ms\":0,\"activity_id\":0,"
+            "\"scheduled_event_id\":2}\n"
+            "]}\n");
+  auto doc = DecodeHistoryJson(json);
+  ASSERT_TRUE(doc.ok()) << doc.status().ToString();
+  ASSERT_EQ(doc->events.size(), 2u);
+  EXPECT_EQ(doc->events[0], events[0]);
+  EXPECT_EQ(doc->events[1], events[1]);
+  EXPECT_EQ(engine::EncodeEvent(doc->events[1]), engine::EncodeEvent(events[1]));
+  // Without decoded fields (--raw), no "decoded" key.
+  EXPECT_EQ(EncodeHistoryJson("w", events).find("decoded"), std::string::npos);
+}
+
 TEST(HistoryJsonTest, AcceptsPlainPayloadWrittenByHand) {
   auto doc = DecodeHistoryJson(
       R"({"format":"papr.history/v1","workflow_id":"w","events":[)"
@@ -90,6 +120,7 @@ TEST(HistoryJsonTest, RejectsMalformedDocuments) {
       R"({"format":"papr.history/v1","workflow_id":"w","events":[{"event_id":1,"type":"TimerFired","time_ms":0,"payload_b64":"!!"}]})",
       R"({"format":"papr.history/v1","workflow_id":"w","events":[{"event_id":"1","type":"TimerFired","time_ms":0}]})",
       R"({"format":"papr.history/v1","workflow_id":"w","events":[{"event_id":1.5,"type":"TimerFired","time_ms":0}]})",
+      R"({"format":"papr.history/v1","workflow_id":"w","events":[{"event_id":1,"type":"TimerFired","time_ms":0,"decoded":"x"}]})",
   };
   for (const char* text : kBad) {
     auto doc = DecodeHistoryJson(text);

@@ -9,6 +9,7 @@
 #include "tools/engine_admin/admin_store.h"
 #include "tools/engine_admin/commands.h"
 #include "tools/engine_admin/history_json.h"
+#include "tools/engine_admin/payload_view.h"
 #include "tools/engine_admin/text_util.h"
 #include "workflows/batch_codec.h"
 
@@ -304,17 +305,28 @@ Result<CommandOutput> RunDescribe(const Flags& flags) {
                        0};
 }
 
+// Decoded payloads unless --raw (then the stored bytes, as escaped text or base64).
+std::string HistoryOutput(const engine::Engine& engine, const Flags& flags, const std::string& id,
+                          const std::vector<HistoryEvent>& events, bool json) {
+  std::vector<std::vector<engine::DecodedField>> decoded;
+  if (!flags.raw) decoded = DecodePayloads(engine, id, events);
+  if (json) return EncodeHistoryJson(id, events, flags.raw ? nullptr : &decoded);
+  std::string text;
+  for (size_t i = 0; i < events.size(); ++i) {
+    const HistoryEvent& e = events[i];
+    text += Printable(flags.raw ? engine::DescribeEvent(e)
+                                : engine::DescribeDecodedEvent(e, decoded[i])) + "\n";
+  }
+  return text;
+}
+
 Result<CommandOutput> RunHistory(const Flags& flags) {
   ASSIGN_OR_RETURN(auto store, OpenReadable(flags));
   engine::Engine engine(store->db(), {});
   const std::string& id = flags.args[0];
   RETURN_IF_ERROR(engine.Describe(id).status());
   ASSIGN_OR_RETURN(auto events, engine.ReadHistory(id, flags.after, flags.limit));
-  if (flags.json) return CommandOutput{EncodeHistoryJson(id, events), 0};
-  std::string text;
-  for (const auto& e : events)
-    text += Printable(engine::DescribeEvent(e)) + "\n";
-  return CommandOutput{text, 0};
+  return CommandOutput{HistoryOutput(engine, flags, id, events, flags.json), 0};
 }
 
 Result<CommandOutput> RunExport(const Flags& flags) {
@@ -323,7 +335,7 @@ Result<CommandOutput> RunExport(const Flags& flags) {
   const std::string& id = flags.args[0];
   ASSIGN_OR_RETURN(auto events, engine.ReadHistory(id));
   if (events.empty()) return Status::NotFound("workflow " + id + " has no history");
-  return CommandOutput{EncodeHistoryJson(id, events), 0};
+  return CommandOutput{HistoryOutput(engine, flags, id, events, true), 0};
 }
 
 Result<CommandOutput> RunStats(const Flags& flags) {

@@ -3,6 +3,7 @@
 import { api } from './api.js';
 import { h, clear, fill } from './dom.js';
 import { errorBox, number, statusBadge, timeEl } from './format.js';
+import { payloadView } from './payload.js';
 
 const PAGE = 200;
 
@@ -98,6 +99,23 @@ function encodePath(id) {
   return id.split('/').map(encodeURIComponent).join('/');
 }
 
+function activityTag(e) {
+  if (e.activity_id === undefined) return null;
+  const type = e.activity_type ? ` · ${e.activity_type}` : '';
+  return h('span', { class: 'tag' }, `activity ${e.activity_id}${type}`);
+}
+
+// The decoded payloads, with the raw attribute line folded away under them (it still shows
+// the bytes); events without payloads show the attribute line itself.
+function eventFields(e) {
+  const decoded = ['payload', 'options'].filter((name) => name in e)
+    .map((name) => payloadView(e.type, name, e[name]));
+  const details = e.details ? h('code', { class: 'event-details' }, e.details) : null;
+  if (decoded.length === 0) return details;
+  return [decoded, details ? h('details', { class: 'event-raw' },
+    h('summary', {}, 'Raw attributes'), details) : null];
+}
+
 function eventItem(e) {
   const cat = eventCategory(e.type || '');
   return h('li', { class: `event event-${cat}`, dataset: { eventId: e.event_id, type: e.type } },
@@ -106,10 +124,10 @@ function eventItem(e) {
       h('div', { class: 'event-head' },
         h('strong', { class: 'event-type' }, e.type),
         timeEl(e.time),
-        e.activity_id !== undefined ? h('span', { class: 'tag' }, `activity ${e.activity_id}`) : null,
+        activityTag(e),
         e.child_workflow_id ? h('a', { class: 'child-link', href: historyHref(e.child_workflow_id) },
           `Child workflow ${e.child_workflow_id}`) : null),
-      e.details ? h('code', { class: 'event-details' }, e.details) : null));
+      eventFields(e)));
 }
 
 function stat(label, value) {

@@ -280,6 +280,17 @@ describe('cloud console', () => {
     await first.waitFor();
     assert.equal(await first.getAttribute('data-type'), 'WorkflowExecutionStarted');
     assert.equal(await page.locator('#timeline > li').count(), 200);
+    // Payloads read as fields: the batch header, a memory's index and result, the options.
+    const input = first.locator('.payload[data-field="payload"]');
+    assert.equal(await input.locator('.payload-label').textContent(), 'Input');
+    assert.equal(await input.locator('.payload-row[data-key="total"] dd').textContent(), '300');
+    assert.equal(await input.locator('.payload-row[data-key="webhook_url"] dd').textContent(),
+      `http://127.0.0.1:${receiver.address().port}/hooks/papr`);
+    const scheduled = page.locator('#timeline > li[data-type="ActivityTaskScheduled"]').first();
+    assert.equal(await scheduled.locator('.tag').textContent(), 'activity 0 · process_memory');
+    assert.equal(await scheduled.locator('.payload-row[data-key="memory_index"] dd').textContent(), '0');
+    assert.equal(await scheduled.locator('.payload[data-field="options"] .payload-row[data-key="maximum_attempts"] dd')
+      .textContent(), '5');
     await page.locator('#history-summary', { hasText: /^Showing 200 of [\d,]+ events\.$/ }).waitFor();
     await shot(page, 'history');
     await page.getByRole('button', { name: /^Load more/ }).click();
@@ -291,6 +302,13 @@ describe('cloud console', () => {
     await page.keyboard.press('Enter');
     await page.locator('#timeline > li').nth(599).waitFor();
     assert.equal(await page.locator('#timeline > li').count(), 600);
+    // The memories' outcomes (after the 300 scheduling events): activity 0 is named on its
+    // ActivityTaskStarted event too, and a result reads as its fields.
+    const started = page.locator('#timeline > li[data-type="ActivityTaskStarted"]', { hasText: 'activity 0 ·' });
+    assert.equal(await started.count(), 1, 'activity 0 is named on its ActivityTaskStarted event');
+    const completed = page.locator('#timeline > li[data-type="ActivityTaskCompleted"]').first();
+    assert.match(await completed.locator('.payload-row[data-key="created_at"] dd').textContent(), /^\d{4}-\d\d-\d\dT/);
+    assert.equal(await completed.locator('.payload-label').textContent(), 'Result');
   });
 
   check('follows a big slow batch live and cancels it', async () => {

@@ -1,7 +1,8 @@
 #pragma once
 // Internal to the durable batch service, shared by durable_batch_service.cc (public API),
 // durable_batch_workflow.cc (workflow and activities), durable_batch_admin.cc (operator
-// actions) and durable_batch_records.cc (payload encodings). Include only from those.
+// actions), durable_batch_records.cc (payload encodings), durable_batch_payloads.cc (how they
+// read) and durable_batch_history.cc (the history endpoint). Include only from those.
 
 #include <atomic>
 #include <list>
@@ -12,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine/payload_format.h"
 #include "engine/workflow_context.h"
 #include "workflows/batch_codec.h"
 #include "workflows/durable_batch_service.h"
@@ -96,6 +98,7 @@ struct DurableBatchService::Rep {
   std::mutex load_mu;  // one loader at a time: concurrent misses would each decode the blob
   std::atomic<int64_t> webhook_delivered{0}, webhook_failed{0};
   std::unordered_map<std::string, BatchHeader> headers;
+  engine::PayloadFormatRegistry payload_formats;  // filled at construction, then read-only
 
   Rep(const config::Config& c, engine::Engine* e, MemoryProcessor* p, WebhookSender* w,
       const Clock* clk)
