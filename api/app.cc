@@ -104,6 +104,8 @@ Result<std::unique_ptr<App>> App::Create(config::Config config) {
   http_options.io_threads = static_cast<int>(c.server.io_threads);
   http_options.max_body_bytes = static_cast<uint64_t>(c.limits.max_request_bytes);
   http_options.idle_timeout_seconds = static_cast<int>(c.server.idle_timeout_seconds);
+  http_options.read_timeout_seconds = static_cast<int>(c.server.read_timeout_seconds);
+  http_options.max_connections = static_cast<int>(c.server.max_connections);
   Router* router = rep->router.get();
   rep->http = std::make_unique<net::HttpServer>(
       http_options, [router](net::HttpRequest req, net::Responder respond) {

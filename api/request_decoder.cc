@@ -13,6 +13,7 @@
 #include "common/ascii.h"
 #include "common/crypto.h"
 #include "common/json_writer.h"
+#include "net/url.h"
 
 // simdjson is used only in this translation unit, through its DOM API (which validates
 // UTF-8) and its error-code forms: no exception can leave these decoders.
@@ -474,14 +475,6 @@ bool DecodeMemory(const object& obj, const DecodeLimits& limits, workflows::Memo
          GetOptionalString(obj, "external_user_id", &out->external_user_id, fe);
 }
 
-bool IsHttpUrl(std::string_view url) {
-  // Strictly longer than the scheme: "http://" alone names no host.
-  auto has_prefix = [url](std::string_view prefix) {
-    return url.size() > prefix.size() && StartsWithIgnoreCase(url, prefix);
-  };
-  return has_prefix("http://") || has_prefix("https://");
-}
-
 // The batch-level fields of a BatchMemoryRequest (everything but `memories`).
 bool DecodeBatchOptions(const object& obj, workflows::BatchRequest* req, FieldError* fe) {
   constexpr int64_t kMaxInt = std::numeric_limits<int64_t>::max();
@@ -497,8 +490,13 @@ bool DecodeBatchOptions(const object& obj, workflows::BatchRequest* req, FieldEr
   }
   req->batch_size = batch_size.value_or(req->batch_size);
   req->max_concurrency = max_concurrency.value_or(req->max_concurrency);
-  if (!req->webhook_url.empty() && !IsHttpUrl(req->webhook_url)) {
-    return Fail(fe, "webhook_url", "webhook_url must be an http:// or https:// URL");
+  if (!req->webhook_url.empty()) {
+    // Strict: the URL goes onto a request line and into a Host header later (no splitting).
+    auto url = net::ParseUrl(req->webhook_url);
+    if (!url.ok()) {
+      return Fail(fe, "webhook_url",
+                  "webhook_url must be an http:// or https:// URL: " + url.status().message());
+    }
   }
   std::string key;  // Standard Webhooks: "whsec_" + base64 of the signing key
   if (req->webhook_secret.rfind("whsec_", 0) == 0 &&

@@ -65,8 +65,9 @@ struct Server {
   std::string listen = "127.0.0.1:8080";
   int64_t io_threads = 2;              // Threads running the HTTP io_context.
   int64_t handler_threads = 16;        // Threads running request handlers (blocking work).
-  int64_t read_timeout_seconds = 30;   // A request must arrive whole within this.
-  int64_t idle_timeout_seconds = 60;   // Keep-alive connections idle longer are closed.
+  int64_t read_timeout_seconds = 30;   // From its first byte, a request must arrive whole within this.
+  int64_t idle_timeout_seconds = 60;   // Connections waiting longer for a request are closed.
+  int64_t max_connections = 1000;      // Open connections; beyond: 503 and close.
   std::string ui_dir;                  // Web console files; empty: found next to the binary.
 };
 

@@ -69,8 +69,15 @@ const std::vector<KeySpec>& Table() {
                "`PAPR_LISTEN` overrides it."),
       PAPR_KEY(server.io_threads, 1, "Threads running the HTTP io_context."),
       PAPR_KEY(server.handler_threads, 1, "Threads running request handlers (blocking work)."),
-      PAPR_KEY(server.read_timeout_seconds, 1, "A request must arrive whole within this."),
-      PAPR_KEY(server.idle_timeout_seconds, 1, "Keep-alive connections idle longer are closed."),
+      PAPR_KEY(server.read_timeout_seconds, 1,
+               "From its first byte, a request (head and body) must arrive whole within this, "
+               "in seconds; else the connection is closed (slow clients)."),
+      PAPR_KEY(server.idle_timeout_seconds, 1,
+               "A connection waiting longer than this for a request's first byte (new, or "
+               "kept alive after an answer) is closed."),
+      PAPR_KEY(server.max_connections, 1,
+               "Open HTTP connections at most; one more is answered 503 (`Retry-After: 1`) and "
+               "closed, with a log line."),
       PAPR_KEY(server.ui_dir, kAny,
                "Directory of the web console's files, served at `/ui/`. Empty: `ui/` found next to "
                "the binary (`../share/papr/ui`, or the source tree's `ui/` for `build/bin`)."),

@@ -371,6 +371,7 @@ const std::set<std::string>& ExpectedKeys() {
       "server.handler_threads",
       "server.read_timeout_seconds",
       "server.idle_timeout_seconds",
+      "server.max_connections",
       "server.ui_dir",
       "storage.data_dir",
       "storage.sync_writes",
