@@ -10,6 +10,7 @@
 
 #include <simdjson.h>
 
+#include "api/request_checks.h"
 #include "common/ascii.h"
 #include "common/crypto.h"
 #include "common/json_writer.h"
@@ -322,6 +323,9 @@ struct FieldError {
   std::string message;
   int64_t max_content_bytes = -1;  // set for an oversize content, with its actual size
   int64_t content_bytes = -1;
+  bool unprocessable = false;  // a metadata/context limit: 422 also for a single memory
+  std::string limit = std::string();  // its config key, if any
+  int64_t max = 0, actual = 0;
 
   // Writes "field" (if any) and the size limit (if any) into an open object.
   void WriteDetails(JsonWriter* w) const {
@@ -329,8 +333,10 @@ struct FieldError {
     if (max_content_bytes >= 0) {
       w->Field("max_content_bytes", max_content_bytes).Field("content_bytes", content_bytes);
     }
+    if (!limit.empty()) w->Field("limit", limit).Field("max", max).Field("actual", actual);
   }
 };
+
 
 bool Fail(FieldError* fe, std::string field, std::string message) {
   fe->field = std::move(field);
@@ -338,7 +344,16 @@ bool Fail(FieldError* fe, std::string field, std::string message) {
   return false;
 }
 
+bool FailLimit(FieldError* fe, LimitViolation v) {
+  fe->unprocessable = true;
+  fe->limit = std::move(v.limit);
+  fe->max = v.max;
+  fe->actual = v.actual;
+  return Fail(fe, std::move(v.field), std::move(v.message));
+}
+
 ApiError FieldErrorAnswer(int status, const FieldError& fe) {
+  if (fe.unprocessable) status = 422;
   JsonWriter w;
   w.BeginObject();
   fe.WriteDetails(&w);
@@ -353,9 +368,8 @@ std::optional<element> Optional(const object& obj, std::string_view key) {
   return value;
 }
 
-bool IsBlank(std::string_view s) {
-  return s.find_first_not_of(" \t\n\r\f\v") == std::string_view::npos;
-}
+// Unicode-aware: content of only NBSP, ideographic spaces or zero-width characters is blank.
+bool IsBlank(std::string_view s) { return IsBlankText(s); }
 
 bool GetOptionalString(const object& obj, std::string_view key, std::string* out,
                        FieldError* fe) {
@@ -425,19 +439,23 @@ bool DecodeType(const object& obj, std::string* out, FieldError* fe) {
   return true;
 }
 
-bool DecodeMetadata(const object& obj, std::string* out, FieldError* fe) {
+bool DecodeMetadata(const object& obj, const MemoryFieldLimits& limits, std::string* out,
+                    FieldError* fe) {
   std::optional<element> v = Optional(obj, "metadata");
   if (!v) {
     *out = "{}";
     return true;
   }
   if (!v->is_object()) return Fail(fe, "metadata", "metadata must be a JSON object");
+  LimitViolation violation;
+  if (!CheckMetadataLimits(*v, limits, &violation)) return FailLimit(fe, std::move(violation));
   *out = simdjson::minify(*v);
   return true;
 }
 
 // `context`: an array of {role, content} objects with string values.
-bool DecodeContext(const object& obj, std::string* out, FieldError* fe) {
+bool DecodeContext(const object& obj, const MemoryFieldLimits& limits, std::string* out,
+                   FieldError* fe) {
   std::optional<element> v = Optional(obj, "context");
   if (!v) {
     *out = "[]";
@@ -462,6 +480,8 @@ bool DecodeContext(const object& obj, std::string* out, FieldError* fe) {
       }
     }
   }
+  LimitViolation violation;
+  if (!CheckContextLimits(messages, limits, &violation)) return FailLimit(fe, std::move(violation));
   *out = simdjson::minify(*v);
   return true;
 }
@@ -470,8 +490,8 @@ bool DecodeContext(const object& obj, std::string* out, FieldError* fe) {
 bool DecodeMemory(const object& obj, const DecodeLimits& limits, workflows::MemoryInput* out,
                   FieldError* fe) {
   return DecodeContent(obj, limits, &out->content, fe) && DecodeType(obj, &out->type, fe) &&
-         DecodeMetadata(obj, &out->metadata_json, fe) &&
-         DecodeContext(obj, &out->context_json, fe) &&
+         DecodeMetadata(obj, limits.fields, &out->metadata_json, fe) &&
+         DecodeContext(obj, limits.fields, &out->context_json, fe) &&
          GetOptionalString(obj, "external_user_id", &out->external_user_id, fe);
 }
 

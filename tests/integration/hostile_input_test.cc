@@ -3,6 +3,7 @@
 // Unicode content. Wire-level cases go through raw sockets (tests/integration/raw_socket.h).
 
 #include <chrono>
+#include <map>
 #include <cstdio>
 #include <memory>
 #include <mutex>
@@ -12,6 +13,7 @@
 
 #include <gtest/gtest.h>
 
+#include "net/http_client.h"
 #include "tests/integration/api_client.h"
 #include "tests/integration/raw_socket.h"
 #include "tests/integration/server_process.h"
@@ -169,6 +171,116 @@ TEST_F(WireTest, ChunkedAndContentLengthBodiesStillWork) {
   EXPECT_EQ(CountResponses(raw), 2) << raw;
   EXPECT_EQ(raw.rfind("HTTP/1.1 200", 0), 0u) << raw;
   EXPECT_NE(raw.find("HTTP/1.1 200", 10), std::string::npos) << raw;
+}
+
+// POST with an exact Content-Type (ApiClient always sends application/json).
+Reply PostTyped(int port, const std::string& path, const std::string& body,
+                const std::string& content_type) {
+  net::HttpClientRequest req;
+  req.url = "http://127.0.0.1:" + std::to_string(port) + path;
+  req.body = body;
+  req.headers = {{"X-API-Key", kTestApiKey}};
+  if (!content_type.empty()) req.headers.emplace_back("Content-Type", content_type);
+  Reply reply;
+  auto r = net::HttpCall(req);
+  if (!r.ok()) {
+    reply.transport_error = r.status().message();
+    return reply;
+  }
+  reply.status = r->status;
+  reply.body = r->body;
+  reply.headers = r->headers;
+  return reply;
+}
+
+// Issue 12: a 60 MB metadata memory was stored. Now every free-form field has a limit, and
+// going over it is a 422 naming the field path and the limit.
+TEST_F(WireTest, MetadataAndContextOverTheirLimitsAre422NamingFieldAndLimit) {
+  ApiClient api(port(), kTestApiKey);
+  struct Case {
+    std::string extra, field, limit;
+  };
+  std::string deep = "{\"a\":{\"b\":{\"c\":{\"d\":{\"e\":{\"f\":1}}}}}}";
+  std::string many_keys = "{";
+  for (int i = 0; i < 200; ++i) many_keys += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":1";
+  many_keys += "}";
+  std::string context = "[";
+  for (int i = 0; i < 60; ++i) context += std::string(i ? "," : "") + R"({"role":"u","content":"c"})";
+  context += "]";
+  for (const Case& c : std::vector<Case>{
+           {"\"metadata\":{\"blob\":" + JsonQuote(std::string(60'000, 'x')) + "}", "metadata",
+            "limits.max_metadata_bytes"},
+           {"\"metadata\":" + many_keys, "metadata.k128", "limits.max_metadata_keys"},
+           {"\"metadata\":" + deep, "metadata.a.b.c.d.e", "limits.max_metadata_depth"},
+           {"\"metadata\":{\"s\":" + JsonQuote(std::string(5000, 'y')) + "}", "metadata.s",
+            "limits.max_metadata_string_bytes"},
+           {"\"context\":" + context, "context", "limits.max_context_items"},
+           {"\"context\":[{\"role\":\"u\",\"content\":" + JsonQuote(std::string(9000, 'z')) + "}]",
+            "context[0]", "limits.max_context_item_bytes"}}) {
+    SCOPED_TRACE(c.limit);
+    Reply r = api.Post("/v1/memory", "{\"content\":\"limits\"," + c.extra + "}");
+    ASSERT_TRUE(IsErrorEnvelope(r, 422));
+    EXPECT_EQ(Str(r.Json()["details"]["field"]), c.field) << r.body;
+    EXPECT_EQ(Str(r.Json()["details"]["limit"]), c.limit) << r.body;
+  }
+}
+
+// Issue 12: a memory could show two batch_index fields (metadata lifted over server fields).
+TEST_F(WireTest, MetadataNeverShadowsServerFields) {
+  ApiClient api(port(), kTestApiKey);
+  Reply r = api.Post(
+      "/v1/memory/batch?wait=30",
+      R"({"memories":[{"content":"shadow test","metadata":{"batch_index":999,"batch_id":"fake",)"
+      R"("id":"fake","createdAt":"fake","user_id":"fake","topics":["kept"]}}]})");
+  ASSERT_EQ(r.status, 200) << r.Describe();
+  std::string id = Str(r.Json()["successful"].at(0)["data"].at(0)["memoryId"]);
+  Reply m = api.Get("/v1/memory/" + id);
+  ASSERT_EQ(m.status, 200) << m.Describe();
+  simdjson::dom::element memory = m.Json()["data"]["memories"].at(0);
+  simdjson::dom::object object = memory.get_object();
+  std::map<std::string, int> top_level;  // the memory object's keys (the DOM keeps duplicates)
+  for (auto field : object) ++top_level[std::string(field.key)];
+  for (const char* key : {"batch_index", "batch_id", "createdAt", "id", "user_id"}) {
+    EXPECT_EQ(top_level[key], 1) << key << " in " << m.body;
+  }
+  EXPECT_EQ(Int(memory["batch_index"]), 0) << m.body;
+  EXPECT_EQ(Str(memory["id"]), id);
+  EXPECT_EQ(Str(memory["user_id"]), "default");
+  EXPECT_EQ(Raw(memory["topics"]), "[\"kept\"]");
+}
+
+// Search answers are bounded: max_memories above limits.max_search_results is a 400.
+TEST_F(WireTest, SearchPageSizeIsCapped) {
+  ApiClient api(port(), kTestApiKey);
+  Reply r = api.Post("/v1/memory/search?max_memories=1000", R"({"query":"gardens"})");
+  ASSERT_TRUE(IsErrorEnvelope(r, 400));
+  EXPECT_EQ(Str(r.Json()["details"]["field"]), "max_memories") << r.body;
+  EXPECT_EQ(api.Post("/v1/memory/search?max_memories=100", R"({"query":"gardens"})").status, 200);
+}
+
+// Issue 12: content of only non-breaking (or other Unicode) spaces was stored.
+TEST_F(WireTest, UnicodeWhitespaceContentIsEmpty) {
+  ApiClient api(port(), kTestApiKey);
+  for (const std::string& blank : {std::string("\xc2\xa0\xc2\xa0"), std::string("\xe3\x80\x80"),
+                                   std::string("\xe2\x80\x83\xe2\x80\x8b")}) {
+    Reply r = api.Post("/v1/memory", "{\"content\":" + JsonQuote(blank) + "}");
+    ASSERT_TRUE(IsErrorEnvelope(r, 400));
+    EXPECT_EQ(Str(r.Json()["details"]["field"]), "content");
+  }
+}
+
+// Issue 12: a text/plain body was parsed as JSON. Now 415 naming the accepted type.
+TEST_F(WireTest, JsonBodiesNeedTheJsonContentType) {
+  const std::string body = R"({"content":"typed body"})";
+  for (const std::string& type : {std::string("text/plain"),
+                                  std::string("application/x-www-form-urlencoded"),
+                                  std::string("application/json; charset=latin1"), std::string()}) {
+    Reply r = PostTyped(port(), "/v1/memory", body, type);
+    ASSERT_TRUE(IsErrorEnvelope(r, 415)) << type;
+    EXPECT_EQ(Str(r.Json()["details"]["accepted"]), "application/json") << r.body;
+  }
+  EXPECT_EQ(PostTyped(port(), "/v1/memory", body, "application/json; charset=utf-8").status, 200);
+  EXPECT_EQ(PostTyped(port(), "/v1/memory", body, "Application/JSON").status, 200);
 }
 
 class SlowClientTest : public WireTest {
