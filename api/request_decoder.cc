@@ -15,6 +15,7 @@
 #include "common/crypto.h"
 #include "common/json_writer.h"
 #include "net/url.h"
+#include "workflows/signal_limits.h"
 
 // simdjson is used only in this translation unit, through its DOM API (which validates
 // UTF-8) and its error-code forms: no exception can leave these decoders.
@@ -691,6 +692,16 @@ bool DecodeAdminAction(std::string_view body, std::string_view action, AdminActi
   }
   if (std::optional<element> input = Optional(root, "input")) {
     req.input_json = simdjson::minify(*input);
+  }
+  if (Status size = workflows::CheckSignalSize(req.name, req.input_json); !size.ok()) {
+    bool name_over = static_cast<int64_t>(req.name.size()) > workflows::kMaxSignalNameBytes;
+    JsonWriter d;
+    d.BeginObject().Field("field", name_over ? "name" : "input");
+    d.Field("max_bytes", name_over ? workflows::kMaxSignalNameBytes
+                                   : workflows::kMaxSignalInputBytes);
+    d.EndObject();
+    *error = MakeError(413, size.message(), d.Take());
+    return false;
   }
   *out = std::move(req);
   return true;

@@ -4,6 +4,7 @@
 #include "common/crypto.h"
 #include "workflows/batch_codec.h"
 #include "workflows/internal/durable_batch_rep.h"
+#include "workflows/signal_limits.h"
 
 namespace papr::workflows {
 
@@ -111,6 +112,7 @@ Status DurableBatchService::CancelExecution(const std::string& workflow_id,
 
 Status DurableBatchService::SignalExecution(const std::string& workflow_id,
                                             const std::string& name, const std::string& input) {
+  RETURN_IF_ERROR(CheckSignalSize(name, input));  // both the admin API and engine-admin
   RETURN_IF_ERROR(RequireRunning(*rep_->engine, workflow_id));
   return rep_->engine->Signal(workflow_id, name, input);
 }

@@ -46,5 +46,20 @@ TEST(RequestChecksTest, UnicodeWhitespaceOnlyContentIsBlank) {
   }
 }
 
+TEST(RequestChecksTest, SignalInputOver64KiBIs413NamingTheField) {
+  AdminActionRequest out;
+  ApiError error;
+  std::string input(64 * 1024, 'x');  // as a JSON string: 2 bytes more than the limit
+  ASSERT_FALSE(DecodeAdminAction(R"({"name":"n","input":")" + input + "\"}", "signal", &out, &error));
+  EXPECT_EQ(error.status, 413);
+  EXPECT_NE(error.details_json.find(R"("field":"input")"), std::string::npos) << error.details_json;
+  ASSERT_FALSE(DecodeAdminAction(R"({"name":")" + std::string(300, 'n') + "\"}", "signal", &out,
+                                 &error));
+  EXPECT_NE(error.details_json.find(R"("field":"name")"), std::string::npos);
+  std::string fits(64 * 1024 - 2, 'x');
+  EXPECT_TRUE(DecodeAdminAction(R"({"name":"n","input":")" + fits + "\"}", "signal", &out, &error))
+      << error.message;
+}
+
 }  // namespace
 }  // namespace papr::api

@@ -194,6 +194,11 @@ TEST_F(AdminApiIntegrationTest, SignalAndCancelAreRecordedInTheHistory) {
 
   EXPECT_TRUE(IsErrorEnvelope(Admin(api, id, "signal", "{\"input\":1}"), 400));  // no name
   EXPECT_TRUE(IsErrorEnvelope(Admin(other, id, "signal", "{\"name\":\"poke\"}"), 404));
+  // Issue 12: signals of any size were recorded (20 x 50 MB made every restart 1 GB).
+  Reply huge = Admin(api, id, "signal",
+                     "{\"name\":\"poke\",\"input\":" + JsonQuote(std::string(70'000, 'x')) + "}");
+  ASSERT_TRUE(IsErrorEnvelope(huge, 413));
+  EXPECT_EQ(Str(huge.Json()["details"]["field"]), "input") << huge.body;
   Reply signalled = Admin(api, id, "signal", "{\"name\":\"poke\",\"input\":{\"n\": [1, \"two\"]}}");
   ASSERT_EQ(signalled.status, 200) << signalled.Describe();
   EXPECT_EQ(Str(signalled.Json()["action"]), "signal");
