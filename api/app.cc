@@ -98,6 +98,8 @@ Result<std::unique_ptr<App>> App::Create(config::Config config) {
   deps.webhooks = rep->webhooks.get();
   deps.clock = clock;
   deps.ready = &rep->ready;
+  storage::Db* db = rep->db.get();
+  deps.writes_refused = [db] { return db->writes_refused(); };
   rep->router = std::make_unique<Router>(deps);
   net::HttpServerOptions http_options;
   http_options.listen = c.server.listen;

@@ -163,6 +163,12 @@ void Router::Rep::Dispatch(HttpRequest req, Responder inner) {
   if (path == "/healthz") return respond(HttpResponse::Json(200, R"({"status":"ok"})"));
   if (path == "/readyz") {
     bool ready = deps.ready == nullptr || deps.ready->load();
+    if (ready && deps.writes_refused && deps.writes_refused()) {
+      // Reads are still served; a load balancer should send writes elsewhere.
+      return respond(SimpleError(503, "not ready: writes are refused after a storage write error "
+                                      "(disk full?); reads are served",
+                                 R"({"reads":true,"writes":false})"));
+    }
     return respond(ready ? HttpResponse::Json(200, R"({"status":"ready"})")
                          : SimpleError(503, "recovery in progress"));
   }

@@ -183,6 +183,29 @@ TEST_F(AdminApiIntegrationTest, TerminateEndsARunningBatchForItsOwnerOnly) {
   EXPECT_NE(Str(again.Json()["error"]).find("already terminated"), std::string::npos) << again.body;
 }
 
+// Issue 12: an execution took any number of signals. Its signals' total bytes are capped
+// (kMaxSignalBytesPerExecution, 4 MiB): 64 signals of 64,000 bytes fit, the next is a 413.
+TEST_F(AdminApiIntegrationTest, SignalBytesPerExecutionAreCapped) {
+  RejectingEndpoint endpoint;
+  ServerProcess server(CloudOptions(endpoint));
+  ASSERT_TRUE(server.Start());
+  ApiClient api(server.port(), kTestApiKey);
+  std::string id = SubmitLongBatch(api);
+  ASSERT_FALSE(id.empty());
+  const std::string body =
+      "{\"name\":\"bulk\",\"input\":" + JsonQuote(std::string(64'000 - 6, 'x')) + "}";
+  int accepted = 0;
+  Reply last;
+  for (int i = 0; i < 70; ++i) {
+    last = Admin(api, id, "signal", body);
+    if (last.status != 200) break;
+    ++accepted;
+  }
+  EXPECT_EQ(accepted, 65) << last.Describe();  // 65 x 64,000 B <= 4 MiB < 66 x 64,000 B
+  EXPECT_TRUE(IsErrorEnvelope(last, 413)) << last.Describe();
+  EXPECT_NE(last.body.find("per execution"), std::string::npos) << last.body;
+}
+
 TEST_F(AdminApiIntegrationTest, SignalAndCancelAreRecordedInTheHistory) {
   RejectingEndpoint endpoint;
   ServerProcess server(CloudOptions(endpoint));
