@@ -99,12 +99,16 @@ Result<std::unique_ptr<App>> App::Create(config::Config config) {
   deps.webhooks = rep->webhooks.get();
   deps.clock = clock;
   deps.ready = &rep->ready;
+  storage::Db* db = rep->db.get();
+  deps.writes_refused = [db] { return db->writes_refused(); };
   rep->router = std::make_unique<Router>(deps);
   net::HttpServerOptions http_options;
   http_options.listen = c.server.listen;
   http_options.io_threads = static_cast<int>(c.server.io_threads);
   http_options.max_body_bytes = static_cast<uint64_t>(c.limits.max_request_bytes);
   http_options.idle_timeout_seconds = static_cast<int>(c.server.idle_timeout_seconds);
+  http_options.read_timeout_seconds = static_cast<int>(c.server.read_timeout_seconds);
+  http_options.max_connections = static_cast<int>(c.server.max_connections);
   Router* router = rep->router.get();
   rep->http = std::make_unique<net::HttpServer>(
       http_options, [router](net::HttpRequest req, net::Responder respond) {

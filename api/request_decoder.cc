@@ -10,9 +10,12 @@
 
 #include <simdjson.h>
 
+#include "api/request_checks.h"
 #include "common/ascii.h"
 #include "common/crypto.h"
 #include "common/json_writer.h"
+#include "net/url.h"
+#include "workflows/signal_limits.h"
 
 // simdjson is used only in this translation unit, through its DOM API (which validates
 // UTF-8) and its error-code forms: no exception can leave these decoders.
@@ -321,6 +324,9 @@ struct FieldError {
   std::string message;
   int64_t max_content_bytes = -1;  // set for an oversize content, with its actual size
   int64_t content_bytes = -1;
+  bool unprocessable = false;  // a metadata/context limit: 422 also for a single memory
+  std::string limit = std::string();  // its config key, if any
+  int64_t max = 0, actual = 0;
 
   // Writes "field" (if any) and the size limit (if any) into an open object.
   void WriteDetails(JsonWriter* w) const {
@@ -328,8 +334,10 @@ struct FieldError {
     if (max_content_bytes >= 0) {
       w->Field("max_content_bytes", max_content_bytes).Field("content_bytes", content_bytes);
     }
+    if (!limit.empty()) w->Field("limit", limit).Field("max", max).Field("actual", actual);
   }
 };
+
 
 bool Fail(FieldError* fe, std::string field, std::string message) {
   fe->field = std::move(field);
@@ -337,7 +345,16 @@ bool Fail(FieldError* fe, std::string field, std::string message) {
   return false;
 }
 
+bool FailLimit(FieldError* fe, LimitViolation v) {
+  fe->unprocessable = true;
+  fe->limit = std::move(v.limit);
+  fe->max = v.max;
+  fe->actual = v.actual;
+  return Fail(fe, std::move(v.field), std::move(v.message));
+}
+
 ApiError FieldErrorAnswer(int status, const FieldError& fe) {
+  if (fe.unprocessable) status = 422;
   JsonWriter w;
   w.BeginObject();
   fe.WriteDetails(&w);
@@ -352,9 +369,8 @@ std::optional<element> Optional(const object& obj, std::string_view key) {
   return value;
 }
 
-bool IsBlank(std::string_view s) {
-  return s.find_first_not_of(" \t\n\r\f\v") == std::string_view::npos;
-}
+// Unicode-aware: content of only NBSP, ideographic spaces or zero-width characters is blank.
+bool IsBlank(std::string_view s) { return IsBlankText(s); }
 
 bool GetOptionalString(const object& obj, std::string_view key, std::string* out,
                        FieldError* fe) {
@@ -424,19 +440,23 @@ bool DecodeType(const object& obj, std::string* out, FieldError* fe) {
   return true;
 }
 
-bool DecodeMetadata(const object& obj, std::string* out, FieldError* fe) {
+bool DecodeMetadata(const object& obj, const MemoryFieldLimits& limits, std::string* out,
+                    FieldError* fe) {
   std::optional<element> v = Optional(obj, "metadata");
   if (!v) {
     *out = "{}";
     return true;
   }
   if (!v->is_object()) return Fail(fe, "metadata", "metadata must be a JSON object");
+  LimitViolation violation;
+  if (!CheckMetadataLimits(*v, limits, &violation)) return FailLimit(fe, std::move(violation));
   *out = simdjson::minify(*v);
   return true;
 }
 
 // `context`: an array of {role, content} objects with string values.
-bool DecodeContext(const object& obj, std::string* out, FieldError* fe) {
+bool DecodeContext(const object& obj, const MemoryFieldLimits& limits, std::string* out,
+                   FieldError* fe) {
   std::optional<element> v = Optional(obj, "context");
   if (!v) {
     *out = "[]";
@@ -461,6 +481,8 @@ bool DecodeContext(const object& obj, std::string* out, FieldError* fe) {
       }
     }
   }
+  LimitViolation violation;
+  if (!CheckContextLimits(messages, limits, &violation)) return FailLimit(fe, std::move(violation));
   *out = simdjson::minify(*v);
   return true;
 }
@@ -469,17 +491,9 @@ bool DecodeContext(const object& obj, std::string* out, FieldError* fe) {
 bool DecodeMemory(const object& obj, const DecodeLimits& limits, workflows::MemoryInput* out,
                   FieldError* fe) {
   return DecodeContent(obj, limits, &out->content, fe) && DecodeType(obj, &out->type, fe) &&
-         DecodeMetadata(obj, &out->metadata_json, fe) &&
-         DecodeContext(obj, &out->context_json, fe) &&
+         DecodeMetadata(obj, limits.fields, &out->metadata_json, fe) &&
+         DecodeContext(obj, limits.fields, &out->context_json, fe) &&
          GetOptionalString(obj, "external_user_id", &out->external_user_id, fe);
-}
-
-bool IsHttpUrl(std::string_view url) {
-  // Strictly longer than the scheme: "http://" alone names no host.
-  auto has_prefix = [url](std::string_view prefix) {
-    return url.size() > prefix.size() && StartsWithIgnoreCase(url, prefix);
-  };
-  return has_prefix("http://") || has_prefix("https://");
 }
 
 // The batch-level fields of a BatchMemoryRequest (everything but `memories`).
@@ -497,8 +511,13 @@ bool DecodeBatchOptions(const object& obj, workflows::BatchRequest* req, FieldEr
   }
   req->batch_size = batch_size.value_or(req->batch_size);
   req->max_concurrency = max_concurrency.value_or(req->max_concurrency);
-  if (!req->webhook_url.empty() && !IsHttpUrl(req->webhook_url)) {
-    return Fail(fe, "webhook_url", "webhook_url must be an http:// or https:// URL");
+  if (!req->webhook_url.empty()) {
+    // Strict: the URL goes onto a request line and into a Host header later (no splitting).
+    auto url = net::ParseUrl(req->webhook_url);
+    if (!url.ok()) {
+      return Fail(fe, "webhook_url",
+                  "webhook_url must be an http:// or https:// URL: " + url.status().message());
+    }
   }
   std::string key;  // Standard Webhooks: "whsec_" + base64 of the signing key
   if (req->webhook_secret.rfind("whsec_", 0) == 0 &&
@@ -728,6 +747,16 @@ bool DecodeAdminAction(std::string_view body, std::string_view action, AdminActi
   }
   if (std::optional<element> input = Optional(root, "input")) {
     req.input_json = simdjson::minify(*input);
+  }
+  if (Status size = workflows::CheckSignalSize(req.name, req.input_json); !size.ok()) {
+    bool name_over = static_cast<int64_t>(req.name.size()) > workflows::kMaxSignalNameBytes;
+    JsonWriter d;
+    d.BeginObject().Field("field", name_over ? "name" : "input");
+    d.Field("max_bytes", name_over ? workflows::kMaxSignalNameBytes
+                                   : workflows::kMaxSignalInputBytes);
+    d.EndObject();
+    *error = MakeError(413, size.message(), d.Take());
+    return false;
   }
   *out = std::move(req);
   return true;

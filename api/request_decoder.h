@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "api/api_error.h"
+#include "api/memory_limits.h"
 #include "workflows/batch_types.h"
 
 namespace papr::api {
@@ -14,6 +15,7 @@ namespace papr::api {
 struct DecodeLimits {
   int64_t max_content_bytes = 15000;
   int64_t max_batch_size = 50;
+  MemoryFieldLimits fields;  // metadata and context
   std::string upgrade_info;  // messaging.batch_limit_message, for the 413 details
   std::string upgrade_url;   // messaging.upgrade_url
   // processing.retry.maximum_attempts: the most a batch's retry_policy may ask for.
@@ -28,6 +30,8 @@ struct SearchRequest {
 // Decoders of request bodies (simdjson). On failure they return false and fill `error`:
 //  - malformed JSON or invalid UTF-8: 400, details {"offset": byte offset (if known)}
 //  - wrong or missing field: 400 (single memory / search) with details {"field": "path"}
+//  - metadata/context over a MemoryFieldLimits limit (or a top-level metadata key twice):
+//    422 with details {"field": "path", "limit": "limits.<key>", "max": N, "actual": M}
 //  - batch: over max_batch_size: 413 with details {batch_size, max_batch_size, upgrade_info,
 //    upgrade_url}, message "Batch size (N) exceeds limit (M)", checked before the items;
 //    invalid items: 422, details {"errors": [{"index": i, "field": "...", "error": "..."}]}

@@ -1,5 +1,7 @@
 #include "api/response_json.h"
 
+#include <algorithm>
+
 #include <simdjson.h>
 
 #include "common/clock.h"
@@ -8,23 +10,35 @@ namespace papr::api {
 namespace {
 
 // Papr lifts metadata's well-known keys (topics, customMetadata, ...) to the memory's top
-// level; we lift every metadata key that does not collide with a field of M.
+// level; we lift every metadata key that does not collide with a field of M, once (a key
+// stored twice by an older version is lifted the first time only).
 void LiftMetadata(JsonWriter& w, const std::string& metadata_json) {
-  static const char* kReserved[] = {"id", "memoryId", "content", "type", "user_id", "acl",
-                                    "createdAt", "metadata", "external_user_id", "content_hash",
-                                    "word_count", "keywords", "batch_id", "score", "enrichment",
-                                    "context"};
   simdjson::dom::parser parser;
   simdjson::dom::object obj;
   if (parser.parse(metadata_json).get(obj) != simdjson::SUCCESS) return;
+  const auto& reserved = MemoryServerFields();
+  std::vector<std::string_view> lifted;
   for (auto field : obj) {
-    bool reserved = false;
-    for (const char* r : kReserved) reserved = reserved || field.key == r;
-    if (!reserved) w.Key(field.key).Raw(simdjson::minify(field.value));
+    auto is = [&](std::string_view k) { return k == field.key; };
+    if (std::any_of(reserved.begin(), reserved.end(), is) ||
+        std::any_of(lifted.begin(), lifted.end(), is)) {
+      continue;
+    }
+    lifted.push_back(field.key);
+    w.Key(field.key).Raw(simdjson::minify(field.value));
   }
 }
 
 }  // namespace
+
+const std::vector<std::string_view>& MemoryServerFields() {
+  static const std::vector<std::string_view> kFields = {
+      "id",       "memoryId",  "content",          "type",         "user_id",
+      "acl",      "createdAt", "metadata",         "context",      "external_user_id",
+      "content_hash", "word_count", "keywords",    "batch_id",     "batch_index",
+      "enrichment", "score",   "updatedAt",        "objectId"};
+  return kFields;
+}
 
 void WriteMemory(JsonWriter& w, const storage::MemoryRecord& m, double score) {
   w.BeginObject();

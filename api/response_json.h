@@ -1,6 +1,8 @@
 #pragma once
 
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "common/json_writer.h"
 #include "storage/memory_record.h"
@@ -9,6 +11,11 @@
 namespace papr::api {
 
 // JSON shapes of API.md, each written in one place.
+
+// Every top-level field the memory object M can have (WriteMemory writes no other, a test
+// checks it). Metadata keys with these names are not lifted to the top level: user metadata
+// never shadows a server field.
+const std::vector<std::string_view>& MemoryServerFields();
 
 // The memory object M (with "score" when `score` >= 0).
 void WriteMemory(JsonWriter& w, const storage::MemoryRecord& m, double score = -1);

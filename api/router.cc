@@ -10,6 +10,7 @@
 
 #include "api/api_error.h"
 #include "api/metrics.h"
+#include "api/request_checks.h"
 #include "api/request_decoder.h"
 #include "api/response_json.h"
 #include "api/static_files.h"
@@ -125,6 +126,9 @@ DecodeLimits Router::Rep::Limits() const {
   DecodeLimits limits;
   limits.max_content_bytes = c.limits.max_content_bytes;
   limits.max_batch_size = c.features.max_batch_size;
+  limits.fields = {c.limits.max_metadata_bytes,        c.limits.max_metadata_keys,
+                   c.limits.max_metadata_depth,        c.limits.max_metadata_string_bytes,
+                   c.limits.max_context_items,         c.limits.max_context_item_bytes};
   // OSS hybrid: an open-source config that turns the engine on gets the engine's limit.
   if (c.edition == "opensource" && c.features.has_temporal) {
     limits.max_batch_size = c.features.max_batch_size_with_temporal;
@@ -152,6 +156,12 @@ void Router::Rep::Dispatch(HttpRequest req, Responder inner) {
   if (path == "/healthz") return respond(HttpResponse::Json(200, R"({"status":"ok"})"));
   if (path == "/readyz") {
     bool ready = deps.ready == nullptr || deps.ready->load();
+    if (ready && deps.writes_refused && deps.writes_refused()) {
+      // Reads are still served; a load balancer should send writes elsewhere.
+      return respond(SimpleError(503, "not ready: writes are refused after a storage write error "
+                                      "(disk full?); reads are served",
+                                 R"({"reads":true,"writes":false})"));
+    }
     return respond(ready ? HttpResponse::Json(200, R"({"status":"ready"})")
                          : SimpleError(503, "recovery in progress"));
   }
@@ -170,6 +180,15 @@ void Router::Rep::Dispatch(HttpRequest req, Responder inner) {
   if (!user) {
     return respond(SimpleError(401, "missing or unknown API key (send X-API-Key or "
                                     "Authorization: Bearer)"));
+  }
+  // Every /v1 body is JSON: a body sent as anything else (curl's default form type,
+  // text/plain) is refused before it is parsed.
+  if (!req.body.empty() && !IsJsonContentType(req.Header("content-type"))) {
+    JsonWriter d;
+    d.BeginObject().Field("field", "Content-Type").Field("accepted", "application/json");
+    d.Field("received", req.Header("content-type").substr(0, 200)).EndObject();
+    return respond(SimpleError(415, "Content-Type must be application/json (charset utf-8 if given)",
+                               d.Take()));
   }
   // Until recovery has resumed every open batch, writes could race it (a second run of one
   // batch, a cancel nobody records): they are refused with Retry-After. Reads are served.
@@ -285,15 +304,28 @@ HttpResponse Router::Rep::Search(const HttpRequest& req, const std::string& user
   ApiError error;
   if (!DecodeSearch(req.body, &search, &error)) return ErrorResponse(error);
   HttpResponse bad;
-  if (!IntParam(req, "max_memories", 1, 1000, search.max_memories, &search.max_memories, &bad)) {
+  const auto& limits = deps.config->limits;
+  if (!IntParam(req, "max_memories", 1, limits.max_search_results, search.max_memories,
+                &search.max_memories, &bad)) {
     return bad;
+  }
+  if (search.max_memories > limits.max_search_results) {
+    JsonWriter d;
+    d.BeginObject().Field("field", "max_memories").Field("limit", "limits.max_search_results");
+    d.Field("max", limits.max_search_results).EndObject();
+    return SimpleError(400, "max_memories must be at most " +
+                                std::to_string(limits.max_search_results), d.Take());
   }
   auto found = deps.memories->Search(user, search.query, static_cast<size_t>(search.max_memories));
   if (!found.ok()) return StatusError(found.status());
   JsonWriter w;
   w.BeginObject().Field("code", 200).Field("status", "success").Key("data").BeginObject();
   w.Key("memories").BeginArray();
-  for (const auto& hit : *found) WriteMemory(w, hit.memory, hit.score);
+  // Bounded answer: once the body reaches max_response_bytes, lower-ranked hits are left out.
+  for (const auto& hit : *found) {
+    if (w.str().size() >= static_cast<size_t>(limits.max_response_bytes)) break;
+    WriteMemory(w, hit.memory, hit.score);
+  }
   w.EndArray().Key("nodes").BeginArray().EndArray().EndObject().EndObject();
   return HttpResponse::Json(200, w.Take());
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <memory>
 
 #include "api/auth.h"
@@ -25,6 +26,8 @@ struct RouterDeps {
   workflows::WebhookSender* webhooks = nullptr;
   const Clock* clock = nullptr;
   const std::atomic<bool>* ready = nullptr;  // /readyz
+  // /readyz: true while the store refuses writes after a write error. Optional.
+  std::function<bool()> writes_refused;
 };
 
 //! Routes of API.md. Handle() is called on an io thread; each request runs on the handler

@@ -38,6 +38,17 @@ struct Messaging {
 struct Limits {
   int64_t max_content_bytes = 15000;          // Per memory `content`. Default: 15000.
   int64_t max_request_bytes = 64 * 1024 * 1024;  // Whole HTTP body. Default: 64 MiB.
+  // Per memory `metadata` and `context` (api/memory_limits.h); over a limit: 422.
+  int64_t max_metadata_bytes = 16384;        // minified metadata. Default: 16 KiB.
+  int64_t max_metadata_keys = 128;           // keys at every level. Default: 128.
+  int64_t max_metadata_depth = 5;            // nesting, metadata itself is 1. Default: 5.
+  int64_t max_metadata_string_bytes = 4096;  // any key or string value. Default: 4096.
+  int64_t max_context_items = 50;            // context messages. Default: 50.
+  int64_t max_context_item_bytes = 8192;     // role + content of one message. Default: 8192.
+  // Search answers: at most this many memories (max_memories above it: 400). Default: 100.
+  int64_t max_search_results = 100;
+  // A search answer stops adding memories once its body reaches this. Default: 8 MiB.
+  int64_t max_response_bytes = 8 * 1024 * 1024;
 };
 
 struct ApiKey {
@@ -76,8 +87,9 @@ struct Server {
   std::string listen = "127.0.0.1:8080";
   int64_t io_threads = 2;              // Threads running the HTTP io_context.
   int64_t handler_threads = 16;        // Threads running request handlers (blocking work).
-  int64_t read_timeout_seconds = 30;   // A request must arrive whole within this.
-  int64_t idle_timeout_seconds = 60;   // Keep-alive connections idle longer are closed.
+  int64_t read_timeout_seconds = 30;   // From its first byte, a request must arrive whole within this.
+  int64_t idle_timeout_seconds = 60;   // Connections waiting longer for a request are closed.
+  int64_t max_connections = 1000;      // Open connections; beyond: 503 and close.
   std::string ui_dir;                  // Web console files; empty: found next to the binary.
 };
 

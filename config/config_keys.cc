@@ -48,6 +48,22 @@ const std::vector<KeySpec>& Table() {
       // limits
       PAPR_KEY(limits.max_content_bytes, 1, "Largest `content` of one memory, in bytes."),
       PAPR_KEY(limits.max_request_bytes, 1024, "Largest HTTP request body, in bytes."),
+      PAPR_KEY(limits.max_metadata_bytes, 2,
+               "Largest `metadata` of one memory (minified), in bytes; more: 422 naming the "
+               "field and the limit."),
+      PAPR_KEY(limits.max_metadata_keys, 0, "Most object keys in one `metadata`, all levels."),
+      PAPR_KEY(limits.max_metadata_depth, 1,
+               "Deepest nesting inside `metadata` (the metadata object itself is level 1)."),
+      PAPR_KEY(limits.max_metadata_string_bytes, 1,
+               "Longest key or string value inside `metadata`, in bytes."),
+      PAPR_KEY(limits.max_context_items, 0, "Most messages in one memory's `context`."),
+      PAPR_KEY(limits.max_context_item_bytes, 1,
+               "Largest `context` message (role + content), in bytes."),
+      PAPR_KEY(limits.max_search_results, 1,
+               "Largest `max_memories` of a search (more: 400)."),
+      PAPR_KEY(limits.max_response_bytes, 65536,
+               "A search answer stops adding memories once its body reaches this many bytes "
+               "(at least one memory is always sent)."),
       // auth
       PAPR_KEY(auth.api_keys, kAny,
                "API keys: a list of `{key, user_id}`. `PAPR_API_KEY` adds one for user "
@@ -83,8 +99,15 @@ const std::vector<KeySpec>& Table() {
                "`PAPR_LISTEN` overrides it."),
       PAPR_KEY(server.io_threads, 1, "Threads running the HTTP io_context."),
       PAPR_KEY(server.handler_threads, 1, "Threads running request handlers (blocking work)."),
-      PAPR_KEY(server.read_timeout_seconds, 1, "A request must arrive whole within this."),
-      PAPR_KEY(server.idle_timeout_seconds, 1, "Keep-alive connections idle longer are closed."),
+      PAPR_KEY(server.read_timeout_seconds, 1,
+               "From its first byte, a request (head and body) must arrive whole within this, "
+               "in seconds; else the connection is closed (slow clients)."),
+      PAPR_KEY(server.idle_timeout_seconds, 1,
+               "A connection waiting longer than this for a request's first byte (new, or "
+               "kept alive after an answer) is closed."),
+      PAPR_KEY(server.max_connections, 1,
+               "Open HTTP connections at most; one more is answered 503 (`Retry-After: 1`) and "
+               "closed, with a log line."),
       PAPR_KEY(server.ui_dir, kAny,
                "Directory of the web console's files, served at `/ui/`. Empty: `ui/` found next to "
                "the binary (`../share/papr/ui`, or the source tree's `ui/` for `build/bin`)."),

@@ -19,6 +19,9 @@ namespace papr::fuzz {
 // Bytes of one HTTP/1.1 connection: parsed with Beast as net/http_server.cc does, then the
 // request extraction, query parameters, authentication and the /ui/ static file lookup.
 std::string CheckHttpRequest(std::string_view input);
+// Any text as a URL: net::ParseUrl and net::SpecialPurposeBlock (webhook_url validation and
+// the SSRF guard).
+std::string CheckUrl(std::string_view input);
 // A request body: api::DecodeAddMemory, DecodeBatch, DecodeSearch, and JsonWriter output.
 std::string CheckJsonRequest(std::string_view input);
 // YAML text: config::LoadConfigFromString, then Validate for both builds.

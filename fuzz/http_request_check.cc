@@ -27,6 +27,7 @@
 #include "fuzz/fuzz_checks.h"
 #include "net/http_server.h"
 #include "net/http_types.h"
+#include "net/request_framing.h"
 
 namespace papr::fuzz {
 namespace {
@@ -39,6 +40,7 @@ namespace fs = std::filesystem;
 using Parser = http::request_parser<http::string_body>;
 
 constexpr uint32_t kHeaderLimit = 64 * 1024;  // Session::DoRead
+constexpr size_t kReadBufferLimit = kHeaderLimit + 16 * 1024;  // Session::buffer_
 constexpr size_t kMaxRequestsPerConnection = 32;
 // The query parameters api/router.cc reads.
 constexpr std::array<std::string_view, 5> kRouterParams = {"max_memories", "wait", "after",
@@ -51,6 +53,22 @@ constexpr std::array<std::string_view, 5> kRouterParams = {"max_memories", "wait
 class FakeConnection {
  public:
   FakeConnection(std::string_view input, size_t chunk) : input_(input), chunk_(chunk) {}
+
+  // Session::ReadHead: the bytes up to the first empty line, read before the parser runs
+  // (at most kReadBufferLimit of them). False at the end of the input or over the limit.
+  bool ReadHead(std::string_view* head) {
+    while (true) {
+      size_t end = buffer_.find("\r\n\r\n");
+      if (end != std::string::npos && end + 4 <= kReadBufferLimit) {
+        *head = std::string_view(buffer_).substr(0, end + 4);
+        return true;
+      }
+      if (buffer_.size() >= kReadBufferLimit || offset_ == input_.size()) return false;
+      size_t n = std::min({chunk_, input_.size() - offset_, kReadBufferLimit - buffer_.size()});
+      buffer_.append(input_.substr(offset_, n));
+      offset_ += n;
+    }
+  }
 
   beast::error_code ReadRequest(Parser& parser) {
     parser.eager(true);
@@ -258,12 +276,39 @@ std::string CheckStaticFiles(const net::HttpRequest& req) {
   return "";
 }
 
+// Session::OnHeader's Transfer-Encoding rule.
+bool FramingAllowed(const http::request<http::string_body>& msg) {
+  std::vector<std::string_view> codings;
+  for (const auto& field : msg) {
+    if (field.name() == http::field::transfer_encoding) codings.push_back(field.value());
+  }
+  bool has_length = msg.find(http::field::content_length) != msg.end();
+  return net::CheckTransferEncoding(codings, has_length).ok();
+}
+
+// A request the server handles is framed one way only: chunked alone, or a length, or none.
+std::string CheckFraming(const net::HttpRequest& req) {
+  std::string codings;  // every Transfer-Encoding value, list separators and spaces dropped
+  bool has_te = false;
+  for (const auto& [name, value] : req.headers) {
+    if (name != "transfer-encoding") continue;
+    has_te = true;
+    for (char c : value) {
+      if (c != ',' && c != ' ' && c != '\t') codings += papr::AsciiLower(c);
+    }
+  }
+  if (!has_te) return "";
+  if (!req.Header("content-length").empty()) return "handled a request with TE and Content-Length";
+  if (codings != "chunked") return "handled a request with Transfer-Encoding " + codings;
+  return "";
+}
+
 std::string CheckRequest(const net::HttpRequest& req) {
   for (const auto& [name, value] : req.headers) {
     if (name != papr::AsciiLower(name)) return "header name not lowercase";
   }
   if (req.path.size() > req.target.size()) return "decoded path longer than the target";
-  for (auto check : {CheckQuery, CheckAuth, CheckStaticFiles}) {
+  for (auto check : {CheckFraming, CheckQuery, CheckAuth, CheckStaticFiles}) {
     if (std::string f = check(req); !f.empty()) return f;
   }
   return "";
@@ -300,8 +345,21 @@ std::string ServeConnection(std::string_view input, size_t chunk, ConnectionTrac
     Parser parser;
     parser.body_limit(kBodyLimit);
     parser.header_limit(kHeaderLimit);
+    std::string_view head;
+    if (!conn.ReadHead(&head)) {
+      trace->end = "no whole head";
+      return "";
+    }
+    if (!net::CheckHeadBytes(head).ok()) {  // Session::OnHeadBytes: 400 and close
+      trace->end = "framing";
+      return "";
+    }
     beast::error_code ec = conn.ReadRequest(parser);
     if (conn.stalled()) return "the Beast parser stopped making progress";
+    if (parser.is_header_done() && !FramingAllowed(parser.get())) {  // Session::OnHeader
+      trace->end = "framing";
+      return "";
+    }
     if (ec) {
       std::string body = ErrorBodyFor(ec);
       simdjson::dom::element doc;

@@ -53,6 +53,22 @@ void Exchange(Stream& stream, http::request<http::string_body>& req, beast::flat
   });
 }
 
+// Second line of defence against request splitting: nothing that reaches the request line or a
+// header may carry a control byte, whatever the caller validated.
+Status CheckRequestBytes(const HttpClientRequest& request, const Url& url) {
+  if (HasControlByte(url.target) || HasControlByte(url.host) || HasControlByte(request.method) ||
+      url.target.find(' ') != std::string::npos || request.method.find(' ') != std::string::npos) {
+    return Status::InvalidArgument("request line holds a control byte or a space");
+  }
+  for (const auto& [name, value] : request.headers) {
+    if (HasControlByte(name) || HasControlByte(value) || name.find_first_of(" :") != std::string::npos) {
+      return Status::InvalidArgument("header " + (HasControlByte(name) ? std::string("name") : name) +
+                                     " holds a control byte");
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 std::string_view HttpClientResponse::Header(std::string_view lowercase_name) const {
@@ -62,54 +78,9 @@ std::string_view HttpClientResponse::Header(std::string_view lowercase_name) con
   return {};
 }
 
-Result<Url> ParseUrl(std::string_view url) {
-  Url out;
-  size_t scheme_end = url.find("://");
-  if (scheme_end == std::string_view::npos) return Status::InvalidArgument("URL has no scheme");
-  out.scheme = AsciiLower(url.substr(0, scheme_end));
-  if (out.scheme != "http" && out.scheme != "https") {
-    return Status::InvalidArgument("URL scheme must be http or https");
-  }
-  std::string_view rest = url.substr(scheme_end + 3);
-  size_t path_start = rest.find_first_of("/?#");
-  std::string_view authority = rest.substr(0, path_start);
-  if (authority.find('@') != std::string_view::npos) {
-    return Status::InvalidArgument("URL must not contain credentials");
-  }
-  out.target = path_start == std::string_view::npos ? "/" : std::string(rest.substr(path_start));
-  if (size_t hash = out.target.find('#'); hash != std::string::npos) out.target.resize(hash);
-  if (out.target.empty() || out.target[0] != '/') out.target = "/" + out.target;
-  if (!authority.empty() && authority.front() == '[') {
-    size_t close = authority.find(']');
-    if (close == std::string_view::npos) return Status::InvalidArgument("bad IPv6 host in URL");
-    out.host = std::string(authority.substr(1, close - 1));
-    std::string_view after = authority.substr(close + 1);
-    if (!after.empty() && after.front() != ':') {
-      return Status::InvalidArgument("unexpected text after the IPv6 host in URL");
-    }
-    if (!after.empty()) out.port = std::string(after.substr(1));
-  } else {
-    size_t colon = authority.rfind(':');
-    out.host = std::string(authority.substr(0, colon));
-    if (colon != std::string_view::npos) out.port = std::string(authority.substr(colon + 1));
-  }
-  if (out.host.empty()) return Status::InvalidArgument("URL has no host");
-  for (char c : out.port) {
-    if (c < '0' || c > '9') return Status::InvalidArgument("URL port is not a number");
-  }
-  if (out.port.size() > 5 || (!out.port.empty() && (std::stoi("0" + out.port) > 65535 ||
-                                                    std::stoi("0" + out.port) == 0))) {
-    return Status::InvalidArgument("URL port is out of range (1-65535)");
-  }
-  if (out.port.empty()) out.port = out.scheme == "https" ? "443" : "80";
-  for (char c : out.port) {
-    if (c < '0' || c > '9') return Status::InvalidArgument("URL port is not a number");
-  }
-  return out;
-}
-
 Result<HttpClientResponse> HttpCall(const HttpClientRequest& request) {
   ASSIGN_OR_RETURN(Url url, ParseUrl(request.url));
+  RETURN_IF_ERROR(CheckRequestBytes(request, url));
   const bool tls = url.scheme == "https";
   asio::io_context ioc;
   tcp::resolver resolver(ioc);

@@ -8,16 +8,10 @@
 #include <vector>
 
 #include "common/result.h"
+#include "net/url.h"
 
 namespace papr::net {
 
-struct Url {
-  std::string scheme;  // http | https
-  std::string host;
-  std::string port;    // defaulted from the scheme
-  std::string target;  // path + query, at least "/"
-};
-Result<Url> ParseUrl(std::string_view url);
 
 struct HttpClientRequest {
   std::string method = "POST";
@@ -47,7 +41,9 @@ struct HttpClientResponse {
 };
 
 // One blocking HTTP/1.1 exchange (no redirects followed). Network errors: Unavailable;
-// timeout: DeadlineExceeded; refused address: FailedPrecondition. Thread-safe.
+// timeout: DeadlineExceeded; refused address: FailedPrecondition. A URL ParseUrl refuses, or a
+// control byte (CR, LF, NUL, ...) in the method, a header name or a header value, is
+// InvalidArgument before anything is sent (no request splitting). Thread-safe.
 Result<HttpClientResponse> HttpCall(const HttpClientRequest& request);
 
 }  // namespace papr::net

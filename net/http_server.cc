@@ -12,7 +12,12 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/write.hpp>
+
 #include "common/ascii.h"
+#include "common/log.h"
+#include "net/request_framing.h"
 
 namespace papr::net {
 namespace {
@@ -22,11 +27,17 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
+constexpr uint32_t kHeaderLimit = 64 * 1024;
+// The read buffer holds at most a whole head plus what arrived behind it.
+constexpr size_t kReadBufferLimit = kHeaderLimit + 16 * 1024;
+
 struct SharedState {
   HttpServerOptions options;
   HttpHandler handler;
   std::atomic<int> in_flight{0};
   std::atomic<bool> stopping{false};
+  std::atomic<int> connections{0};
+  std::atomic<int64_t> refused_connections{0};
 };
 
 //! One connection: read a request, hand it to the handler, write the answer, repeat.
@@ -34,7 +45,10 @@ struct SharedState {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, std::shared_ptr<SharedState> state)
-      : stream_(std::move(socket)), state_(std::move(state)) {}
+      : stream_(std::move(socket)), buffer_(kReadBufferLimit), state_(std::move(state)) {
+    state_->connections++;
+  }
+  ~Session() { state_->connections--; }
 
   void Start() {
     asio::dispatch(stream_.get_executor(),
@@ -42,18 +56,62 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
  private:
+  // Reading one request: wait up to the idle timeout for its first byte; from then on the
+  // head and the body share one deadline (read_timeout_seconds). The head is checked for
+  // framing (obsolete folding, Transfer-Encoding) before any body byte is read.
   void DoRead() {
     if (state_->stopping) return DoClose();
     parser_.emplace();
     parser_->body_limit(state_->options.max_body_bytes);
-    parser_->header_limit(64 * 1024);
+    parser_->header_limit(kHeaderLimit);
+    if (buffer_.size() > 0) return ReadHead();
     stream_.expires_after(std::chrono::seconds(state_->options.idle_timeout_seconds));
+    stream_.async_read_some(buffer_.prepare(4096),
+                            beast::bind_front_handler(&Session::OnFirstBytes, shared_from_this()));
+  }
+
+  void OnFirstBytes(beast::error_code ec, size_t n) {
+    if (ec) return DoClose();
+    buffer_.commit(n);
+    ReadHead();
+  }
+
+  void ReadHead() {
+    stream_.expires_after(std::chrono::seconds(state_->options.read_timeout_seconds));
+    asio::async_read_until(stream_, buffer_, "\r\n\r\n",
+                           beast::bind_front_handler(&Session::OnHeadBytes, shared_from_this()));
+  }
+
+  void OnHeadBytes(beast::error_code ec, size_t head_size) {
+    if (ec == asio::error::not_found) return WriteError(431, "Request headers too large");
+    if (ec) return DoClose();
+    auto data = buffer_.data();
+    std::string_view head(static_cast<const char*>(data.data()), head_size);
+    if (Status s = CheckHeadBytes(head); !s.ok()) {
+      return WriteError(400, "Malformed HTTP request: " + s.message());
+    }
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
+  }
+
+  void OnHeader(beast::error_code ec, size_t n) {
+    if (ec) return OnRead(ec, n);
+    std::vector<std::string_view> codings;
+    const auto& msg = parser_->get();
+    for (const auto& field : msg) {
+      if (field.name() == http::field::transfer_encoding) codings.push_back(field.value());
+    }
+    bool has_length = msg.find(http::field::content_length) != msg.end();
+    if (Status s = CheckTransferEncoding(codings, has_length); !s.ok()) {
+      return WriteError(400, "Malformed HTTP request: " + s.message());
+    }
     http::async_read(stream_, buffer_, *parser_,
                      beast::bind_front_handler(&Session::OnRead, shared_from_this()));
   }
 
   void OnRead(beast::error_code ec, size_t) {
     if (ec == http::error::end_of_stream || ec == beast::error::timeout) return DoClose();
+    if (ec == http::error::buffer_overflow) return WriteError(431, "Request headers too large");
     if (ec == http::error::body_limit) {
       return WriteError(413, "Request body exceeds limits.max_request_bytes");
     }
@@ -214,6 +272,31 @@ bool ParseListen(const std::string& listen, std::string* host, unsigned short* p
 
 }  // namespace
 
+constexpr std::string_view kOverCapacity =
+    "HTTP/1.1 503 Service Unavailable\r\nServer: papr-server\r\n"
+    "Content-Type: application/json\r\nRetry-After: 1\r\nConnection: close\r\n"
+    "Content-Length: 98\r\n\r\n"
+    "{\"code\":503,\"status\":\"error\",\"error\":\"Too many connections "
+    "(server.max_connections)\",\"details\":{}}";
+
+// Over the connection cap: a fixed 503, then close. Logged for the first refusal and every
+// 1000th after (a flood must not flood the log too).
+void RefuseConnection(tcp::socket s, SharedState& state) {
+  int64_t n = ++state.refused_connections;
+  if (n == 1 || n % 1000 == 0) {
+    log::Warn("connection refused: server.max_connections reached",
+              {{"max_connections", std::to_string(state.options.max_connections)},
+               {"refused_total", std::to_string(n)}});
+  }
+  auto socket = std::make_shared<tcp::socket>(std::move(s));
+  asio::async_write(*socket, asio::buffer(kOverCapacity.data(), kOverCapacity.size()),
+                    [socket](beast::error_code, size_t) {
+                      beast::error_code ignored;
+                      socket->shutdown(tcp::socket::shutdown_both, ignored);
+                      socket->close(ignored);
+                    });
+}
+
 struct HttpServer::Rep {
   asio::io_context ioc;
   std::optional<tcp::acceptor> acceptor;
@@ -225,7 +308,9 @@ struct HttpServer::Rep {
   void DoAccept() {
     acceptor->async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket s) {
       if (ec == asio::error::operation_aborted || !acceptor->is_open()) return;
-      if (!ec) {
+      if (!ec && state->connections >= state->options.max_connections) {
+        RefuseConnection(std::move(s), *state);
+      } else if (!ec) {
         beast::error_code opt_ec;
         s.set_option(tcp::no_delay(true), opt_ec);
         std::make_shared<Session>(std::move(s), state)->Start();

@@ -18,9 +18,14 @@ struct HttpServerOptions {
   int io_threads = 2;
   // Bodies larger than this are refused with 413 and the connection closed.
   uint64_t max_body_bytes = 64 * 1024 * 1024;
-  // A request must arrive whole within this after the previous answer (keep-alive idle) or
-  // after the connection opened.
+  // A connection may wait this long for the first byte of a request (after it opened, or
+  // after the previous answer on keep-alive) before it is closed. Default: 60.
   int idle_timeout_seconds = 60;
+  // From its first byte, a request (head and body) must arrive whole within this, or the
+  // connection is closed (slow clients cannot hold it). Default: 30.
+  int read_timeout_seconds = 30;
+  // Open connections beyond this are answered 503 and closed at once. Default: 1000.
+  int max_connections = 1000;
 };
 
 // Answers one request; may be called from any thread, exactly once.
@@ -29,7 +34,8 @@ using Responder = std::function<void(HttpResponse)>;
 using HttpHandler = std::function<void(HttpRequest, Responder)>;
 
 //! HTTP/1.1 server on Boost.Beast: keep-alive, one request at a time per connection (so
-//! pipelined requests are answered in order), body limit, idle timeout, draining stop.
+//! pipelined requests are answered in order), body limit, idle and read deadlines, a
+//! connection cap, strict framing (net/request_framing.h), draining stop.
 //! Thread-safe.
 class HttpServer {
  public:

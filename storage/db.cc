@@ -484,6 +484,8 @@ Status Db::TryCatchUpWithPrimary() {
   return FromRocks(rep_->db->TryCatchUpWithPrimary(), "catching up with primary");
 }
 
+bool Db::writes_refused() const { return rep_->write_failed.load(std::memory_order_acquire); }
+
 uint64_t Db::ApproximateDiskBytes() const {
   uint64_t sst = 0;
   if (!rep_->db->GetAggregatedIntProperty(rocksdb::DB::Properties::kTotalSstFilesSize, &sst)) {

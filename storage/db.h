@@ -106,6 +106,9 @@ class Db {
   // Approximate bytes on disk (for stats/metrics).
   uint64_t ApproximateDiskBytes() const;
   const DbOptions& options() const { return options_; }
+  // True once a write failed (e.g. disk full): every later write is refused (/readyz says
+  // not ready).
+  bool writes_refused() const;
 
   // Makes the next Write fail as if RocksDB had reported an I/O error (nothing is written),
   // which latches the database into refusing writes.

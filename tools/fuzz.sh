@@ -6,7 +6,7 @@
 # in build-fuzz/fuzz-artifacts/<target>/, logs in build-fuzz/fuzz-logs/<target>.log.
 #
 # Usage: tools/fuzz.sh [SECONDS_PER_TARGET (default 30)] [TARGET...]
-#   TARGET: http_request json_request config history_event (default: all)
+#   TARGET: http_request json_request config history_event url (default: all)
 # Installs what is missing (the project's packages, clang and its fuzzer runtime).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +18,7 @@ if ! [[ "$seconds" =~ ^[0-9]+$ ]] || [ "$seconds" -lt 1 ]; then
   exit 2
 fi
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(http_request json_request config history_event)
+[ ${#targets[@]} -eq 0 ] && targets=(http_request json_request config history_event url)
 build="${PAPR_FUZZ_BUILD_DIR:-build-fuzz}"
 
 # ---- Packages: the project's (bootstrap.sh), then clang and the fuzzer runtime of its version.

@@ -1,9 +1,11 @@
 #include <algorithm>
 #include <limits>
+#include <mutex>
 
 #include "common/crypto.h"
 #include "workflows/batch_codec.h"
 #include "workflows/internal/durable_batch_rep.h"
+#include "workflows/signal_limits.h"
 
 namespace papr::workflows {
 
@@ -83,6 +85,23 @@ Result<std::vector<MemoryInput>> LoadMemories(const engine::Engine& engine, cons
   return out;
 }
 
+// The signals an execution's history holds, read a page at a time (admin signals are rare,
+// so a scan per signal costs less than a counter in the execution record).
+Result<SignalUsage> SignalsInHistory(const engine::Engine& engine, const std::string& workflow_id) {
+  SignalUsage used;
+  int64_t after = 0;
+  while (true) {
+    ASSIGN_OR_RETURN(auto page, engine.ReadHistory(workflow_id, after, 1000));
+    for (const auto& e : page) {
+      if (e.type != engine::EventType::kWorkflowExecutionSignaled) continue;
+      ++used.count;
+      used.bytes += static_cast<int64_t>(e.signal_name.size() + e.payload.size());
+    }
+    if (page.size() < 1000) return used;
+    after = page.back().event_id;
+  }
+}
+
 }  // namespace
 
 // ---- operator actions
@@ -115,7 +134,13 @@ Status DurableBatchService::CancelExecution(const std::string& workflow_id,
 
 Status DurableBatchService::SignalExecution(const std::string& workflow_id,
                                             const std::string& name, const std::string& input) {
+  RETURN_IF_ERROR(CheckSignalSize(name, input));  // both the admin API and engine-admin
   RETURN_IF_ERROR(RequireRunning(*rep_->engine, workflow_id));
+  // One signal at a time through this service, so the budget check and the signal agree.
+  static std::mutex signal_mu;
+  std::lock_guard lock(signal_mu);
+  ASSIGN_OR_RETURN(SignalUsage used, SignalsInHistory(*rep_->engine, workflow_id));
+  RETURN_IF_ERROR(CheckSignalBudget(used, name, input));
   return rep_->engine->Signal(workflow_id, name, input);
 }
 

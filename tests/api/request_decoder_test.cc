@@ -167,11 +167,13 @@ TEST(RequestDecoderTest, NestingBeyondTheLimitIsMalformedNotACrash) {
   e = AddMemoryError(std::string(1'000'000, '['));
   EXPECT_EQ(e.status, 400);
 
-  // Deep but within the limit: kept as given.
+  // Deep but within the parser's limit (and limits.max_metadata_depth raised): kept as given.
   MemoryInput m;
   std::string metadata = R"({"a":)" + Nested(200) + "}";
-  ASSERT_TRUE(DecodeAddMemory(R"({"content":"x","metadata":)" + metadata + "}", TestLimits(),
-                              &m, &e))
+  DecodeLimits deep = TestLimits();
+  deep.fields.max_metadata_depth = 1000;
+  deep.fields.max_metadata_bytes = 1 << 20;
+  ASSERT_TRUE(DecodeAddMemory(R"({"content":"x","metadata":)" + metadata + "}", deep, &m, &e))
       << e.message;
   EXPECT_EQ(m.metadata_json, metadata);
 }

@@ -70,7 +70,8 @@ INSTANTIATE_TEST_SUITE_P(AllTargets, FuzzCorpusTest,
                          ::testing::Values(FuzzTarget{"http_request", CheckHttpRequest},
                                            FuzzTarget{"json_request", CheckJsonRequest},
                                            FuzzTarget{"config", CheckConfig},
-                                           FuzzTarget{"history_event", CheckHistoryEvent}),
+                                           FuzzTarget{"history_event", CheckHistoryEvent},
+                                           FuzzTarget{"url", CheckUrl}),
                          [](const ::testing::TestParamInfo<FuzzTarget>& info) {
                            return std::string(info.param.name);
                          });

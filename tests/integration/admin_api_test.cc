@@ -184,6 +184,29 @@ TEST_F(AdminApiIntegrationTest, TerminateEndsARunningBatchForItsOwnerOnly) {
   EXPECT_NE(Str(again.Json()["error"]).find("already terminated"), std::string::npos) << again.body;
 }
 
+// Issue 12: an execution took any number of signals. Its signals' total bytes are capped
+// (kMaxSignalBytesPerExecution, 4 MiB): 64 signals of 64,000 bytes fit, the next is a 413.
+TEST_F(AdminApiIntegrationTest, SignalBytesPerExecutionAreCapped) {
+  RejectingEndpoint endpoint;
+  ServerProcess server(CloudOptions(endpoint));
+  ASSERT_TRUE(server.Start());
+  ApiClient api(server.port(), kTestApiKey);
+  std::string id = SubmitLongBatch(api);
+  ASSERT_FALSE(id.empty());
+  const std::string body =
+      "{\"name\":\"bulk\",\"input\":" + JsonQuote(std::string(64'000 - 6, 'x')) + "}";
+  int accepted = 0;
+  Reply last;
+  for (int i = 0; i < 70; ++i) {
+    last = Admin(api, id, "signal", body);
+    if (last.status != 200) break;
+    ++accepted;
+  }
+  EXPECT_EQ(accepted, 65) << last.Describe();  // 65 x 64,000 B <= 4 MiB < 66 x 64,000 B
+  EXPECT_TRUE(IsErrorEnvelope(last, 413)) << last.Describe();
+  EXPECT_NE(last.body.find("per execution"), std::string::npos) << last.body;
+}
+
 TEST_F(AdminApiIntegrationTest, SignalAndCancelAreRecordedInTheHistory) {
   RejectingEndpoint endpoint;
   ServerProcess server(CloudOptions(endpoint));
@@ -195,6 +218,11 @@ TEST_F(AdminApiIntegrationTest, SignalAndCancelAreRecordedInTheHistory) {
 
   EXPECT_TRUE(IsErrorEnvelope(Admin(api, id, "signal", "{\"input\":1}"), 400));  // no name
   EXPECT_TRUE(IsErrorEnvelope(Admin(other, id, "signal", "{\"name\":\"poke\"}"), 404));
+  // Issue 12: signals of any size were recorded (20 x 50 MB made every restart 1 GB).
+  Reply huge = Admin(api, id, "signal",
+                     "{\"name\":\"poke\",\"input\":" + JsonQuote(std::string(70'000, 'x')) + "}");
+  ASSERT_TRUE(IsErrorEnvelope(huge, 413));
+  EXPECT_EQ(Str(huge.Json()["details"]["field"]), "input") << huge.body;
   Reply signalled = Admin(api, id, "signal", "{\"name\":\"poke\",\"input\":{\"n\": [1, \"two\"]}}");
   ASSERT_EQ(signalled.status, 200) << signalled.Describe();
   EXPECT_EQ(Str(signalled.Json()["action"]), "signal");

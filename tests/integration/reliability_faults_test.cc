@@ -598,8 +598,11 @@ void RunDiskFull(ServerOptions options, bool cloud) {
       << "the error does not say the disk is full: " << refused.body;
   ASSERT_FALSE(acknowledged.empty());
 
-  // Reads keep working while writes fail.
+  // Reads keep working while writes fail; /readyz says not ready (issue 12: it stayed 200).
   EXPECT_EQ(api.Get("/healthz").status, 200);
+  Reply ready = api.Get("/readyz");
+  EXPECT_TRUE(IsErrorEnvelope(ready, 503)) << "readyz while writes are refused";
+  EXPECT_NE(ready.body.find("writes are refused"), std::string::npos) << ready.body;
   for (size_t k : {size_t{0}, acknowledged.size() / 2, acknowledged.size() - 1}) {
     Reply g = api.Get("/v1/memory/" + acknowledged[k].first);
     EXPECT_EQ(g.status, 200) << "read while the disk is full: " << g.Describe();

@@ -194,7 +194,13 @@ void MergeInto(YAML::Node base, const YAML::Node& overlay) {
 
 }  // namespace
 
-std::string ServerBinary() { return std::string(PAPR_BIN_DIR) + "/papr-server"; }
+// PAPR_TEST_SERVER_BIN runs the tests against another binary (e.g. an older build, to see a
+// regression test fail before its fix).
+std::string ServerBinary() {
+  const char* other = std::getenv("PAPR_TEST_SERVER_BIN");
+  if (other != nullptr && *other != '\0') return other;
+  return std::string(PAPR_BIN_DIR) + "/papr-server";
+}
 
 std::string ConfigPath(const std::string& name) {
   return std::string(PAPR_SOURCE_DIR) + "/config/" + name;

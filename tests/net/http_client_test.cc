@@ -237,6 +237,27 @@ TEST(HttpClientTest, AddressCheckRefusalMakesNoConnection) {
   EXPECT_FALSE(listener.HasPendingConnection()) << "a refused address was connected to";
 }
 
+// Second line of defence against request splitting: a control byte in a header name or
+// value (or the method) is refused before anything is sent.
+TEST(HttpClientTest, ControlBytesInHeadersOrMethodAreRefusedWithoutConnecting) {
+  SilentListener listener;
+  const std::string url = "http://127.0.0.1:" + std::to_string(listener.port()) + "/";
+  std::vector<HttpClientRequest> requests(5);
+  requests[0].headers = {{"webhook-id", "msg_1\r\nX-Injected: yes"}};
+  requests[1].headers = {{"x-a", std::string("a\0b", 3)}};
+  requests[2].headers = {{"x-a\r\nx-b", "1"}};
+  requests[3].headers = {{"x-a", "line\nfeed"}};
+  requests[4].method = "POST /x HTTP/1.1\r\n\r\nGET";
+  for (auto& req : requests) {
+    req.url = url;
+    req.timeout_ms = 2000;
+    auto resp = HttpCall(req);
+    ASSERT_FALSE(resp.ok());
+    EXPECT_EQ(resp.status().code(), StatusCode::kInvalidArgument) << resp.status().ToString();
+  }
+  EXPECT_FALSE(listener.HasPendingConnection()) << "a request with a control byte was sent";
+}
+
 TEST(HttpClientTest, AddressCheckSeesTheConnectedAddress) {
   SilentListener listener;
   std::vector<std::string> checked;

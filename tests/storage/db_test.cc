@@ -280,11 +280,13 @@ TEST(DbTest, FailedWriteLatchesEveryLaterWrite) {
   WriteBatch ok_batch;
   ok_batch.Put(Table::kMemories, "before", "v");
   ASSERT_TRUE(db->Write(ok_batch).ok());
+  EXPECT_FALSE(db->writes_refused());
 
   db->InjectWriteErrorForTest();
   WriteBatch failing;
   failing.Put(Table::kMemories, "lost", "v");
   EXPECT_EQ(db->Write(failing).code(), StatusCode::kIoError);
+  EXPECT_TRUE(db->writes_refused());  // what /readyz reports
   WriteBatch later;
   later.Put(Table::kMemories, "later", "v");
   Status s = db->Write(later);
