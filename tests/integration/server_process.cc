@@ -192,7 +192,11 @@ void MergeInto(YAML::Node base, const YAML::Node& overlay) {
 
 }  // namespace
 
-std::string ServerBinary() { return std::string(PAPR_BIN_DIR) + "/papr-server"; }
+// PAPR_SERVER_BIN overrides it, so bench/load can measure another build in the same sitting.
+std::string ServerBinary() {
+  const char* other = std::getenv("PAPR_SERVER_BIN");
+  return other != nullptr && *other != '\0' ? other : std::string(PAPR_BIN_DIR) + "/papr-server";
+}
 
 std::string ConfigPath(const std::string& name) {
   return std::string(PAPR_SOURCE_DIR) + "/config/" + name;
