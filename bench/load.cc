@@ -12,12 +12,14 @@
 // in W1/W4 and 200,000 in SEARCH; R defaults to 3, B (batches per GROWTH round) to 30; W5,
 // SEARCH and GROWTH are not in the default set: they take minutes)
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <set>
 #include <string>
 #include <thread>
@@ -312,6 +314,40 @@ std::vector<std::string> SearchQueries() {
   return queries;
 }
 
+// CPU seconds the process has used (utime + stime).
+double CpuSeconds(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  size_t close = stat.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::vector<std::string> fields;
+  std::string field;
+  for (char c : stat.substr(close + 2)) {
+    if (c == ' ') {
+      fields.push_back(field);
+      field.clear();
+    } else {
+      field += c;
+    }
+  }
+  if (fields.size() < 13) return 0;
+  return (std::stod(fields[11]) + std::stod(fields[12])) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// Waits (at most `max_s`) until the server uses under 5% of a core for a second: the
+// background merges after a load are done. Returns the seconds waited.
+double WaitForIdle(pid_t pid, double max_s) {
+  auto t0 = Clock::now();
+  double before = CpuSeconds(pid);
+  while (Ms(t0, Clock::now()) < max_s * 1000) {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    double now = CpuSeconds(pid);
+    if (now - before < 0.05) break;
+    before = now;
+  }
+  return Ms(t0, Clock::now()) / 1000;
+}
+
 void Search(int64_t n) {
   ServerProcess server(CloudOptions());
   if (!server.Start()) return (void)std::printf("SEARCH: server did not start\n");
@@ -325,6 +361,7 @@ void Search(int64_t n) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   double load_ms = Ms(t0, Clock::now());
+  double idle_s = WaitForIdle(server.pid(), 300);
   std::vector<double> lat;
   auto queries = SearchQueries();
   for (int i = 0; i < 20; ++i) SearchHits(http, queries[i]);  // warm up
@@ -337,9 +374,10 @@ void Search(int64_t n) {
   std::sort(lat.begin(), lat.end());
   auto pct = [&](double p) { return lat[static_cast<size_t>(p * (lat.size() - 1))]; };
   std::printf("| SEARCH: %lld memories, 300 queries of 1-3 words, top 10 | p50 %.2f ms, p99 %.2f ms "
-              "(%lld empty; loaded and indexed in %.1f s) | peak RSS %ld MB |\n",
+              "(%lld empty; loaded and indexed in %.1f s, then %.0f s until merges were done) | "
+              "peak RSS %ld MB |\n",
               static_cast<long long>(count * kPer), pct(0.5), pct(0.99),
-              static_cast<long long>(empty), load_ms / 1000, PeakRssKb(server.pid()) / 1024);
+              static_cast<long long>(empty), load_ms / 1000, idle_s, PeakRssKb(server.pid()) / 1024);
 }
 
 void Growth(int rounds, int batches) {

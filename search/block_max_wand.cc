@@ -22,9 +22,16 @@ namespace {
 
 using Order = std::vector<WandTerm*>;
 
+// Insertion sort: queries have few terms and the order changes little between steps.
 void SortByDoc(Order* order) {
-  std::sort(order->begin(), order->end(),
-            [](const WandTerm* a, const WandTerm* b) { return a->cursor.doc() < b->cursor.doc(); });
+  for (size_t i = 1; i < order->size(); ++i) {
+    WandTerm* t = (*order)[i];
+    size_t j = i;
+    for (; j > 0 && (*order)[j - 1]->cursor.doc() > t->cursor.doc(); --j) {
+      (*order)[j] = (*order)[j - 1];
+    }
+    (*order)[j] = t;
+  }
   while (!order->empty() && order->back()->cursor.doc() == PostingCursor::kEnd) order->pop_back();
 }
 
