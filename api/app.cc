@@ -7,6 +7,7 @@
 #include "api/router.h"
 #include "common/log.h"
 #include "net/http_server.h"
+#include "search/search_index.h"
 #include "storage/db.h"
 #include "storage/memory_store.h"
 #include "workflows/memory_processor.h"
@@ -23,6 +24,7 @@ namespace papr::api {
 struct App::Rep {
   config::Config config;
   std::unique_ptr<storage::Db> db;
+  std::unique_ptr<search::SearchIndex> index;  // before memories: outlives the store
   std::unique_ptr<storage::MemoryStore> memories;
   std::unique_ptr<storage::UsageStore> usage;
   std::unique_ptr<workflows::MemoryProcessor> processor;
@@ -55,7 +57,9 @@ Result<std::unique_ptr<App>> App::Create(config::Config config) {
   db_options.path = (std::filesystem::path(c.storage.data_dir) / "db").string();
   db_options.sync_writes = c.storage.sync_writes;
   ASSIGN_OR_RETURN(rep->db, storage::Db::Open(db_options));
+  ASSIGN_OR_RETURN(rep->index, search::SearchIndex::Open(rep->db.get()));
   rep->memories = std::make_unique<storage::MemoryStore>(rep->db.get());
+  rep->memories->AttachIndex(rep->index.get());
   rep->usage = std::make_unique<storage::UsageStore>(rep->db.get());
   const Clock* clock = SystemClock::Default();
   rep->processor = std::make_unique<workflows::MemoryProcessor>(
@@ -138,6 +142,7 @@ void App::Stop() {
   if (rep_->http) rep_->http->Stop();
   if (rep_->router) rep_->router->Shutdown();
   if (rep_->batches) rep_->batches->Shutdown();
+  if (rep_->index) rep_->index->Stop();
 }
 
 }  // namespace papr::api

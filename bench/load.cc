@@ -5,15 +5,21 @@
 //   W3 200 sequential 1-memory batches, submit to completed (p50/p99)
 //   W4 W1 with kill -9 at ~50%, restart to completed (time, lost, duplicated)
 //   W5 one 100,000-memory batch (chunked into child workflows), POST to completed, peak RSS
-// Usage: load [--only W1,W2,...] [--memories N]   (N replaces 10000 in W1/W4; W5 is not in
-// the default set: it takes a minute)
+//   SEARCH load N memories (batches of 10,000), then 300 one-to-three-word queries, top 10,
+//          p50/p99 through HTTP
+//   GROWTH R rounds of 30 batches x 10,000 submitted at once: memories/s per round, last/first
+// Usage: load [--only W1,W2,...] [--memories N] [--rounds R] [--batches B]   (N replaces 10000
+// in W1/W4 and 200,000 in SEARCH; R defaults to 3, B (batches per GROWTH round) to 30; W5,
+// SEARCH and GROWTH are not in the default set: they take minutes)
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <set>
 #include <string>
 #include <thread>
@@ -246,21 +252,179 @@ void W4(int64_t n) {
               static_cast<long long>(succeeded - distinct));
 }
 
+// Submits `count` batches of `per` memories (numbered from `first`) without waiting, then
+// waits for all of them to end. False if any did not complete.
+bool IngestAll(const Http& http, int64_t first, int count, int64_t per) {
+  std::vector<std::string> ids(count);
+  std::vector<std::thread> threads;
+  std::atomic<int> next{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i; (i = next++) < count;) {
+        auto r = http.Call("POST", "/v1/memory/batch", BatchBody(first + i * per, per));
+        ids[i] = r.ok() ? Field(r->body, "batch_id") : "";
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  bool ok = true;
+  for (const auto& id : ids) {
+    Counts c;
+    while (!id.empty() && !Finished((c = GetCounts(http, id)).status)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ok = ok && !id.empty() && c.status == "completed";
+  }
+  return ok;
+}
+
+std::string SearchBody(const std::string& query) {
+  papr::JsonWriter w;
+  w.BeginObject().Field("query", query).EndObject();
+  return w.Take();
+}
+
+int64_t SearchHits(const Http& http, const std::string& query) {
+  auto r = http.Call("POST", "/v1/memory/search?max_memories=10", SearchBody(query));
+  if (!r.ok() || r->status != 200) return -1;
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(r->body).get(doc) != simdjson::SUCCESS) return -1;
+  simdjson::dom::array hits;
+  if (doc["data"]["memories"].get(hits) != simdjson::SUCCESS) return -1;
+  return static_cast<int64_t>(hits.size());
+}
+
+// 300 queries of one to three words from MemoryText's vocabulary, deterministic.
+std::vector<std::string> SearchQueries() {
+  static const char* kWords[] = {"memory", "system", "keeps", "notes", "river", "mountain",
+                                 "project", "meeting", "customer", "durable", "quiet", "engine",
+                                 "report", "summer", "garden", "history", "signal", "careful",
+                                 "bright", "morning", "review", "budget", "travel", "about"};
+  std::vector<std::string> queries;
+  uint64_t x = 0x5EA4C4;
+  for (int q = 0; q < 300; ++q) {
+    std::string query;
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    for (uint64_t w = 0; w <= x % 3; ++w) {
+      query += std::string(w ? " " : "") + kWords[(x >> (8 * (w + 1))) % (sizeof(kWords) / sizeof(kWords[0]))];
+    }
+    queries.push_back(query);
+  }
+  return queries;
+}
+
+// CPU seconds the process has used (utime + stime).
+double CpuSeconds(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  size_t close = stat.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::vector<std::string> fields;
+  std::string field;
+  for (char c : stat.substr(close + 2)) {
+    if (c == ' ') {
+      fields.push_back(field);
+      field.clear();
+    } else {
+      field += c;
+    }
+  }
+  if (fields.size() < 13) return 0;
+  return (std::stod(fields[11]) + std::stod(fields[12])) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// Waits (at most `max_s`) until the server uses under 5% of a core for a second: the
+// background merges after a load are done. Returns the seconds waited.
+double WaitForIdle(pid_t pid, double max_s) {
+  auto t0 = Clock::now();
+  double before = CpuSeconds(pid);
+  while (Ms(t0, Clock::now()) < max_s * 1000) {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    double now = CpuSeconds(pid);
+    if (now - before < 0.05) break;
+    before = now;
+  }
+  return Ms(t0, Clock::now()) / 1000;
+}
+
+void Search(int64_t n) {
+  ServerProcess server(CloudOptions());
+  if (!server.Start()) return (void)std::printf("SEARCH: server did not start\n");
+  Http http{server.port()};
+  constexpr int64_t kPer = 10000;
+  auto t0 = Clock::now();
+  int count = static_cast<int>((n + kPer - 1) / kPer);
+  if (!IngestAll(http, 0, count, kPer)) return (void)std::printf("SEARCH: ingest failed\n");
+  // Searchable: the last memory's unique token is found.
+  while (SearchHits(http, "entry" + std::to_string(count * kPer - 1)) != 1) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  double load_ms = Ms(t0, Clock::now());
+  double idle_s = WaitForIdle(server.pid(), 300);
+  std::vector<double> lat;
+  auto queries = SearchQueries();
+  for (int i = 0; i < 20; ++i) SearchHits(http, queries[i]);  // warm up
+  int64_t empty = 0;
+  for (const auto& q : queries) {
+    auto s = Clock::now();
+    empty += SearchHits(http, q) <= 0 ? 1 : 0;
+    lat.push_back(Ms(s, Clock::now()));
+  }
+  std::sort(lat.begin(), lat.end());
+  auto pct = [&](double p) { return lat[static_cast<size_t>(p * (lat.size() - 1))]; };
+  std::printf("| SEARCH: %lld memories, 300 queries of 1-3 words, top 10 | p50 %.2f ms, p99 %.2f ms "
+              "(%lld empty; loaded and indexed in %.1f s, then %.0f s until merges were done) | "
+              "peak RSS %ld MB |\n",
+              static_cast<long long>(count * kPer), pct(0.5), pct(0.99),
+              static_cast<long long>(empty), load_ms / 1000, idle_s, PeakRssKb(server.pid()) / 1024);
+}
+
+void Growth(int rounds, int batches) {
+  ServerProcess server(CloudOptions());
+  if (!server.Start()) return (void)std::printf("GROWTH: server did not start\n");
+  Http http{server.port()};
+  constexpr int64_t kPer = 10000;
+  std::vector<double> rates;
+  for (int r = 0; r < rounds; ++r) {
+    auto t0 = Clock::now();
+    bool ok = IngestAll(http, int64_t{r} * batches * kPer, batches, kPer);
+    double ms = Ms(t0, Clock::now());
+    rates.push_back(batches * kPer * 1000.0 / ms);
+    std::printf("| GROWTH round %d: %d x 10,000 at once | %.0f memories/s%s |\n", r + 1, batches,
+                rates.back(), ok ? "" : " (NOT all completed)");
+    std::fflush(stdout);
+  }
+  if (!rates.empty()) {
+    std::printf("| GROWTH: last/first | %.2f (first %.0f, last %.0f memories/s; peak RSS %ld MB) |\n",
+                rates.front() / rates.back(), rates.front(), rates.back(),
+                PeakRssKb(server.pid()) / 1024);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string only = "W1,W2,W3,W4";
-  int64_t n = 10000;
+  int64_t n = 0;
+  int rounds = 3;
+  int batches = 30;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--only") only = argv[i + 1];
     if (a == "--memories") n = std::stoll(argv[i + 1]);
+    if (a == "--rounds") rounds = std::stoi(argv[i + 1]);
+    if (a == "--batches") batches = std::stoi(argv[i + 1]);
   }
+  int64_t search_n = n > 0 ? n : 200000;
+  if (n == 0) n = 10000;
   std::printf("| workload | result |\n|---|---|\n");
   if (only.find("W1") != std::string::npos) W1(n);
   if (only.find("W2") != std::string::npos) W2();
   if (only.find("W3") != std::string::npos) W3();
   if (only.find("W4") != std::string::npos) W4(n);
   if (only.find("W5") != std::string::npos) W1(100000);  // the 100,000-memory batch
+  if (only.find("SEARCH") != std::string::npos) Search(search_n);
+  if (only.find("GROWTH") != std::string::npos) Growth(rounds, batches);
   return 0;
 }

@@ -174,6 +174,10 @@ const char* TableName(Table t) {
       return "blobs";
     case Table::kActivities:
       return "activities";
+    case Table::kIndexQueue:
+      return "index_queue";
+    case Table::kSegments:
+      return "segments";
     case Table::kCount:
       break;
   }

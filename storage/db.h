@@ -16,7 +16,7 @@ namespace papr::storage {
 enum class Table {
   kMeta = 0,         // schema version, per-user counters
   kMemories,         // user \0 memory_id -> MemoryRecord
-  kPostings,         // user \0 term \0 memory_id -> (tf, doc_len)
+  kPostings,         // retired (one key per posting, before search/ segments); kept so numbering stays
   kUserStats,        // user -> (doc_count, total_len), merge-added
   kUsage,            // user -> batch size usage counters
   kHistory,          // engine: workflow_id \0 event_id(BE64) -> event bytes
@@ -25,6 +25,8 @@ enum class Table {
   kVisibility,       // engine: status/type/start-time index
   kBlobs,            // engine: large inputs stored once, referenced by key
   kActivities,       // engine: workflow_id \0 BE64 activity_id -> activity outcome
+  kIndexQueue,       // BE64 sequence -> memory not yet in the search index
+  kSegments,         // search index: segments and their tombstones (search/)
   kCount,
 };
 const char* TableName(Table t);

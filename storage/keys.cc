@@ -51,39 +51,110 @@ bool DecodeMemoryKey(std::string_view key, std::string_view* user_id, std::strin
   return SplitFirst(key, user_id, memory_id);
 }
 
-std::string PostingKey(std::string_view user_id, std::string_view term,
-                       std::string_view memory_id) {
+std::string IndexQueueKey(uint64_t sequence) {
   std::string key;
-  key.reserve(user_id.size() + term.size() + memory_id.size() + 2);
-  key.append(user_id);
-  key.push_back(kSep);
-  key.append(term);
-  key.push_back(kSep);
-  key.append(memory_id);
+  PutFixed64BE(&key, sequence);
   return key;
 }
 
-std::string PostingTermPrefix(std::string_view user_id, std::string_view term) {
-  return PostingKey(user_id, term, "");
+bool DecodeIndexQueueKey(std::string_view key, uint64_t* sequence) {
+  return key.size() == 8 && GetFixed64BE(&key, sequence);
 }
 
-std::string PostingUserPrefix(std::string_view user_id) { return Join2(user_id, ""); }
-
-bool DecodePostingKey(std::string_view key, std::string_view* user_id, std::string_view* term,
-                      std::string_view* memory_id) {
-  std::string_view rest;
-  return SplitFirst(key, user_id, &rest) && SplitFirst(rest, term, memory_id);
-}
-
-std::string EncodePostingValue(uint64_t tf, uint64_t doc_len) {
+std::string EncodeIndexQueueValue(std::string_view user_id, std::string_view memory_id) {
   std::string value;
-  PutVarint64(&value, tf);
-  PutVarint64(&value, doc_len);
+  PutLengthPrefixed(&value, user_id);
+  PutLengthPrefixed(&value, memory_id);
   return value;
 }
 
-bool DecodePostingValue(std::string_view value, uint64_t* tf, uint64_t* doc_len) {
-  return GetVarint64(&value, tf) && GetVarint64(&value, doc_len) && value.empty();
+bool DecodeIndexQueueValue(std::string_view value, std::string* user_id, std::string* memory_id) {
+  return GetLengthPrefixed(&value, user_id) && GetLengthPrefixed(&value, memory_id) &&
+         value.empty();
+}
+
+namespace {
+
+constexpr char kSegmentTag = 'S';
+constexpr char kTombstoneTag = 'T';
+
+std::string HexEncode(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 15]);
+  }
+  return out;
+}
+
+bool HexDecode(std::string_view hex, std::string* out) {
+  if (hex.size() % 2 != 0) return false;
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  out->clear();
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    int hi = nibble(hex[i]);
+    int lo = nibble(hex[i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out->push_back(static_cast<char>(hi * 16 + lo));
+  }
+  return true;
+}
+
+std::string SegmentScopePrefix(std::string_view user_id, std::string_view scope) {
+  std::string key = Join2(user_id, HexEncode(scope));
+  key.push_back(kSep);
+  return key;
+}
+
+}  // namespace
+
+std::string SegmentKey(std::string_view user_id, std::string_view scope, uint64_t segment_id) {
+  std::string key = SegmentScopePrefix(user_id, scope);
+  key.push_back(kSegmentTag);
+  PutFixed64BE(&key, segment_id);
+  return key;
+}
+
+std::string SegmentTombstoneKey(std::string_view user_id, std::string_view scope,
+                                uint64_t segment_id, uint32_t doc) {
+  std::string key = SegmentScopePrefix(user_id, scope);
+  key.push_back(kTombstoneTag);
+  PutFixed64BE(&key, segment_id);
+  for (int i = 3; i >= 0; --i) key.push_back(static_cast<char>((doc >> (i * 8)) & 0xff));
+  return key;
+}
+
+std::string SegmentUserPrefix(std::string_view user_id) { return Join2(user_id, ""); }
+
+bool DecodeSegmentKey(std::string_view key, SegmentKeyParts* parts) {
+  std::string_view user;
+  std::string_view rest;
+  std::string_view hex;
+  std::string_view tail;
+  if (!SplitFirst(key, &user, &rest) || !SplitFirst(rest, &hex, &tail)) return false;
+  if (tail.empty() || !HexDecode(hex, &parts->scope)) return false;
+  parts->user_id.assign(user);
+  char tag = tail.front();
+  tail.remove_prefix(1);
+  if (!GetFixed64BE(&tail, &parts->segment_id)) return false;
+  parts->tombstone = tag == kTombstoneTag;
+  if (tag == kSegmentTag) return tail.empty();
+  if (tag != kTombstoneTag || tail.size() != 4) return false;
+  parts->doc = 0;
+  for (char c : tail) parts->doc = (parts->doc << 8) | static_cast<uint8_t>(c);
+  return true;
+}
+
+std::string MetaSearchIndexVersionKey() {
+  std::string key(1, kMetaScalarTag);
+  key.append("search_index_version");
+  return key;
 }
 
 std::string UserStatsKey(std::string_view user_id) { return std::string(user_id); }

@@ -11,7 +11,8 @@
 //   kMeta        '\x01' name                         -> bytes (system scalars, e.g. schema)
 //                '\x02' counter_name '\0' user_id    -> counter pair (merge-added)
 //   kMemories    user_id '\0' memory_id              -> EncodeMemoryRecord bytes
-//   kPostings    user_id '\0' term '\0' memory_id    -> varint tf, varint doc_len
+//   kPostings    retired: user_id '\0' term '\0' memory_id -> varint tf, varint doc_len (one
+//                key per posting; replaced by search/ segments, rows deleted on upgrade)
 //   kUserStats   user_id                             -> counter pair (doc_count, total_len)
 //   kUsage       user_id                             -> counter pair (batches, memories)
 //   kHistory     workflow_id '\0' BE64 event_id      -> event bytes (engine)
@@ -21,6 +22,12 @@
 //   kBlobs       workflow_id '\0' blob_name          -> blob bytes (engine)
 //                0xF0 owner '\0' BE64(~start_ms) workflow_id -> "" (owner index, newest first)
 //   kActivities  workflow_id '\0' BE64 activity_id   -> activity record (engine)
+//   kIndexQueue  BE64 sequence                       -> lp user_id, lp memory_id (a stored
+//                memory the search index has not taken in yet; deleted when it has)
+//   kSegments    user_id '\0' hex(scope) '\0' 'S' BE64 segment_id -> segment bytes (search/)
+//                user_id '\0' hex(scope) '\0' 'T' BE64 segment_id BE32 doc -> tombstone bytes
+//   scope is the memory's external_user_id ("" when none), hex-encoded so it holds no NUL;
+//   lp is a varint length then the bytes.
 //
 // A counter pair is the value format of Db's counter merge operator: two 8-byte little-endian
 // two's-complement int64 (see db.cc).
@@ -44,18 +51,29 @@ std::string MemoryUserPrefix(std::string_view user_id);
 // Splits at the first '\0'. False when the key has no separator.
 bool DecodeMemoryKey(std::string_view key, std::string_view* user_id, std::string_view* memory_id);
 
-// ---- kPostings
-std::string PostingKey(std::string_view user_id, std::string_view term, std::string_view memory_id);
-// Prefix of every posting of `term` for the user (ends with '\0', so "ab" does not match
-// "abc").
-std::string PostingTermPrefix(std::string_view user_id, std::string_view term);
-// Prefix of every posting of the user.
-std::string PostingUserPrefix(std::string_view user_id);
-bool DecodePostingKey(std::string_view key, std::string_view* user_id, std::string_view* term,
-                      std::string_view* memory_id);
-// Posting value: varint tf, varint doc_len.
-std::string EncodePostingValue(uint64_t tf, uint64_t doc_len);
-bool DecodePostingValue(std::string_view value, uint64_t* tf, uint64_t* doc_len);
+// ---- kIndexQueue
+std::string IndexQueueKey(uint64_t sequence);
+bool DecodeIndexQueueKey(std::string_view key, uint64_t* sequence);
+std::string EncodeIndexQueueValue(std::string_view user_id, std::string_view memory_id);
+bool DecodeIndexQueueValue(std::string_view value, std::string* user_id, std::string* memory_id);
+
+// ---- kSegments
+//! The parts of a kSegments key. `doc` is meaningful for tombstones only.
+struct SegmentKeyParts {
+  std::string user_id;
+  std::string scope;
+  bool tombstone = false;
+  uint64_t segment_id = 0;
+  uint32_t doc = 0;
+};
+std::string SegmentKey(std::string_view user_id, std::string_view scope, uint64_t segment_id);
+std::string SegmentTombstoneKey(std::string_view user_id, std::string_view scope,
+                                uint64_t segment_id, uint32_t doc);
+// Prefix of every segment and tombstone of the user (all scopes).
+std::string SegmentUserPrefix(std::string_view user_id);
+bool DecodeSegmentKey(std::string_view key, SegmentKeyParts* parts);
+// Key of the search index format marker in kMeta (value: decimal text).
+std::string MetaSearchIndexVersionKey();
 
 // ---- kUserStats / kUsage
 std::string UserStatsKey(std::string_view user_id);

@@ -7,6 +7,7 @@
 
 #include "common/result.h"
 #include "storage/db.h"
+#include "storage/memory_index.h"
 #include "storage/memory_record.h"
 
 namespace papr::storage {
@@ -16,17 +17,22 @@ struct ScoredMemory {
   double score = 0;
 };
 
-//! Memories and their BM25 search index. A memory and its postings and the user's corpus
-//! statistics are written in one atomic batch. Thread-safe: writes to the same memory id are
-//! serialised by striped locks so that stored-twice stays stored-once.
+//! Memories, searchable through the attached MemoryIndex. A memory, its kIndexQueue row (from
+//! which the index takes it in) and the user's corpus statistics are written in one atomic
+//! batch. Thread-safe: writes to the same memory id are serialised by striped locks so that
+//! stored-twice stays stored-once.
 class MemoryStore {
  public:
   explicit MemoryStore(Db* db);
   ~MemoryStore();
 
-  // Stores `record` (keyed by user_id, id) with its index entries. Idempotent: when a memory
-  // with this id already exists for this user nothing changes and false is returned; true when
-  // it was written now.
+  // The search index (not owned; outlives this store). Without one, Search fails and queued
+  // memories wait for the server's index.
+  void AttachIndex(MemoryIndex* index);
+
+  // Stores `record` (keyed by user_id, id) and queues it for the index; returns once it is
+  // searchable. Idempotent: when a memory with this id already exists for this user nothing
+  // changes and false is returned; true when it was written now.
   Result<bool> Put(const MemoryRecord& record);
   // Adds the writes that store `record` to `batch` instead of writing them: the caller
   // commits them atomically with its own (the engine commits a memory together with its
@@ -36,7 +42,7 @@ class MemoryStore {
   Result<bool> PrepareWrite(const MemoryRecord& record, WriteBatch* batch) const;
   // NotFound when absent for this user (another user's id is absent too).
   Result<MemoryRecord> Get(std::string_view user_id, std::string_view memory_id) const;
-  // NotFound when absent. Removes postings and adjusts statistics atomically.
+  // NotFound when absent. Removes the memory from the index and adjusts statistics atomically.
   Status Delete(std::string_view user_id, std::string_view memory_id);
   // BM25 (k1 = 1.2, b = 0.75) over the user's memories, best first, at most `max_results`.
   Result<std::vector<ScoredMemory>> Search(std::string_view user_id, std::string_view query,
@@ -46,6 +52,7 @@ class MemoryStore {
 
  private:
   struct Rep;
+  Result<bool> StageWrite(const MemoryRecord& record, WriteBatch* batch, uint64_t* sequence) const;
   std::unique_ptr<Rep> rep_;
 };
 

@@ -194,11 +194,14 @@ void MergeInto(YAML::Node base, const YAML::Node& overlay) {
 
 }  // namespace
 
-// PAPR_TEST_SERVER_BIN runs the tests against another binary (e.g. an older build, to see a
-// regression test fail before its fix).
+// PAPR_TEST_SERVER_BIN (or PAPR_SERVER_BIN, which bench/load documents) runs the tests or the
+// benchmark against another binary (e.g. an older build, to see a regression test fail before
+// its fix, or to measure two builds in one sitting).
 std::string ServerBinary() {
-  const char* other = std::getenv("PAPR_TEST_SERVER_BIN");
-  if (other != nullptr && *other != '\0') return other;
+  for (const char* name : {"PAPR_TEST_SERVER_BIN", "PAPR_SERVER_BIN"}) {
+    const char* other = std::getenv(name);
+    if (other != nullptr && *other != '\0') return other;
+  }
   return std::string(PAPR_BIN_DIR) + "/papr-server";
 }
 

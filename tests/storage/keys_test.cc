@@ -22,28 +22,34 @@ TEST(KeysTest, MemoryKeyRoundTrips) {
   EXPECT_FALSE(DecodeMemoryKey("no-separator", &user, &id));
 }
 
-TEST(KeysTest, PostingKeyRoundTripsAndPrefixesAreExact) {
-  std::string key = PostingKey("u", "apple", "m1");
-  EXPECT_EQ(key, "u\0apple\0m1"s);
-  std::string_view user, term, id;
-  ASSERT_TRUE(DecodePostingKey(key, &user, &term, &id));
+TEST(KeysTest, IndexQueueKeyAndValueRoundTrip) {
+  uint64_t seq = 0;
+  ASSERT_TRUE(DecodeIndexQueueKey(IndexQueueKey(0x0102030405060708ULL), &seq));
+  EXPECT_EQ(seq, 0x0102030405060708ULL);
+  EXPECT_LT(IndexQueueKey(9), IndexQueueKey(256));  // byte order is numeric order
+  std::string user;
+  std::string id;
+  ASSERT_TRUE(DecodeIndexQueueValue(EncodeIndexQueueValue("u", "m1"), &user, &id));
   EXPECT_EQ(user, "u");
-  EXPECT_EQ(term, "apple");
   EXPECT_EQ(id, "m1");
-  EXPECT_TRUE(key.starts_with(PostingTermPrefix("u", "apple")));
-  EXPECT_FALSE(key.starts_with(PostingTermPrefix("u", "app")));
-  EXPECT_TRUE(key.starts_with(PostingUserPrefix("u")));
-  EXPECT_FALSE(PostingKey("uu", "apple", "m1").starts_with(PostingUserPrefix("u")));
-  EXPECT_FALSE(DecodePostingKey("u\0only-one"s, &user, &term, &id));
+  EXPECT_FALSE(DecodeIndexQueueValue(EncodeIndexQueueValue("u", "m1") + "x", &user, &id));
 }
 
-TEST(KeysTest, PostingValueRoundTrips) {
-  uint64_t tf = 0, dl = 0;
-  ASSERT_TRUE(DecodePostingValue(EncodePostingValue(3, 1'000'000), &tf, &dl));
-  EXPECT_EQ(tf, 3u);
-  EXPECT_EQ(dl, 1'000'000u);
-  EXPECT_FALSE(DecodePostingValue("", &tf, &dl));
-  EXPECT_FALSE(DecodePostingValue(EncodePostingValue(1, 2) + "x", &tf, &dl));
+TEST(KeysTest, SegmentKeysRoundTripWithAnyScopeBytes) {
+  SegmentKeyParts parts;
+  std::string scope = "end\0user"s;
+  ASSERT_TRUE(DecodeSegmentKey(SegmentKey("u", scope, 7), &parts));
+  EXPECT_EQ(parts.user_id, "u");
+  EXPECT_EQ(parts.scope, scope);
+  EXPECT_FALSE(parts.tombstone);
+  EXPECT_EQ(parts.segment_id, 7u);
+  ASSERT_TRUE(DecodeSegmentKey(SegmentTombstoneKey("u", "", 7, 70000), &parts));
+  EXPECT_TRUE(parts.tombstone);
+  EXPECT_EQ(parts.scope, "");
+  EXPECT_EQ(parts.doc, 70000u);
+  EXPECT_TRUE(SegmentKey("u", "", 1).starts_with(SegmentUserPrefix("u")));
+  EXPECT_FALSE(SegmentKey("uu", "", 1).starts_with(SegmentUserPrefix("u")));
+  EXPECT_FALSE(DecodeSegmentKey("u\0only"s, &parts));
 }
 
 TEST(KeysTest, SimpleKeys) {

@@ -1,0 +1,90 @@
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "search/deletions.h"
+#include "search/search_index.h"
+#include "search/segment.h"
+
+namespace papr::search {
+
+//! One published segment with its deletions (both immutable; a delete publishes a copy).
+struct SegmentView {
+  uint64_t id = 0;
+  std::string scope;  // external_user_id, "" when none
+  std::shared_ptr<const Segment> segment;
+  std::shared_ptr<const Deletions> deletions;
+};
+
+//! All segments of one user, every scope. Immutable once published.
+struct UserIndex {
+  std::vector<SegmentView> segments;
+};
+
+using Clock = std::chrono::steady_clock;
+
+struct SearchIndex::Rep {
+  storage::Db* db = nullptr;
+  SearchIndexOptions options;
+
+  // The published catalog: swapped under snapshot_mu, read by searches without other locks.
+  mutable std::mutex snapshot_mu;
+  std::unordered_map<std::string, std::shared_ptr<const UserIndex>> catalog;
+
+  // Serialises every change of the index (indexer commits, deletes, merge commits).
+  std::mutex write_mu;
+  // Deletes of memories no published segment held yet (guarded by write_mu): the pass being
+  // built may hold them, so its commit applies them.
+  std::set<std::pair<std::string, std::string>> unindexed_deletes;
+  uint64_t next_segment_id = 1;
+
+  // The queue (guarded by queue_mu): reserved sequences not yet taken in, by reservation time.
+  std::mutex queue_mu;
+  std::condition_variable wake_cv;     // wakes the indexer
+  std::condition_variable indexed_cv;  // a pass finished
+  std::condition_variable merge_cv;    // wakes the merger
+  bool wake = false;
+  bool merge_wanted = false;
+  bool stopping = false;
+  uint64_t next_sequence = 1;
+  std::map<uint64_t, Clock::time_point> outstanding;
+  Clock::time_point last_full_scan;
+  uint64_t passes_begun = 0;  // indexer passes started
+  uint64_t passes_done = 0;   // the last pass that ended (in order: one indexer thread)
+  bool full_scan_due = true;
+
+  std::thread indexer;
+  std::thread merger;
+
+  std::shared_ptr<const UserIndex> Snapshot(const std::string& user_id) const;
+  void Publish(const std::string& user_id, std::shared_ptr<const UserIndex> index);
+  std::vector<std::pair<std::string, std::shared_ptr<const UserIndex>>> SnapshotAll() const;
+
+  // index_loader.cc
+  Status Load();
+  Status Rebuild();
+  Status CheckComplete(bool* complete);
+  // index_pass.cc
+  // Starts a pass: its number and the queue sequence to scan from.
+  uint64_t BeginPass(uint64_t* floor);
+  void EndPass(uint64_t pass, const std::vector<uint64_t>& taken_in);
+  // Waits (bounded) for a pass that starts after this call, when memories may be queued.
+  void AwaitCatchUp();
+  // merge_pass.cc
+  Status Merge(const std::string& user_id, const std::vector<SegmentView>& inputs);
+  // search_index_threads.cc
+  void IndexerLoop(SearchIndex* self);
+  void MergerLoop(SearchIndex* self);
+};
+
+}  // namespace papr::search

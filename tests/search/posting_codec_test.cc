@@ -1,0 +1,116 @@
+#include "search/posting_codec.h"
+
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "search/deletions.h"
+#include "search/posting_cursor.h"
+#include "search/segment.h"
+#include "search/segment_writer.h"
+
+namespace papr::search {
+namespace {
+
+TEST(PostingCodecTest, BlockRoundTripsIncludingLargeGapsAndTfs) {
+  std::vector<Posting> postings = {{5, 1}, {6, 300}, {1000, 2}, {70'000'000, 1}, {UINT32_MAX - 1, 9}};
+  std::string bytes;
+  EncodePostingBlock(postings.data(), postings.size(), 5, &bytes);
+  std::vector<uint32_t> docs(postings.size());
+  std::vector<uint32_t> tfs(postings.size());
+  ASSERT_TRUE(DecodePostingBlock(bytes, postings.size(), 5, docs.data(), tfs.data()));
+  for (size_t i = 0; i < postings.size(); ++i) {
+    EXPECT_EQ(docs[i], postings[i].doc);
+    EXPECT_EQ(tfs[i], postings[i].tf);
+  }
+  // Truncated or padded blocks are corrupt, not misread.
+  EXPECT_FALSE(DecodePostingBlock(bytes.substr(0, bytes.size() - 1), postings.size(), 5,
+                                  docs.data(), tfs.data()));
+  EXPECT_FALSE(DecodePostingBlock(bytes + "x", postings.size(), 5, docs.data(), tfs.data()));
+}
+
+TEST(PostingCodecTest, SegmentRoundTripsDocsTermsAndBlockMaxima) {
+  SegmentWriter writer;
+  for (uint32_t d = 0; d < 1000; ++d) {
+    writer.AddDoc("id" + std::to_string(d), d % 17 + 1);
+  }
+  std::vector<Posting> every_third;
+  for (uint32_t d = 0; d < 1000; d += 3) every_third.push_back({d, d % 5 + 1});
+  writer.AddTerm("alpha", {{7, 2}});
+  writer.AddTerm("beta", every_third);
+  auto segment = Segment::Open(writer.Finish());
+  ASSERT_TRUE(segment.ok()) << segment.status().ToString();
+  const Segment& s = **segment;
+  EXPECT_EQ(s.doc_count(), 1000u);
+  EXPECT_EQ(s.memory_id(42), "id42");
+  EXPECT_EQ(s.doc_len(42), 42u % 17 + 1);
+  EXPECT_EQ(*s.FindDoc("id999"), 999u);
+  EXPECT_FALSE(s.FindDoc("id1000").has_value());
+  EXPECT_EQ(s.Find("gamma"), nullptr);
+  const TermInfo* beta = s.Find("beta");
+  ASSERT_NE(beta, nullptr);
+  EXPECT_EQ(beta->df, every_third.size());
+  EXPECT_EQ(beta->max_tf, 5u);
+  PostingCursor cursor(*beta);
+  EXPECT_EQ(cursor.block_count(), (every_third.size() + 127) / 128);
+  for (size_t b = 0; b < cursor.block_count(); ++b) {
+    uint32_t max_tf = 0;
+    uint32_t min_len = UINT32_MAX;
+    for (size_t i = b * 128; i < std::min(every_third.size(), (b + 1) * 128); ++i) {
+      max_tf = std::max(max_tf, every_third[i].tf);
+      min_len = std::min(min_len, s.doc_len(every_third[i].doc));
+    }
+    EXPECT_EQ(cursor.block(b).max_tf, max_tf);
+    EXPECT_EQ(cursor.block(b).min_len, min_len);
+  }
+  std::vector<Posting> read;
+  for (; cursor.doc() != PostingCursor::kEnd; cursor.Next()) read.push_back({cursor.doc(), cursor.tf()});
+  ASSERT_EQ(read.size(), every_third.size());
+  for (size_t i = 0; i < read.size(); ++i) {
+    EXPECT_EQ(read[i].doc, every_third[i].doc);
+    EXPECT_EQ(read[i].tf, every_third[i].tf);
+  }
+  EXPECT_FALSE(cursor.corrupt());
+}
+
+TEST(PostingCodecTest, SeekSkipsToTheFirstDocAtOrAfterTheTarget) {
+  SegmentWriter writer;
+  for (uint32_t d = 0; d < 5000; ++d) writer.AddDoc("d" + std::to_string(d), 3);
+  std::vector<Posting> evens;
+  for (uint32_t d = 0; d < 5000; d += 2) evens.push_back({d, 1});
+  writer.AddTerm("t", evens);
+  auto segment = Segment::Open(writer.Finish());
+  ASSERT_TRUE(segment.ok());
+  PostingCursor cursor(*(*segment)->Find("t"));
+  cursor.SeekGE(3001);
+  EXPECT_EQ(cursor.doc(), 3002u);
+  cursor.SeekGE(3002);  // never backwards, and a no-op at the target
+  EXPECT_EQ(cursor.doc(), 3002u);
+  EXPECT_EQ(cursor.BlockFor(4998), cursor.block_count() - 1);
+  EXPECT_EQ(cursor.BlockFor(4999), cursor.block_count());  // past the last doc
+  cursor.SeekGE(4999);
+  EXPECT_EQ(cursor.doc(), PostingCursor::kEnd);
+}
+
+TEST(PostingCodecTest, MalformedSegmentsAreCorruption) {
+  SegmentWriter writer;
+  writer.AddDoc("a", 1);
+  writer.AddTerm("x", {{0, 1}});
+  std::string bytes = writer.Finish();
+  EXPECT_TRUE(Segment::Open("").status().code() == StatusCode::kCorruption);
+  EXPECT_TRUE(Segment::Open(bytes.substr(0, bytes.size() - 1)).status().code() == StatusCode::kCorruption);
+  EXPECT_TRUE(Segment::Open(bytes + "z").status().code() == StatusCode::kCorruption);
+  EXPECT_TRUE(Segment::Open("XSG1" + bytes.substr(4)).status().code() == StatusCode::kCorruption);
+}
+
+TEST(PostingCodecTest, TombstoneRoundTrips) {
+  Tombstone t{12, {"apple", "kiwi"}};
+  Tombstone back;
+  ASSERT_TRUE(DecodeTombstone(EncodeTombstone(t), &back));
+  EXPECT_EQ(back.doc_len, 12u);
+  EXPECT_EQ(back.terms, t.terms);
+  EXPECT_FALSE(DecodeTombstone(EncodeTombstone(t) + "x", &back));
+}
+
+}  // namespace
+}  // namespace papr::search
