@@ -9,6 +9,11 @@
 
 #include "common/result.h"
 
+namespace rocksdb {
+class ColumnFamilyHandle;
+class DB;
+}  // namespace rocksdb
+
 namespace papr::storage {
 
 //! The tables of the one RocksDB database; each is a column family. Never renumber: the
@@ -106,6 +111,11 @@ class Db {
   // Approximate bytes on disk (for stats/metrics).
   uint64_t ApproximateDiskBytes() const;
   const DbOptions& options() const { return options_; }
+
+  // For storage/rocksdb/ (snapshots and bounded scans of storage::Store) only. The handle is
+  // null for a table absent from a read-only/secondary database.
+  rocksdb::DB* RawForStore() const;
+  rocksdb::ColumnFamilyHandle* HandleForStore(Table table) const;
 
   // Makes the next Write fail as if RocksDB had reported an I/O error (nothing is written),
   // which latches the database into refusing writes.
