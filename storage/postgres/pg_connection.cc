@@ -6,6 +6,7 @@
 #include <array>
 #include <vector>
 
+#include "common/log.h"
 #include "storage/postgres/pg_sql.h"
 
 namespace papr::storage::pg {
@@ -46,6 +47,15 @@ std::string TrimmedError(const char* message) {
   return text;
 }
 
+// Server notices go to our log instead of stderr: warnings (a commit's wait for replication
+// cancelled, a shutdown) at warn, the rest (CREATE ... IF NOT EXISTS skipping) at debug.
+void ForwardNotice(void* /*arg*/, const char* message) {
+  std::string text = TrimmedError(message);
+  bool warning = text.starts_with("WARNING") || text.starts_with("FATAL");
+  log::Write(warning ? log::Level::kWarn : log::Level::kDebug, "postgres notice",
+             {{"message", text}});
+}
+
 }  // namespace
 
 void PgResultDeleter::operator()(pg_result* result) const { PQclear(result); }
@@ -70,6 +80,7 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const PgStoreOptions
   pg_conn* raw = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   if (raw == nullptr) return Status::Unavailable("postgres: out of memory creating a connection");
   std::unique_ptr<PgConnection> conn(new PgConnection(raw));
+  PQsetNoticeProcessor(raw, ForwardNotice, nullptr);
   if (PQstatus(raw) != CONNECTION_OK) {
     return Status::Unavailable("cannot connect to postgres: " +
                                TrimmedError(PQerrorMessage(raw)));
