@@ -34,6 +34,8 @@ ApiError ApiError::FromStatus(const Status& s) {
     case StatusCode::kPayloadTooLarge: e.status = 413; break;
     case StatusCode::kUnauthenticated: e.status = 401; break;
     case StatusCode::kUnavailable:
+    case StatusCode::kOwnershipLost:   // another node serves it now: the client retries
+    case StatusCode::kUnknownOutcome:  // not acknowledged: the client retries idempotently
       e.status = 503;
       e.retry_after_seconds = 1;
       break;

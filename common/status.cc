@@ -17,6 +17,8 @@ const char* StatusCodeName(StatusCode code) {
     case StatusCode::kIoError: return "IoError";
     case StatusCode::kCorruption: return "Corruption";
     case StatusCode::kInternal: return "Internal";
+    case StatusCode::kOwnershipLost: return "OwnershipLost";
+    case StatusCode::kUnknownOutcome: return "UnknownOutcome";
   }
   return "Unknown";
 }

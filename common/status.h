@@ -22,6 +22,16 @@ enum class StatusCode {
   kIoError,             // Storage failure. The store may be read-only now.
   kCorruption,          // Stored data does not decode. Needs an operator.
   kInternal,            // A bug. Not retryable.
+  // The write carried a Fence whose range_id is no longer the shard's: another node owns
+  // the shard now. Nothing of the write was applied. Do not retry: drop the shard (stop
+  // serving it, discard its in-memory state); its new owner replays it from the store.
+  kOwnershipLost,
+  // The connection died while the store committed: the write may or may not be applied.
+  // Never report it as failed or succeeded on a guess; re-read what it wrote (rebuild the
+  // in-memory state from the store) before acting. A blind retry is safe only for writes
+  // that are idempotent (Put/Delete of fixed values); an Insert or AddCounters retried
+  // blindly may fail with AlreadyExists or count twice.
+  kUnknownOutcome,
 };
 
 const char* StatusCodeName(StatusCode code);
@@ -50,6 +60,10 @@ class [[nodiscard]] Status {
   static Status IoError(std::string m) { return {StatusCode::kIoError, std::move(m)}; }
   static Status Corruption(std::string m) { return {StatusCode::kCorruption, std::move(m)}; }
   static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+  static Status OwnershipLost(std::string m) { return {StatusCode::kOwnershipLost, std::move(m)}; }
+  static Status UnknownOutcome(std::string m) {
+    return {StatusCode::kUnknownOutcome, std::move(m)};
+  }
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }

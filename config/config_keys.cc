@@ -115,6 +115,18 @@ const std::vector<KeySpec>& Table() {
       PAPR_KEY(storage.data_dir, kAny, "Directory of the database. `PAPR_DATA_DIR` overrides it."),
       PAPR_KEY(storage.sync_writes, kAny,
                "fsync the log before acknowledging a write. Never turn off in production."),
+      PAPR_KEY(storage.backend, kAny,
+               "`rocksdb` (embedded, one node) or `postgres` (`storage.postgres.*`). `postgres` "
+               "is not wired into the server yet: a server configured with it refuses to start."),
+      PAPR_KEY(storage.postgres.url, kAny,
+               "libpq connection URL of the PostgreSQL 15 database, e.g. "
+               "`postgresql://papr@127.0.0.1:5432/papr`. `PAPR_DATABASE_URL` overrides it."),
+      PAPR_KEY(storage.postgres.pool_size, 1,
+               "Connections to PostgreSQL: the most transactions in flight at once (concurrent "
+               "commits share WAL flushes)."),
+      PAPR_KEY(storage.postgres.statement_timeout_ms, 0,
+               "`statement_timeout` of every statement, in ms (0: none); also the longest wait "
+               "for a free connection."),
       // engine
       PAPR_KEY(engine.retention_hours, 0, "Closed workflow executions are deleted after this."),
       PAPR_KEY(engine.retention_sweep_seconds, 1,

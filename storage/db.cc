@@ -434,6 +434,9 @@ Status Db::Write(WriteBatch& batch) {
   return Status::IoError(failed.message());
 }
 
+rocksdb::DB* Db::RawForStore() const { return rep_->db.get(); }
+rocksdb::ColumnFamilyHandle* Db::HandleForStore(Table table) const { return rep_->handle(table); }
+
 void Db::InjectWriteErrorForTest() { rep_->inject_write_error.store(true); }
 
 Result<std::optional<std::string>> Db::Get(Table table, std::string_view key) const {

@@ -9,6 +9,11 @@
 
 #include "common/result.h"
 
+namespace rocksdb {
+class ColumnFamilyHandle;
+class DB;
+}  // namespace rocksdb
+
 namespace papr::storage {
 
 //! The tables of the one RocksDB database; each is a column family. Never renumber: the
@@ -111,6 +116,11 @@ class Db {
   // True once a write failed (e.g. disk full): every later write is refused (/readyz says
   // not ready).
   bool writes_refused() const;
+
+  // For storage/rocksdb/ (snapshots and bounded scans of storage::Store) only. The handle is
+  // null for a table absent from a read-only/secondary database.
+  rocksdb::DB* RawForStore() const;
+  rocksdb::ColumnFamilyHandle* HandleForStore(Table table) const;
 
   // Makes the next Write fail as if RocksDB had reported an I/O error (nothing is written),
   // which latches the database into refusing writes.

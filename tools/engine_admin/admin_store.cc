@@ -97,6 +97,7 @@ Result<config::Config> LoadWorkflowConfig(const std::string& config_file, std::s
   *source = path;
   ASSIGN_OR_RETURN(config::Config config, config::LoadConfigFromFile(path));
   RETURN_IF_ERROR(config::Validate(config, /*built_with_engine=*/true));
+  RETURN_IF_ERROR(config::CheckBackendWired(config));
   return config;
 }
 

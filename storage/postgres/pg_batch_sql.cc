@@ -1,0 +1,151 @@
+#include "storage/postgres/pg_batch_sql.h"
+
+#include <array>
+#include <map>
+#include <string_view>
+#include <utility>
+
+#include "storage/postgres/pg_sql.h"
+
+namespace papr::storage::pg {
+namespace {
+
+constexpr size_t kTableCount = static_cast<size_t>(Table::kCount);
+
+//! What the batch leaves a key at: its final value (or deletion), and whether an Insert
+//! asserted it was absent before the batch.
+struct KeyOutcome {
+  bool deleted = false;
+  bool inserted = false;
+  std::string_view value;
+};
+
+//! A counter key's net effect: whether the batch deleted it before adding the deltas.
+struct CounterOutcome {
+  bool delete_first = false;
+  bool added = false;
+  int64_t a = 0;
+  int64_t b = 0;
+};
+
+using CounterKey = std::pair<int16_t, std::string_view>;
+
+//! The collapsed batch: per table and key, and per counter key.
+struct Outcomes {
+  std::array<std::map<std::string_view, KeyOutcome>, kTableCount> keys;
+  std::map<CounterKey, CounterOutcome> counters;
+};
+
+// Tables whose keys may hold counters (RocksDB merges counters in these column families).
+bool HoldsCounters(Table t) {
+  return t == Table::kMeta || t == Table::kUserStats || t == Table::kUsage;
+}
+
+Status Collapse(const Batch& batch, Outcomes* out) {
+  for (const Batch::Op& op : batch.ops()) {
+    auto t = static_cast<size_t>(op.table);
+    if (t >= kTableCount) return Status::InvalidArgument("write to an unknown table");
+    CounterKey counter_key{static_cast<int16_t>(op.table), op.key};
+    switch (op.kind) {
+      case Batch::OpKind::kInsert: {
+        KeyOutcome& key = out->keys[t][op.key];
+        if (key.inserted) {
+          return Status::AlreadyExists(std::string("key inserted twice into ") +
+                                       TableName(op.table));
+        }
+        key = KeyOutcome{false, true, op.value};
+        break;
+      }
+      case Batch::OpKind::kPut: {
+        KeyOutcome& key = out->keys[t][op.key];
+        key.deleted = false;
+        key.value = op.value;
+        break;
+      }
+      case Batch::OpKind::kDelete:
+        out->keys[t][op.key].deleted = true;
+        if (HoldsCounters(op.table)) out->counters[counter_key] = CounterOutcome{true};
+        break;
+      case Batch::OpKind::kAddCounters: {
+        CounterOutcome& c = out->counters[counter_key];
+        c.added = true;
+        // Unsigned: wraps instead of signed-overflow UB (RocksDB's merge wraps too).
+        c.a = static_cast<int64_t>(static_cast<uint64_t>(c.a) + static_cast<uint64_t>(op.delta_a));
+        c.b = static_cast<int64_t>(static_cast<uint64_t>(c.b) + static_cast<uint64_t>(op.delta_b));
+        break;
+      }
+    }
+  }
+  return Status::Ok();
+}
+
+void AddKvStatement(KvOp op, Table table, const std::vector<std::string_view>& keys,
+                    const std::vector<std::string_view>* values,
+                    std::vector<StatementCall>* calls) {
+  if (keys.empty()) return;
+  StatementCall call{KvStatementName(op, table), {}, keys.size()};
+  call.params.ByteaArray(keys);
+  if (values != nullptr) call.params.ByteaArray(*values);
+  calls->push_back(std::move(call));
+}
+
+void AddTableStatements(Table table, const std::map<std::string_view, KeyOutcome>& keys,
+                        std::vector<StatementCall>* calls) {
+  std::vector<std::string_view> insert_keys, insert_values, upsert_keys, upsert_values, deletes;
+  for (const auto& [key, outcome] : keys) {
+    if (outcome.inserted) {
+      insert_keys.push_back(key);
+      insert_values.push_back(outcome.value);
+    } else if (!outcome.deleted) {
+      upsert_keys.push_back(key);
+      upsert_values.push_back(outcome.value);
+    }
+    if (outcome.deleted) deletes.push_back(key);
+  }
+  AddKvStatement(KvOp::kInsert, table, insert_keys, &insert_values, calls);
+  AddKvStatement(KvOp::kUpsert, table, upsert_keys, &upsert_values, calls);
+  AddKvStatement(KvOp::kDelete, table, deletes, nullptr, calls);
+}
+
+void AddCounterStatements(const std::map<CounterKey, CounterOutcome>& counters, int stripe,
+                          std::vector<StatementCall>* calls) {
+  std::vector<int16_t> del_tables, add_tables;
+  std::vector<std::string_view> del_keys, add_keys;
+  std::vector<int64_t> as, bs;
+  for (const auto& [key, c] : counters) {
+    if (c.delete_first) {
+      del_tables.push_back(key.first);
+      del_keys.push_back(key.second);
+    }
+    if (!c.added) continue;
+    add_tables.push_back(key.first);
+    add_keys.push_back(key.second);
+    as.push_back(c.a);
+    bs.push_back(c.b);
+  }
+  if (!del_keys.empty()) {
+    StatementCall call{kCountersDelete, {}, del_keys.size()};
+    call.params.Int2Array(del_tables).ByteaArray(del_keys);
+    calls->push_back(std::move(call));
+  }
+  if (!add_keys.empty()) {
+    StatementCall call{kCountersAdd, {}, add_keys.size()};
+    call.params.Int4(stripe).Int2Array(add_tables).ByteaArray(add_keys).Int8Array(as).Int8Array(bs);
+    calls->push_back(std::move(call));
+  }
+}
+
+}  // namespace
+
+Result<std::vector<StatementCall>> CompileBatch(const Batch& batch, int stripe) {
+  Outcomes outcomes;
+  RETURN_IF_ERROR(Collapse(batch, &outcomes));
+  std::vector<StatementCall> calls;
+  for (size_t t = 0; t < kTableCount; ++t) {
+    AddTableStatements(static_cast<Table>(t), outcomes.keys[t], &calls);
+  }
+  AddCounterStatements(outcomes.counters, stripe, &calls);
+  return calls;
+}
+
+}  // namespace papr::storage::pg

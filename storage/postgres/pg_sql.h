@@ -1,0 +1,57 @@
+#pragma once
+
+// The SQL of the PostgreSQL backend: one file per table (Temporal's SQL persistence does the
+// same), each with its DDL and its prepared statements. The schema version is in
+// schema_sql.cc; any change to a DDL bumps it.
+
+#include <string>
+#include <vector>
+
+#include "storage/db.h"
+
+namespace papr::storage::pg {
+
+//! A statement prepared on every pooled connection.
+struct PreparedSql {
+  std::string name;
+  std::string text;
+};
+
+// ---- schema_sql.cc: schema_version(id = 1, version)
+constexpr int kSchemaVersion = 1;
+extern const char* const kSchemaVersionDdl;
+extern const char* const kSchemaLockSql;  // serialises concurrent creators (advisory lock)
+extern const char* const kSchemaVersionGetSql;
+std::string SchemaVersionSetSql(int version);
+
+// ---- kv_table_sql.cc: one (k bytea PRIMARY KEY, v bytea) table per storage::Table
+enum class KvOp { kGet, kScan, kScanToEnd, kInsert, kUpsert, kDelete };
+std::string KvTableName(Table table);
+std::vector<std::string> KvTablesDdl();
+std::vector<PreparedSql> KvStatements();
+// The prepared statement's name. Parameters:
+//   kGet      $1 k                       -> v
+//   kScan     $1 start, $2 end, $3 limit -> k, v in k order
+//   kScanToEnd $1 start, $2 limit        -> k, v in k order
+//   kInsert / kUpsert $1 k[], $2 v[]     (kInsert fails with unique_violation on a taken key)
+//   kDelete   $1 k[]
+std::string KvStatementName(KvOp op, Table table);
+
+// ---- counters_sql.cc: counters(tbl, k, stripe, a, b), additive upserts
+std::vector<std::string> CountersDdl();
+std::vector<PreparedSql> CountersStatements();
+extern const char* const kCountersAdd;     // $1 stripe, $2 tbl[], $3 k[], $4 a[], $5 b[]
+extern const char* const kCountersGet;     // $1 tbl, $2 k -> sum(a), sum(b)
+extern const char* const kCountersDelete;  // $1 tbl[], $2 k[] (every stripe)
+
+// ---- shards_sql.cc: shards(shard_id, range_id, owner, lease_expires) and the fence
+std::vector<std::string> ShardsDdl();
+std::vector<PreparedSql> ShardsStatements();
+extern const char* const kShardFence;    // $1 shard, $2 range_id; raises kFenceSqlState
+extern const char* const kShardAcquire;  // $1 shard, $2 owner, $3 ttl_ms -> range_id
+extern const char* const kShardRenew;    // $1 shard, $2 range_id, $3 ttl_ms -> 1 row or none
+extern const char* const kShardRelease;  // $1 shard, $2 range_id -> 1 row or none
+// The SQLSTATE papr_check_fence raises on a stale range_id.
+extern const char* const kFenceSqlState;
+
+}  // namespace papr::storage::pg

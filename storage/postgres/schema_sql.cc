@@ -1,0 +1,22 @@
+// schema_version: the one row saying which schema the database holds. The server creates the
+// schema when the row is absent and refuses to run on a newer one.
+#include "storage/postgres/pg_sql.h"
+
+namespace papr::storage::pg {
+
+const char* const kSchemaVersionDdl =
+    "CREATE TABLE IF NOT EXISTS schema_version ("
+    " id integer PRIMARY KEY CHECK (id = 1),"
+    " version integer NOT NULL)";
+
+// Any constant: creators in concurrent transactions take turns.
+const char* const kSchemaLockSql = "SELECT pg_advisory_xact_lock(7003561914)";
+
+const char* const kSchemaVersionGetSql = "SELECT version FROM schema_version WHERE id = 1";
+
+std::string SchemaVersionSetSql(int version) {
+  return "INSERT INTO schema_version (id, version) VALUES (1, " + std::to_string(version) +
+         ") ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version";
+}
+
+}  // namespace papr::storage::pg

@@ -1,0 +1,231 @@
+// PostgresStore beyond the shared contract: fencing between two nodes, shard leases, schema
+// versions, and faults of the database itself (server stopped, connection killed in COMMIT).
+#include <chrono>
+#include <future>
+#include <string>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "storage/keys.h"
+#include "tests/storage/store_fixture.h"
+
+namespace papr::storage::testing {
+namespace {
+
+using std::chrono::milliseconds;
+
+constexpr const char* kGateLock = "4242";
+
+class PgStoreTest : public StoreFixture, public ::testing::Test {
+ protected:
+  void SetUp() override {
+    OpenStore(Backend::kPostgres);
+    if (IsSkipped() || HasFatalFailure()) return;
+    auto admin = PgSession::Connect(pg_options_.url);
+    ASSERT_TRUE(admin.ok()) << admin.status().ToString();
+    admin_ = std::move(admin).value();
+  }
+
+  std::string Sql(const std::string& sql) {
+    auto result = admin_->Query(sql);
+    EXPECT_TRUE(result.ok()) << result.status().ToString();
+    return result.ok() ? *result : "";
+  }
+
+  // The pid of a papr-server backend of this database waiting on one of `wait_events` (an SQL
+  // list of quoted names); "" if none turned up within a generous bound (the test then fails
+  // on its next assertion).
+  std::string WaitForBackendWaitingOn(const std::string& wait_events) {
+    for (int i = 0; i < 2000; ++i) {
+      std::string pid = Sql(
+          "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND "
+          "application_name = 'papr-server' AND wait_event IN (" + wait_events + ") LIMIT 1");
+      if (!pid.empty()) return pid;
+      std::this_thread::sleep_for(milliseconds(5));
+    }
+    return "";
+  }
+
+  // Makes every commit that wrote `memories` wait (in COMMIT, in a deferred trigger) until
+  // the test releases its advisory lock.
+  void CloseCommitGate() {
+    Sql("CREATE FUNCTION test_commit_gate() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "PERFORM pg_advisory_xact_lock_shared(" + std::string(kGateLock) +
+        "); RETURN NULL; END $$");
+    Sql("CREATE CONSTRAINT TRIGGER commit_gate AFTER INSERT OR UPDATE ON memories "
+        "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION test_commit_gate()");
+    Sql("SELECT pg_advisory_lock(" + std::string(kGateLock) + ")");
+  }
+  void OpenCommitGate() { Sql("SELECT pg_advisory_unlock(" + std::string(kGateLock) + ")"); }
+
+  // Sets synchronous_standby_names server-wide and waits until new sessions see it (the
+  // postmaster has reloaded and signalled every backend).
+  void SetSynchronousStandby(const std::string& name) {
+    Sql(name.empty() ? "ALTER SYSTEM RESET synchronous_standby_names"
+                     : "ALTER SYSTEM SET synchronous_standby_names = '" + name + "'");
+    Sql("SELECT pg_reload_conf()");
+    for (int i = 0; i < 1000; ++i) {
+      auto seen = SharedPgServer()->Query("postgres", "SHOW synchronous_standby_names");
+      if (seen.ok() && *seen == name) return;
+      std::this_thread::sleep_for(milliseconds(5));
+    }
+    ADD_FAILURE() << "synchronous_standby_names never became '" << name << "'";
+  }
+
+  static Batch MemoryPut(const std::string& id, std::optional<Fence> fence = std::nullopt) {
+    Batch batch;
+    batch.Put(Table::kMemories, MemoryKey("u", id), "record-" + id);
+    batch.AddCounters(Table::kUserStats, UserStatsKey("u"), 1, 0);
+    if (fence.has_value()) batch.SetFence(*fence);
+    return batch;
+  }
+
+  bool HasMemory(Store& store, const std::string& id) {
+    auto value = store.Get(Table::kMemories, MemoryKey("u", id));
+    EXPECT_TRUE(value.ok()) << value.status().ToString();
+    return value.ok() && value->has_value();
+  }
+
+  std::unique_ptr<PgSession> admin_;
+};
+
+// The storage-level fencing race (issue 15): the old owner's fenced commit is in flight when
+// the new owner takes over. The takeover waits for it; afterwards every write of the old
+// owner fails with OwnershipLost and applies nothing.
+TEST_F(PgStoreTest, TakeoverWaitsForOpenFencedWriteThenOldOwnerIsFencedOut) {
+  std::unique_ptr<PostgresStore> node_b = OpenPgNode();
+  ASSERT_NE(node_b, nullptr);
+  auto lease_a = store_->AcquireShard(7, "node-a", milliseconds(0));  // expires at once
+  ASSERT_TRUE(lease_a.ok()) << lease_a.status().ToString();
+  ASSERT_OK(store_->Write(MemoryPut("a1", lease_a->fence())));
+
+  CloseCommitGate();
+  auto in_flight = std::async(std::launch::async,
+                              [&] { return store_->Write(MemoryPut("a2", lease_a->fence())); });
+  ASSERT_NE(WaitForBackendWaitingOn("'advisory'"), "") << "a's commit never reached the gate";
+  auto takeover = std::async(std::launch::async,
+                             [&] { return node_b->AcquireShard(7, "node-b", milliseconds(60000)); });
+  // The range_id bump waits for a's FOR SHARE lock on the shard row.
+  ASSERT_NE(WaitForBackendWaitingOn("'transactionid', 'tuple'"), "") << "the takeover did not wait";
+  EXPECT_EQ(takeover.wait_for(milliseconds(0)), std::future_status::timeout);
+  OpenCommitGate();
+
+  Status a2 = in_flight.get();
+  EXPECT_TRUE(a2.ok()) << a2.ToString();
+  auto lease_b = takeover.get();
+  ASSERT_TRUE(lease_b.ok()) << lease_b.status().ToString();
+  EXPECT_EQ(lease_b->range_id, lease_a->range_id + 1);
+
+  Status stale = store_->Write(MemoryPut("a3", lease_a->fence()));
+  EXPECT_EQ(stale.code(), StatusCode::kOwnershipLost) << stale.ToString();
+  EXPECT_EQ(store_->RenewShard(*lease_a, milliseconds(1000)).code(), StatusCode::kOwnershipLost);
+  EXPECT_OK(node_b->Write(MemoryPut("b1", lease_b->fence())));
+
+  EXPECT_TRUE(HasMemory(*node_b, "a1"));
+  EXPECT_TRUE(HasMemory(*node_b, "a2"));  // committed before the takeover: b sees it
+  EXPECT_FALSE(HasMemory(*node_b, "a3"));
+  EXPECT_TRUE(HasMemory(*node_b, "b1"));
+  auto stats = node_b->GetCounters(Table::kUserStats, UserStatsKey("u"));
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->first, 3);  // a1, a2, b1: the fenced-out batch counted nothing
+}
+
+TEST_F(PgStoreTest, LeaseOfALiveOwnerIsRefusedAndAReleasedShardIsFree) {
+  std::unique_ptr<PostgresStore> node_b = OpenPgNode();
+  ASSERT_NE(node_b, nullptr);
+  auto lease_a = store_->AcquireShard(3, "node-a", milliseconds(60000));
+  ASSERT_TRUE(lease_a.ok());
+  EXPECT_EQ(node_b->AcquireShard(3, "node-b", milliseconds(60000)).status().code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(store_->RenewShard(*lease_a, milliseconds(60000)).ok());
+  // Re-acquiring one's own shard (a restarted node) fences out the earlier incarnation.
+  auto again = store_->AcquireShard(3, "node-a", milliseconds(60000));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->range_id, lease_a->range_id + 1);
+  EXPECT_EQ(store_->Write(MemoryPut("x", lease_a->fence())).code(), StatusCode::kOwnershipLost);
+  EXPECT_TRUE(store_->ReleaseShard(*again).ok());
+  auto lease_b = node_b->AcquireShard(3, "node-b", milliseconds(60000));
+  ASSERT_TRUE(lease_b.ok()) << lease_b.status().ToString();
+  EXPECT_EQ(lease_b->range_id, again->range_id + 1);
+  // A fence on a shard nobody ever acquired never matches.
+  EXPECT_EQ(store_->Write(MemoryPut("y", Fence{99, 1})).code(), StatusCode::kOwnershipLost);
+}
+
+TEST_F(PgStoreTest, DatabaseWithANewerSchemaIsRefused) {
+  Sql("UPDATE schema_version SET version = 99");
+  auto reopened = PostgresStore::Open(pg_options_);
+  ASSERT_FALSE(reopened.ok());
+  EXPECT_EQ(reopened.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(reopened.status().message().find("schema version 99"), std::string::npos)
+      << reopened.status().message();
+}
+
+TEST_F(PgStoreTest, UnreachableServerIsUnavailable) {
+  PgStoreOptions options = pg_options_;
+  options.url = "postgresql://papr@127.0.0.1:1/none";
+  options.connect_timeout_seconds = 2;
+  EXPECT_EQ(PostgresStore::Open(options).status().code(), StatusCode::kUnavailable);
+}
+
+TEST_F(PgStoreTest, StoppedServerRefusesWithUnavailableThenStoreReconnectsByItself) {
+  ASSERT_OK(store_->Write(MemoryPut("before")));
+  PgServer* server = SharedPgServer();
+  ASSERT_TRUE(server->Stop(/*immediate=*/true).ok());
+  Status write = store_->Write(MemoryPut("during"));
+  EXPECT_EQ(write.code(), StatusCode::kUnavailable) << write.ToString();
+  EXPECT_EQ(store_->Get(Table::kMemories, MemoryKey("u", "before")).status().code(),
+            StatusCode::kUnavailable);
+  ASSERT_TRUE(server->Start().ok());
+  // Every pooled connection died with the server; the next callers reconnect.
+  Status after = store_->Write(MemoryPut("after"));
+  EXPECT_TRUE(after.ok()) << after.ToString();
+  EXPECT_TRUE(HasMemory(*store_, "before"));
+  EXPECT_FALSE(HasMemory(*store_, "during"));
+  EXPECT_TRUE(HasMemory(*store_, "after"));
+}
+
+// Killed inside COMMIT before the commit record: the outcome is reported unknown, and a
+// re-read tells the truth (not applied).
+TEST_F(PgStoreTest, ConnectionKilledInCommitIsUnknownOutcomeAndReReadShowsNotApplied) {
+  CloseCommitGate();
+  auto write = std::async(std::launch::async, [&] { return store_->Write(MemoryPut("m")); });
+  std::string pid = WaitForBackendWaitingOn("'advisory'");
+  ASSERT_NE(pid, "");
+  Sql("SELECT pg_terminate_backend(" + pid + ")");
+  Status status = write.get();
+  OpenCommitGate();
+  EXPECT_EQ(status.code(), StatusCode::kUnknownOutcome) << status.ToString();
+  EXPECT_FALSE(HasMemory(*store_, "m"));
+  EXPECT_OK(store_->Write(MemoryPut("next")));  // the pool replaced the connection
+}
+
+// Killed after the commit record was written, while COMMIT waits for a (missing) synchronous
+// standby: committed locally, reply lost. Unknown again, and the re-read shows it applied.
+TEST_F(PgStoreTest, ConnectionKilledAfterCommitRecordIsUnknownOutcomeAndReReadShowsApplied) {
+  SetSynchronousStandby("papr_no_such_standby");
+  auto write = std::async(std::launch::async, [&] { return store_->Write(MemoryPut("m")); });
+  std::string pid = WaitForBackendWaitingOn("'SyncRep'");
+  if (!pid.empty()) Sql("SELECT pg_terminate_backend(" + pid + ")");
+  SetSynchronousStandby("");  // also releases the wait if the kill did not happen
+  ASSERT_NE(pid, "") << "the commit never waited for the standby";
+  Status status = write.get();
+  EXPECT_EQ(status.code(), StatusCode::kUnknownOutcome) << status.ToString();
+  EXPECT_TRUE(HasMemory(*store_, "m"));
+}
+
+TEST_F(PgStoreTest, OneWriteIsOneRoundTrip) {
+  Batch batch = MemoryPut("m");
+  for (int i = 0; i < 30; ++i) batch.Put(Table::kHistory, HistoryKey("wf", i + 1), "event");
+  batch.Insert(Table::kExecutions, ExecutionKey("wf"), "exec");
+  auto before = static_cast<PostgresStore&>(*store_).stats();
+  ASSERT_OK(store_->Write(batch));
+  auto after = static_cast<PostgresStore&>(*store_).stats();
+  EXPECT_EQ(after.round_trips - before.round_trips, 1);
+  EXPECT_EQ(after.rows - before.rows, 33);
+  // BEGIN, memories upsert, history upsert, executions insert, counters add, COMMIT.
+  EXPECT_EQ(after.statements - before.statements, 6);
+}
+
+}  // namespace
+}  // namespace papr::storage::testing
