@@ -114,7 +114,9 @@ WorkflowTask DurableBatchService::Rep::BatchWorkflow(WorkflowContext& ctx, std::
     const auto& schedule = h.webhook_schedule_seconds;
     ActivityOptions once;
     once.retry.maximum_attempts = 1;
-    once.heartbeat_timeout_ms = kNetworkHeartbeatTimeoutMs;
+    if (ctx.GetVersion(kWebhookHeartbeatChange, WorkflowContext::kDefaultVersion, 1) == 1) {
+      once.heartbeat_timeout_ms = kNetworkHeartbeatTimeoutMs;
+    }
     int64_t retry_after_ms = 0;
     for (size_t attempt = 0; attempt < schedule.size(); ++attempt) {
       int64_t delay_ms = std::max(schedule[attempt] * 1000, retry_after_ms);

@@ -328,7 +328,7 @@ TEST_F(EngineAdminIntegrationTest, HistoryShowsDecodedPayloadsAndRawKeepsTheByte
   ASSERT_EQ(raw.exit_code, 0) << raw.Describe();
   std::vector<std::string> raw_lines = Lines(raw.out);
   ASSERT_EQ(raw_lines.size(), lines.size());
-  EXPECT_NE(raw_lines[0].find("payload=\\x02"), std::string::npos) << raw_lines[0];  // bytes
+  EXPECT_NE(raw_lines[0].find("payload=\\x03"), std::string::npos) << raw_lines[0];  // bytes
   EXPECT_EQ(raw.out.find("\"total\""), std::string::npos) << raw_lines[0];
   EXPECT_NE(raw.out.find("ActivityTaskStarted activity_id=0 "), std::string::npos);
 

@@ -46,7 +46,7 @@ class StoreTest : public StoreFixture, public ::testing::TestWithParam<Backend> 
 TEST_P(StoreTest, PutGetDeleteAcrossTablesInOneAtomicWrite) {
   Batch batch;
   batch.Put(Table::kMemories, MemoryKey("u", "m1"), "record");
-  batch.Put(Table::kPostings, PostingKey("u", "term", "m1"), EncodePostingValue(1, 3));
+  batch.Put(Table::kIndexQueue, IndexQueueKey(7), EncodeIndexQueueValue("u", "m1"));
   batch.Put(Table::kHistory, HistoryKey("wf", 1), "event-1");
   batch.AddCounters(Table::kUserStats, UserStatsKey("u"), 1, 3);
   ASSERT_OK(store_->Write(batch));

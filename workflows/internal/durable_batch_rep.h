@@ -46,6 +46,8 @@ constexpr const char* kChunkWorkflowType = "batch_memory_chunk";
 // GetVersion change ids of the batch workflow.
 // 1: memory activity options from the batch header (recorded at submit), not config/code.
 constexpr const char* kMemoryOptionsChange = "memory-options-from-header";
+// Version 1: webhook attempts carry a heartbeat timeout (histories from before record none).
+constexpr const char* kWebhookHeartbeatChange = "webhook-heartbeat";
 
 inline std::string ChunkId(const std::string& root, int64_t chunk) {
   return root + "/chunk-" + std::to_string(chunk);
@@ -127,7 +129,6 @@ struct DurableBatchService::Rep {
     o.retry.maximum_attempts = 5;
     o.retry.non_retryable_error_types = {"422"};
     o.start_to_close_timeout_ms = std::max<int64_t>(30000, config.processing.timeout_ms * 2);
-    if (!config.processing.endpoint.empty()) o.heartbeat_timeout_ms = internal::kNetworkHeartbeatTimeoutMs;
     return o;
   }
   // Version 1 of that change: what the batch header recorded at submit.
