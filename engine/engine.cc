@@ -111,7 +111,11 @@ Status Engine::StartWorkflow(StartOptions o) {
   if (!live) return Status::Ok();
   Rep::Launch launch = rep_->Prepare(exec, std::move(exec->effects));
   launch.new_children = std::move(children);
-  if (exec->record.status == ExecutionStatus::kRunning) rep_->Publish(exec);
+  if (exec->record.status == ExecutionStatus::kRunning) {
+    rep_->Publish(exec);
+  } else {
+    rep_->NoteClosed(*exec);  // it ended in its first task
+  }
   rep_->Start(std::move(launch));
   return Status::Ok();
 }

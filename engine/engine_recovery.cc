@@ -102,6 +102,7 @@ Status Engine::Rep::Recover() {
     pending_launch.new_children.insert(pending_launch.new_children.end(), children.begin(),
                                        children.end());
     if (exec->record.status != ExecutionStatus::kRunning) {
+      NoteClosed(*exec);  // the resumed code (or its recorded end) closed it just now
       if (!exec->record.parent_workflow_id.empty()) {
         closed_children.push_back(exec->record);
       }

@@ -140,18 +140,20 @@ void Engine::Rep::Run(const std::shared_ptr<Execution>& exec) {
     std::lock_guard lock(mu);
     executions.erase(exec->id());
   }
-  if (closed_here) {
-    closed_by_status[static_cast<size_t>(exec->record.status)]++;
-    log::Info("workflow closed", {{"workflow_id", exec->id()},
-                                  {"workflow_type", exec->record.workflow_type},
-                                  {"status", ExecutionStatusName(exec->record.status)},
-                                  {"events", std::to_string(exec->record.next_event_id - 1)}});
-  }
+  if (closed_here) NoteClosed(*exec);
   Start(std::move(launch));
   for (auto& w : waiting) w->set_value(committed);
   for (auto& r : refused) r->set_value(refusal);
   for (auto& fn : listeners) fn();
   if (requeue) runners.Push(exec);
+}
+
+void Engine::Rep::NoteClosed(const Execution& exec) {
+  closed_by_status[static_cast<size_t>(exec.record.status)]++;
+  log::Info("workflow closed", {{"workflow_id", exec.id()},
+                                {"workflow_type", exec.record.workflow_type},
+                                {"status", ExecutionStatusName(exec.record.status)},
+                                {"events", std::to_string(exec.record.next_event_id - 1)}});
 }
 
 bool Engine::Rep::ApplyInbox(Execution& exec, InboxItem& item) {

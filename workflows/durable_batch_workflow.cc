@@ -122,7 +122,11 @@ WorkflowTask DurableBatchService::Rep::BatchWorkflow(WorkflowContext& ctx, std::
       int64_t delay_ms = std::max(schedule[attempt] * 1000, retry_after_ms);
       if (delay_ms > 0) {
         ctx.StartTimer(kWebhookTimerBase + static_cast<int64_t>(attempt), delay_ms);
-        while ((co_await ctx.NextEvent()).kind != WorkflowEvent::Kind::kTimer) {
+        // Not `while ((co_await ...).kind != ...) {}`: gcc 12 miscompiles a co_await in a loop
+        // condition with an empty body (seen as SIGILL and as a coroutine that never wakes).
+        for (bool fired = false; !fired;) {
+          WorkflowEvent timer = co_await ctx.NextEvent();
+          fired = timer.kind == WorkflowEvent::Kind::kTimer;
         }
       }
       ctx.StartActivity(kDeliverWebhook, EncodeWebhookRequest(req), once,

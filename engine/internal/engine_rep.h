@@ -117,6 +117,8 @@ struct Engine::Rep {
   bool ApplyInbox(Execution& exec, InboxItem& item);
   bool ApplyActivityResult(Execution& exec, InboxItem& item);
   Status Commit(Execution& exec, storage::WriteBatch& wb, ExecutionStatus status_before);
+  // Counts and logs a close; called once, by whoever committed the closing transition.
+  void NoteClosed(const Execution& exec);
   // Parent-close policy: the closing commit of `exec` records, as outbox rows in kTimers, the
   // request each open child gets; the child deletes its row in the commit that handles it.
   void StageParentClose(Execution& exec, storage::WriteBatch& wb);

@@ -260,5 +260,17 @@ TEST_F(EngineLifecycleTest, TerminatedChildReportsItsProgressToTheParent) {
   EXPECT_TRUE(parent.open_children.empty());
 }
 
+// A close is counted once whoever committed it: here the first task itself (no activities).
+TEST_F(EngineLifecycleTest, ExecutionClosingInItsFirstTaskIsCountedOnce) {
+  NewEngine(false);
+  ASSERT_TRUE(engine_->Start().ok());
+  ASSERT_TRUE(StartTyped("empty", "all_at_once", "0").ok());
+  EXPECT_EQ(WaitClosed("empty").status, ExecutionStatus::kCompleted);
+  EXPECT_NE(engine_->MetricsText().find(
+                "papr_engine_workflows_closed_total{status=\"completed\"} 1\n"),
+            std::string::npos)
+      << engine_->MetricsText();
+}
+
 }  // namespace
 }  // namespace papr::engine
