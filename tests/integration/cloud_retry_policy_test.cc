@@ -137,6 +137,12 @@ TEST(CloudRetryPolicyTest, ARestartedBatchRetriesWithItsRecordedPolicyNotTheNewC
       std::this_thread::sleep_for(10ms);
     }
     ASSERT_EQ(endpoint.calls(), 1);  // first attempt failed; the retry waits 1.5 s
+    // Kill only once that failure is durable (retries: 1): an attempt whose outcome was not
+    // committed runs again after the restart (at least once), which would be a 4th call.
+    Reply recorded = PollStatus(
+        api, id, [](const Reply& r) { return Int(r.Json()["retries"]) >= 1; }, 20s);
+    ASSERT_EQ(recorded.status, 200);
+    ASSERT_EQ(endpoint.calls(), 1);
   }
   first->Kill9();
   // The new config allows one attempt only; the batch recorded three.
