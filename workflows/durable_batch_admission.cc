@@ -57,4 +57,14 @@ Status DurableBatchService::Rep::RestoreAdmission() {
   return Status::Ok();
 }
 
+Result<SubmitOutcome> DurableBatchService::Rep::Existing(const std::string& id,
+                                                         const BatchRequest& request) {
+  ASSIGN_OR_RETURN(BatchHeader existing, Header(id));
+  if (existing.user_id != request.user_id) return Status::Internal("batch id collision");
+  if (existing.body_hash != request.body_hash) {
+    return Status::InvalidArgument("Idempotency-Key was already used with a different request body");
+  }
+  return SubmitOutcome{id, id, true, true};
+}
+
 }  // namespace papr::workflows

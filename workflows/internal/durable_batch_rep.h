@@ -118,6 +118,9 @@ struct DurableBatchService::Rep {
   // Once, after the engine recovered: counts the open batches found on disk (so the limits
   // hold across restarts). Unavailable until the engine is ready.
   Status RestoreAdmission();
+  // The answer to a submit whose batch `id` exists already (a replayed Idempotency-Key):
+  // that batch, or InvalidArgument for another body.
+  Result<SubmitOutcome> Existing(const std::string& id, const BatchRequest& request);
 
   internal::WorkflowTask BatchWorkflow(internal::WorkflowContext& ctx, std::string input);
   internal::ActivityResult ProcessMemory(const engine::ActivityCall& call);
