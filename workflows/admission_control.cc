@@ -1,6 +1,7 @@
 #include "workflows/admission_control.h"
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 namespace papr::workflows {
@@ -64,9 +65,18 @@ Status AdmissionControl::Admit(const std::string& user, const std::string& batch
     if (fits.ok()) {
       Charge(user, batch_id, memories);
       *reserved = true;
-      return Status::Ok();
+      if (total_.batches < next_sweep_) return Status::Ok();
+      next_sweep_ = std::numeric_limits<int64_t>::max();  // one sweep at a time
     }
     if (fits.code() == StatusCode::kPayloadTooLarge) return fits;
+  }
+  if (*reserved) {
+    // Far more counted than any limit refused: drop the settled ones (the map stays bounded
+    // with no limits configured too), in amortized O(1) reads per admission.
+    Refresh(nullptr);
+    std::lock_guard<std::mutex> lock(mu_);
+    next_sweep_ = std::max(kSweepAt, 2 * total_.batches);
+    return Status::Ok();
   }
   // Settled batches may still be counted: re-read the user's, then (if a global limit still
   // refuses) everyone's.

@@ -69,6 +69,9 @@ class AdmissionControl {
   std::unordered_map<std::string, Counted> batches_;  // by batch id
   std::unordered_map<std::string, Usage> users_;
   Usage total_;
+  // Counted batches at which the next admission re-reads them all.
+  static constexpr int64_t kSweepAt = 10000;
+  int64_t next_sweep_ = kSweepAt;
 };
 
 }  // namespace papr::workflows

@@ -131,5 +131,19 @@ TEST(AdmissionControlTest, ZeroMeansNoLimit) {
   EXPECT_EQ(fake.reads, 0);
 }
 
+// Without limits nothing refuses, so settled batches are dropped by a sweep every so often:
+// the counts stay bounded.
+TEST(AdmissionControlTest, SettledBatchesAreSweptWithoutLimitsToo) {
+  FakeBatches fake;
+  AdmissionControl ac(AdmissionControl::Limits{}, fake.Fn());
+  for (int i = 0; i < 30000; ++i) {
+    std::string id = std::to_string(i);
+    ASSERT_TRUE(AdmitOpen(ac, fake, "u", id, 1).ok());
+    fake.remaining.erase(id);  // settles at once
+  }
+  EXPECT_LT(ac.GlobalUsage().batches, 10000);
+  EXPECT_LT(fake.reads, 3 * 30000);
+}
+
 }  // namespace
 }  // namespace papr::workflows
