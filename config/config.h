@@ -49,6 +49,12 @@ struct Limits {
   int64_t max_search_results = 100;
   // A search answer stops adding memories once its body reaches this. Default: 8 MiB.
   int64_t max_response_bytes = 8 * 1024 * 1024;
+  // Queued work of the durable (cloud) edition: open (not yet settled) batches and their
+  // memories, per user and in all; beyond: 429 + Retry-After. 0: no limit.
+  int64_t max_open_batches_per_user = 100;
+  int64_t max_open_batches = 1000;
+  int64_t max_queued_memories_per_user = 200000;
+  int64_t max_queued_memories = 1000000;
 };
 
 struct ApiKey {

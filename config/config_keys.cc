@@ -64,6 +64,16 @@ const std::vector<KeySpec>& Table() {
       PAPR_KEY(limits.max_response_bytes, 65536,
                "A search answer stops adding memories once its body reaches this many bytes "
                "(at least one memory is always sent)."),
+      PAPR_KEY(limits.max_open_batches_per_user, 0,
+               "Open batches (memories not all settled) of one user on the engine; one more "
+               "is answered 429 with `Retry-After`, naming the limit. 0: no limit."),
+      PAPR_KEY(limits.max_open_batches, 0,
+               "Open batches on the engine, all users together; beyond: 429. 0: no limit."),
+      PAPR_KEY(limits.max_queued_memories_per_user, 0,
+               "Memories of one user's open batches not yet processed, the new batch's "
+               "included; beyond: 429. 0: no limit."),
+      PAPR_KEY(limits.max_queued_memories, 0,
+               "Memories of all open batches not yet processed; beyond: 429. 0: no limit."),
       // auth
       PAPR_KEY(auth.api_keys, kAny,
                "API keys: a list of `{key, user_id}`. `PAPR_API_KEY` adds one for user "

@@ -184,6 +184,13 @@ Result<SubmitOutcome> DurableBatchService::Submit(BatchRequest request) {
   h.body_hash = request.body_hash;
   h.idempotency_key = request.idempotency_key;
   for (const auto& m : request.memories) h.total_content_size += static_cast<int64_t>(m.content.size());
+  // A replayed Idempotency-Key answers its batch: only a new batch passes admission.
+  if (!request.idempotency_key.empty() && rep_->engine->Describe(id).ok()) {
+    return rep_->Existing(id, request);
+  }
+  RETURN_IF_ERROR(rep_->RestoreAdmission());
+  bool reserved = false;
+  RETURN_IF_ERROR(rep_->admission.Admit(request.user_id, id, h.total, &reserved));
   engine::StartOptions start;
   start.workflow_id = id;
   start.workflow_type = kWorkflowType;
@@ -203,15 +210,8 @@ Result<SubmitOutcome> DurableBatchService::Submit(BatchRequest request) {
   request.memories.clear();
   request.memories.shrink_to_fit();
   Status started = rep_->engine->StartWorkflow(std::move(start));
-  if (started.code() == StatusCode::kAlreadyExists) {
-    auto existing = rep_->Header(id);
-    if (!existing.ok()) return existing.status();
-    if (existing->user_id != request.user_id) return Status::Internal("batch id collision");
-    if (existing->body_hash != request.body_hash) {
-      return Status::InvalidArgument("Idempotency-Key was already used with a different request body");
-    }
-    return SubmitOutcome{id, id, true, true};
-  }
+  if (!started.ok() && reserved) rep_->admission.Release(id);
+  if (started.code() == StatusCode::kAlreadyExists) return rep_->Existing(id, request);
   RETURN_IF_ERROR(started);
   return SubmitOutcome{id, id, true, false};
 }

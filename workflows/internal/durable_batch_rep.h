@@ -15,6 +15,7 @@
 
 #include "engine/payload_format.h"
 #include "engine/workflow_context.h"
+#include "workflows/admission_control.h"
 #include "workflows/batch_codec.h"
 #include "workflows/durable_batch_service.h"
 
@@ -101,10 +102,25 @@ struct DurableBatchService::Rep {
   std::atomic<int64_t> webhook_delivered{0}, webhook_failed{0};
   std::unordered_map<std::string, BatchHeader> headers;
   engine::PayloadFormatRegistry payload_formats;  // filled at construction, then read-only
+  AdmissionControl admission;  // open batches and queued memories (durable_batch_admission.cc)
+  std::mutex admission_mu;
+  bool admission_restored = false;  // guarded by admission_mu
 
   Rep(const config::Config& c, engine::Engine* e, MemoryProcessor* p, WebhookSender* w,
       const Clock* clk)
-      : config(c), engine(e), processor(p), webhooks(w), clock(clk) {}
+      : config(c), engine(e), processor(p), webhooks(w), clock(clk),
+        admission(AdmissionLimits(c), [this](const std::string& id) { return Queued(id); }) {}
+
+  static AdmissionControl::Limits AdmissionLimits(const config::Config& c);
+  // Memories of batch `id` not yet processed; 0 once its memories are settled (memo set) or
+  // it closed.
+  int64_t Queued(const std::string& id);
+  // Once, after the engine recovered: counts the open batches found on disk (so the limits
+  // hold across restarts). Unavailable until the engine is ready.
+  Status RestoreAdmission();
+  // The answer to a submit whose batch `id` exists already (a replayed Idempotency-Key):
+  // that batch, or InvalidArgument for another body.
+  Result<SubmitOutcome> Existing(const std::string& id, const BatchRequest& request);
 
   internal::WorkflowTask BatchWorkflow(internal::WorkflowContext& ctx, std::string input);
   internal::ActivityResult ProcessMemory(const engine::ActivityCall& call);
