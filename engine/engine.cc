@@ -66,6 +66,8 @@ void Engine::Shutdown() {
 
 bool Engine::ready() const { return rep_->is_ready; }
 
+bool Engine::started() const { return rep_->started; }
+
 
 Status Engine::StartWorkflow(StartOptions o) {
   if (rep_->workflows.count(o.workflow_type) == 0) {

@@ -122,6 +122,9 @@ class Engine {
   Result<int64_t> Reset(const std::string& workflow_id);
   // True once Start() finished recovery.
   bool ready() const;
+  // True once Start() began (false for an engine that only records, e.g. engine-admin's
+  // direct mode, whose starts the next server resumes).
+  bool started() const;
   // Prometheus text: commit latency and size, activity attempts/latency/retries, workflows by
   // status, recovery time, disk use.
   std::string MetricsText() const;

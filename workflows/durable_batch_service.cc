@@ -188,9 +188,13 @@ Result<SubmitOutcome> DurableBatchService::Submit(BatchRequest request) {
   if (!request.idempotency_key.empty() && rep_->engine->Describe(id).ok()) {
     return rep_->Existing(id, request);
   }
-  RETURN_IF_ERROR(rep_->RestoreAdmission());
+  // Admission guards a running server; an engine that only records (engine-admin's direct
+  // mode, server stopped) admits the operator's batch: the next server counts it.
   bool reserved = false;
-  RETURN_IF_ERROR(rep_->admission.Admit(request.user_id, id, h.total, &reserved));
+  if (rep_->engine->started()) {
+    RETURN_IF_ERROR(rep_->RestoreAdmission());
+    RETURN_IF_ERROR(rep_->admission.Admit(request.user_id, id, h.total, &reserved));
+  }
   engine::StartOptions start;
   start.workflow_id = id;
   start.workflow_type = kWorkflowType;
