@@ -657,8 +657,8 @@ void ExpectWritesResumeWithoutRestart(const ApiClient& api, Acknowledged* acknow
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
-  std::printf("[ faults ] space freed: writes accepted again after %lld ms, no restart\n",
-              static_cast<long long>(ms));
+  std::printf("[ faults ] space freed: writes %s after %lld ms, no restart\n",
+              r.status == 200 ? "accepted again" : "still refused", static_cast<long long>(ms));
   ASSERT_EQ(r.status, 200) << "writes did not resume within 15 s of freeing space: " << r.Describe();
   Reply ready = api.Get("/readyz");
   EXPECT_EQ(ready.status, 200) << ready.Describe();
@@ -721,7 +721,9 @@ void RunDiskFull(ServerOptions options, bool cloud) {
   ExpectReadOnlyService(api2, acknowledged);
   int missing = CountMissing(api2, acknowledged);
   if (cloud) {
-    EXPECT_EQ(api2.Get("/v1/memory/batch/" + done_batch).status, 200) << "batch status read-only";
+    Reply status = api2.Get("/v1/memory/batch/status/" + done_batch);
+    EXPECT_EQ(status.status, 200) << "batch status read-only: " << status.Describe();
+    EXPECT_EQ(Str(status.Json()["status"]), "completed") << status.body;
     Reply b = api2.Call("POST", "/v1/memory/batch", BatchBody(3), {}, 30000);
     EXPECT_EQ(b.status, 507) << b.Describe();
   }
