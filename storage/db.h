@@ -94,7 +94,7 @@ class Cursor {
 //! The embedded store: one RocksDB database with a column family per Table. Thread-safe.
 //! Concurrent synced writes share fsyncs (RocksDB's write group). After a failed write the
 //! database refuses every later write (LevelDB's bg_error): an acknowledged write is never
-//! followed by a silently lost one.
+//! followed by a silently lost one. Only a no-space error is lifted, by TryResumeWrites.
 class Db {
  public:
   static Result<std::unique_ptr<Db>> Open(const DbOptions& options);

@@ -615,7 +615,8 @@ void ExpectRefusedForSpace(const Reply& refused) {
 void ExpectReadOnlyService(const ApiClient& api, const Acknowledged& acknowledged) {
   EXPECT_EQ(api.Get("/healthz").status, 200);
   Reply ready = api.Get("/readyz");
-  EXPECT_TRUE(IsErrorEnvelope(ready, 503)) << "readyz while writes are refused: " << ready.Describe();
+  EXPECT_TRUE(IsErrorEnvelope(ready, 503))
+      << "readyz while writes are refused: " << ready.Describe();
   EXPECT_NE(ready.body.find("writes are refused"), std::string::npos) << ready.body;
   EXPECT_NE(ready.body.find("\"writes\":false"), std::string::npos) << ready.body;
   for (size_t k : {size_t{0}, acknowledged.size() / 2, acknowledged.size() - 1}) {
@@ -659,7 +660,8 @@ void ExpectWritesResumeWithoutRestart(const ApiClient& api, Acknowledged* acknow
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
   std::printf("[ faults ] space freed: writes %s after %lld ms, no restart\n",
               r.status == 200 ? "accepted again" : "still refused", static_cast<long long>(ms));
-  ASSERT_EQ(r.status, 200) << "writes did not resume within 15 s of freeing space: " << r.Describe();
+  ASSERT_EQ(r.status, 200) << "writes did not resume within 15 s of freeing space: "
+                           << r.Describe();
   Reply ready = api.Get("/readyz");
   EXPECT_EQ(ready.status, 200) << ready.Describe();
 }
