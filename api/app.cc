@@ -1,6 +1,7 @@
 #include "api/app.h"
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 
@@ -10,6 +11,7 @@
 #include "search/search_index.h"
 #include "storage/db.h"
 #include "storage/memory_store.h"
+#include "storage/write_resumer.h"
 #include "workflows/memory_processor.h"
 #include "workflows/oss_batch_service.h"
 #include "workflows/webhook_sender.h"
@@ -20,10 +22,16 @@
 #endif
 
 namespace papr::api {
+namespace {
+
+constexpr std::chrono::milliseconds kWriteResumeProbe{1000};
+
+}  // namespace
 
 struct App::Rep {
   config::Config config;
   std::unique_ptr<storage::Db> db;
+  std::unique_ptr<storage::WriteResumer> resumer;  // before the rest: stops first
   std::unique_ptr<search::SearchIndex> index;  // before memories: outlives the store
   std::unique_ptr<storage::MemoryStore> memories;
   std::unique_ptr<storage::UsageStore> usage;
@@ -57,6 +65,8 @@ Result<std::unique_ptr<App>> App::Create(config::Config config) {
   db_options.path = (std::filesystem::path(c.storage.data_dir) / "db").string();
   db_options.sync_writes = c.storage.sync_writes;
   ASSIGN_OR_RETURN(rep->db, storage::Db::Open(db_options));
+  // Write service comes back by itself after a no-space error once space is freed.
+  rep->resumer = std::make_unique<storage::WriteResumer>(rep->db.get(), kWriteResumeProbe);
   ASSIGN_OR_RETURN(rep->index, search::SearchIndex::Open(rep->db.get()));
   rep->memories = std::make_unique<storage::MemoryStore>(rep->db.get());
   rep->memories->AttachIndex(rep->index.get());
@@ -126,7 +136,9 @@ Result<int> App::Listen() { return rep_->http->Start(); }
 Status App::Recover() {
 #if PAPR_WITH_ENGINE
   // Recovery runs with the HTTP front up, so /readyz can say 503 until it is done.
-  if (rep_->engine) {
+  // On a full disk the database is read-only: batch status is read from it, but nothing runs
+  // (recovery writes) until a restart with space freed.
+  if (rep_->engine && !rep_->db->opened_read_only_for_no_space()) {
     RETURN_IF_ERROR(rep_->engine->Start());  // starts the periodic retention sweep too
   }
 #endif
@@ -143,6 +155,7 @@ void App::Stop() {
   if (rep_->router) rep_->router->Shutdown();
   if (rep_->batches) rep_->batches->Shutdown();
   if (rep_->index) rep_->index->Stop();
+  rep_->resumer.reset();
 }
 
 }  // namespace papr::api

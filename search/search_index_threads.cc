@@ -14,6 +14,8 @@ void SearchIndex::Rep::IndexerLoop(SearchIndex* self) {
       if (stopping) return;
       wake = false;
     }
+    // Nothing could be committed (disk full): no pass, no warning every poll.
+    if (db->writes_refused()) continue;
     auto taken = self->IndexQueued();
     if (!taken.ok()) {
       log::Warn("search indexer pass failed", {{"error", taken.status().ToString()}});

@@ -57,6 +57,11 @@ bool IsLockError(const rocksdb::Status& s) {
   return s.IsIOError() && s.ToString().find("/LOCK") != std::string::npos;
 }
 
+// ENOSPC: RocksDB's subcode, or its message when a layer dropped the subcode.
+bool IsNoSpace(const rocksdb::Status& s) {
+  return s.IsNoSpace() || s.ToString().find("No space left") != std::string::npos;
+}
+
 Status OpenError(const rocksdb::Status& s, const std::string& path) {
   if (IsLockError(s)) {
     return Status::FailedPrecondition("data directory " + path +
@@ -270,7 +275,10 @@ struct Db::Rep {
   std::vector<rocksdb::ColumnFamilyHandle*> owned;  // all opened handles, destroyed on close
 
   std::atomic<bool> write_failed{false};
+  std::atomic<bool> write_failed_no_space{false};  // the latching error was ENOSPC
+  bool read_only_for_no_space = false;             // set once by Open
   std::atomic<bool> inject_write_error{false};
+  std::atomic<bool> inject_no_space{false};
   std::mutex error_mu;
   std::string write_error;  // first failed write's message; guarded by error_mu
 
@@ -359,6 +367,8 @@ Result<std::unique_ptr<Db>> Db::Open(const DbOptions& options) {
     s = rocksdb::DB::OpenForReadOnly(base, options.path, descriptors, &rep.owned, &raw);
   } else {
     s = rocksdb::DB::Open(base, options.path, descriptors, &rep.owned, &raw);
+    // Open writes a new MANIFEST, OPTIONS file and WAL: on a full disk serve reads only.
+    if (IsNoSpace(s)) return OpenReadOnlyForNoSpace(options, s);
   }
   if (!s.ok()) return OpenError(s, options.path);
   rep.db.reset(raw);
@@ -366,6 +376,19 @@ Result<std::unique_ptr<Db>> Db::Open(const DbOptions& options) {
     rep.handles[static_cast<size_t>(tables[i])] = rep.owned[i];
   }
   RETURN_IF_ERROR(db->CheckSchemaVersion());
+  return db;
+}
+
+Result<std::unique_ptr<Db>> Db::OpenReadOnlyForNoSpace(const DbOptions& options,
+                                                       const rocksdb::Status& no_space) {
+  DbOptions read_only = options;
+  read_only.read_only = true;
+  auto db = Open(read_only);
+  if (!db.ok()) return OpenError(no_space, options.path);  // e.g. no database yet
+  log::Error("disk full: database opened read-only; reads are served, writes are refused "
+             "until a restart with space freed",
+             {{"path", options.path}, {"error", no_space.ToString()}});
+  (*db)->rep_->read_only_for_no_space = true;
   return db;
 }
 
@@ -384,6 +407,11 @@ Status Db::CheckSchemaVersion() {
 }
 
 Status Db::Write(WriteBatch& batch) {
+  if (rep_->read_only_for_no_space) {
+    return Status::IoError("no space left on device: the database at " + options_.path +
+                           " was opened read-only on a full disk; writes resume after a "
+                           "restart with space freed");
+  }
   if (options_.read_only || !options_.secondary_path.empty()) {
     return Status::FailedPrecondition("database at " + options_.path + " is opened read-only");
   }
@@ -419,6 +447,8 @@ Status Db::Write(WriteBatch& batch) {
   rocksdb::Status s;
   if (rep_->inject_write_error.exchange(false)) {
     s = rocksdb::Status::IOError("injected write error (test)");
+  } else if (rep_->inject_no_space.exchange(false)) {
+    s = rocksdb::Status::NoSpace("injected no-space error (test)");
   } else {
     s = rep_->db->Write(wo, &wb);
   }
@@ -428,6 +458,7 @@ Status Db::Write(WriteBatch& batch) {
   std::lock_guard<std::mutex> lock(rep_->error_mu);
   if (!rep_->write_failed.exchange(true)) {
     rep_->write_error = failed.message();
+    rep_->write_failed_no_space = IsNoSpace(s);
     log::Error("storage write failed; refusing all further writes",
                {{"error", failed.message()}});
   }
@@ -438,6 +469,39 @@ rocksdb::DB* Db::RawForStore() const { return rep_->db.get(); }
 rocksdb::ColumnFamilyHandle* Db::HandleForStore(Table table) const { return rep_->handle(table); }
 
 void Db::InjectWriteErrorForTest() { rep_->inject_write_error.store(true); }
+void Db::InjectNoSpaceErrorForTest() { rep_->inject_no_space.store(true); }
+
+Status Db::TryResumeWrites() {
+  if (!rep_->write_failed.load(std::memory_order_acquire)) return Status::Ok();
+  if (rep_->read_only_for_no_space || !rep_->write_failed_no_space.load()) {
+    return Status::FailedPrecondition("writes stay refused until a restart: " + write_error());
+  }
+  RETURN_IF_ERROR(FromRocks(rep_->db->Resume(), "resuming after a no-space error"));
+  // A synced write, then every memtable flushed: the WAL that may end in a torn record of the
+  // failed write is no longer needed, and later writes go to a new one.
+  rocksdb::WriteBatch probe;
+  auto* meta = rep_->handle(Table::kMeta);
+  RETURN_IF_ERROR(FromRocks(probe.Put(meta, MetaSchemaVersionKey(), kSchemaVersion), "probe"));
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  RETURN_IF_ERROR(FromRocks(rep_->db->Write(wo, &probe), "probe write after no-space error"));
+  rocksdb::FlushOptions fo;
+  fo.wait = true;
+  fo.allow_write_stall = true;
+  RETURN_IF_ERROR(FromRocks(rep_->db->Flush(fo, rep_->owned), "flush after no-space error"));
+  std::lock_guard<std::mutex> lock(rep_->error_mu);
+  rep_->write_failed_no_space = false;
+  rep_->write_failed.store(false, std::memory_order_release);
+  log::Info("disk space is back: storage accepts writes again",
+            {{"earlier_error", rep_->write_error}});
+  rep_->write_error.clear();
+  return Status::Ok();
+}
+
+std::string Db::write_error() const {
+  std::lock_guard<std::mutex> lock(rep_->error_mu);
+  return rep_->write_error;
+}
 
 Result<std::optional<std::string>> Db::Get(Table table, std::string_view key) const {
   auto* cf = rep_->handle(table);
@@ -491,7 +555,11 @@ Status Db::TryCatchUpWithPrimary() {
   return FromRocks(rep_->db->TryCatchUpWithPrimary(), "catching up with primary");
 }
 
-bool Db::writes_refused() const { return rep_->write_failed.load(std::memory_order_acquire); }
+bool Db::writes_refused() const {
+  return rep_->read_only_for_no_space || rep_->write_failed.load(std::memory_order_acquire);
+}
+
+bool Db::opened_read_only_for_no_space() const { return rep_->read_only_for_no_space; }
 
 uint64_t Db::ApproximateDiskBytes() const {
   uint64_t sst = 0;

@@ -12,6 +12,7 @@
 namespace rocksdb {
 class ColumnFamilyHandle;
 class DB;
+class Status;
 }  // namespace rocksdb
 
 namespace papr::storage {
@@ -93,7 +94,7 @@ class Cursor {
 //! The embedded store: one RocksDB database with a column family per Table. Thread-safe.
 //! Concurrent synced writes share fsyncs (RocksDB's write group). After a failed write the
 //! database refuses every later write (LevelDB's bg_error): an acknowledged write is never
-//! followed by a silently lost one.
+//! followed by a silently lost one. Only a no-space error is lifted, by TryResumeWrites.
 class Db {
  public:
   static Result<std::unique_ptr<Db>> Open(const DbOptions& options);
@@ -113,9 +114,16 @@ class Db {
   // Approximate bytes on disk (for stats/metrics).
   uint64_t ApproximateDiskBytes() const;
   const DbOptions& options() const { return options_; }
-  // True once a write failed (e.g. disk full): every later write is refused (/readyz says
-  // not ready).
+  // True once a write failed (e.g. disk full), or when the primary was opened read-only
+  // because the disk was full: every write is refused (/readyz says not ready).
   bool writes_refused() const;
+  // True when Open fell back to a read-only database because the disk was full: reads are
+  // served, writes answer "no space" until a restart with space freed.
+  bool opened_read_only_for_no_space() const;
+  // After a no-space write error: RocksDB's Resume(), a synced probe write and a flush of every
+  // table (so no later write lands behind a torn WAL record), then writes are accepted again.
+  // Other write errors stay latched until restart. Ok if writes were not refused.
+  Status TryResumeWrites();
 
   // For storage/rocksdb/ (snapshots and bounded scans of storage::Store) only. The handle is
   // null for a table absent from a read-only/secondary database.
@@ -125,11 +133,16 @@ class Db {
   // Makes the next Write fail as if RocksDB had reported an I/O error (nothing is written),
   // which latches the database into refusing writes.
   void InjectWriteErrorForTest();
+  // The same, as a no-space error (which TryResumeWrites may clear).
+  void InjectNoSpaceErrorForTest();
 
  private:
   struct Rep;
   explicit Db(DbOptions options);
   Status CheckSchemaVersion();
+  static Result<std::unique_ptr<Db>> OpenReadOnlyForNoSpace(const DbOptions& options,
+                                                          const rocksdb::Status& no_space);
+  std::string write_error() const;
   DbOptions options_;
   std::unique_ptr<Rep> rep_;
 };

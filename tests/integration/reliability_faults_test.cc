@@ -4,14 +4,15 @@
 //    200 with a body that is not JSON (retryable "Unavailable": retried up to the 5 attempts of
 //    the memory activity, then the memory ends `failed` with its index in the errors);
 //  - the webhook receiver down for a while: the cloud edition delivers on a later attempt;
-//  - a full disk (the data dir on an 8 MiB tmpfs): writes answer 507/503 with a clear error,
-//    reads keep working, and after a restart with space freed every memory acknowledged 200
-//    is still there;
+//  - a full disk (the data dir on an 8 MiB tmpfs): writes answer 507 with a clear error, reads
+//    keep working, writes resume without a restart once space is freed, a restart on a full
+//    disk serves reads (507 on writes), and every memory acknowledged 200 is still there;
 //  - a corrupted data dir (RocksDB CURRENT / MANIFEST garbled, truncated or removed) and a
 //    data dir that is a file: the server refuses to start with a clear message and an exit
 //    code != 0; it never starts silently empty.
 // Durable (cloud) scenarios are skipped in builds without the engine (PAPR_WITH_ENGINE=0).
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -557,79 +558,80 @@ std::string BigRandomContent(int i) {
   return text;
 }
 
-void RunDiskFull(ServerOptions options, bool cloud) {
-  // Server first (it owns the temp dir), then the mount: destroyed in reverse order, so the
-  // server is killed before the tmpfs is unmounted, and the dir is removed after that.
-  ServerProcess server(std::move(options));
-  TmpfsMount mount;
-  std::string why;
-  if (!mount.Mount(server.data_dir(), "8m", &why)) GTEST_SKIP() << "cannot mount a tmpfs: " << why;
-  struct KillFirst {
-    ServerProcess& s;
-    ~KillFirst() { s.Kill9(); }
-  } kill_first{server};
-
-  auto started = server.Start();
-  ASSERT_TRUE(started) << "the server does not start on an 8 MiB tmpfs: " << started.message();
-  ApiClient api(server.port(), kTestApiKey);
-
-  std::vector<std::pair<std::string, int>> acknowledged;  // memoryId, i
-  Reply refused;
-  auto t0 = Clock::now();
-  for (int i = 0; i < 3000 && Clock::now() - t0 < std::chrono::seconds(60); ++i) {
-    Reply r = api.Post("/v1/memory", "{\"content\":" + JsonQuote(BigRandomContent(i)) + "}");
-    if (r.status == 200) {
-      acknowledged.emplace_back(Str(r.Json()["data"].at(0)["memoryId"]), i);
-      continue;
+//! Takes every byte left on the tmpfs with one file (a disk that is still full at a restart).
+class DiskFiller {
+ public:
+  explicit DiskFiller(std::string path) : path_(std::move(path)) {}
+  ~DiskFiller() { Free(); }
+  void Fill() {
+    int fd = ::open(path_.c_str(), O_CREAT | O_WRONLY | O_APPEND, 0600);
+    ASSERT_GE(fd, 0) << path_;
+    std::string block(64 << 10, 'x');
+    for (size_t n : {size_t{64} << 10, size_t{512}, size_t{1}}) {
+      while (::write(fd, block.data(), n) == static_cast<ssize_t>(n)) {
+      }
     }
-    refused = r;
-    break;
+    ::close(fd);
   }
-  std::printf("[ faults ] disk full (%s): %zu memories of 12 KB acknowledged, then %s\n",
-              cloud ? "cloud" : "oss", acknowledged.size(), refused.Describe().substr(0, 300).c_str());
-  ASSERT_NE(refused.status, 0) << "the server stopped answering when the disk filled up: "
-                               << refused.Describe() << "\nstderr:\n"
-                               << server.StderrText().substr(0, 4000);
-  ASSERT_TRUE(refused.status == 507 || refused.status == 503)
-      << "expected 507 (or 503) on a full disk: " << refused.Describe();
+  void Free() { std::filesystem::remove(path_); }
+
+ private:
+  std::string path_;
+};
+
+// Waits until recovery is over: /readyz 200, or 503 naming refused writes (read-only).
+Reply WaitUntilRecovered(const ApiClient& api) {
+  Reply r;
+  for (auto t0 = Clock::now(); Clock::now() - t0 < std::chrono::seconds(30);) {
+    r = api.Get("/readyz");
+    if (r.status == 200 || r.body.find("\"writes\":false") != std::string::npos) return r;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return r;
+}
+
+using Acknowledged = std::vector<std::pair<std::string, int>>;  // memoryId, i
+
+// Stores 12 KB memories until one is refused; returns the refusal.
+Reply FillUntilRefused(const ApiClient& api, int first, Acknowledged* acknowledged) {
+  auto t0 = Clock::now();
+  for (int i = first; i < first + 3000 && Clock::now() - t0 < std::chrono::seconds(60); ++i) {
+    Reply r = api.Post("/v1/memory", "{\"content\":" + JsonQuote(BigRandomContent(i)) + "}");
+    if (r.status != 200) return r;
+    acknowledged->emplace_back(Str(r.Json()["data"].at(0)["memoryId"]), i);
+  }
+  return Reply{};
+}
+
+void ExpectRefusedForSpace(const Reply& refused) {
+  EXPECT_EQ(refused.status, 507) << "expected 507 on a full disk: " << refused.Describe();
   EXPECT_TRUE(IsErrorEnvelope(refused, refused.status));
   EXPECT_TRUE(ContainsIgnoreCase(refused.body, "space") || ContainsIgnoreCase(refused.body, "disk") ||
               ContainsIgnoreCase(refused.body, "storage"))
       << "the error does not say the disk is full: " << refused.body;
-  ASSERT_FALSE(acknowledged.empty());
+}
 
-  // Reads keep working while writes fail; /readyz says not ready (issue 12: it stayed 200).
+// Writes refused for space: /readyz 503 with writes:false, memories and search served.
+void ExpectReadOnlyService(const ApiClient& api, const Acknowledged& acknowledged) {
   EXPECT_EQ(api.Get("/healthz").status, 200);
   Reply ready = api.Get("/readyz");
-  EXPECT_TRUE(IsErrorEnvelope(ready, 503)) << "readyz while writes are refused";
+  EXPECT_TRUE(IsErrorEnvelope(ready, 503))
+      << "readyz while writes are refused: " << ready.Describe();
   EXPECT_NE(ready.body.find("writes are refused"), std::string::npos) << ready.body;
+  EXPECT_NE(ready.body.find("\"writes\":false"), std::string::npos) << ready.body;
   for (size_t k : {size_t{0}, acknowledged.size() / 2, acknowledged.size() - 1}) {
     Reply g = api.Get("/v1/memory/" + acknowledged[k].first);
     EXPECT_EQ(g.status, 200) << "read while the disk is full: " << g.Describe();
   }
   Reply s = api.Post("/v1/memory/search", "{\"query\":\"df0q\"}");
   EXPECT_EQ(s.status, 200) << "search while the disk is full: " << s.Describe();
-  Reply again = api.Post("/v1/memory", "{\"content\":\"one more small memory\"}");
-  EXPECT_TRUE(again.status == 507 || again.status == 503 || again.status == 200)
-      << again.Describe();
-  std::string batch_id;
-  if (cloud) {
-    // A durable submit on a full disk must not be acknowledged unless it is durable.
-    Reply b = api.Call("POST", "/v1/memory/batch", BatchBody(3), {}, 30000);
-    EXPECT_TRUE(b.status == 507 || b.status == 503 || b.status == 202) << b.Describe();
-    if (b.status == 202) batch_id = Str(b.Json()["batch_id"]);
-  }
+  ExpectRefusedForSpace(api.Post("/v1/memory", "{\"content\":\"one more small memory\"}"));
+}
 
-  // Space freed, restart: everything acknowledged before is there.
-  ASSERT_TRUE(mount.Resize("96m"));
-  int code = server.Terminate();
-  EXPECT_EQ(code, 0) << "SIGTERM after a full disk; stderr:\n" << server.StderrText().substr(0, 4000);
-  auto restarted = server.Start();
-  ASSERT_TRUE(restarted) << restarted.message();
-  ApiClient api2(server.port(), kTestApiKey);
+int CountMissing(const ApiClient& api, const Acknowledged& acknowledged) {
   int missing = 0;
   for (const auto& [memory_id, i] : acknowledged) {
-    Reply g = api2.Get("/v1/memory/" + memory_id);
+    Reply g = api.Get("/v1/memory/" + memory_id);
     if (g.status != 200) {
       if (++missing <= 5) ADD_FAILURE() << "acknowledged memory " << i << " lost: " << g.Describe();
       continue;
@@ -639,12 +641,108 @@ void RunDiskFull(ServerOptions options, bool cloud) {
     }
   }
   EXPECT_EQ(missing, 0) << "of " << acknowledged.size() << " acknowledged memories";
-  Reply fresh = api2.Post("/v1/memory", "{\"content\":\"space is back\"}");
-  EXPECT_EQ(fresh.status, 200) << fresh.Describe();
-  if (!batch_id.empty()) {
-    Reply end = WaitForEnd(api2, batch_id, kBatchDeadline);
-    EXPECT_EQ(Str(end.Json()["status"]), "completed") << end.body;
+  return missing;
+}
+
+// Space returns while the server runs: writes are accepted again within a few seconds.
+void ExpectWritesResumeWithoutRestart(const ApiClient& api, Acknowledged* acknowledged) {
+  auto t0 = Clock::now();
+  Reply r;
+  while (Clock::now() - t0 < std::chrono::seconds(15)) {
+    int i = 100000 + static_cast<int>(acknowledged->size());
+    r = api.Post("/v1/memory", "{\"content\":" + JsonQuote(BigRandomContent(i)) + "}");
+    if (r.status == 200) {
+      acknowledged->emplace_back(Str(r.Json()["data"].at(0)["memoryId"]), i);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
+  std::printf("[ faults ] space freed: writes %s after %lld ms, no restart\n",
+              r.status == 200 ? "accepted again" : "still refused", static_cast<long long>(ms));
+  ASSERT_EQ(r.status, 200) << "writes did not resume within 15 s of freeing space: "
+                           << r.Describe();
+  Reply ready = api.Get("/readyz");
+  EXPECT_EQ(ready.status, 200) << ready.Describe();
+}
+
+void RunDiskFull(ServerOptions options, bool cloud) {
+  // Server first (it owns the temp dir), then the mount: destroyed in reverse order, so the
+  // server is killed before the tmpfs is unmounted, and the dir is removed after that.
+  options.wait_ready = false;  // a read-only start never reports ready
+  ServerProcess server(std::move(options));
+  TmpfsMount mount;
+  std::string why;
+  if (!mount.Mount(server.data_dir(), "8m", &why)) GTEST_SKIP() << "cannot mount a tmpfs: " << why;
+  DiskFiller filler(server.data_dir() + "/filler");
+  struct KillFirst {
+    ServerProcess& s;
+    ~KillFirst() { s.Kill9(); }
+  } kill_first{server};
+
+  auto started = server.Start();
+  ASSERT_TRUE(started) << "the server does not start on an 8 MiB tmpfs: " << started.message();
+  ApiClient api(server.port(), kTestApiKey);
+  ASSERT_EQ(WaitUntilRecovered(api).status, 200);
+  std::string done_batch;
+  if (cloud) {
+    done_batch = SubmitBatch(api, BatchBody(3));
+    EXPECT_EQ(Str(WaitForEnd(api, done_batch, kBatchDeadline).Json()["status"]), "completed");
+  }
+
+  // 1. The disk fills up: 507, reads served, /readyz 503 (writes:false).
+  Acknowledged acknowledged;
+  Reply refused = FillUntilRefused(api, 0, &acknowledged);
+  std::printf("[ faults ] disk full (%s): %zu memories of 12 KB acknowledged, then %s\n",
+              cloud ? "cloud" : "oss", acknowledged.size(), refused.Describe().substr(0, 300).c_str());
+  ASSERT_NE(refused.status, 0) << "the server stopped answering when the disk filled up: "
+                               << refused.Describe() << "\nstderr:\n"
+                               << server.StderrText().substr(0, 4000);
+  ExpectRefusedForSpace(refused);
+  ASSERT_FALSE(acknowledged.empty());
+  ExpectReadOnlyService(api, acknowledged);
+
+  // 2. Space returns: writes resume by themselves (no restart).
+  // 96 MiB: RocksDB resumes once a memtable's worth (64 MiB) is free.
+  ASSERT_TRUE(mount.Resize("96m"));
+  ExpectWritesResumeWithoutRestart(api, &acknowledged);
+  if (::testing::Test::HasFailure()) std::printf("stderr:\n%s\n", server.StderrText().c_str());
+  if (cloud) {
+    std::string id = SubmitBatch(api, BatchBody(3));
+    EXPECT_EQ(Str(WaitForEnd(api, id, kBatchDeadline).Json()["status"]), "completed");
+  }
+
+  // 3. Restart on a disk that is still full: read-only service.
+  int code = server.Terminate();
+  EXPECT_EQ(code, 0) << "SIGTERM; stderr:\n" << server.StderrText().substr(0, 4000);
+  filler.Fill();
+  auto read_only = server.Start();
+  ASSERT_TRUE(read_only) << "no start on a full disk: " << read_only.message();
+  ApiClient api2(server.port(), kTestApiKey);
+  WaitUntilRecovered(api2);
+  ExpectReadOnlyService(api2, acknowledged);
+  int missing = CountMissing(api2, acknowledged);
+  if (cloud) {
+    Reply status = api2.Get("/v1/memory/batch/status/" + done_batch);
+    EXPECT_EQ(status.status, 200) << "batch status read-only: " << status.Describe();
+    EXPECT_EQ(Str(status.Json()["status"]), "completed") << status.body;
+    Reply b = api2.Call("POST", "/v1/memory/batch", BatchBody(3), {}, 30000);
+    EXPECT_EQ(b.status, 507) << b.Describe();
+  }
+  std::printf("[ faults ] restart on a full disk: %zu/%zu acknowledged memories served read-only\n",
+              acknowledged.size() - static_cast<size_t>(missing), acknowledged.size());
+
+  // 4. Space freed, restart: writes again, and everything acknowledged is there.
+  filler.Free();
+  code = server.Terminate();
+  EXPECT_EQ(code, 0) << "SIGTERM read-only; stderr:\n" << server.StderrText().substr(0, 4000);
+  auto restarted = server.Start();
+  ASSERT_TRUE(restarted) << restarted.message();
+  ApiClient api3(server.port(), kTestApiKey);
+  ASSERT_EQ(WaitUntilRecovered(api3).status, 200);
+  missing = CountMissing(api3, acknowledged);
+  Reply fresh = api3.Post("/v1/memory", "{\"content\":\"space is back\"}");
+  EXPECT_EQ(fresh.status, 200) << fresh.Describe();
   std::printf("[ faults ] after restart with space freed: %zu/%zu acknowledged memories present\n",
               acknowledged.size() - static_cast<size_t>(missing), acknowledged.size());
 }
