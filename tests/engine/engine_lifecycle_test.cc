@@ -151,7 +151,8 @@ TEST_F(EngineLifecycleTest, StartsBeforeAndDuringRecoveryNeverRunTwice) {
   EXPECT_EQ(calls_.load(), 0);
   ::setenv("PAPR_TEST_RECOVERY_DELAY_MS", "500", 1);
   std::thread starter([&] { EXPECT_TRUE(engine_->Start().ok()); });
-  std::this_thread::sleep_for(100ms);
+  // Start() sets started before the delayed recovery; a start before that is only recorded.
+  while (!engine_->started()) std::this_thread::sleep_for(1ms);
   Status during = StartTyped("during", "all_at_once", "6");
   EXPECT_EQ(during.code(), StatusCode::kUnavailable) << during.ToString();
   EXPECT_EQ(engine_->RequestCancel("early", "x").code(), StatusCode::kUnavailable);
