@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <mutex>
 
 #include "api/router.h"
 #include "common/log.h"
@@ -45,7 +46,28 @@ struct App::Rep {
   std::unique_ptr<net::HttpServer> http;
   std::atomic<bool> ready{false};
   bool stopped = false;
+  // The engine starts in Recover, or, after a read-only start on a full disk, once the
+  // database is writable again (from the resumer's thread, after Recover was asked for).
+  std::mutex engine_start_mu;
+  bool recover_requested = false;  // guarded by engine_start_mu
+  bool engine_started = false;     // guarded by engine_start_mu
+
+  Status StartEngineIfWritable();
 };
+
+Status App::Rep::StartEngineIfWritable() {
+#if PAPR_WITH_ENGINE
+  std::lock_guard<std::mutex> lock(engine_start_mu);
+  if (!engine || !recover_requested || engine_started) return Status::Ok();
+  // Recovery writes: on a read-only database batch status is served from the store, and the
+  // engine starts once space returns.
+  if (db->opened_read_only_for_no_space()) return Status::Ok();
+  engine_started = true;
+  return engine->Start();  // starts the periodic retention sweep too
+#else
+  return Status::Ok();
+#endif
+}
 
 App::App(std::unique_ptr<Rep> rep) : rep_(std::move(rep)) {}
 
@@ -66,7 +88,11 @@ Result<std::unique_ptr<App>> App::Create(config::Config config) {
   db_options.sync_writes = c.storage.sync_writes;
   ASSIGN_OR_RETURN(rep->db, storage::Db::Open(db_options));
   // Write service comes back by itself after a no-space error once space is freed.
-  rep->resumer = std::make_unique<storage::WriteResumer>(rep->db.get(), kWriteResumeProbe);
+  App::Rep* r = rep.get();
+  rep->resumer = std::make_unique<storage::WriteResumer>(rep->db.get(), kWriteResumeProbe, [r] {
+    Status s = r->StartEngineIfWritable();
+    if (!s.ok()) log::Error("engine start after space returned failed", {{"error", s.ToString()}});
+  });
   ASSIGN_OR_RETURN(rep->index, search::SearchIndex::Open(rep->db.get()));
   rep->memories = std::make_unique<storage::MemoryStore>(rep->db.get());
   rep->memories->AttachIndex(rep->index.get());
@@ -134,14 +160,12 @@ Result<std::unique_ptr<App>> App::Create(config::Config config) {
 Result<int> App::Listen() { return rep_->http->Start(); }
 
 Status App::Recover() {
-#if PAPR_WITH_ENGINE
   // Recovery runs with the HTTP front up, so /readyz can say 503 until it is done.
-  // On a full disk the database is read-only: batch status is read from it, but nothing runs
-  // (recovery writes) until a restart with space freed.
-  if (rep_->engine && !rep_->db->opened_read_only_for_no_space()) {
-    RETURN_IF_ERROR(rep_->engine->Start());  // starts the periodic retention sweep too
+  {
+    std::lock_guard<std::mutex> lock(rep_->engine_start_mu);
+    rep_->recover_requested = true;
   }
-#endif
+  RETURN_IF_ERROR(rep_->StartEngineIfWritable());
   rep_->ready = true;
   return Status::Ok();
 }
@@ -150,12 +174,12 @@ void App::Stop() {
   if (rep_ == nullptr || rep_->stopped) return;
   rep_->stopped = true;
   rep_->ready = false;
+  rep_->resumer.reset();  // first: it may be starting the engine
   if (rep_->router) rep_->router->CloseStreams();
   if (rep_->http) rep_->http->Stop();
   if (rep_->router) rep_->router->Shutdown();
   if (rep_->batches) rep_->batches->Shutdown();
   if (rep_->index) rep_->index->Stop();
-  rep_->resumer.reset();
 }
 
 }  // namespace papr::api

@@ -34,7 +34,12 @@ Status Engine::Start() {
   rep_->io_workers.Start(rep_->options.io_activity_workers,
                          [this](ActivityTask& t) { rep_->RunActivity(t); });
   rep_->timer_thread = std::thread([this] { rep_->TimerLoop(); });
-  rep_->started = true;
+  {
+    // A start being recorded while the engine was stopped commits before recovery scans.
+    std::unique_lock lock(rep_->start_mu);
+    rep_->start_cv.wait(lock, [this] { return rep_->starting.empty(); });
+    rep_->started = true;
+  }
   auto recovery_start = std::chrono::steady_clock::now();
   RecoveryDelayForTest();
   RETURN_IF_ERROR(rep_->Recover());
@@ -76,12 +81,7 @@ Status Engine::StartWorkflow(StartOptions o) {
   if (o.workflow_id.empty() || o.workflow_id.find('\0') != std::string::npos) {
     return Status::InvalidArgument("workflow id must be non-empty without NUL bytes");
   }
-  // While recovery publishes the open executions, a start could race its scan into a second
-  // in-memory execution of one id: refuse (callers answer 503). An engine that was never
-  // started (engine-admin's direct mode) only records the start: the next Start() resumes it.
-  const bool live = rep_->started;
-  if (live && !rep_->is_ready) return Status::Unavailable("the engine is recovering; retry shortly");
-  RETURN_IF_ERROR(rep_->Reserve(o.workflow_id));
+  ASSIGN_OR_RETURN(const bool live, rep_->Reserve(o.workflow_id));
   struct Unreserve {
     Rep* rep;
     const std::string& id;
@@ -122,8 +122,14 @@ Status Engine::StartWorkflow(StartOptions o) {
   return Status::Ok();
 }
 
-Status Engine::Rep::Reserve(const std::string& id) {
+Result<bool> Engine::Rep::Reserve(const std::string& id) {
   std::unique_lock lock(start_mu);
+  // While recovery publishes the open executions, a start could race its scan into a second
+  // in-memory execution of one id: refuse (callers answer 503). An engine that was never
+  // started (engine-admin's direct mode) only records the start: the next Start() resumes it
+  // (Start waits for such starts under start_mu, so its scan sees every one).
+  const bool live = started;
+  if (live && !is_ready) return Status::Unavailable("the engine is recovering; retry shortly");
   // A concurrent start of the same id (e.g. one Idempotency-Key sent twice at once): wait for
   // its outcome, so this caller sees the committed execution (AlreadyExists) or starts it
   // itself if that start failed.
@@ -131,7 +137,7 @@ Status Engine::Rep::Reserve(const std::string& id) {
   ASSIGN_OR_RETURN(auto existing, db->Get(Table::kExecutions, storage::ExecutionKey(id)));
   if (existing) return Status::AlreadyExists("workflow " + id + " already exists");
   starting.insert(id);
-  return Status::Ok();
+  return live;
 }
 
 void Engine::Rep::Unreserve(const std::string& id) {

@@ -21,24 +21,25 @@
 #include "common/byte_codec.h"
 #include "common/log.h"
 #include "storage/internal/counter_pair.h"
+#include "storage/internal/db_rep.h"
+#include "storage/internal/write_batch_rep.h"
 #include "storage/keys.h"
 
 namespace papr::storage {
 namespace {
 
-constexpr size_t kTableCount = static_cast<size_t>(Table::kCount);
-constexpr const char* kSchemaVersion = "1";
 constexpr size_t kBlockCacheBytes = 64 << 20;
 // Bounds all memtables together and forces flushes of idle tables so the WAL can be freed.
 constexpr size_t kTotalWriteBufferBytes = 128 << 20;
 constexpr uint64_t kMaxTotalWalBytes = 256 << 20;
 
-// WriteBatch::Rep record tags. The buffer only lives in memory; it is translated to a
-// rocksdb::WriteBatch by Db::Write (which knows the column family handles).
-enum class OpTag : uint8_t { kPut = 1, kDelete = 2, kMerge = 3 };
 
 rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
 std::string_view ToView(const rocksdb::Slice& s) { return std::string_view(s.data(), s.size()); }
+
+}  // namespace
+
+namespace internal {
 
 Status FromRocks(const rocksdb::Status& s, std::string_view context) {
   if (s.ok()) return Status::Ok();
@@ -51,16 +52,24 @@ Status FromRocks(const rocksdb::Status& s, std::string_view context) {
   return Status::IoError(std::move(msg));
 }
 
+// ENOSPC: RocksDB's subcode, or its message when a layer dropped the subcode.
+bool IsNoSpace(const rocksdb::Status& s) {
+  return s.IsNoSpace() || s.ToString().find("No space left") != std::string::npos;
+}
+
+}  // namespace internal
+
+namespace {
+
+using internal::FromRocks;
+using internal::IsNoSpace;
+
 // RocksDB reports a held LOCK file as an IOError naming ".../LOCK" ("While lock file" from
 // another process, "lock hold by current process" from this one).
 bool IsLockError(const rocksdb::Status& s) {
   return s.IsIOError() && s.ToString().find("/LOCK") != std::string::npos;
 }
 
-// ENOSPC: RocksDB's subcode, or its message when a layer dropped the subcode.
-bool IsNoSpace(const rocksdb::Status& s) {
-  return s.IsNoSpace() || s.ToString().find("No space left") != std::string::npos;
-}
 
 Status OpenError(const rocksdb::Status& s, const std::string& path) {
   if (IsLockError(s)) {
@@ -190,48 +199,6 @@ const char* TableName(Table t) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// WriteBatch
-
-// Ops as records: tag(1) table(1) len-prefixed key [len-prefixed value] (no value for kDelete).
-struct WriteBatch::Rep {
-  std::string ops;
-  size_t count = 0;
-
-  void Add(OpTag tag, Table table, std::string_view key, std::string_view value) {
-    ops.push_back(static_cast<char>(tag));
-    ops.push_back(static_cast<char>(table));
-    PutLengthPrefixed(&ops, key);
-    if (tag != OpTag::kDelete) PutLengthPrefixed(&ops, value);
-    ++count;
-  }
-};
-
-WriteBatch::WriteBatch() : rep_(std::make_unique<Rep>()) {}
-WriteBatch::~WriteBatch() = default;
-WriteBatch::WriteBatch(WriteBatch&&) noexcept = default;
-WriteBatch& WriteBatch::operator=(WriteBatch&&) noexcept = default;
-
-void WriteBatch::Put(Table table, std::string_view key, std::string_view value) {
-  rep_->Add(OpTag::kPut, table, key, value);
-}
-
-void WriteBatch::Delete(Table table, std::string_view key) {
-  rep_->Add(OpTag::kDelete, table, key, {});
-}
-
-void WriteBatch::AddCounters(Table table, std::string_view key, int64_t delta_a, int64_t delta_b) {
-  rep_->Add(OpTag::kMerge, table, key, internal::EncodeCounterPair(delta_a, delta_b));
-}
-
-void WriteBatch::Append(const WriteBatch& other) {
-  rep_->ops.append(other.rep_->ops);
-  rep_->count += other.rep_->count;
-}
-
-size_t WriteBatch::Count() const { return rep_ ? rep_->count : 0; }
-size_t WriteBatch::ByteSize() const { return rep_ ? rep_->ops.size() : 0; }
-
-// ---------------------------------------------------------------------------------------------
 // Cursor
 
 namespace {
@@ -267,35 +234,15 @@ class EmptyCursor : public Cursor {
 // ---------------------------------------------------------------------------------------------
 // Db
 
-struct Db::Rep {
-  std::shared_ptr<rocksdb::Cache> cache;
-  std::unique_ptr<rocksdb::DB> db;
-  // Indexed by Table; null for a table absent from a read-only/secondary database.
-  std::array<rocksdb::ColumnFamilyHandle*, kTableCount> handles{};
-  std::vector<rocksdb::ColumnFamilyHandle*> owned;  // all opened handles, destroyed on close
+namespace internal {
 
-  std::atomic<bool> write_failed{false};
-  std::atomic<bool> write_failed_no_space{false};  // the latching error was ENOSPC
-  bool read_only_for_no_space = false;             // set once by Open
-  std::atomic<bool> inject_write_error{false};
-  std::atomic<bool> inject_no_space{false};
-  std::mutex error_mu;
-  std::string write_error;  // first failed write's message; guarded by error_mu
-#if defined(__SANITIZE_THREAD__)
-  std::mutex tsan_write_mu;
-#endif
+DbInstance::~DbInstance() {
+  if (db == nullptr) return;
+  for (auto* h : owned) db->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+  db->Close().PermitUncheckedError();
+}
 
-  ~Rep() {
-    if (db == nullptr) return;
-    for (auto* h : owned) db->DestroyColumnFamilyHandle(h).PermitUncheckedError();
-    db->Close().PermitUncheckedError();
-  }
-
-  rocksdb::ColumnFamilyHandle* handle(Table t) const {
-    auto i = static_cast<size_t>(t);
-    return i < kTableCount ? handles[i] : nullptr;
-  }
-};
+}  // namespace internal
 
 Db::Db(DbOptions options) : options_(std::move(options)), rep_(std::make_unique<Rep>()) {}
 
@@ -314,7 +261,7 @@ Result<std::vector<Table>> TablesToOpen(const DbOptions& options,
     auto s = rocksdb::DB::ListColumnFamilies(db_options, options.path, &existing);
     if (!s.ok()) return OpenError(s, options.path);
   }
-  for (size_t i = 0; i < kTableCount; ++i) {
+  for (size_t i = 0; i < internal::kTableCount; ++i) {
     auto t = static_cast<Table>(i);
     bool found = primary;
     for (const auto& name : existing) found = found || name == TableName(t);
@@ -347,51 +294,47 @@ Status PrepareDirectories(const DbOptions& options) {
 
 }  // namespace
 
-Result<std::unique_ptr<Db>> Db::Open(const DbOptions& options) {
-  RETURN_IF_ERROR(PrepareDirectories(options));
-  std::unique_ptr<Db> db(new Db(options));
-  Rep& rep = *db->rep_;
-  rep.cache = rocksdb::NewLRUCache(kBlockCacheBytes);
+Result<std::unique_ptr<internal::DbInstance>> internal::OpenInstance(
+    const DbOptions& options, const std::shared_ptr<rocksdb::Cache>& cache, bool* no_space) {
   rocksdb::DBOptions db_options = BaseOptions(options);
   ASSIGN_OR_RETURN(std::vector<Table> tables, TablesToOpen(options, db_options));
-
   auto compression = PickCompression();
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   for (Table t : tables) {
-    descriptors.emplace_back(TableName(t), TableOptions(t, rep.cache, compression));
+    descriptors.emplace_back(TableName(t), TableOptions(t, cache, compression));
   }
+  auto instance = std::make_unique<DbInstance>();
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s;
   rocksdb::Options base(db_options, rocksdb::ColumnFamilyOptions());
   if (!options.secondary_path.empty()) {
     s = rocksdb::DB::OpenAsSecondary(base, options.path, options.secondary_path, descriptors,
-                                     &rep.owned, &raw);
+                                     &instance->owned, &raw);
   } else if (options.read_only) {
-    s = rocksdb::DB::OpenForReadOnly(base, options.path, descriptors, &rep.owned, &raw);
+    s = rocksdb::DB::OpenForReadOnly(base, options.path, descriptors, &instance->owned, &raw);
   } else {
-    s = rocksdb::DB::Open(base, options.path, descriptors, &rep.owned, &raw);
-    // Open writes a new MANIFEST, OPTIONS file and WAL: on a full disk serve reads only.
-    if (IsNoSpace(s)) return OpenReadOnlyForNoSpace(options, s);
+    s = rocksdb::DB::Open(base, options.path, descriptors, &instance->owned, &raw);
+    if (no_space != nullptr) *no_space = IsNoSpace(s);
   }
   if (!s.ok()) return OpenError(s, options.path);
-  rep.db.reset(raw);
+  instance->db.reset(raw);
   for (size_t i = 0; i < tables.size(); ++i) {
-    rep.handles[static_cast<size_t>(tables[i])] = rep.owned[i];
+    instance->handles[static_cast<size_t>(tables[i])] = instance->owned[i];
   }
-  RETURN_IF_ERROR(db->CheckSchemaVersion());
-  return db;
+  return instance;
 }
 
-Result<std::unique_ptr<Db>> Db::OpenReadOnlyForNoSpace(const DbOptions& options,
-                                                       const rocksdb::Status& no_space) {
-  DbOptions read_only = options;
-  read_only.read_only = true;
-  auto db = Open(read_only);
-  if (!db.ok()) return OpenError(no_space, options.path);  // e.g. no database yet
-  log::Error("disk full: database opened read-only; reads are served, writes are refused "
-             "until a restart with space freed",
-             {{"path", options.path}, {"error", no_space.ToString()}});
-  (*db)->rep_->read_only_for_no_space = true;
+Result<std::unique_ptr<Db>> Db::Open(const DbOptions& options) {
+  RETURN_IF_ERROR(PrepareDirectories(options));
+  std::unique_ptr<Db> db(new Db(options));
+  db->rep_->cache = rocksdb::NewLRUCache(kBlockCacheBytes);
+  bool no_space = false;
+  auto instance = internal::OpenInstance(options, db->rep_->cache, &no_space);
+  // Open writes a new MANIFEST, OPTIONS file and WAL: on a full disk serve reads only.
+  if (!instance.ok() && no_space) return OpenReadOnlyForNoSpace(options, instance.status());
+  if (!instance.ok()) return instance.status();
+  db->rep_->Install(std::move(*instance));
+  RETURN_IF_ERROR(db->CheckSchemaVersion());
   return db;
 }
 
@@ -399,21 +342,48 @@ Result<std::unique_ptr<Db>> Db::OpenReadOnlyForNoSpace(const DbOptions& options,
 Status Db::CheckSchemaVersion() {
   ASSIGN_OR_RETURN(std::optional<std::string> version, Get(Table::kMeta, MetaSchemaVersionKey()));
   if (version.has_value()) {
-    if (*version == kSchemaVersion) return Status::Ok();
+    if (*version == internal::kSchemaVersion) return Status::Ok();
     return Status::FailedPrecondition("database at " + options_.path + " has schema version " +
-                                      *version + ", this build supports " + kSchemaVersion);
+                                      *version + ", this build supports " + internal::kSchemaVersion);
   }
   if (options_.read_only || !options_.secondary_path.empty()) return Status::Ok();
   WriteBatch batch;
-  batch.Put(Table::kMeta, MetaSchemaVersionKey(), kSchemaVersion);
+  batch.Put(Table::kMeta, MetaSchemaVersionKey(), internal::kSchemaVersion);
   return Write(batch);
 }
 
-Status Db::Write(WriteBatch& batch) {
-  if (rep_->read_only_for_no_space) {
+namespace {
+
+// Translates our batch into RocksDB's, with the column families of `in`.
+Status ToRocksBatch(const internal::DbInstance& in, std::string_view ops, rocksdb::WriteBatch* wb) {
+  using internal::OpTag;
+  while (!ops.empty()) {
+    if (ops.size() < 2) return Status::Internal("malformed write batch");
+    auto tag = static_cast<OpTag>(ops[0]);
+    auto* cf = in.handle(static_cast<Table>(static_cast<uint8_t>(ops[1])));
+    ops.remove_prefix(2);
+    std::string_view key;
+    std::string_view value;
+    if (!GetLengthPrefixed(&ops, &key) ||
+        (tag != OpTag::kDelete && !GetLengthPrefixed(&ops, &value))) {
+      return Status::Internal("malformed write batch");
+    }
+    if (cf == nullptr) return Status::Internal("write to a table that is not open");
+    rocksdb::Status s = tag == OpTag::kPut     ? wb->Put(cf, ToSlice(key), ToSlice(value))
+                        : tag == OpTag::kMerge ? wb->Merge(cf, ToSlice(key), ToSlice(value))
+                                               : wb->Delete(cf, ToSlice(key));
+    if (!s.ok()) return FromRocks(s, "building write batch");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status Db::WriteRefusal() const {
+  if (rep_->read_only_for_no_space.load(std::memory_order_acquire)) {
     return Status::IoError("no space left on device: the database at " + options_.path +
-                           " was opened read-only on a full disk; writes resume after a "
-                           "restart with space freed");
+                           " was opened read-only on a full disk; writes resume once space "
+                           "is freed");
   }
   if (options_.read_only || !options_.secondary_path.empty()) {
     return Status::FailedPrecondition("database at " + options_.path + " is opened read-only");
@@ -423,28 +393,15 @@ Status Db::Write(WriteBatch& batch) {
     return Status::IoError("database refuses writes after an earlier failure: " +
                            rep_->write_error);
   }
+  return Status::Ok();
+}
+
+Status Db::Write(WriteBatch& batch) {
+  RETURN_IF_ERROR(WriteRefusal());
   if (batch.Count() == 0) return Status::Ok();
-
+  internal::DbInstance& in = rep_->current();
   rocksdb::WriteBatch wb(batch.ByteSize() + 64);
-  std::string_view in = batch.rep_->ops;
-  while (!in.empty()) {
-    if (in.size() < 2) return Status::Internal("malformed write batch");
-    auto tag = static_cast<OpTag>(in[0]);
-    auto* cf = rep_->handle(static_cast<Table>(static_cast<uint8_t>(in[1])));
-    in.remove_prefix(2);
-    std::string_view key;
-    std::string_view value;
-    if (!GetLengthPrefixed(&in, &key) ||
-        (tag != OpTag::kDelete && !GetLengthPrefixed(&in, &value))) {
-      return Status::Internal("malformed write batch");
-    }
-    if (cf == nullptr) return Status::Internal("write to a table that is not open");
-    rocksdb::Status s = tag == OpTag::kPut     ? wb.Put(cf, ToSlice(key), ToSlice(value))
-                        : tag == OpTag::kMerge ? wb.Merge(cf, ToSlice(key), ToSlice(value))
-                                               : wb.Delete(cf, ToSlice(key));
-    if (!s.ok()) return FromRocks(s, "building write batch");
-  }
-
+  RETURN_IF_ERROR(ToRocksBatch(in, batch.rep_->ops, &wb));
   rocksdb::WriteOptions wo;
   wo.sync = options_.sync_writes && !batch.no_sync();
   rocksdb::Status s;
@@ -459,7 +416,7 @@ Status Db::Write(WriteBatch& batch) {
     // attribute to librocksdb (no frame pointers); one writer at a time keeps groups of one.
     std::lock_guard<std::mutex> one_writer(rep_->tsan_write_mu);
 #endif
-    s = rep_->db->Write(wo, &wb);
+    s = in.db->Write(wo, &wb);
   }
   if (s.ok()) return Status::Ok();
 
@@ -474,63 +431,33 @@ Status Db::Write(WriteBatch& batch) {
   return Status::IoError(failed.message());
 }
 
-rocksdb::DB* Db::RawForStore() const { return rep_->db.get(); }
-rocksdb::ColumnFamilyHandle* Db::HandleForStore(Table table) const { return rep_->handle(table); }
-
-void Db::InjectWriteErrorForTest() { rep_->inject_write_error.store(true); }
-void Db::InjectNoSpaceErrorForTest() { rep_->inject_no_space.store(true); }
-
-Status Db::TryResumeWrites() {
-  if (!rep_->write_failed.load(std::memory_order_acquire)) return Status::Ok();
-  if (rep_->read_only_for_no_space || !rep_->write_failed_no_space.load()) {
-    return Status::FailedPrecondition("writes stay refused until a restart: " + write_error());
-  }
-  RETURN_IF_ERROR(FromRocks(rep_->db->Resume(), "resuming after a no-space error"));
-  // A synced write, then every memtable flushed: the WAL that may end in a torn record of the
-  // failed write is no longer needed, and later writes go to a new one.
-  rocksdb::WriteBatch probe;
-  auto* meta = rep_->handle(Table::kMeta);
-  RETURN_IF_ERROR(FromRocks(probe.Put(meta, MetaSchemaVersionKey(), kSchemaVersion), "probe"));
-  rocksdb::WriteOptions wo;
-  wo.sync = true;
-  RETURN_IF_ERROR(FromRocks(rep_->db->Write(wo, &probe), "probe write after no-space error"));
-  rocksdb::FlushOptions fo;
-  fo.wait = true;
-  fo.allow_write_stall = true;
-  RETURN_IF_ERROR(FromRocks(rep_->db->Flush(fo, rep_->owned), "flush after no-space error"));
-  std::lock_guard<std::mutex> lock(rep_->error_mu);
-  rep_->write_failed_no_space = false;
-  rep_->write_failed.store(false, std::memory_order_release);
-  log::Info("disk space is back: storage accepts writes again",
-            {{"earlier_error", rep_->write_error}});
-  rep_->write_error.clear();
-  return Status::Ok();
-}
-
-std::string Db::write_error() const {
-  std::lock_guard<std::mutex> lock(rep_->error_mu);
-  return rep_->write_error;
+rocksdb::DB* Db::RawForStore() const { return rep_->current().db.get(); }
+rocksdb::ColumnFamilyHandle* Db::HandleForStore(Table table) const {
+  return rep_->current().handle(table);
 }
 
 Result<std::optional<std::string>> Db::Get(Table table, std::string_view key) const {
-  auto* cf = rep_->handle(table);
+  internal::DbInstance& in = rep_->current();
+  auto* cf = in.handle(table);
   if (cf == nullptr) return std::optional<std::string>();
   std::string value;
-  rocksdb::Status s = rep_->db->Get(rocksdb::ReadOptions(), cf, ToSlice(key), &value);
+  rocksdb::Status s = in.db->Get(rocksdb::ReadOptions(), cf, ToSlice(key), &value);
   if (s.IsNotFound()) return std::optional<std::string>();
   if (!s.ok()) return FromRocks(s, std::string("get from ") + TableName(table));
   return std::optional<std::string>(std::move(value));
 }
 
 std::unique_ptr<Cursor> Db::NewCursor(Table table) const {
-  auto* cf = rep_->handle(table);
+  internal::DbInstance& in = rep_->current();
+  auto* cf = in.handle(table);
   if (cf == nullptr) return std::make_unique<EmptyCursor>();
-  return std::make_unique<RocksCursor>(rep_->db->NewIterator(rocksdb::ReadOptions(), cf));
+  return std::make_unique<RocksCursor>(in.db->NewIterator(rocksdb::ReadOptions(), cf));
 }
 
 Status Db::ScanPrefix(Table table, std::string_view prefix,
                       const std::function<bool(std::string_view, std::string_view)>& fn) const {
-  auto* cf = rep_->handle(table);
+  internal::DbInstance& in = rep_->current();
+  auto* cf = in.handle(table);
   if (cf == nullptr) return Status::Ok();
   // The upper bound lets RocksDB stop at the prefix's end without touching later keys
   // (and the tombstones there).
@@ -538,7 +465,7 @@ Status Db::ScanPrefix(Table table, std::string_view prefix,
   rocksdb::Slice upper_slice(upper);
   rocksdb::ReadOptions ro;
   if (!upper.empty()) ro.iterate_upper_bound = &upper_slice;
-  std::unique_ptr<rocksdb::Iterator> it(rep_->db->NewIterator(ro, cf));
+  std::unique_ptr<rocksdb::Iterator> it(in.db->NewIterator(ro, cf));
   for (it->Seek(ToSlice(prefix)); it->Valid(); it->Next()) {
     std::string_view key = ToView(it->key());
     if (key.substr(0, prefix.size()) != prefix) break;
@@ -561,24 +488,19 @@ Status Db::TryCatchUpWithPrimary() {
   if (options_.secondary_path.empty()) {
     return Status::FailedPrecondition("TryCatchUpWithPrimary on a non-secondary database");
   }
-  return FromRocks(rep_->db->TryCatchUpWithPrimary(), "catching up with primary");
+  return FromRocks(rep_->current().db->TryCatchUpWithPrimary(), "catching up with primary");
 }
-
-bool Db::writes_refused() const {
-  return rep_->read_only_for_no_space || rep_->write_failed.load(std::memory_order_acquire);
-}
-
-bool Db::opened_read_only_for_no_space() const { return rep_->read_only_for_no_space; }
 
 uint64_t Db::ApproximateDiskBytes() const {
+  internal::DbInstance& in = rep_->current();
   uint64_t sst = 0;
-  if (!rep_->db->GetAggregatedIntProperty(rocksdb::DB::Properties::kTotalSstFilesSize, &sst)) {
+  if (!in.db->GetAggregatedIntProperty(rocksdb::DB::Properties::kTotalSstFilesSize, &sst)) {
     sst = 0;
   }
   uint64_t wal = 0;
   rocksdb::VectorLogPtr files;
-  if (options_.secondary_path.empty() && !options_.read_only &&
-      rep_->db->GetSortedWalFiles(files).ok()) {
+  if (options_.secondary_path.empty() && !options_.read_only && !opened_read_only_for_no_space() &&
+      in.db->GetSortedWalFiles(files).ok()) {
     for (const auto& f : files) wal += f->SizeFileBytes();
   }
   return sst + wal;

@@ -12,7 +12,6 @@
 namespace rocksdb {
 class ColumnFamilyHandle;
 class DB;
-class Status;
 }  // namespace rocksdb
 
 namespace papr::storage {
@@ -94,7 +93,8 @@ class Cursor {
 //! The embedded store: one RocksDB database with a column family per Table. Thread-safe.
 //! Concurrent synced writes share fsyncs (RocksDB's write group). After a failed write the
 //! database refuses every later write (LevelDB's bg_error): an acknowledged write is never
-//! followed by a silently lost one. Only a no-space error is lifted, by TryResumeWrites.
+//! followed by a silently lost one. Only a no-space error is lifted, by TryResumeWrites (or,
+//! after a read-only start on a full disk, TryReopenWritable).
 class Db {
  public:
   static Result<std::unique_ptr<Db>> Open(const DbOptions& options);
@@ -117,13 +117,17 @@ class Db {
   // True once a write failed (e.g. disk full), or when the primary was opened read-only
   // because the disk was full: every write is refused (/readyz says not ready).
   bool writes_refused() const;
-  // True when Open fell back to a read-only database because the disk was full: reads are
-  // served, writes answer "no space" until a restart with space freed.
+  // True while the database serves from a read-only instance because the disk was full when
+  // it opened: reads are served, writes answer "no space" until TryReopenWritable succeeds.
   bool opened_read_only_for_no_space() const;
   // After a no-space write error: RocksDB's Resume(), a synced probe write and a flush of every
   // table (so no later write lands behind a torn WAL record), then writes are accepted again.
   // Other write errors stay latched until restart. Ok if writes were not refused.
   Status TryResumeWrites();
+  // After a read-only start on a full disk: opens the database for writes (which fails while
+  // the disk is still full) and makes it the one every later operation uses. Ok if the
+  // database is not read-only for lack of space.
+  Status TryReopenWritable();
 
   // For storage/rocksdb/ (snapshots and bounded scans of storage::Store) only. The handle is
   // null for a table absent from a read-only/secondary database.
@@ -141,7 +145,8 @@ class Db {
   explicit Db(DbOptions options);
   Status CheckSchemaVersion();
   static Result<std::unique_ptr<Db>> OpenReadOnlyForNoSpace(const DbOptions& options,
-                                                          const rocksdb::Status& no_space);
+                                                          const Status& no_space);
+  Status WriteRefusal() const;  // why Write refuses now; Ok when writes are accepted
   std::string write_error() const;
   DbOptions options_;
   std::unique_ptr<Rep> rep_;

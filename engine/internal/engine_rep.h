@@ -102,7 +102,7 @@ struct Engine::Rep {
   }
   // Claims `id` for a start: waits out a concurrent start of the same id; AlreadyExists when
   // it is on disk. Pair with Unreserve.
-  Status Reserve(const std::string& id);
+  Result<bool> Reserve(const std::string& id);  // true: the engine runs (false: record only)
   void Unreserve(const std::string& id);
   // The one way an execution enters the map: never replaces a live one (there is at most one
   // in-memory execution per id). Returns the execution that is live for the id.

@@ -162,6 +162,31 @@ TEST_F(EngineLifecycleTest, StartsBeforeAndDuringRecoveryNeverRunTwice) {
   EXPECT_EQ(calls_.load(), 6);
 }
 
+// Starts racing Start() itself (a server whose engine starts late, e.g. once a full disk has
+// space again): each is recorded before recovery's scan or runs live, so every one ends
+// without a restart. A start recorded after the scan would stay open until one.
+TEST_F(EngineLifecycleTest, StartsRacingStartAreEachRunOnce) {
+  constexpr int kStarts = 40;
+  NewEngine(false);
+  std::thread starter([&] {
+    std::this_thread::sleep_for(2ms);
+    EXPECT_TRUE(engine_->Start().ok());
+  });
+  for (int i = 0; i < kStarts; ++i) {
+    Status s;
+    do {
+      s = StartTyped("race-" + std::to_string(i), "all_at_once", "2");
+      if (s.code() == StatusCode::kUnavailable) std::this_thread::sleep_for(1ms);
+    } while (s.code() == StatusCode::kUnavailable);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+  starter.join();
+  for (int i = 0; i < kStarts; ++i) {
+    EXPECT_EQ(WaitClosed("race-" + std::to_string(i)).status, ExecutionStatus::kCompleted);
+  }
+  EXPECT_EQ(calls_.load(), 2 * kStarts);
+}
+
 // Eight starts of one id at once: one starts it, the other seven see it (AlreadyExists) with
 // its first event already readable, never a half-started execution.
 TEST_F(EngineLifecycleTest, ConcurrentStartsOfOneIdAllSeeTheCommittedExecution) {

@@ -1,5 +1,7 @@
 #include "tests/integration/api_client.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 
 #include "net/http_client.h"
@@ -88,6 +90,14 @@ int64_t Int(simdjson::simdjson_result<simdjson::dom::element> v) {
 
 std::string Str(const simdjson::dom::element& v) { return std::string(v.get_string().value()); }
 int64_t Int(const simdjson::dom::element& v) { return v.get_int64().value(); }
+
+bool ContainsIgnoreCase(std::string_view haystack, std::string_view needle) {
+  auto same = [](char a, char b) {
+    return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+  };
+  return std::search(haystack.begin(), haystack.end(), needle.begin(), needle.end(), same) !=
+         haystack.end();
+}
 
 bool IsNull(simdjson::simdjson_result<simdjson::dom::element> v) { return v.is_null(); }
 

@@ -72,6 +72,8 @@ std::string Str(simdjson::simdjson_result<simdjson::dom::element> v);
 int64_t Int(simdjson::simdjson_result<simdjson::dom::element> v);
 std::string Str(const simdjson::dom::element& v);
 int64_t Int(const simdjson::dom::element& v);
+// True when `haystack` contains `needle`, ASCII case ignored.
+bool ContainsIgnoreCase(std::string_view haystack, std::string_view needle);
 bool IsNull(simdjson::simdjson_result<simdjson::dom::element> v);
 // Raw minified JSON of an element.
 std::string Raw(simdjson::simdjson_result<simdjson::dom::element> v);

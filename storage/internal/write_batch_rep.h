@@ -1,0 +1,36 @@
+#pragma once
+
+// WriteBatch's buffer, read by Db::Write (which knows the column family handles).
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/byte_codec.h"
+#include "storage/db.h"
+
+namespace papr::storage {
+namespace internal {
+
+// Record tags. The buffer only lives in memory; Db::Write translates it to a
+// rocksdb::WriteBatch.
+enum class OpTag : uint8_t { kPut = 1, kDelete = 2, kMerge = 3 };
+
+}  // namespace internal
+
+// Ops as records: tag(1) table(1) len-prefixed key [len-prefixed value] (no value for kDelete).
+struct WriteBatch::Rep {
+  std::string ops;
+  size_t count = 0;
+
+  void Add(internal::OpTag tag, Table table, std::string_view key, std::string_view value) {
+    ops.push_back(static_cast<char>(tag));
+    ops.push_back(static_cast<char>(table));
+    PutLengthPrefixed(&ops, key);
+    if (tag != internal::OpTag::kDelete) PutLengthPrefixed(&ops, value);
+    ++count;
+  }
+};
+
+}  // namespace papr::storage
