@@ -43,6 +43,13 @@ Reply PollStatus(const ApiClient& api, const std::string& batch_id,
   }
 }
 
+std::string SubmitBatch(const ApiClient& api, const std::string& body, Headers headers) {
+  Reply r = api.Call("POST", "/v1/memory/batch", body, std::move(headers), 60000);
+  EXPECT_EQ(r.status, 202) << r.Describe();
+  if (r.status != 202) return "";
+  return Str(r.Json()["batch_id"]);
+}
+
 Reply WaitForEnd(const ApiClient& api, const std::string& batch_id,
                  std::chrono::seconds timeout) {
   return PollStatus(

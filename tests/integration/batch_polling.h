@@ -36,6 +36,10 @@ Reply PollStatus(const ApiClient& api, const std::string& batch_id,
                  const std::function<bool(const Reply&)>& done, std::chrono::seconds timeout,
                  PollOptions options = {});
 
+// POST /v1/memory/batch expecting 202 (generous timeout: 10k-memory bodies are ~6 MB and the
+// cloud edition fsyncs before answering). Returns batch_id, "" after a test failure.
+std::string SubmitBatch(const ApiClient& api, const std::string& body, Headers headers = {});
+
 // Polls until the batch is in a terminal state (see PollStatus for failures).
 Reply WaitForEnd(const ApiClient& api, const std::string& batch_id, std::chrono::seconds timeout);
 

@@ -93,7 +93,7 @@ std::string BatchBody(int n, const std::string& extra_fields = "") {
 
 // POST /v1/memory/batch expecting 202 (generous timeout: 10k-memory bodies are ~6 MB and the
 // cloud edition fsyncs before answering). Returns batch_id, "" after a test failure.
-std::string SubmitBatch(const ApiClient& api, const std::string& body, Headers headers = {}) {
+std::string SubmitDurableBatch(const ApiClient& api, const std::string& body, Headers headers = {}) {
   Reply r = api.Call("POST", "/v1/memory/batch", body, std::move(headers), 60000);
   EXPECT_EQ(r.status, 202) << r.Describe();
   if (r.status != 202) return "";
@@ -347,7 +347,7 @@ TEST_F(CloudBatchIntegrationTest, IdempotencyKeyWithSameBodyIsSameBatchAndDiffer
   ApiClient api = Api();
   const std::string body = BatchBody(5);
   Headers key = {{"Idempotency-Key", "cloud-idem-1"}};
-  std::string id = SubmitBatch(api, body, key);
+  std::string id = SubmitDurableBatch(api, body, key);
   ASSERT_FALSE(id.empty());
 
   Reply again = api.Post("/v1/memory/batch", body, key);
@@ -378,7 +378,7 @@ TEST_F(CloudBatchIntegrationTest, TenThousandMemoriesComplete) {
     ASSERT_LE(size, 600u);
   }
   auto t0 = Clock::now();
-  std::string id = SubmitBatch(api, BatchBody(kN));
+  std::string id = SubmitDurableBatch(api, BatchBody(kN));
   ASSERT_FALSE(id.empty());
   std::printf("[ timing ] submit 10k: %.2f s\n", Seconds(t0));
   Reply end = WaitForEnd(api, id, kBatchDeadline);
@@ -416,7 +416,7 @@ TEST_F(CloudCrashIntegrationTest, Kill9RightAfterAcceptThenRestartCompletesExact
   constexpr int kN = 10000;
   ServerProcess server(CloudOptions());
   ASSERT_TRUE(server.Start());
-  std::string id = SubmitBatch(ApiClient(server.port(), kTestApiKey), BatchBody(kN));
+  std::string id = SubmitDurableBatch(ApiClient(server.port(), kTestApiKey), BatchBody(kN));
   server.Kill9();
   ASSERT_FALSE(id.empty());
 
@@ -447,7 +447,7 @@ TEST_F(CloudCrashIntegrationTest, Kill9HalfwayThenRestartCompletesWithExactCount
   std::string id;
   {
     ApiClient api(server.port(), kTestApiKey);
-    id = SubmitBatch(api, BatchBody(kN));
+    id = SubmitDurableBatch(api, BatchBody(kN));
     ASSERT_FALSE(id.empty());
     Reply half = PollStatus(
         api, id, [](const Reply& r) { return CountsOf(r).succeeded >= kN / 2; },
@@ -556,7 +556,7 @@ TEST_F(CloudCrashIntegrationTest, CrashAfterTenthCommitThenRestartCompletes) {
   ApiClient api(server->port(), kTestApiKey);
   ExpectReady(api);
   if (id.empty()) {
-    id = SubmitBatch(api, body, key);  // same key: the recorded batch
+    id = SubmitDurableBatch(api, body, key);  // same key: the recorded batch
     ASSERT_FALSE(id.empty());
   }
   Reply mid = GetStatus(api, id);
@@ -589,7 +589,7 @@ TEST_F(CloudProcessingIntegrationTest, FlakyEndpointIsRetriedAndEveryMemorySucce
   ASSERT_TRUE(server.Start());
   ApiClient api(server.port(), kTestApiKey);
   constexpr int kN = 300;
-  std::string id = SubmitBatch(api, BatchBody(kN));
+  std::string id = SubmitDurableBatch(api, BatchBody(kN));
   ASSERT_FALSE(id.empty());
   Reply end = WaitForEnd(api, id, kBatchDeadline);
   ASSERT_EQ(end.status, 200);
@@ -629,7 +629,7 @@ TEST_F(CloudProcessingIntegrationTest, CancelStopsARunningBatch) {
   ASSERT_TRUE(server.Start());
   ApiClient api(server.port(), kTestApiKey);
   constexpr int kN = 10000;
-  std::string id = SubmitBatch(api, BatchBody(kN, "\"max_concurrency\":2"));
+  std::string id = SubmitDurableBatch(api, BatchBody(kN, "\"max_concurrency\":2"));
   ASSERT_FALSE(id.empty());
   // Let a few memories through first.
   Reply running = PollStatus(
@@ -687,7 +687,7 @@ TEST_F(CloudProcessingIntegrationTest, CancelAnswerAndLaterReadsShowCancelling) 
   ServerProcess server(CloudOptions(ProcessingYaml(endpoint)));
   ASSERT_TRUE(server.Start());
   ApiClient api(server.port(), kTestApiKey);
-  std::string id = SubmitBatch(api, BatchBody(1000, "\"max_concurrency\":2"));
+  std::string id = SubmitDurableBatch(api, BatchBody(1000, "\"max_concurrency\":2"));
   ASSERT_FALSE(id.empty());
   Reply cancel = api.Post("/v1/memory/batch/" + id + "/cancel", "");
   ASSERT_EQ(cancel.status, 200) << cancel.Describe();
@@ -714,7 +714,7 @@ TEST_F(CloudProcessingIntegrationTest, AcceptedCancelSurvivesKill9) {
     std::string id;
     {
       ApiClient api(server.port(), kTestApiKey);
-      id = SubmitBatch(api, BatchBody(1000, "\"max_concurrency\":2"));
+      id = SubmitDurableBatch(api, BatchBody(1000, "\"max_concurrency\":2"));
       ASSERT_FALSE(id.empty());
       Reply cancel = api.Post("/v1/memory/batch/" + id + "/cancel", "");
       server.Kill9();
@@ -737,7 +737,7 @@ TEST_F(CloudProcessingIntegrationTest, ToleratedFailureCountZeroStopsEarlyAsFail
   ApiClient api(server.port(), kTestApiKey);
   constexpr int kN = 50;
   std::string id =
-      SubmitBatch(api, BatchBody(kN, "\"max_concurrency\":1,\"tolerated_failure_count\":0"));
+      SubmitDurableBatch(api, BatchBody(kN, "\"max_concurrency\":1,\"tolerated_failure_count\":0"));
   ASSERT_FALSE(id.empty());
   Reply end = WaitForEnd(api, id, kBatchDeadline);
   ASSERT_EQ(end.status, 200);

@@ -73,14 +73,6 @@ std::string AddText(const ApiClient& api, const std::string& content) {
   return AddMemory(api, MemoryJson(content));
 }
 
-// POST /v1/memory/batch expecting 202; returns batch_id.
-std::string SubmitBatch(const ApiClient& api, const std::string& body, Headers headers = {}) {
-  Reply r = api.Post("/v1/memory/batch", body, std::move(headers));
-  EXPECT_EQ(r.status, 202) << r.Describe();
-  if (r.status != 202) return "";
-  return Str(r.Json()["batch_id"]);
-}
-
 // Polls the status route until the batch ends (or 20 s pass), checking every state seen is
 // one of API.md's. Returns the last answer.
 Reply WaitForBatchEnd(const ApiClient& api, const std::string& batch_id) {

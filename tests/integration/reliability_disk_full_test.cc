@@ -43,13 +43,6 @@ ServerOptions CloudOptions() {
   return o;
 }
 
-std::string SubmitBatch(const ApiClient& api, const std::string& body) {
-  Reply r = api.Call("POST", "/v1/memory/batch", body, {}, 60000);
-  EXPECT_EQ(r.status, 202) << r.Describe();
-  if (r.status != 202) return "";
-  return Str(r.Json()["batch_id"]);
-}
-
 int RunCommand(const std::vector<std::string>& argv, std::string* output) {
   std::string cmd;
   for (const auto& a : argv) cmd += "'" + a + "' ";

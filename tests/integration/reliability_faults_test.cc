@@ -105,13 +105,6 @@ ServerOptions DefaultEditionOptions(const std::string& extra_yaml = "") {
   return o;
 }
 
-std::string SubmitBatch(const ApiClient& api, const std::string& body) {
-  Reply r = api.Call("POST", "/v1/memory/batch", body, {}, 60000);
-  EXPECT_EQ(r.status, 202) << r.Describe();
-  if (r.status != 202) return "";
-  return Str(r.Json()["batch_id"]);
-}
-
 struct Row {
   int64_t index;
   std::string memory_id, status, error;
