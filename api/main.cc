@@ -56,8 +56,6 @@ int main(int argc, char** argv) {
   if (!listen.empty()) config.server.listen = listen;
   papr::Status valid = papr::config::Validate(config, PAPR_WITH_ENGINE != 0);
   if (!valid.ok()) return Fail(valid.message());
-  papr::Status wired = papr::config::CheckBackendWired(config);
-  if (!wired.ok()) return Fail(wired.message());
   papr::log::Level level = papr::log::Level::kInfo;
   papr::log::ParseLevel(config.logging.level, &level);
   papr::log::SetLevel(level);

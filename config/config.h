@@ -154,9 +154,9 @@ void ApplyEnvOverrides(Config& config,
 // Checks cross-field rules: has_temporal on a build without the engine, limits > 0, ...
 Status Validate(const Config& config, bool built_with_engine);
 
-// FailedPrecondition while the configured storage.backend is not wired into the server and
-// tools yet (postgres: storage::PostgresStore exists and is tested, its callers not migrated).
-// Never silently falls back to another backend.
+// FailedPrecondition while the configured storage.backend is not wired into engine-admin yet
+// (postgres: papr-server runs on it, engine-admin reads RocksDB only). Never silently falls
+// back to another backend.
 Status CheckBackendWired(const Config& config);
 
 //! One row per config key: the single source for loading, validation and the README table.

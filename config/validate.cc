@@ -154,9 +154,8 @@ Status CheckBackendWired(const Config& config) {
   if (config.storage.backend == "rocksdb") return Status::Ok();
   return Status::FailedPrecondition(
       "storage.backend '" + config.storage.backend +
-      "' is not wired into papr-server yet: the PostgreSQL store (storage/postgres/) is built "
-      "and tested, but the engine, memory store and tools still run on RocksDB only (issue 14, "
-      "next step). Use storage.backend: rocksdb");
+      "' is not wired into engine-admin yet: papr-server runs on PostgreSQL, engine-admin reads "
+      "the RocksDB data dir only (issue 14, next step). Use storage.backend: rocksdb");
 }
 
 }  // namespace papr::config

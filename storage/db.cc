@@ -399,6 +399,7 @@ Status Db::WriteRefusal() const {
 Status Db::Write(WriteBatch& batch) {
   RETURN_IF_ERROR(WriteRefusal());
   if (batch.Count() == 0) return Status::Ok();
+  if (rep_->store) return WriteToStore(batch);
   internal::DbInstance& in = rep_->current();
   rocksdb::WriteBatch wb(batch.ByteSize() + 64);
   RETURN_IF_ERROR(ToRocksBatch(in, batch.rep_->ops, &wb));
@@ -431,12 +432,13 @@ Status Db::Write(WriteBatch& batch) {
   return Status::IoError(failed.message());
 }
 
-rocksdb::DB* Db::RawForStore() const { return rep_->current().db.get(); }
+rocksdb::DB* Db::RawForStore() const { return rep_->store ? nullptr : rep_->current().db.get(); }
 rocksdb::ColumnFamilyHandle* Db::HandleForStore(Table table) const {
-  return rep_->current().handle(table);
+  return rep_->store ? nullptr : rep_->current().handle(table);
 }
 
 Result<std::optional<std::string>> Db::Get(Table table, std::string_view key) const {
+  if (rep_->store) return rep_->store->Get(table, key);
   internal::DbInstance& in = rep_->current();
   auto* cf = in.handle(table);
   if (cf == nullptr) return std::optional<std::string>();
@@ -448,6 +450,7 @@ Result<std::optional<std::string>> Db::Get(Table table, std::string_view key) co
 }
 
 std::unique_ptr<Cursor> Db::NewCursor(Table table) const {
+  if (rep_->store) return NewStoreCursor(table);
   internal::DbInstance& in = rep_->current();
   auto* cf = in.handle(table);
   if (cf == nullptr) return std::make_unique<EmptyCursor>();
@@ -456,6 +459,7 @@ std::unique_ptr<Cursor> Db::NewCursor(Table table) const {
 
 Status Db::ScanPrefix(Table table, std::string_view prefix,
                       const std::function<bool(std::string_view, std::string_view)>& fn) const {
+  if (rep_->store) return ScanStorePrefix(table, prefix, fn);
   internal::DbInstance& in = rep_->current();
   auto* cf = in.handle(table);
   if (cf == nullptr) return Status::Ok();
@@ -475,6 +479,7 @@ Status Db::ScanPrefix(Table table, std::string_view prefix,
 }
 
 Result<std::pair<int64_t, int64_t>> Db::GetCounters(Table table, std::string_view key) const {
+  if (rep_->store) return rep_->store->GetCounters(table, key);
   ASSIGN_OR_RETURN(std::optional<std::string> value, Get(table, key));
   std::pair<int64_t, int64_t> counters{0, 0};
   if (!value.has_value()) return counters;
@@ -492,6 +497,7 @@ Status Db::TryCatchUpWithPrimary() {
 }
 
 uint64_t Db::ApproximateDiskBytes() const {
+  if (rep_->store) return 0;  // the database server's own disk
   internal::DbInstance& in = rep_->current();
   uint64_t sst = 0;
   if (!in.db->GetAggregatedIntProperty(rocksdb::DB::Properties::kTotalSstFilesSize, &sst)) {

@@ -16,6 +16,8 @@ class DB;
 
 namespace papr::storage {
 
+class Store;
+
 //! The tables of the one RocksDB database; each is a column family. Never renumber: the
 //! numeric value is not persisted, but names are (see TableName in db.cc).
 enum class Table {
@@ -98,6 +100,10 @@ class Cursor {
 class Db {
  public:
   static Result<std::unique_ptr<Db>> Open(const DbOptions& options);
+  // A Db whose tables live in `store` (the PostgreSQL backend): every call goes to the store;
+  // nothing latches (a store that is down answers Unavailable per call); RocksDB-only calls
+  // (secondary catch-up, no-space recovery, RawForStore) are no-ops or refused.
+  static Result<std::unique_ptr<Db>> OpenOnStore(std::unique_ptr<Store> store);
   ~Db();
 
   Status Write(WriteBatch& batch);
@@ -147,6 +153,11 @@ class Db {
   static Result<std::unique_ptr<Db>> OpenReadOnlyForNoSpace(const DbOptions& options,
                                                           const Status& no_space);
   Status WriteRefusal() const;  // why Write refuses now; Ok when writes are accepted
+  // The calls of a Db opened on a Store (db_on_store.cc).
+  Status WriteToStore(const WriteBatch& batch);
+  std::unique_ptr<Cursor> NewStoreCursor(Table table) const;
+  Status ScanStorePrefix(Table table, std::string_view prefix,
+                         const std::function<bool(std::string_view, std::string_view)>& fn) const;
   std::string write_error() const;
   DbOptions options_;
   std::unique_ptr<Rep> rep_;

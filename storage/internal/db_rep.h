@@ -16,6 +16,7 @@
 
 #include "common/result.h"
 #include "storage/db.h"
+#include "storage/store.h"
 
 namespace papr::storage {
 namespace internal {
@@ -48,6 +49,8 @@ bool IsNoSpace(const rocksdb::Status& s);
 }  // namespace internal
 
 struct Db::Rep {
+  // Set for a Db opened on a Store (db_on_store.cc): then there is no RocksDB instance.
+  std::unique_ptr<Store> store;
   std::shared_ptr<rocksdb::Cache> cache;
   // The instance every operation uses, loaded once per operation. A read-only start on a full
   // disk is replaced by a writable instance once space returns; the replaced one stays open

@@ -232,18 +232,6 @@ int ReapExited(ServerProcess& server) {
   return server.Terminate();  // not running: the last exit code
 }
 
-// A server started on the data dir of `previous` (which must not be running) with different
-// options, e.g. without PAPR_CRASH_AT: ServerProcess fixes its environment and data dir at
-// construction, so the successor's data dir is a symlink to the previous one.
-std::unique_ptr<ServerProcess> Successor(const ServerProcess& previous, ServerOptions options) {
-  auto next = std::make_unique<ServerProcess>(std::move(options));
-  std::error_code ec;
-  std::filesystem::create_directory_symlink(previous.data_dir(), next->data_dir(), ec);
-  EXPECT_FALSE(ec) << "symlink " << next->data_dir() << " -> " << previous.data_dir() << ": "
-                   << ec.message();
-  return next;
-}
-
 void ExpectReady(const ApiClient& api) {
   Reply r = api.Get("/readyz");
   // Recovery may take a moment after a restart: allow up to 30 s.
@@ -497,7 +485,7 @@ TEST_F(CloudCrashIntegrationTest, CrashAfterStartCommitBatchIsListedAndCompletes
   EXPECT_EQ(ReapExited(crashing), 137);
   EXPECT_NE(crashing.StderrText().find("crash point after_start_commit"), std::string::npos);
 
-  auto server = Successor(crashing, CloudOptions());
+  auto server = SuccessorOf(crashing, CloudOptions());
   ASSERT_TRUE(server->Start());
   ApiClient api(server->port(), kTestApiKey);
   ExpectReady(api);
@@ -551,7 +539,7 @@ TEST_F(CloudCrashIntegrationTest, CrashAfterTenthCommitThenRestartCompletes) {
       << "the server did not reach after_commit:10";
   EXPECT_EQ(ReapExited(crashing), 137);
 
-  auto server = Successor(crashing, CloudOptions());
+  auto server = SuccessorOf(crashing, CloudOptions());
   ASSERT_TRUE(server->Start());
   ApiClient api(server->port(), kTestApiKey);
   ExpectReady(api);

@@ -113,16 +113,6 @@ bool WaitForWorkflowStatus(const ApiClient& api, const std::string& id, const st
   return false;
 }
 
-// The server on `previous`'s data dir with other options (ServerProcess fixes env and dir at
-// construction: the successor's data dir is a symlink to the previous one).
-std::unique_ptr<ServerProcess> Successor(const ServerProcess& previous, ServerOptions options) {
-  auto next = std::make_unique<ServerProcess>(std::move(options));
-  std::error_code ec;
-  std::filesystem::create_directory_symlink(previous.data_dir(), next->data_dir(), ec);
-  EXPECT_FALSE(ec) << ec.message();
-  return next;
-}
-
 // Eight identical submits with one Idempotency-Key at once: one batch, seven `existing`, no
 // 404 from a half-started batch (with and without ?wait=).
 TEST(CloudLifecycleTest, ConcurrentIdenticalSubmitsAllGetTheSameBatch) {
@@ -282,7 +272,7 @@ TEST(CloudLifecycleCrashTest, KillRightAfterParentCloseStillTerminatesChildren) 
   EXPECT_EQ(term.status, 0) << "the server should have crashed at the parent's close: "
                             << term.Describe();
   first->Kill9();  // reaps it (it exited at the crash point)
-  auto second = Successor(*first, Cloud(endpoint.endpoint.ProcessingYaml()));
+  auto second = SuccessorOf(*first, Cloud(endpoint.endpoint.ProcessingYaml()));
   ASSERT_TRUE(second->Start());
   ApiClient api2(second->port(), kTestApiKey);
   EXPECT_EQ(WorkflowStatus(api2, id), "terminated");
@@ -312,7 +302,7 @@ TEST(CloudLifecycleCrashTest, SubmitCancelAndWaitStormsWhileRecovering) {
   ServerOptions recovering = Cloud(endpoint.endpoint.ProcessingYaml(),
                                    {{"PAPR_TEST_RECOVERY_DELAY_MS", "3000"}});
   recovering.wait_ready = false;  // the storm lands while it recovers
-  auto second = Successor(*first, recovering);
+  auto second = SuccessorOf(*first, recovering);
   ASSERT_TRUE(second->Start());
   ApiClient api2(second->port(), kTestApiKey);
   ASSERT_EQ(api2.Get("/readyz").status, 503);

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -19,6 +20,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "net/http_client.h"
+#include "tests/storage/pg_harness.h"
 
 extern char** environ;
 
@@ -266,16 +268,43 @@ bool WaitReady(int port, Clock::time_point deadline) {
   return false;
 }
 
+// With PAPR_TEST_POSTGRES_URL (a superuser URL of a throwaway PostgreSQL, set by
+// tools/test_postgres.sh): a new database for this server and the config that selects it.
+// Empty otherwise (the embedded RocksDB default).
+// `*name` non-empty: that database (a successor's), else a new one, named in *name.
+std::string TestPostgresYaml(std::string* name) {
+  const char* url = std::getenv("PAPR_TEST_POSTGRES_URL");
+  if (url == nullptr || *url == '\0') return "";
+  static std::atomic<int> databases{0};
+  if (name->empty()) {
+    *name = "papr_it_" + std::to_string(::getpid()) + "_" + std::to_string(databases++);
+    auto session = storage::testing::PgSession::Connect(url);
+    if (!session.ok()) {
+      ADD_FAILURE() << session.status().ToString();
+      return "";
+    }
+    auto created = (*session)->Query("CREATE DATABASE " + *name);
+    if (!created.ok()) ADD_FAILURE() << created.status().ToString();
+  }
+  std::string base(url);
+  return "storage:\n  backend: postgres\n  postgres:\n    url: \"" +
+         base.substr(0, base.rfind('/') + 1) + *name + "\"\n";
+}
+
 }  // namespace
 
 ServerProcess::ServerProcess(ServerOptions options) : options_(std::move(options)) {
   if (options_.config_file.empty()) options_.config_file = ConfigPath("opensource.yaml");
   config_file_ = options_.config_file;
-  if (!options_.extra_yaml.empty()) {
+  postgres_database_ = options_.postgres_database;
+  // The PostgreSQL stage: a database per server (or its predecessor's).
+  std::string backend_yaml = TestPostgresYaml(&postgres_database_);
+  if (!options_.extra_yaml.empty() || !backend_yaml.empty()) {
     config_file_ = dir_.File("config.yaml");
     std::string merged;
     try {
       merged = MergeYaml(ReadTextFile(options_.config_file), options_.extra_yaml);
+      if (!backend_yaml.empty()) merged = MergeYaml(merged, backend_yaml);
     } catch (const std::exception& e) {
       ADD_FAILURE() << "bad extra_yaml: " << e.what();
     }
@@ -286,6 +315,17 @@ ServerProcess::ServerProcess(ServerOptions options) : options_(std::move(options
 }
 
 ServerProcess::~ServerProcess() { Kill9(); }
+
+std::unique_ptr<ServerProcess> SuccessorOf(const ServerProcess& previous, ServerOptions options) {
+  options.postgres_database = previous.postgres_database();
+  auto next = std::make_unique<ServerProcess>(std::move(options));
+  std::error_code ec;
+  std::filesystem::remove_all(next->data_dir(), ec);
+  std::filesystem::create_directory_symlink(previous.data_dir(), next->data_dir(), ec);
+  EXPECT_FALSE(ec) << "symlink " << next->data_dir() << " -> " << previous.data_dir() << ": "
+                   << ec.message();
+  return next;
+}
 
 ::testing::AssertionResult ServerProcess::Start() {
   if (running()) return ::testing::AssertionFailure() << "server already running";

@@ -2,6 +2,7 @@
 
 #include <sys/types.h>
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -62,6 +63,9 @@ struct ServerOptions {
   // Start() also waits for /readyz 200 (recovery done: writes are served). False: Start()
   // returns at the listening line, while the server may still recover.
   bool wait_ready = true;
+  // The PostgreSQL stage (PAPR_TEST_POSTGRES_URL set): the database of an earlier server to
+  // run on (a successor on the same data), instead of a new one. See postgres_database().
+  std::string postgres_database;
 };
 
 //! One papr-server child process on 127.0.0.1:0 with its own temp data dir. The destructor
@@ -90,6 +94,8 @@ class ServerProcess {
   pid_t pid() const { return pid_; }
   const std::string& data_dir() const { return data_dir_; }
   const std::string& config_file() const { return config_file_; }
+  // The PostgreSQL stage: this server's database; empty on RocksDB.
+  const std::string& postgres_database() const { return postgres_database_; }
   // Everything the server wrote on stderr (all runs).
   std::string StderrText() const;
 
@@ -97,12 +103,17 @@ class ServerProcess {
   ServerOptions options_;
   TempDir dir_;
   std::string config_file_;
+  std::string postgres_database_;
   std::string data_dir_;
   std::string stderr_path_;
   pid_t pid_ = -1;
   int port_ = 0;
   int last_exit_ = -1;
 };
+
+// A server on `previous`'s data (its data dir, through a symlink, or its PostgreSQL database)
+// with other options: ServerProcess fixes env and dir at construction.
+std::unique_ptr<ServerProcess> SuccessorOf(const ServerProcess& previous, ServerOptions options);
 
 struct StartupResult {
   int exit_code = -1;  // 128+signal if killed; -1 if it had to be killed after the timeout

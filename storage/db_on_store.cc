@@ -1,0 +1,120 @@
+// A Db whose tables live in a storage::Store (the PostgreSQL backend): Db's API for the engine,
+// the memory store and the search index, translated to Store calls. Writes map one to one
+// (a WriteBatch is one Store::Write, atomic), reads are Store reads, cursors page through
+// Store::Scan. Nothing latches here: a database that is down answers Unavailable per call
+// and the store reconnects by itself.
+
+#include <utility>
+
+#include "common/byte_codec.h"
+#include "storage/internal/counter_pair.h"
+#include "storage/internal/db_rep.h"
+#include "storage/internal/write_batch_rep.h"
+#include "storage/keys.h"
+#include "storage/store.h"
+
+namespace papr::storage {
+namespace {
+
+constexpr size_t kCursorPageRows = 512;
+
+//! A Cursor over a Store table: pages of Store::Scan, each a read of its own.
+class StoreCursor final : public Cursor {
+ public:
+  StoreCursor(const Store& store, Table table) : store_(store), table_(table) {}
+  void Seek(std::string_view key) override { Load(std::string(key)); }
+  bool Valid() const override { return status_.ok() && at_ < page_.rows.size(); }
+  void Next() override {
+    if (++at_ < page_.rows.size() || !page_.resume_key) return;
+    std::string resume = *page_.resume_key;
+    Load(std::move(resume));
+  }
+  std::string_view key() const override { return page_.rows[at_].first; }
+  std::string_view value() const override { return page_.rows[at_].second; }
+  Status status() const override { return status_; }
+
+ private:
+  void Load(std::string start) {
+    at_ = 0;
+    auto page = store_.Scan(table_, start, "", kCursorPageRows);
+    if (!page.ok()) {
+      status_ = page.status();
+      page_ = ScanPage{};
+      return;
+    }
+    page_ = std::move(page).value();
+  }
+
+  const Store& store_;
+  Table table_;
+  ScanPage page_;
+  size_t at_ = 0;
+  Status status_ = Status::Ok();
+};
+
+// Our batch's records (tag, table, key[, value]) as Store ops.
+Status ToStoreBatch(std::string_view ops, bool no_sync, Batch* out) {
+  using internal::OpTag;
+  while (!ops.empty()) {
+    if (ops.size() < 2) return Status::Internal("malformed write batch");
+    auto tag = static_cast<OpTag>(ops[0]);
+    auto table = static_cast<Table>(static_cast<uint8_t>(ops[1]));
+    ops.remove_prefix(2);
+    std::string_view key;
+    std::string_view value;
+    if (!GetLengthPrefixed(&ops, &key) ||
+        (tag != OpTag::kDelete && !GetLengthPrefixed(&ops, &value))) {
+      return Status::Internal("malformed write batch");
+    }
+    if (tag == OpTag::kPut) {
+      out->Put(table, key, value);
+    } else if (tag == OpTag::kDelete) {
+      out->Delete(table, key);
+    } else {
+      int64_t a = 0;
+      int64_t b = 0;
+      if (!internal::DecodeCounterPair(value, &a, &b)) {
+        return Status::Internal("malformed counter delta in write batch");
+      }
+      out->AddCounters(table, key, a, b);
+    }
+  }
+  if (no_sync) out->SetNoSync();
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Db>> Db::OpenOnStore(std::unique_ptr<Store> store) {
+  DbOptions options;
+  options.path = std::string(store->BackendName()) + " store";
+  std::unique_ptr<Db> db(new Db(options));
+  db->rep_->store = std::move(store);
+  return db;
+}
+
+Status Db::WriteToStore(const WriteBatch& batch) {
+  Batch out;
+  RETURN_IF_ERROR(ToStoreBatch(batch.rep_->ops, batch.no_sync(), &out));
+  return rep_->store->Write(out);
+}
+
+std::unique_ptr<Cursor> Db::NewStoreCursor(Table table) const {
+  return std::make_unique<StoreCursor>(*rep_->store, table);
+}
+
+Status Db::ScanStorePrefix(Table table, std::string_view prefix,
+                           const std::function<bool(std::string_view, std::string_view)>& fn) const {
+  std::string end = PrefixSuccessor(prefix);
+  std::string start(prefix);
+  for (;;) {
+    ASSIGN_OR_RETURN(ScanPage page, rep_->store->Scan(table, start, end, kCursorPageRows));
+    for (const auto& [key, value] : page.rows) {
+      if (!fn(key, value)) return Status::Ok();
+    }
+    if (!page.resume_key) return Status::Ok();
+    start = std::move(*page.resume_key);
+  }
+}
+
+}  // namespace papr::storage
