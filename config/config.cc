@@ -43,6 +43,9 @@ void ApplyEnvOverrides(Config& config, const std::function<const char*(const cha
   if (std::string dir = get("PAPR_DATA_DIR"); !dir.empty()) config.storage.data_dir = dir;
   if (std::string listen = get("PAPR_LISTEN"); !listen.empty()) config.server.listen = listen;
   if (std::string url = get("PAPR_DATABASE_URL"); !url.empty()) config.storage.postgres.url = url;
+  if (std::string backend = get("PAPR_STORAGE_BACKEND"); !backend.empty()) {
+    config.storage.backend = backend;  // validated like the config key
+  }
   if (std::string key = get("PAPR_API_KEY"); !key.empty()) {
     for (const ApiKey& existing : config.auth.api_keys) {
       if (existing.key == key) return;  // Already configured (for whichever user).

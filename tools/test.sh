@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Bootstraps, builds and runs every test. Stages (each a separate build tree):
-#   build/       Release, engine on: unit, integration, crash, webhook, console browser tests
+#   build/       Release, engine on: unit, integration, crash, webhook, console browser tests;
+#                then the integration suite again on PostgreSQL (tools/test_postgres.sh)
 #   build-oss/   -DPAPR_WITH_ENGINE=OFF: the OSS edition builds without engine/ and passes
 #   build-asan/  AddressSanitizer + UndefinedBehaviorSanitizer build of the whole test suite
 #   build-tsan/  ThreadSanitizer build of the whole test suite (tools/test_tsan.sh)
@@ -11,6 +12,9 @@ passed=0
 
 tools/build.sh
 (cd build && ctest --output-on-failure -j 2 --timeout 900)
+passed=$((passed + 1))
+
+tools/test_postgres.sh  # the integration suite again on storage.backend: postgres (build/)
 passed=$((passed + 1))
 
 PAPR_BUILD_DIR=build-oss tools/build.sh -DPAPR_WITH_ENGINE=OFF -DPAPR_BUILD_BENCH=OFF

@@ -60,7 +60,23 @@ TEST(StorageConfigTest, ValidateRejectsUnknownBackendAndPostgresWithoutUrl) {
       << no_pool.message();
 }
 
-TEST(StorageConfigTest, PostgresBackendIsNotWiredYet) {
+TEST(StorageConfigTest, StorageBackendEnvOverridesTheConfigAndIsValidated) {
+  Config c;
+  std::map<std::string, std::string> env = {{"PAPR_STORAGE_BACKEND", "postgres"},
+                                            {"PAPR_DATABASE_URL", "postgresql://h/db"}};
+  auto lookup = [&](const char* name) -> const char* {
+    auto it = env.find(name);
+    return it == env.end() ? nullptr : it->second.c_str();
+  };
+  ApplyEnvOverrides(c, lookup);
+  EXPECT_EQ(c.storage.backend, "postgres");
+  EXPECT_TRUE(Validate(c, true).ok());
+  env["PAPR_STORAGE_BACKEND"] = "sqlite";
+  ApplyEnvOverrides(c, lookup);
+  EXPECT_NE(Validate(c, true).message().find("storage.backend"), std::string::npos);
+}
+
+TEST(StorageConfigTest, PostgresBackendIsNotWiredIntoEngineAdminYet) {
   Config c;
   c.storage.backend = "postgres";
   c.storage.postgres.url = "postgresql://h/db";
