@@ -8,9 +8,10 @@
 //   SEARCH load N memories (batches of 10,000), then 300 one-to-three-word queries, top 10,
 //          p50/p99 through HTTP
 //   GROWTH R rounds of 30 batches x 10,000 submitted at once: memories/s per round, last/first
-// Usage: load [--only W1,W2,...] [--memories N] [--rounds R] [--batches B]   (N replaces 10000
-// in W1/W4 and 200,000 in SEARCH; R defaults to 3, B (batches per GROWTH round) to 30; W5,
-// SEARCH and GROWTH are not in the default set: they take minutes)
+// Usage: load [--only W1,W2,...] [--memories N] [--rounds R] [--batches B] [--backend B]
+// (N replaces 10000 in W1/W4 and 200,000 in SEARCH; R defaults to 3, B (batches per GROWTH
+// round) to 30; W5, SEARCH and GROWTH are not in the default set: they take minutes;
+// --backend postgres prints the tables on RocksDB and then on a throwaway PostgreSQL 15)
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,6 +29,7 @@
 #include <simdjson.h>
 
 #include "common/json_writer.h"
+#include "tests/storage/pg_harness.h"
 #include "net/http_client.h"
 #include "tests/integration/server_process.h"
 
@@ -402,29 +404,58 @@ void Growth(int rounds, int batches) {
   }
 }
 
+struct Workloads {
+  std::string only = "W1,W2,W3,W4";
+  int64_t n = 10000;
+  int64_t search_n = 200000;
+  int rounds = 3;
+  int batches = 30;
+};
+
+void Run(const Workloads& w) {
+  std::printf("| workload | result |\n|---|---|\n");
+  if (w.only.find("W1") != std::string::npos) W1(w.n);
+  if (w.only.find("W2") != std::string::npos) W2();
+  if (w.only.find("W3") != std::string::npos) W3();
+  if (w.only.find("W4") != std::string::npos) W4(w.n);
+  if (w.only.find("W5") != std::string::npos) W1(100000);  // the 100,000-memory batch
+  if (w.only.find("SEARCH") != std::string::npos) Search(w.search_n);
+  if (w.only.find("GROWTH") != std::string::npos) Growth(w.rounds, w.batches);
+}
+
+// --backend postgres: the same workloads on RocksDB, then on a throwaway PostgreSQL 15 started
+// here (tests/storage/pg_harness.h; every server gets a database of its own).
+int RunOnPostgresToo(const Workloads& w) {
+  std::printf("\nRocksDB (embedded):\n\n");
+  Run(w);
+  papr::storage::testing::PgServer pg;
+  if (papr::Status s = pg.Start(); !s.ok()) {
+    std::printf("PostgreSQL did not start: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  ::setenv("PAPR_TEST_POSTGRES_URL", pg.Url("postgres").c_str(), 1);
+  std::printf("\nPostgreSQL 15 (same machine, synchronous_commit on):\n\n");
+  Run(w);
+  ::unsetenv("PAPR_TEST_POSTGRES_URL");
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string only = "W1,W2,W3,W4";
+  Workloads w;
   int64_t n = 0;
-  int rounds = 3;
-  int batches = 30;
+  std::string backend = "rocksdb";
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
-    if (a == "--only") only = argv[i + 1];
+    if (a == "--only") w.only = argv[i + 1];
     if (a == "--memories") n = std::stoll(argv[i + 1]);
-    if (a == "--rounds") rounds = std::stoi(argv[i + 1]);
-    if (a == "--batches") batches = std::stoi(argv[i + 1]);
+    if (a == "--rounds") w.rounds = std::stoi(argv[i + 1]);
+    if (a == "--batches") w.batches = std::stoi(argv[i + 1]);
+    if (a == "--backend") backend = argv[i + 1];
   }
-  int64_t search_n = n > 0 ? n : 200000;
-  if (n == 0) n = 10000;
-  std::printf("| workload | result |\n|---|---|\n");
-  if (only.find("W1") != std::string::npos) W1(n);
-  if (only.find("W2") != std::string::npos) W2();
-  if (only.find("W3") != std::string::npos) W3();
-  if (only.find("W4") != std::string::npos) W4(n);
-  if (only.find("W5") != std::string::npos) W1(100000);  // the 100,000-memory batch
-  if (only.find("SEARCH") != std::string::npos) Search(search_n);
-  if (only.find("GROWTH") != std::string::npos) Growth(rounds, batches);
+  if (n > 0) w.n = w.search_n = n;
+  if (backend == "postgres") return RunOnPostgresToo(w);
+  Run(w);
   return 0;
 }
