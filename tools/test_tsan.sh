@@ -9,4 +9,4 @@ PAPR_BUILD_DIR=build-tsan tools/build.sh -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 cd build-tsan
 # history_size=7: keep the previous access stack (see tsan.supp).
 TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:history_size=7:suppressions=$PWD/../tools/sanitizers/tsan.supp" \
-  ctest --output-on-failure -j 2 --timeout 1800
+  ctest --output-on-failure -j 2 --timeout 1800 -E "${slow_under_sanitizers:-^$}"
