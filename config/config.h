@@ -87,6 +87,8 @@ struct Processing {
   std::string endpoint;           // Empty: no external processing call.
   int64_t timeout_ms = 10000;     // Per call.
   ProcessingRetry retry;
+  // Decoded inputs of batches in flight kept for their memory activities. Default: 64 MiB.
+  int64_t input_cache_bytes = 64 * 1024 * 1024;
 };
 
 struct Server {

@@ -103,6 +103,10 @@ const std::vector<KeySpec>& Table() {
       PAPR_KEY(processing.retry.non_retryable_error_types, kAny,
                "Error codes that end retries at once (a memory's processing error code, "
                "e.g. `422`)."),
+      PAPR_KEY(processing.input_cache_bytes, 0,
+               "Bytes of decoded batch inputs kept in memory for the memories being processed "
+               "(slices of up to 256 memories, least recently used dropped first). Concurrent "
+               "batches each use about two slices; a miss re-reads the chunk's stored blob."),
       // server
       PAPR_KEY(server.listen, kAny,
                "`HOST:PORT` to listen on; port 0 picks a free port. "

@@ -383,6 +383,7 @@ const std::set<std::string>& ExpectedKeys() {
       "processing.retry.maximum_interval_ms",
       "processing.retry.maximum_attempts",
       "processing.retry.non_retryable_error_types",
+      "processing.input_cache_bytes",
       "server.listen",
       "server.io_threads",
       "server.handler_threads",
