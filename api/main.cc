@@ -3,11 +3,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <optional>
 #include <string>
 
 #include "api/app.h"
 #include "common/crypto.h"
 #include "common/log.h"
+#include "common/memory_release.h"
 #include "common/stop_signals.h"
 #include "config/config.h"
 
@@ -71,6 +73,10 @@ int main(int argc, char** argv) {
   }
 
   papr::StopSignals stop_signals;  // before any thread starts
+  std::optional<papr::IdleMemoryReleaser> releaser;
+  if (config.server.release_memory_interval_ms > 0) {
+    releaser.emplace(std::chrono::milliseconds(config.server.release_memory_interval_ms));
+  }
 
   auto app = papr::api::App::Create(config);
   if (!app.ok()) return Fail(app.status().message());

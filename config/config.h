@@ -99,6 +99,8 @@ struct Server {
   int64_t idle_timeout_seconds = 60;   // Connections waiting longer for a request are closed.
   int64_t max_connections = 1000;      // Open connections; beyond: 503 and close.
   std::string ui_dir;                  // Web console files; empty: found next to the binary.
+  // Idle checks that give freed heap memory back to the OS (0: never). Default: 1000 ms.
+  int64_t release_memory_interval_ms = 1000;
 };
 
 //! The PostgreSQL backend (storage/postgres/, storage.backend: postgres).

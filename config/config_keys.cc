@@ -125,6 +125,10 @@ const std::vector<KeySpec>& Table() {
       PAPR_KEY(server.ui_dir, kAny,
                "Directory of the web console's files, served at `/ui/`. Empty: `ui/` found next to "
                "the binary (`../share/papr/ui`, or the source tree's `ui/` for `build/bin`)."),
+      PAPR_KEY(server.release_memory_interval_ms, 0,
+               "How often the server checks whether it is idle (under a tenth of a core used "
+               "in that time); once per idle spell it gives the heap memory a load freed back "
+               "to the OS (`malloc_trim`), so RSS returns near its idle size. 0: never."),
       // storage
       PAPR_KEY(storage.data_dir, kAny, "Directory of the database. `PAPR_DATA_DIR` overrides it."),
       PAPR_KEY(storage.sync_writes, kAny,

@@ -391,6 +391,7 @@ const std::set<std::string>& ExpectedKeys() {
       "server.idle_timeout_seconds",
       "server.max_connections",
       "server.ui_dir",
+      "server.release_memory_interval_ms",
       "storage.data_dir",
       "storage.sync_writes",
       "storage.backend",
