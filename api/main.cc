@@ -72,6 +72,7 @@ int main(int argc, char** argv) {
                  key.c_str());
   }
 
+  papr::LimitMallocArenas(static_cast<int>(config.server.malloc_arenas));  // before threads
   papr::StopSignals stop_signals;  // before any thread starts
   std::optional<papr::IdleMemoryReleaser> releaser;
   if (config.server.release_memory_interval_ms > 0) {

@@ -33,6 +33,10 @@ std::chrono::nanoseconds ProcessCpu() {
 int64_t ResidentBytes() { return StatusBytes("VmRSS:"); }
 int64_t PeakResidentBytes() { return StatusBytes("VmHWM:"); }
 
+void LimitMallocArenas(int arenas) {
+  if (arenas > 0) mallopt(M_ARENA_MAX, arenas);
+}
+
 int64_t ReleaseFreeMemory() {
   int64_t before = ResidentBytes();
   malloc_trim(0);

@@ -40,6 +40,11 @@ MemoryReleaseStats GetMemoryReleaseStats();
 int64_t ResidentBytes();
 int64_t PeakResidentBytes();
 
+// Caps glibc's malloc arenas (default 8 per core): every thread that meets a locked arena
+// makes a new one, and each keeps its own freed memory. Call before threads start; 0 keeps
+// glibc's default.
+void LimitMallocArenas(int arenas);
+
 // Returns free heap pages to the OS now (malloc_trim); the RSS it released, in bytes.
 int64_t ReleaseFreeMemory();
 

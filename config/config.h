@@ -101,6 +101,8 @@ struct Server {
   std::string ui_dir;                  // Web console files; empty: found next to the binary.
   // Idle checks that give freed heap memory back to the OS (0: never). Default: 1000 ms.
   int64_t release_memory_interval_ms = 1000;
+  // glibc malloc arenas at most (0: glibc's 8 per core). Default: 2.
+  int64_t malloc_arenas = 2;
 };
 
 //! The PostgreSQL backend (storage/postgres/, storage.backend: postgres).

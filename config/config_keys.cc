@@ -129,6 +129,10 @@ const std::vector<KeySpec>& Table() {
                "How often the server checks whether it is idle (under a tenth of a core used "
                "in that time); once per idle spell it gives the heap memory a load freed back "
                "to the OS (`malloc_trim`), so RSS returns near its idle size. 0: never."),
+      PAPR_KEY(server.malloc_arenas, 0,
+               "glibc malloc arenas at most. Each keeps the memory freed in it, so glibc's "
+               "default (8 per core) multiplies a load's peak RSS: 100 concurrent 10,000-memory "
+               "batches peaked at 1.36 GB with it, 0.9 GB with 2. 0: glibc's default."),
       // storage
       PAPR_KEY(storage.data_dir, kAny, "Directory of the database. `PAPR_DATA_DIR` overrides it."),
       PAPR_KEY(storage.sync_writes, kAny,

@@ -3,6 +3,13 @@
 #include "common/memory_release.h"
 
 #include <gtest/gtest.h>
+#include <malloc.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
 
 #include <memory>
 #include <thread>
@@ -49,6 +56,38 @@ TEST(MemoryReleaseTest, IdleReleaserTrimsOncePerIdleSpell) {
   int64_t released_before = GetMemoryReleaseStats().released_bytes;
   EXPECT_EQ(wait_for_trims(first + 1), first + 1);
   EXPECT_GT(GetMemoryReleaseStats().released_bytes - released_before, 50 << 20);
+}
+
+// The arenas glibc made so far (<heap nr=...> elements of malloc_info).
+int MallocArenas() {
+  char* buf = nullptr;
+  size_t size = 0;
+  FILE* f = open_memstream(&buf, &size);
+  malloc_info(0, f);
+  std::fclose(f);
+  std::string xml(buf, size);
+  std::free(buf);
+  int heaps = 0;
+  for (size_t at = 0; (at = xml.find("<heap nr=", at)) != std::string::npos; ++at) ++heaps;
+  return heaps;
+}
+
+// glibc gives each new thread a new arena up to 8 per core; capped, 12 threads at once share.
+TEST(MemoryReleaseTest, ArenasAreCapped) {
+  int before = MallocArenas();
+  LimitMallocArenas(2);
+  std::atomic<int> started{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 12; ++t) {
+    threads.emplace_back([&started] {
+      std::unique_ptr<char[]> block(new char[1000]);
+      block[0] = 1;
+      ++started;
+      while (started < 12) std::this_thread::yield();  // all alive at once
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_LE(MallocArenas(), std::max(before, 2));
 }
 
 TEST(MemoryReleaseTest, ResidentBytesAreReadable) {

@@ -392,6 +392,7 @@ const std::set<std::string>& ExpectedKeys() {
       "server.max_connections",
       "server.ui_dir",
       "server.release_memory_interval_ms",
+      "server.malloc_arenas",
       "storage.data_dir",
       "storage.sync_writes",
       "storage.backend",
