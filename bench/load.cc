@@ -9,7 +9,7 @@
 //          p50/p99 through HTTP
 //   GROWTH R rounds of 30 batches x 10,000 submitted at once: memories/s per round, last/first
 //   BURST  B batches x 10,000 submitted at once (default 100): time, memories/s, RSS idle
-//          before, peak, and 5 s after the load ends
+//          before, peak, 5 s after the load ends and once the server is idle again
 // Usage: load [--only W1,W2,...] [--memories N] [--rounds R] [--batches B]   (N replaces 10000
 // in W1/W4 and 200,000 in SEARCH; R defaults to 3, B (batches per GROWTH round) to 30 and
 // of BURST to 100; W5, SEARCH, GROWTH and BURST are not in the default set: they take minutes)
@@ -433,10 +433,14 @@ void Burst(int batches) {
   bool ok = IngestAll(http, 0, batches, kPer);
   double ms = Ms(t0, Clock::now());
   std::this_thread::sleep_for(std::chrono::seconds(5));
+  long after_kb = StatusKb(server.pid(), "VmRSS:");
+  // Then until background merges are done, plus 2 s for the server's idle memory release.
+  double settle_s = 5 + WaitForIdle(server.pid(), 120);
+  std::this_thread::sleep_for(std::chrono::seconds(2));
   std::printf("| BURST: %d x 10,000 at once | %.1f s, %.0f memories/s%s | RSS idle %ld MB, "
-              "peak %ld MB, 5 s after %ld MB |\n",
+              "peak %ld MB, 5 s after %ld MB, once idle (%.0f s after) %ld MB |\n",
               batches, ms / 1000, batches * kPer * 1000.0 / ms, ok ? "" : " (NOT all completed)",
-              idle_kb / 1024, PeakRssKb(server.pid()) / 1024,
+              idle_kb / 1024, PeakRssKb(server.pid()) / 1024, after_kb / 1024, settle_s + 2,
               StatusKb(server.pid(), "VmRSS:") / 1024);
 }
 
