@@ -3,11 +3,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <optional>
 #include <string>
 
 #include "api/app.h"
 #include "common/crypto.h"
 #include "common/log.h"
+#include "common/memory_release.h"
 #include "common/stop_signals.h"
 #include "config/config.h"
 
@@ -68,7 +70,12 @@ int main(int argc, char** argv) {
                  key.c_str());
   }
 
+  papr::LimitMallocArenas(static_cast<int>(config.server.malloc_arenas));  // before threads
   papr::StopSignals stop_signals;  // before any thread starts
+  std::optional<papr::IdleMemoryReleaser> releaser;
+  if (config.server.release_memory_interval_ms > 0) {
+    releaser.emplace(std::chrono::milliseconds(config.server.release_memory_interval_ms));
+  }
 
   auto app = papr::api::App::Create(config);
   if (!app.ok()) return Fail(app.status().message());

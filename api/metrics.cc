@@ -2,6 +2,8 @@
 
 #include <tuple>
 
+#include "common/memory_release.h"
+
 namespace papr::api {
 
 std::string Metrics::RouteLabel(const std::string& path) {
@@ -86,6 +88,32 @@ std::string Metrics::Render() const {
   out += "# HELP papr_batches_rejected_for_size_total Batches refused with 413 (over the limit).\n";
   out += "# TYPE papr_batches_rejected_for_size_total counter\n";
   out += "papr_batches_rejected_for_size_total " + std::to_string(rejected_for_size_.load()) + "\n";
+  return out + ProcessMemoryText();
+}
+
+// The process's memory: what it holds now and at its peak, and what idle trims gave back.
+std::string Metrics::ProcessMemoryText() {
+  MemoryReleaseStats released = GetMemoryReleaseStats();
+  struct Row {
+    const char *name, *type, *help;
+    int64_t value;
+  };
+  const Row rows[] = {
+      {"papr_process_resident_memory_bytes", "gauge", "Resident set size (VmRSS).",
+       ResidentBytes()},
+      {"papr_process_peak_resident_memory_bytes", "gauge", "Peak resident set size (VmHWM).",
+       PeakResidentBytes()},
+      {"papr_process_memory_trims_total", "counter",
+       "Times freed heap memory was given back to the OS once the server went idle.",
+       released.trims},
+      {"papr_process_memory_trimmed_bytes_total", "counter",
+       "Resident bytes those trims gave back.", released.released_bytes},
+  };
+  std::string out;
+  for (const Row& r : rows) {
+    out += std::string("# HELP ") + r.name + " " + r.help + "\n# TYPE " + r.name + " " + r.type +
+           "\n" + r.name + " " + std::to_string(r.value) + "\n";
+  }
   return out;
 }
 

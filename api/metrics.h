@@ -21,6 +21,8 @@ class Metrics {
 
   // The route template of a request path (ids replaced by {id}).
   static std::string RouteLabel(const std::string& path);
+  // papr_process_* : resident memory now and at peak, idle trims (common/memory_release.h).
+  static std::string ProcessMemoryText();
 
  private:
   static constexpr std::array<double, 8> kLatencyBuckets = {0.001, 0.005, 0.01, 0.05,

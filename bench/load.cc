@@ -8,10 +8,12 @@
 //   SEARCH load N memories (batches of 10,000), then 300 one-to-three-word queries, top 10,
 //          p50/p99 through HTTP
 //   GROWTH R rounds of 30 batches x 10,000 submitted at once: memories/s per round, last/first
+//   BURST  B batches x 10,000 submitted at once (default 100): time, memories/s, RSS idle
+//          before, peak, 5 s after the load ends and once the server is idle again
 // Usage: load [--only W1,W2,...] [--memories N] [--rounds R] [--batches B] [--backend B]
-// (N replaces 10000 in W1/W4 and 200,000 in SEARCH; R defaults to 3, B (batches per GROWTH
-// round) to 30; W5, SEARCH and GROWTH are not in the default set: they take minutes;
-// --backend postgres prints the tables on RocksDB and then on a throwaway PostgreSQL 15)
+// (N replaces 10000 in W1/W4 and 200,000 in SEARCH; R defaults to 3, B to 30 per GROWTH round
+// and 100 for BURST; W5, SEARCH, GROWTH and BURST are not in the default set: they take
+// minutes; --backend postgres prints the tables on RocksDB and then on a throwaway PostgreSQL)
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -128,14 +130,17 @@ std::string SubmitAndWait(const Http& http, const std::string& body, int* code) 
   return r.ok() ? Field(r->body, "batch_id") : "";
 }
 
-long PeakRssKb(pid_t pid) {
+// A "VmHWM:" (peak RSS) or "VmRSS:" (current) line of /proc/<pid>/status, in kB.
+long StatusKb(pid_t pid, const std::string& field) {
   std::ifstream f("/proc/" + std::to_string(pid) + "/status");
   std::string line;
   while (std::getline(f, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+    if (line.rfind(field, 0) == 0) return std::stol(line.substr(field.size()));
   }
   return -1;
 }
+
+long PeakRssKb(pid_t pid) { return StatusKb(pid, "VmHWM:"); }
 
 ServerOptions CloudOptions() {
   ServerOptions o;
@@ -265,6 +270,11 @@ bool IngestAll(const Http& http, int64_t first, int count, int64_t per) {
       for (int i; (i = next++) < count;) {
         auto r = http.Call("POST", "/v1/memory/batch", BatchBody(first + i * per, per));
         ids[i] = r.ok() ? Field(r->body, "batch_id") : "";
+        if (ids[i].empty()) {
+          std::fprintf(stderr, "submit %d refused: %s\n", i,
+                       r.ok() ? (std::to_string(r->status) + " " + r->body.substr(0, 300)).c_str()
+                              : r.status().message().c_str());
+        }
       }
     });
   }
@@ -274,6 +284,10 @@ bool IngestAll(const Http& http, int64_t first, int count, int64_t per) {
     Counts c;
     while (!id.empty() && !Finished((c = GetCounts(http, id)).status)) {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    if (!id.empty() && c.status != "completed") {
+      std::fprintf(stderr, "batch %s ended %s (%lld/%lld)\n", id.c_str(), c.status.c_str(),
+                   static_cast<long long>(c.succeeded), static_cast<long long>(c.total));
     }
     ok = ok && !id.empty() && c.status == "completed";
   }
@@ -404,12 +418,40 @@ void Growth(int rounds, int batches) {
   }
 }
 
+// `batches` batches of 10,000 submitted at once: they run concurrently (the decoded-input
+// cache and the allocator under load), then the RSS the server keeps once the load is over.
+void Burst(int batches) {
+  ServerOptions options = CloudOptions();
+  // One user submits them all: admission's per-user defaults (200,000 queued) would refuse most.
+  options.extra_yaml =
+      "limits:\n  max_open_batches_per_user: 0\n  max_open_batches: 0\n"
+      "  max_queued_memories_per_user: 0\n  max_queued_memories: 0\n";
+  ServerProcess server(options);
+  if (!server.Start()) return (void)std::printf("BURST: server did not start\n");
+  Http http{server.port()};
+  constexpr int64_t kPer = 10000;
+  long idle_kb = StatusKb(server.pid(), "VmRSS:");
+  auto t0 = Clock::now();
+  bool ok = IngestAll(http, 0, batches, kPer);
+  double ms = Ms(t0, Clock::now());
+  std::this_thread::sleep_for(std::chrono::seconds(5));
+  long after_kb = StatusKb(server.pid(), "VmRSS:");
+  // Then until background merges are done, plus 2 s for the server's idle memory release.
+  double settle_s = 5 + WaitForIdle(server.pid(), 120);
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  std::printf("| BURST: %d x 10,000 at once | %.1f s, %.0f memories/s%s | RSS idle %ld MB, "
+              "peak %ld MB, 5 s after %ld MB, once idle (%.0f s after) %ld MB |\n",
+              batches, ms / 1000, batches * kPer * 1000.0 / ms, ok ? "" : " (NOT all completed)",
+              idle_kb / 1024, PeakRssKb(server.pid()) / 1024, after_kb / 1024, settle_s + 2,
+              StatusKb(server.pid(), "VmRSS:") / 1024);
+}
+
 struct Workloads {
   std::string only = "W1,W2,W3,W4";
   int64_t n = 10000;
   int64_t search_n = 200000;
   int rounds = 3;
-  int batches = 30;
+  int batches = 0;  // per GROWTH round (30) or BURST (100) unless given
 };
 
 void Run(const Workloads& w) {
@@ -420,7 +462,8 @@ void Run(const Workloads& w) {
   if (w.only.find("W4") != std::string::npos) W4(w.n);
   if (w.only.find("W5") != std::string::npos) W1(100000);  // the 100,000-memory batch
   if (w.only.find("SEARCH") != std::string::npos) Search(w.search_n);
-  if (w.only.find("GROWTH") != std::string::npos) Growth(w.rounds, w.batches);
+  if (w.only.find("GROWTH") != std::string::npos) Growth(w.rounds, w.batches > 0 ? w.batches : 30);
+  if (w.only.find("BURST") != std::string::npos) Burst(w.batches > 0 ? w.batches : 100);
 }
 
 // --backend postgres: the same workloads on RocksDB, then on a throwaway PostgreSQL 15 started

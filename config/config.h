@@ -87,6 +87,8 @@ struct Processing {
   std::string endpoint;           // Empty: no external processing call.
   int64_t timeout_ms = 10000;     // Per call.
   ProcessingRetry retry;
+  // Decoded inputs of batches in flight kept for their memory activities. Default: 64 MiB.
+  int64_t input_cache_bytes = 64 * 1024 * 1024;
 };
 
 struct Server {
@@ -97,6 +99,10 @@ struct Server {
   int64_t idle_timeout_seconds = 60;   // Connections waiting longer for a request are closed.
   int64_t max_connections = 1000;      // Open connections; beyond: 503 and close.
   std::string ui_dir;                  // Web console files; empty: found next to the binary.
+  // Idle checks that give freed heap memory back to the OS (0: never). Default: 1000 ms.
+  int64_t release_memory_interval_ms = 1000;
+  // glibc malloc arenas at most (0: glibc's 8 per core). Default: 2.
+  int64_t malloc_arenas = 2;
 };
 
 //! The PostgreSQL backend (storage/postgres/, storage.backend: postgres).

@@ -118,6 +118,64 @@ std::string EncodeMemories(const std::vector<MemoryInput>& memories) {
   return out;
 }
 
+namespace {
+constexpr int kMemoryFields = 5;  // content, type, metadata_json, context_json, external_user_id
+
+// Skips one encoded memory; false when truncated. `bytes` gets its fields' total size.
+bool SkipMemory(std::string_view* in, int64_t* bytes) {
+  std::string_view field;
+  *bytes = 0;
+  for (int f = 0; f < kMemoryFields; ++f) {
+    if (!GetLengthPrefixed(in, &field)) return false;
+    *bytes += static_cast<int64_t>(field.size());
+  }
+  return true;
+}
+
+bool GetMemory(std::string_view* in, MemoryInput* m) {
+  return GetLengthPrefixed(in, &m->content) && GetLengthPrefixed(in, &m->type) &&
+         GetLengthPrefixed(in, &m->metadata_json) && GetLengthPrefixed(in, &m->context_json) &&
+         GetLengthPrefixed(in, &m->external_user_id);
+}
+}  // namespace
+
+Result<MemorySlice> DecodeMemorySlice(std::string_view in, int64_t offset) {
+  if (in.empty() || static_cast<uint8_t>(in[0]) != kMemoriesVersion) {
+    return Status::Corruption("memories blob: unknown version");
+  }
+  in.remove_prefix(1);
+  uint64_t n;
+  if (!GetVarint64(&in, &n) || n > in.size()) return Status::Corruption("memories blob truncated");
+  if (offset < 0 || static_cast<uint64_t>(offset) >= n) {
+    return Status::InvalidArgument("memory index out of range");
+  }
+  // Walk the slice boundaries (lengths only) up to the slice holding `offset`.
+  MemorySlice slice;
+  std::string_view start = in;
+  int64_t count = 0, bytes = 0, size = 0;
+  for (int64_t i = 0; i < offset; ++i) {
+    if (!SkipMemory(&in, &size)) return Status::Corruption("memories blob truncated");
+    ++count;
+    bytes += size;
+    if (count == kSliceMemories || bytes >= kSliceTargetBytes) {
+      slice.first = i + 1;
+      start = in;
+      count = bytes = 0;
+    }
+  }
+  in = start;
+  count = bytes = 0;
+  for (int64_t i = slice.first; i < static_cast<int64_t>(n); ++i) {
+    MemoryInput m;
+    if (!GetMemory(&in, &m)) return Status::Corruption("memories blob truncated");
+    bytes += static_cast<int64_t>(m.content.size() + m.type.size() + m.metadata_json.size() +
+                                  m.context_json.size() + m.external_user_id.size());
+    slice.memories.push_back(std::move(m));
+    if (++count == kSliceMemories || bytes >= kSliceTargetBytes) break;
+  }
+  return slice;
+}
+
 Result<std::vector<MemoryInput>> DecodeMemories(std::string_view in) {
   if (in.empty() || static_cast<uint8_t>(in[0]) != kMemoriesVersion) {
     return Status::Corruption("memories blob: unknown version");
@@ -127,11 +185,7 @@ Result<std::vector<MemoryInput>> DecodeMemories(std::string_view in) {
   if (!GetVarint64(&in, &n) || n > in.size()) return Status::Corruption("memories blob truncated");
   std::vector<MemoryInput> out(n);
   for (auto& m : out) {
-    if (!GetLengthPrefixed(&in, &m.content) || !GetLengthPrefixed(&in, &m.type) ||
-        !GetLengthPrefixed(&in, &m.metadata_json) || !GetLengthPrefixed(&in, &m.context_json) ||
-        !GetLengthPrefixed(&in, &m.external_user_id)) {
-      return Status::Corruption("memories blob truncated");
-    }
+    if (!GetMemory(&in, &m)) return Status::Corruption("memories blob truncated");
   }
   return out;
 }

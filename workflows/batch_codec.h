@@ -52,4 +52,19 @@ Result<BatchHeader> DecodeBatchHeader(std::string_view bytes);
 std::string EncodeMemories(const std::vector<MemoryInput>& memories);
 Result<std::vector<MemoryInput>> DecodeMemories(std::string_view bytes);
 
+//! Consecutive memories of one stored chunk: [first, first + memories.size()).
+struct MemorySlice {
+  int64_t first = 0;
+  std::vector<MemoryInput> memories;
+};
+
+// Slices end after this many memories or once their inputs reach kSliceTargetBytes: a
+// memory activity decodes the part of its chunk around it, not the chunk's 10,000 memories.
+constexpr int64_t kSliceMemories = 256;
+constexpr int64_t kSliceTargetBytes = 1 << 20;
+
+// The slice of the memories blob `blob` (EncodeMemories) holding memory `offset`. Slice
+// boundaries depend only on the blob, so every reader cuts the same slices.
+Result<MemorySlice> DecodeMemorySlice(std::string_view blob, int64_t offset);
+
 }  // namespace papr::workflows

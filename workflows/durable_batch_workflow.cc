@@ -143,30 +143,20 @@ WorkflowTask DurableBatchService::Rep::BatchWorkflow(WorkflowContext& ctx, std::
   co_return WorkflowOutcome::Completed(summary);
 }
 
-Result<std::shared_ptr<const std::vector<MemoryInput>>> DurableBatchService::Rep::Memories(
-    const std::string& batch_id, int64_t chunk) {
+Result<BatchInputCache::SlicePtr> DurableBatchService::Rep::Memories(const std::string& batch_id,
+                                                                   int64_t chunk, int64_t offset) {
   const std::string key = batch_id + "\n" + std::to_string(chunk);
-  auto cached = [&]() -> std::shared_ptr<const std::vector<MemoryInput>> {
-    std::lock_guard lock(cache_mu);
-    for (auto it = memories_lru.begin(); it != memories_lru.end(); ++it) {
-      if (it->first == key) {
-        memories_lru.splice(memories_lru.begin(), memories_lru, it);
-        return it->second;
-      }
-    }
-    return nullptr;
-  };
-  if (auto hit = cached()) return hit;
+  if (auto hit = inputs.Find(key, offset)) return hit;
   std::lock_guard load_lock(load_mu);
-  if (auto hit = cached()) return hit;  // loaded while we waited
-  ASSIGN_OR_RETURN(auto blob, engine->ReadBlob(batch_id, MemoriesBlobName(chunk)));
-  if (!blob) return Status::NotFound("batch " + batch_id + " has no stored memories");
-  ASSIGN_OR_RETURN(auto memories, DecodeMemories(*blob));
-  auto shared = std::make_shared<const std::vector<MemoryInput>>(std::move(memories));
-  std::lock_guard lock(cache_mu);
-  memories_lru.emplace_front(key, shared);
-  if (memories_lru.size() > 8) memories_lru.pop_back();
-  return shared;
+  if (auto hit = inputs.Find(key, offset)) return hit;  // loaded while we waited
+  BatchInputCache::BlobPtr blob = inputs.FindBlob(key);
+  if (!blob) {
+    ASSIGN_OR_RETURN(auto stored, engine->ReadBlob(batch_id, MemoriesBlobName(chunk)));
+    if (!stored) return Status::NotFound("batch " + batch_id + " has no stored memories");
+    blob = inputs.InsertBlob(key, std::move(*stored));
+  }
+  ASSIGN_OR_RETURN(MemorySlice slice, DecodeMemorySlice(*blob, offset));
+  return inputs.Insert(key, std::move(slice));
 }
 
 Result<BatchHeader> DurableBatchService::Rep::Header(const std::string& batch_id) {
@@ -190,17 +180,18 @@ ActivityResult DurableBatchService::Rep::ProcessMemory(const engine::ActivityCal
   if (!header.ok()) return ActivityResult::Error(header.status().message(), "500", false);
   const std::string root =
       header->root_batch_id.empty() ? call.workflow_id : header->root_batch_id;
+  if (index < 0) return ActivityResult::Error("memory index out of range", "500", true);
   int64_t chunk = index / kChunkSize;
-  auto memories = Memories(root, chunk);
-  if (!memories.ok()) return ActivityResult::Error(memories.status().message(), "500", false);
   int64_t offset = index - chunk * kChunkSize;
-  if (index < 0 || offset >= static_cast<int64_t>((*memories)->size())) {
-    return ActivityResult::Error("memory index out of range", "500", true);
+  auto slice = Memories(root, chunk, offset);
+  if (!slice.ok()) {
+    bool out_of_range = slice.status().code() == StatusCode::kInvalidArgument;
+    return ActivityResult::Error(slice.status().message(), "500", out_of_range);
   }
   auto writes = std::make_shared<storage::WriteBatch>();
   MemoryTarget target{header->user_id, MemoryProcessor::BatchMemoryId(root, index), root, index,
                       writes.get(), [&call] { call.RecordHeartbeat(); }};
-  auto stored = processor->Process(target, (**memories)[offset]);
+  auto stored = processor->Process(target, (*slice)->memories[offset - (*slice)->first]);
   if (!stored.ok()) {
     int64_t code = ItemErrorCode(stored.status());
     return ActivityResult::Error(stored.status().message(), std::to_string(code), code == 422);

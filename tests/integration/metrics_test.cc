@@ -1,7 +1,9 @@
 // /metrics: Prometheus text whose counters move with the requests the server answered.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
+#include <thread>
 
 #include "tests/integration/api_client.h"
 #include "tests/integration/server_process.h"
@@ -41,6 +43,32 @@ TEST(MetricsIntegrationTest, CountersMoveWithRejectedBatchesAndRequests) {
     EXPECT_NE(line.rfind(' '), std::string::npos) << line;
     EXPECT_EQ(line.rfind("papr_", 0), 0u) << line;
   }
+}
+
+// A sample's value in Prometheus text, or -1 when the sample is missing.
+int64_t Sample(const std::string& text, const std::string& name) {
+  size_t at = text.find("\n" + name + " ");
+  return at == std::string::npos ? -1 : std::stoll(text.substr(at + name.size() + 2));
+}
+
+// The process's memory is exposed, and once the server is idle it gives freed heap back
+// (server.release_memory_interval_ms): the trim counter moves without any request asking.
+TEST(MetricsIntegrationTest, ProcessMemoryIsExposedAndTrimmedOnceIdle) {
+  ServerProcess server;
+  ASSERT_TRUE(server.Start());
+  ApiClient api(server.port(), kTestApiKey);
+  ASSERT_EQ(api.Post("/v1/memory/batch?wait=10", Batch(20)).status, 200);
+  std::string text;
+  for (int i = 0; i < 300; ++i) {
+    text = ApiClient(server.port(), "").Get("/metrics").body;
+    if (Sample(text, "papr_process_memory_trims_total") >= 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_GE(Sample(text, "papr_process_memory_trims_total"), 1) << text;
+  EXPECT_GE(Sample(text, "papr_process_memory_trimmed_bytes_total"), 0) << text;
+  int64_t rss = Sample(text, "papr_process_resident_memory_bytes");
+  EXPECT_GT(rss, 1 << 20) << text;
+  EXPECT_GE(Sample(text, "papr_process_peak_resident_memory_bytes"), rss) << text;
 }
 
 }  // namespace

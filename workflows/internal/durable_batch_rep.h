@@ -5,7 +5,6 @@
 // read) and durable_batch_history.cc (the history endpoint). Include only from those.
 
 #include <atomic>
-#include <list>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -17,6 +16,7 @@
 #include "engine/workflow_context.h"
 #include "workflows/admission_control.h"
 #include "workflows/batch_codec.h"
+#include "workflows/batch_input_cache.h"
 #include "workflows/durable_batch_service.h"
 
 namespace papr::workflows {
@@ -96,8 +96,8 @@ struct DurableBatchService::Rep {
   const Clock* clock;
 
   // Decoded inputs of recently active batches (activities read them on every memory).
-  std::mutex cache_mu;
-  std::list<std::pair<std::string, std::shared_ptr<const std::vector<MemoryInput>>>> memories_lru;
+  std::mutex cache_mu;  // guards `headers`
+  BatchInputCache inputs;
   std::mutex load_mu;  // one loader at a time: concurrent misses would each decode the blob
   std::atomic<int64_t> webhook_delivered{0}, webhook_failed{0};
   std::unordered_map<std::string, BatchHeader> headers;
@@ -109,6 +109,7 @@ struct DurableBatchService::Rep {
   Rep(const config::Config& c, engine::Engine* e, MemoryProcessor* p, WebhookSender* w,
       const Clock* clk)
       : config(c), engine(e), processor(p), webhooks(w), clock(clk),
+        inputs(c.processing.input_cache_bytes),
         admission(AdmissionLimits(c), [this](const std::string& id) { return Queued(id); }) {}
 
   static AdmissionControl::Limits AdmissionLimits(const config::Config& c);
@@ -125,9 +126,9 @@ struct DurableBatchService::Rep {
   internal::WorkflowTask BatchWorkflow(internal::WorkflowContext& ctx, std::string input);
   internal::ActivityResult ProcessMemory(const engine::ActivityCall& call);
   internal::ActivityResult DeliverWebhook(const engine::ActivityCall& call);
-  // The decoded memories of chunk `chunk` of batch `batch_id` (cached).
-  Result<std::shared_ptr<const std::vector<MemoryInput>>> Memories(const std::string& batch_id,
-                                                                   int64_t chunk);
+  // The decoded slice holding memory `offset` of chunk `chunk` of batch `batch_id` (cached).
+  Result<BatchInputCache::SlicePtr> Memories(const std::string& batch_id, int64_t chunk,
+                                             int64_t offset);
   Result<BatchHeader> Header(const std::string& batch_id);
   Result<BatchStatus> StatusOf(const engine::ExecutionRecord& record);
   // Applies `op` to each open child of `id` (after the parent, so no parent reacts to a child
