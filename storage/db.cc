@@ -357,24 +357,15 @@ namespace {
 // Translates our batch into RocksDB's, with the column families of `in`.
 Status ToRocksBatch(const internal::DbInstance& in, std::string_view ops, rocksdb::WriteBatch* wb) {
   using internal::OpTag;
-  while (!ops.empty()) {
-    if (ops.size() < 2) return Status::Internal("malformed write batch");
-    auto tag = static_cast<OpTag>(ops[0]);
-    auto* cf = in.handle(static_cast<Table>(static_cast<uint8_t>(ops[1])));
-    ops.remove_prefix(2);
-    std::string_view key;
-    std::string_view value;
-    if (!GetLengthPrefixed(&ops, &key) ||
-        (tag != OpTag::kDelete && !GetLengthPrefixed(&ops, &value))) {
-      return Status::Internal("malformed write batch");
-    }
+  return internal::ForEachOp(ops, [&](OpTag tag, Table table, std::string_view key,
+                                      std::string_view value) {
+    auto* cf = in.handle(table);
     if (cf == nullptr) return Status::Internal("write to a table that is not open");
     rocksdb::Status s = tag == OpTag::kPut     ? wb->Put(cf, ToSlice(key), ToSlice(value))
                         : tag == OpTag::kMerge ? wb->Merge(cf, ToSlice(key), ToSlice(value))
                                                : wb->Delete(cf, ToSlice(key));
-    if (!s.ok()) return FromRocks(s, "building write batch");
-  }
-  return Status::Ok();
+    return s.ok() ? Status::Ok() : FromRocks(s, "building write batch");
+  });
 }
 
 }  // namespace

@@ -55,17 +55,8 @@ class StoreCursor final : public Cursor {
 // Our batch's records (tag, table, key[, value]) as Store ops.
 Status ToStoreBatch(std::string_view ops, bool no_sync, Batch* out) {
   using internal::OpTag;
-  while (!ops.empty()) {
-    if (ops.size() < 2) return Status::Internal("malformed write batch");
-    auto tag = static_cast<OpTag>(ops[0]);
-    auto table = static_cast<Table>(static_cast<uint8_t>(ops[1]));
-    ops.remove_prefix(2);
-    std::string_view key;
-    std::string_view value;
-    if (!GetLengthPrefixed(&ops, &key) ||
-        (tag != OpTag::kDelete && !GetLengthPrefixed(&ops, &value))) {
-      return Status::Internal("malformed write batch");
-    }
+  RETURN_IF_ERROR(internal::ForEachOp(ops, [&](OpTag tag, Table table, std::string_view key,
+                                               std::string_view value) {
     if (tag == OpTag::kPut) {
       out->Put(table, key, value);
     } else if (tag == OpTag::kDelete) {
@@ -78,7 +69,8 @@ Status ToStoreBatch(std::string_view ops, bool no_sync, Batch* out) {
       }
       out->AddCounters(table, key, a, b);
     }
-  }
+    return Status::Ok();
+  }));
   if (no_sync) out->SetNoSync();
   return Status::Ok();
 }

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "common/byte_codec.h"
+#include "common/status.h"
 #include "storage/db.h"
 
 namespace papr::storage {
@@ -16,6 +17,26 @@ namespace internal {
 // Record tags. The buffer only lives in memory; Db::Write translates it to a
 // rocksdb::WriteBatch.
 enum class OpTag : uint8_t { kPut = 1, kDelete = 2, kMerge = 3 };
+
+// Calls fn(tag, table, key, value) for each record of a WriteBatch buffer, in order, until fn
+// returns an error; Internal for a malformed buffer.
+template <typename Fn>
+Status ForEachOp(std::string_view ops, Fn&& fn) {
+  while (!ops.empty()) {
+    if (ops.size() < 2) return Status::Internal("malformed write batch");
+    auto tag = static_cast<OpTag>(ops[0]);
+    auto table = static_cast<Table>(static_cast<uint8_t>(ops[1]));
+    ops.remove_prefix(2);
+    std::string_view key;
+    std::string_view value;
+    if (!GetLengthPrefixed(&ops, &key) ||
+        (tag != OpTag::kDelete && !GetLengthPrefixed(&ops, &value))) {
+      return Status::Internal("malformed write batch");
+    }
+    RETURN_IF_ERROR(fn(tag, table, key, value));
+  }
+  return Status::Ok();
+}
 
 }  // namespace internal
 
