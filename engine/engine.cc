@@ -127,13 +127,14 @@ Result<bool> Engine::Rep::Reserve(const std::string& id) {
   // While recovery publishes the open executions, a start could race its scan into a second
   // in-memory execution of one id: refuse (callers answer 503). An engine that was never
   // started (engine-admin's direct mode) only records the start: the next Start() resumes it
-  // (Start waits for such starts under start_mu, so its scan sees every one).
-  const bool live = started;
-  if (live && !is_ready) return Status::Unavailable("the engine is recovering; retry shortly");
+  // (Start waits for such starts under start_mu, so its scan sees every one). `started` is
+  // read after the wait below, under the same lock hold as the insert.
   // A concurrent start of the same id (e.g. one Idempotency-Key sent twice at once): wait for
   // its outcome, so this caller sees the committed execution (AlreadyExists) or starts it
   // itself if that start failed.
   start_cv.wait(lock, [&] { return starting.count(id) == 0; });
+  const bool live = started;
+  if (live && !is_ready) return Status::Unavailable("the engine is recovering; retry shortly");
   ASSIGN_OR_RETURN(auto existing, db->Get(Table::kExecutions, storage::ExecutionKey(id)));
   if (existing) return Status::AlreadyExists("workflow " + id + " already exists");
   starting.insert(id);
