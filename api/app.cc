@@ -67,7 +67,6 @@ struct App::Rep {
   // database is writable again (from the resumer's thread, after Recover was asked for).
   std::mutex engine_start_mu;
   bool recover_requested = false;  // guarded by engine_start_mu
-  bool engine_started = false;     // guarded by engine_start_mu
 
   Status StartEngineIfWritable();
 };
@@ -75,11 +74,10 @@ struct App::Rep {
 Status App::Rep::StartEngineIfWritable() {
 #if PAPR_WITH_ENGINE
   std::lock_guard<std::mutex> lock(engine_start_mu);
-  if (!engine || !recover_requested || engine_started) return Status::Ok();
+  if (!engine || !recover_requested || engine->started()) return Status::Ok();
   // Recovery writes: on a read-only database batch status is served from the store, and the
   // engine starts once space returns.
   if (db->opened_read_only_for_no_space()) return Status::Ok();
-  engine_started = true;
   return engine->Start();  // starts the periodic retention sweep too
 #else
   return Status::Ok();

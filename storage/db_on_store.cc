@@ -18,10 +18,12 @@ namespace {
 
 constexpr size_t kCursorPageRows = 512;
 
-//! A Cursor over a Store table: pages of Store::Scan, each a read of its own.
+//! A Cursor over a Store table, up to `end` (empty: the table's end): pages of Store::Scan,
+//! each a read of its own.
 class StoreCursor final : public Cursor {
  public:
-  StoreCursor(const Store& store, Table table) : store_(store), table_(table) {}
+  StoreCursor(const Store& store, Table table, std::string end = "")
+      : store_(store), table_(table), end_(std::move(end)) {}
   void Seek(std::string_view key) override { Load(std::string(key)); }
   bool Valid() const override { return status_.ok() && at_ < page_.rows.size(); }
   void Next() override {
@@ -36,7 +38,7 @@ class StoreCursor final : public Cursor {
  private:
   void Load(std::string start) {
     at_ = 0;
-    auto page = store_.Scan(table_, start, "", kCursorPageRows);
+    auto page = store_.Scan(table_, start, end_, kCursorPageRows);
     if (!page.ok()) {
       status_ = page.status();
       page_ = ScanPage{};
@@ -47,6 +49,7 @@ class StoreCursor final : public Cursor {
 
   const Store& store_;
   Table table_;
+  std::string end_;
   ScanPage page_;
   size_t at_ = 0;
   Status status_ = Status::Ok();
@@ -97,16 +100,11 @@ std::unique_ptr<Cursor> Db::NewStoreCursor(Table table) const {
 
 Status Db::ScanStorePrefix(Table table, std::string_view prefix,
                            const std::function<bool(std::string_view, std::string_view)>& fn) const {
-  std::string end = PrefixSuccessor(prefix);
-  std::string start(prefix);
-  for (;;) {
-    ASSIGN_OR_RETURN(ScanPage page, rep_->store->Scan(table, start, end, kCursorPageRows));
-    for (const auto& [key, value] : page.rows) {
-      if (!fn(key, value)) return Status::Ok();
-    }
-    if (!page.resume_key) return Status::Ok();
-    start = std::move(*page.resume_key);
+  StoreCursor cursor(*rep_->store, table, PrefixSuccessor(prefix));
+  for (cursor.Seek(prefix); cursor.Valid(); cursor.Next()) {
+    if (!fn(cursor.key(), cursor.value())) break;
   }
+  return cursor.status();
 }
 
 }  // namespace papr::storage
