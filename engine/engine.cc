@@ -47,6 +47,7 @@ Status Engine::Start() {
                                   std::chrono::steady_clock::now() - recovery_start)
                                   .count();
   rep_->is_ready = true;
+  rep_->rebuild_thread = std::thread([this] { rep_->RebuildLoop(); });
   if (rep_->options.retention_sweep_ms > 0) {
     rep_->retention_thread = std::thread([this] { rep_->RetentionLoop(); });
   }
@@ -62,7 +63,9 @@ void Engine::Shutdown() {
   }
   rep_->timer_cv.notify_all();
   rep_->retention_cv.notify_all();
+  rep_->rebuild_cv.notify_all();
   rep_->timer_thread.join();
+  if (rep_->rebuild_thread.joinable()) rep_->rebuild_thread.join();
   if (rep_->retention_thread.joinable()) rep_->retention_thread.join();
   rep_->workers.Stop();
   rep_->io_workers.Stop();
@@ -108,7 +111,15 @@ Status Engine::StartWorkflow(StartOptions o) {
   exec->StartCoroutine(rep_->workflows.at(o.workflow_type), o.input);
   exec->batch = nullptr;
   auto children = rep_->StageChildren(*exec, wb);
-  RETURN_IF_ERROR(rep_->Commit(*exec, wb, ExecutionStatus::kRunning));
+  if (Status s = rep_->Commit(*exec, wb, ExecutionStatus::kRunning); !s.ok()) {
+    // The start may have been applied (UnknownOutcome): a rebuild resumes it if it was.
+    if (live && s.code() == StatusCode::kUnknownOutcome) {
+      std::vector<std::string> rebuild{o.workflow_id};
+      for (const auto& child : children) rebuild.push_back(child->id());
+      rep_->ScheduleRebuild(std::move(rebuild));
+    }
+    return s;
+  }
   CrashPoint("after_start_commit");
   if (!live) return Status::Ok();
   Rep::Launch launch = rep_->Prepare(exec, std::move(exec->effects));

@@ -35,6 +35,13 @@ std::string EngineMetrics::Render() const {
           recovery_ms.load(), "gauge");
   Counter(&out, "papr_engine_recovered_workflows", "Open workflows resumed by the last recovery.",
           recovered_workflows.load(), "gauge");
+  Counter(&out, "papr_engine_commit_failures_total",
+          "Workflow commits the store refused or lost (the execution is rebuilt from the store).",
+          commit_failures.load());
+  Counter(&out, "papr_engine_rebuilt_workflows_total",
+          "Executions rebuilt from the store after a failed commit.", rebuilt_workflows.load());
+  Counter(&out, "papr_engine_rebuilds_pending", "Executions waiting to be rebuilt.",
+          rebuilds_pending.load(), "gauge");
   return out;
 }
 

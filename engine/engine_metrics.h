@@ -19,6 +19,9 @@ struct EngineMetrics {
   std::atomic<int64_t> activities_failed{0};  // retries exhausted or not retryable
   std::atomic<int64_t> recovery_ms{0};
   std::atomic<int64_t> recovered_workflows{0};
+  std::atomic<int64_t> commit_failures{0};     // transitions the store did not take
+  std::atomic<int64_t> rebuilt_workflows{0};   // executions rebuilt after a failed commit
+  std::atomic<int64_t> rebuilds_pending{0};    // executions waiting to be rebuilt
 
   // Prometheus text of these counters.
   std::string Render() const;

@@ -65,12 +65,27 @@ Status Engine::Rep::Recover() {
         if (storage::DecodeVisibilityKey(key, &status, &start, &id)) open_ids.emplace_back(id);
         return true;
       }));
+  ASSIGN_OR_RETURN(const size_t resumed, Resume(open_ids));
+  metrics.recovered_workflows = static_cast<int64_t>(resumed);
+  log::Info("recovery done", {{"resumed_workflows", std::to_string(resumed)}});
+  return Status::Ok();
+}
+
+bool Engine::Rep::IsLive(const std::string& id) const {
+  auto exec = Find(id);
+  if (!exec) return false;
+  std::lock_guard lock(exec->inbox_mu);
+  return !exec->broken;
+}
+
+Result<size_t> Engine::Rep::Resume(const std::vector<std::string>& open_ids) {
   std::vector<std::shared_ptr<Execution>> recovered;
   std::vector<ExecutionRecord> closed_children;
   Launch pending_launch;
   for (const auto& id : open_ids) {
-    if (Find(id)) continue;  // already live: never a second in-memory execution of one id
+    if (IsLive(id)) continue;  // never a second live in-memory execution of one id
     auto history = internal::LoadHistory(*db, id);
+    if (history.ok() && history->empty()) continue;  // never recorded (a failed start)
     auto exec = std::make_shared<Execution>(id);
     storage::WriteBatch wb;
     exec->batch = &wb;
@@ -152,8 +167,22 @@ Status Engine::Rep::Recover() {
     }
     effects.cancel_children = exec->record.cancel_requested;
     launches.push_back(Prepare(exec, std::move(effects)));
-    // A child that closed while its parent's notification was in flight: tell it again
-    // (the parent ignores a child it already recorded).
+  }
+  for (const auto& r : closed_children) {
+    // The parent is resumed here or, when a child alone was rebuilt, live already.
+    auto it = by_id.find(r.parent_workflow_id);
+    auto parent = it != by_id.end() ? it->second : Find(r.parent_workflow_id);
+    if (parent) notes.emplace_back(parent, ChildClosedItem(r));
+  }
+  {
+    // Replaces an execution a failed commit left broken (engine_rebuild.cc).
+    std::lock_guard lock(mu);
+    for (auto& exec : recovered) executions[exec->id()] = exec;
+  }
+  // A child that closed while its parent's notification was in flight (or while the parent
+  // was not live): tell it again; the parent ignores a child it already recorded. Read after
+  // publishing, so a child closing meanwhile finds the parent live or is seen here.
+  for (auto& exec : recovered) {
     for (const auto& [child_id, child_info] : exec->children) {
       if (by_id.count(child_id)) continue;
       auto child = db->Get(Table::kExecutions, storage::ExecutionKey(child_id));
@@ -164,21 +193,11 @@ Status Engine::Rep::Recover() {
       notes.emplace_back(exec, ChildClosedItem(*record));
     }
   }
-  for (const auto& r : closed_children) {
-    auto it = by_id.find(r.parent_workflow_id);
-    if (it != by_id.end()) notes.emplace_back(it->second, ChildClosedItem(r));
-  }
-  {
-    std::lock_guard lock(mu);
-    for (auto& exec : recovered) executions.try_emplace(exec->id(), exec);
-  }
   for (auto& t : timers_to_arm) Arm(t.fire_ms, t.workflow_id, std::move(t.item));
   for (auto& launch : launches) Start(std::move(launch));
   for (auto& [exec, item] : notes) Enqueue(exec, std::move(item));
   Start(std::move(pending_launch));
-  metrics.recovered_workflows = static_cast<int64_t>(recovered.size());
-  log::Info("recovery done", {{"resumed_workflows", std::to_string(recovered.size())}});
-  return Status::Ok();
+  return recovered.size();
 }
 
 Status Engine::ReplayCheck(const std::string& workflow_id,

@@ -70,10 +70,10 @@ void Engine::Rep::Enqueue(const std::shared_ptr<Execution>& exec, InboxItem item
   bool schedule = false;
   {
     std::lock_guard lock(exec->inbox_mu);
-    if (exec->broken) {
+    if (exec->broken) {  // being rebuilt (engine_rebuild.cc): its rebuilt self takes over
       if (item.committed) {
         item.committed->set_value(Status::Unavailable(
-            "workflow " + exec->id() + " is stopped after a storage failure; restart the server"));
+            "workflow " + exec->id() + " is being reloaded after a storage failure; retry"));
       }
       return;
     }
@@ -128,6 +128,12 @@ void Engine::Rep::Run(const std::shared_ptr<Execution>& exec) {
   if (committed.ok()) launch.new_children = std::move(children);
   std::vector<std::function<void()>> listeners;
   bool requeue = false;
+  if (!committed.ok()) {
+    // What is on disk now is unknown: rebuild from it (and any child this commit created).
+    std::vector<std::string> rebuild{exec->id()};
+    for (const auto& child : children) rebuild.push_back(child->id());
+    ScheduleRebuild(std::move(rebuild));
+  }
   {
     std::lock_guard lock(exec->inbox_mu);
     if (!committed.ok()) exec->broken = true;
@@ -386,6 +392,7 @@ Status Engine::Rep::Commit(Execution& exec, storage::WriteBatch& wb,
   CrashPoint("before_commit");
   auto commit_start = std::chrono::steady_clock::now();
   Status s = db->Write(wb);
+  if (!s.ok()) metrics.commit_failures++;
   metrics.commit_seconds.Observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - commit_start).count());
   metrics.events_per_commit.Observe(static_cast<double>(exec.new_events.size()));

@@ -390,7 +390,18 @@ Status Db::WriteRefusal() const {
 Status Db::Write(WriteBatch& batch) {
   RETURN_IF_ERROR(WriteRefusal());
   if (batch.Count() == 0) return Status::Ok();
-  if (rep_->store) return WriteToStore(batch);
+  const int lost = rep_->inject_lost_connection.exchange(Rep::kNoFault);
+  if (lost == Rep::kLostBeforeCommit) {
+    return Status::Unavailable("injected: connection to the store lost (test)");
+  }
+  Status s = rep_->store ? WriteToStore(batch) : WriteToRocks(batch);
+  if (s.ok() && lost == Rep::kLostDuringCommit) {
+    return Status::UnknownOutcome("injected: connection lost during COMMIT (test)");
+  }
+  return s;
+}
+
+Status Db::WriteToRocks(WriteBatch& batch) {
   internal::DbInstance& in = rep_->current();
   rocksdb::WriteBatch wb(batch.ByteSize() + 64);
   RETURN_IF_ERROR(ToRocksBatch(in, batch.rep_->ops, &wb));

@@ -145,6 +145,9 @@ class Db {
   void InjectWriteErrorForTest();
   // The same, as a no-space error (which TryResumeWrites may clear).
   void InjectNoSpaceErrorForTest();
+  // Makes the next Write answer as a Store that lost its connection does, latching nothing:
+  // `applied` false: Unavailable, nothing written; true: written, then UnknownOutcome.
+  void InjectLostConnectionForTest(bool applied);
 
  private:
   struct Rep;
@@ -153,6 +156,7 @@ class Db {
   static Result<std::unique_ptr<Db>> OpenReadOnlyForNoSpace(const DbOptions& options,
                                                           const Status& no_space);
   Status WriteRefusal() const;  // why Write refuses now; Ok when writes are accepted
+  Status WriteToRocks(WriteBatch& batch);
   // The calls of a Db opened on a Store (db_on_store.cc).
   Status WriteToStore(const WriteBatch& batch);
   std::unique_ptr<Cursor> NewStoreCursor(Table table) const;

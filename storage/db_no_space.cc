@@ -68,6 +68,9 @@ Status Db::TryResumeWrites() {
 
 void Db::InjectWriteErrorForTest() { rep_->inject_write_error.store(true); }
 void Db::InjectNoSpaceErrorForTest() { rep_->inject_no_space.store(true); }
+void Db::InjectLostConnectionForTest(bool applied) {
+  rep_->inject_lost_connection.store(applied ? Rep::kLostDuringCommit : Rep::kLostBeforeCommit);
+}
 
 std::string Db::write_error() const {
   std::lock_guard<std::mutex> lock(rep_->error_mu);

@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <queue>
+#include <set>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -152,7 +153,23 @@ struct Engine::Rep {
                            std::vector<TimerEntry>& timers);
   bool ApplyActivityDeadline(Execution& exec, InboxItem& item);
   bool ApplyHeartbeatCheck(Execution& exec, InboxItem& item);
+  // Resumes every execution open on disk (at Start).
   Status Recover();
+  // Loads, replays and publishes the open executions among `ids` that are not live (absent, or
+  // left broken by a failed commit), arms their timers and launches their work. Returns how
+  // many it resumed. REQUIRES: no other start or resume of these ids runs meanwhile (Start's
+  // recovery runs before starts are taken; a rebuild reserves its ids in `starting`).
+  Result<size_t> Resume(const std::vector<std::string>& ids);
+  bool IsLive(const std::string& id) const;  // in the map and not broken
+  // engine_rebuild.cc: an execution whose commit failed (the store was unreachable, or the
+  // outcome is unknown) is dropped and rebuilt from the store, retried with backoff until
+  // the store answers. `ids`: the execution and any children its failed commit created.
+  void ScheduleRebuild(std::vector<std::string> ids);
+  void RebuildLoop();
+  Status Rebuild(const std::vector<std::string>& ids);
+  std::thread rebuild_thread;  // stops with `stopping` (under timer_mu)
+  std::condition_variable rebuild_cv;
+  std::set<std::string> rebuild_pending;  // guarded by timer_mu
   // Retention (engine_retention.cc).
   Result<int64_t> SweepRetention();
   Status StageDeletion(const ExecutionRecord& r, storage::WriteBatch& wb, int64_t* deleted);

@@ -149,7 +149,7 @@ class Execution {
   std::deque<InboxItem> inbox;
   bool queued = false;
   bool closed = false;  // set by the runner once the closing transition is committed
-  bool broken = false;  // a commit failed: state is ahead of disk; wait for restart
+  bool broken = false;  // a commit failed: state may differ from disk; being rebuilt
   std::vector<std::function<void()>> listeners;  // called after the next commit
 };
 

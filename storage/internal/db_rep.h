@@ -65,6 +65,8 @@ struct Db::Rep {
   std::atomic<bool> read_only_for_no_space{false};
   std::atomic<bool> inject_write_error{false};
   std::atomic<bool> inject_no_space{false};
+  enum LostConnection : int { kNoFault, kLostBeforeCommit, kLostDuringCommit };
+  std::atomic<int> inject_lost_connection{kNoFault};
   std::mutex error_mu;
   std::string write_error;  // first failed write's message; guarded by error_mu
 #if defined(__SANITIZE_THREAD__)
