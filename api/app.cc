@@ -153,6 +153,7 @@ Result<std::unique_ptr<App>> App::Create(config::Config config) {
   deps.ready = &rep->ready;
   storage::Db* db = rep->db.get();
   deps.writes_refused = [db] { return db->writes_refused(); };
+  deps.database_reachable = [db] { return db->CheckReachable(); };
   rep->router = std::make_unique<Router>(deps);
   net::HttpServerOptions http_options;
   http_options.listen = c.server.listen;

@@ -156,6 +156,12 @@ void Router::Rep::Dispatch(HttpRequest req, Responder inner) {
   if (path == "/healthz") return respond(HttpResponse::Json(200, R"({"status":"ok"})"));
   if (path == "/readyz") {
     bool ready = deps.ready == nullptr || deps.ready->load();
+    if (Status reachable = deps.database_reachable ? deps.database_reachable() : Status::Ok();
+        !reachable.ok()) {
+      return respond(SimpleError(503, "not ready: the database does not answer (" +
+                                          reachable.message() + ")",
+                                 R"({"reads":false,"writes":false})"));
+    }
     if (ready && deps.writes_refused && deps.writes_refused()) {
       // Reads are still served; a load balancer should send writes elsewhere.
       return respond(SimpleError(503, "not ready: writes are refused after a storage write error "

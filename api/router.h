@@ -28,6 +28,8 @@ struct RouterDeps {
   const std::atomic<bool>* ready = nullptr;  // /readyz
   // /readyz: true while the store refuses writes after a write error. Optional.
   std::function<bool()> writes_refused;
+  // /readyz: Ok while the database answers (a remote one may be down). Optional.
+  std::function<Status()> database_reachable;
 };
 
 //! Routes of API.md. Handle() is called on an io thread; each request runs on the handler

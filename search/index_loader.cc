@@ -4,6 +4,7 @@
 
 #include <map>
 
+#include "common/log.h"
 #include "search/internal/search_index_rep.h"
 #include "storage/keys.h"
 
@@ -73,7 +74,6 @@ Status SearchIndex::Rep::Rebuild() {
 }
 
 Status SearchIndex::Rep::Load() {
-  catalog.clear();
   std::map<uint64_t, LoadedSegment> segments;
   auto cursor = db->NewCursor(storage::Table::kSegments);
   for (cursor->Seek(""); cursor->Valid(); cursor->Next()) {
@@ -99,7 +99,18 @@ Status SearchIndex::Rep::Load() {
     if (!user) user = std::make_shared<UserIndex>();
     user->segments.push_back(std::move(loaded.view));
   }
-  for (auto& [user_id, index] : users) catalog[user_id] = std::move(index);
+  std::unordered_map<std::string, std::shared_ptr<const UserIndex>> loaded;
+  for (auto& [user_id, index] : users) loaded[user_id] = std::move(index);
+  std::lock_guard<std::mutex> lock(snapshot_mu);
+  catalog.swap(loaded);
+  return Status::Ok();
+}
+
+Status SearchIndex::Rep::ReloadIfDue() {
+  if (!reload_due) return Status::Ok();
+  RETURN_IF_ERROR(Load());
+  reload_due = false;
+  log::Info("search index reloaded from the store after a failed write", {});
   return Status::Ok();
 }
 

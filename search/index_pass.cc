@@ -106,9 +106,12 @@ uint64_t SearchIndex::Rep::BeginPass(uint64_t* floor) {
   return pass;
 }
 
-void SearchIndex::Rep::EndPass(uint64_t pass, const std::vector<uint64_t>& taken_in) {
+void SearchIndex::Rep::EndPass(uint64_t pass, const std::vector<uint64_t>& taken_in, bool ok) {
   {
     std::lock_guard<std::mutex> lock(queue_mu);
+    // After a failed pass the reservations of what it missed may expire before the store is
+    // back: scan the whole queue next time.
+    if (!ok) full_scan_due = true;
     for (uint64_t s : taken_in) outstanding.erase(s);
     passes_done = pass;
     if (!taken_in.empty()) merge_wanted = true;
@@ -133,7 +136,7 @@ Result<size_t> SearchIndex::IndexQueued() {
   uint64_t pass = rep_->BeginPass(&floor);
   std::vector<uint64_t> taken_in;
   Result<size_t> taken = IndexFrom(floor, &taken_in);
-  rep_->EndPass(pass, taken.ok() ? taken_in : std::vector<uint64_t>{});
+  rep_->EndPass(pass, taken.ok() ? taken_in : std::vector<uint64_t>{}, taken.ok());
   return taken;
 }
 
@@ -145,6 +148,7 @@ Result<size_t> SearchIndex::IndexFrom(uint64_t floor, std::vector<uint64_t>* seq
   if (rows.empty()) return 0;
   ASSIGN_OR_RETURN(PendingSegments pending, BuildPending(r.db, rows));
   std::lock_guard<std::mutex> lock(r.write_mu);
+  RETURN_IF_ERROR(r.ReloadIfDue());
   storage::WriteBatch batch;
   std::map<std::string, std::vector<SegmentView>> added;
   for (auto& [key, p] : pending) {
@@ -157,7 +161,10 @@ Result<size_t> SearchIndex::IndexFrom(uint64_t floor, std::vector<uint64_t>* seq
   for (uint64_t s : *sequences) {
     batch.Delete(storage::Table::kIndexQueue, storage::IndexQueueKey(s));
   }
-  RETURN_IF_ERROR(r.db->Write(batch));
+  if (Status written = r.db->Write(batch); !written.ok()) {
+    r.reload_due = true;
+    return written;
+  }
   for (auto& [user_id, views] : added) {
     auto current = r.Snapshot(user_id);
     auto updated = current ? std::make_shared<UserIndex>(*current) : std::make_shared<UserIndex>();

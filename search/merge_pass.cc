@@ -54,6 +54,7 @@ Status SearchIndex::Rep::Merge(const std::string& user_id,
   const std::string& scope = inputs.front().scope;
 
   std::lock_guard<std::mutex> lock(write_mu);
+  RETURN_IF_ERROR(ReloadIfDue());  // then inputs a reload dropped count as vanished below
   auto current = Snapshot(user_id);
   uint64_t id = next_segment_id++;
   auto deletions = std::make_shared<Deletions>(merged->doc_count());
@@ -76,7 +77,10 @@ Status SearchIndex::Rep::Merge(const std::string& user_id,
       deletions->Add(new_doc, encoded, tombstone);
     }
   }
-  RETURN_IF_ERROR(db->Write(batch));
+  if (Status written = db->Write(batch); !written.ok()) {
+    reload_due = true;  // the merge may have been applied (see ReloadIfDue)
+    return written;
+  }
   auto updated = std::make_shared<UserIndex>();
   for (const auto& v : current->segments) {
     bool merged_away = std::any_of(inputs.begin(), inputs.end(),

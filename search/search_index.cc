@@ -105,7 +105,14 @@ Tombstone TombstoneOf(const storage::MemoryRecord& record) {
 
 Status SearchIndex::CommitDelete(const storage::MemoryRecord& record, storage::WriteBatch* batch) {
   std::lock_guard<std::mutex> lock(rep_->write_mu);
+  RETURN_IF_ERROR(rep_->ReloadIfDue());
   auto index = rep_->Snapshot(record.user_id);
+  // A lost commit leaves what is stored in doubt: reload before the next change.
+  auto write = [&] {
+    Status s = rep_->db->Write(*batch);
+    if (!s.ok()) rep_->reload_due = true;
+    return s;
+  };
   for (size_t i = 0; index != nullptr && i < index->segments.size(); ++i) {
     const SegmentView& view = index->segments[i];
     if (view.scope != record.external_user_id) continue;
@@ -115,7 +122,7 @@ Status SearchIndex::CommitDelete(const storage::MemoryRecord& record, storage::W
     std::string encoded = EncodeTombstone(tombstone);
     batch->Put(storage::Table::kSegments,
                storage::SegmentTombstoneKey(record.user_id, view.scope, view.id, *doc), encoded);
-    RETURN_IF_ERROR(rep_->db->Write(*batch));
+    RETURN_IF_ERROR(write());
     auto deletions = std::make_shared<Deletions>(*view.deletions);
     deletions->Add(*doc, std::move(encoded), tombstone);
     auto updated = std::make_shared<UserIndex>(*index);
@@ -123,7 +130,7 @@ Status SearchIndex::CommitDelete(const storage::MemoryRecord& record, storage::W
     rep_->Publish(record.user_id, std::move(updated));
     return Status::Ok();
   }
-  RETURN_IF_ERROR(rep_->db->Write(*batch));
+  RETURN_IF_ERROR(write());
   rep_->unindexed_deletes.emplace(record.user_id, record.id);
   return Status::Ok();
 }

@@ -1,16 +1,22 @@
 // The indexer and merger threads: each loops on its own condition until Stop.
 
+#include <algorithm>
+
 #include "common/log.h"
 #include "search/internal/search_index_rep.h"
 
 namespace papr::search {
 
 void SearchIndex::Rep::IndexerLoop(SearchIndex* self) {
+  constexpr int kMaxFailurePauseMs = 2000;
+  int failures = 0;  // passes failed in a row (a store that is down): back off, log once
   for (;;) {
     {
       std::unique_lock<std::mutex> lock(queue_mu);
-      wake_cv.wait_for(lock, std::chrono::milliseconds(options.poll_ms),
-                       [this] { return wake || stopping; });
+      int pause_ms = failures == 0 ? options.poll_ms
+                                   : std::min(kMaxFailurePauseMs, options.poll_ms << std::min(failures, 6));
+      wake_cv.wait_for(lock, std::chrono::milliseconds(pause_ms),
+                       [&] { return (wake && failures == 0) || stopping; });
       if (stopping) return;
       wake = false;
     }
@@ -18,8 +24,15 @@ void SearchIndex::Rep::IndexerLoop(SearchIndex* self) {
     if (db->writes_refused()) continue;
     auto taken = self->IndexQueued();
     if (!taken.ok()) {
-      log::Warn("search indexer pass failed", {{"error", taken.status().ToString()}});
+      if (failures++ == 0) {
+        log::Warn("search indexer pass failed; retrying with backoff",
+                  {{"error", taken.status().ToString()}});
+      }
       continue;
+    }
+    if (failures > 0) {
+      log::Info("search indexer passes succeed again", {{"failed_passes", std::to_string(failures)}});
+      failures = 0;
     }
     // A full pass may have left more: go on without waiting.
     if (*taken >= options.max_docs_per_pass) {

@@ -117,6 +117,9 @@ class Db {
   Result<std::pair<int64_t, int64_t>> GetCounters(Table table, std::string_view key) const;
   // Secondary instances: catch up with the primary.
   Status TryCatchUpWithPrimary();
+  // Ok while the database answers: a read on a Store (PostgreSQL may be down or unreachable);
+  // always Ok on RocksDB, which is in-process.
+  Status CheckReachable() const;
   // Approximate bytes on disk (for stats/metrics).
   uint64_t ApproximateDiskBytes() const;
   const DbOptions& options() const { return options_; }

@@ -107,4 +107,9 @@ Status Db::ScanStorePrefix(Table table, std::string_view prefix,
   return cursor.status();
 }
 
+Status Db::CheckReachable() const {
+  if (!rep_->store) return Status::Ok();
+  return rep_->store->Get(Table::kMeta, MetaSchemaVersionKey()).status();
+}
+
 }  // namespace papr::storage

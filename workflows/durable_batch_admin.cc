@@ -27,6 +27,7 @@ Result<engine::ExecutionRecord> OwnedExecution(const engine::Engine& engine,
                                                const std::string& user_id,
                                                const std::string& id) {
   auto record = engine.Describe(id);
+  if (!record.ok() && record.status().code() != StatusCode::kNotFound) return record.status();
   if (!record.ok() || record->owner != user_id) {
     return Status::NotFound("workflow " + id + " not found");
   }

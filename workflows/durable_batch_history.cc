@@ -32,6 +32,8 @@ Result<std::string> DurableBatchService::HistoryJson(const std::string& user_id,
                                                     const std::string& workflow_id,
                                                     int64_t after, int64_t limit) {
   auto record = rep_->engine->Describe(workflow_id);
+  // A store that cannot answer is not "not found" (the client retries a 503).
+  if (!record.ok() && record.status().code() != StatusCode::kNotFound) return record.status();
   if (!record.ok() || record->owner != user_id) {
     return Status::NotFound("workflow " + workflow_id + " not found");
   }

@@ -223,6 +223,8 @@ Result<SubmitOutcome> DurableBatchService::Submit(BatchRequest request) {
 Result<BatchStatus> DurableBatchService::GetStatus(const std::string& user_id,
                                                    const std::string& batch_id) {
   auto record = rep_->engine->Describe(batch_id);
+  // A store that cannot answer is not "not found" (the client retries a 503).
+  if (!record.ok() && record.status().code() != StatusCode::kNotFound) return record.status();
   if (!record.ok() || record->owner != user_id ||
       record->workflow_type != kWorkflowType) {
     return Status::NotFound("batch " + batch_id + " not found");

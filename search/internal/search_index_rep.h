@@ -47,6 +47,9 @@ struct SearchIndex::Rep {
   // built may hold them, so its commit applies them.
   std::set<std::pair<std::string, std::string>> unindexed_deletes;
   uint64_t next_segment_id = 1;
+  // A write of the index failed, so what is stored may differ from what is published (the
+  // outcome of a lost commit is unknown): the next pass reloads the catalog from the store.
+  bool reload_due = false;  // guarded by write_mu
 
   // The queue (guarded by queue_mu): reserved sequences not yet taken in, by reservation time.
   std::mutex queue_mu;
@@ -71,13 +74,16 @@ struct SearchIndex::Rep {
   std::vector<std::pair<std::string, std::shared_ptr<const UserIndex>>> SnapshotAll() const;
 
   // index_loader.cc
-  Status Load();
+  Status Load();  // reads every segment and publishes them as the catalog
+  // Reloads the catalog if a failed write left it in doubt. REQUIRES: write_mu held.
+  Status ReloadIfDue();
   Status Rebuild();
   Status CheckComplete(bool* complete);
   // index_pass.cc
   // Starts a pass: its number and the queue sequence to scan from.
   uint64_t BeginPass(uint64_t* floor);
-  void EndPass(uint64_t pass, const std::vector<uint64_t>& taken_in);
+  // `ok`: the pass committed (a failed one makes the next a full queue scan).
+  void EndPass(uint64_t pass, const std::vector<uint64_t>& taken_in, bool ok);
   // Waits (bounded) for a pass that starts after this call, when memories may be queued.
   void AwaitCatchUp();
   // merge_pass.cc

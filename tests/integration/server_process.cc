@@ -268,12 +268,12 @@ bool WaitReady(int port, Clock::time_point deadline) {
   return false;
 }
 
-// With PAPR_TEST_POSTGRES_URL (a superuser URL of a throwaway PostgreSQL, set by
-// tools/test_postgres.sh): a new database for this server and the config that selects it.
-// Empty otherwise (the embedded RocksDB default).
+// With `own_url`, or else PAPR_TEST_POSTGRES_URL (a superuser URL of a throwaway PostgreSQL,
+// set by tools/test_postgres.sh): a new database for this server and the config that selects
+// it. Empty otherwise (the embedded RocksDB default).
 // `*name` non-empty: that database (a successor's), else a new one, named in *name.
-std::string TestPostgresYaml(std::string* name) {
-  const char* url = std::getenv("PAPR_TEST_POSTGRES_URL");
+std::string TestPostgresYaml(const std::string& own_url, std::string* name) {
+  const char* url = own_url.empty() ? std::getenv("PAPR_TEST_POSTGRES_URL") : own_url.c_str();
   if (url == nullptr || *url == '\0') return "";
   static std::atomic<int> databases{0};
   if (name->empty()) {
@@ -298,7 +298,7 @@ ServerProcess::ServerProcess(ServerOptions options) : options_(std::move(options
   config_file_ = options_.config_file;
   postgres_database_ = options_.postgres_database;
   // The PostgreSQL stage: a database per server (or its predecessor's).
-  std::string backend_yaml = TestPostgresYaml(&postgres_database_);
+  std::string backend_yaml = TestPostgresYaml(options_.postgres_url, &postgres_database_);
   if (!options_.extra_yaml.empty() || !backend_yaml.empty()) {
     config_file_ = dir_.File("config.yaml");
     std::string merged;
@@ -318,6 +318,7 @@ ServerProcess::~ServerProcess() { Kill9(); }
 
 std::unique_ptr<ServerProcess> SuccessorOf(const ServerProcess& previous, ServerOptions options) {
   options.postgres_database = previous.postgres_database();
+  if (options.postgres_url.empty()) options.postgres_url = previous.postgres_url();
   auto next = std::make_unique<ServerProcess>(std::move(options));
   std::error_code ec;
   std::filesystem::remove_all(next->data_dir(), ec);

@@ -66,6 +66,9 @@ struct ServerOptions {
   // The PostgreSQL stage (PAPR_TEST_POSTGRES_URL set): the database of an earlier server to
   // run on (a successor on the same data), instead of a new one. See postgres_database().
   std::string postgres_database;
+  // A superuser URL of a PostgreSQL this test runs itself (to stop or break it) instead of
+  // the stage's shared one: the server runs on a new database there, whatever the stage.
+  std::string postgres_url;
 };
 
 //! One papr-server child process on 127.0.0.1:0 with its own temp data dir. The destructor
@@ -96,6 +99,7 @@ class ServerProcess {
   const std::string& config_file() const { return config_file_; }
   // The PostgreSQL stage: this server's database; empty on RocksDB.
   const std::string& postgres_database() const { return postgres_database_; }
+  const std::string& postgres_url() const { return options_.postgres_url; }
   // Everything the server wrote on stderr (all runs).
   std::string StderrText() const;
 

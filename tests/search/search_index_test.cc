@@ -3,6 +3,8 @@
 
 #include "search/search_index.h"
 
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include "search/searcher.h"
@@ -205,6 +207,47 @@ TEST_F(SearchIndexTest, UpgradeFromPerPostingKeysDropsThemAndIndexesEveryMemory)
   EXPECT_EQ(Rows(Table::kPostings), 0u);
   IndexAll();
   EXPECT_EQ(Find("orchid"), std::vector<std::string>{"m1"});
+}
+
+// A pass whose commit was applied but reported lost (the connection died in COMMIT): its
+// segment is read back from the store before the next change, so the memory is found, once.
+TEST_F(SearchIndexTest, PassWithUnknownOutcomeIsReadBackFromTheStore) {
+  Stage("m1", "harbour lighthouse");
+  db_->InjectLostConnectionForTest(/*applied=*/true);
+  EXPECT_EQ(index_->IndexQueued().status().code(), StatusCode::kUnknownOutcome);
+  EXPECT_EQ(Rows(Table::kIndexQueue), 0u);  // it was applied
+  Stage("m2", "harbour crane");
+  EXPECT_EQ(IndexAll(), 1u);
+  auto found = Find("harbour");
+  std::sort(found.begin(), found.end());
+  EXPECT_EQ(found, (std::vector<std::string>{"m1", "m2"}));
+}
+
+// A pass that never reached the store leaves the queue as it was: the next pass takes it in.
+TEST_F(SearchIndexTest, PassThatNeverReachedTheStoreIsRetaken) {
+  Stage("m1", "harbour lighthouse");
+  db_->InjectLostConnectionForTest(/*applied=*/false);
+  EXPECT_EQ(index_->IndexQueued().status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(Rows(Table::kIndexQueue), 1u);
+  EXPECT_EQ(IndexAll(), 1u);
+  EXPECT_EQ(Find("harbour"), std::vector<std::string>{"m1"});
+}
+
+// A merge applied but reported lost: merging the stale inputs again would store every doc
+// twice (the applied merge's segment and the new one).
+TEST_F(SearchIndexTest, MergeWithUnknownOutcomeNeverStoresADocumentTwice) {
+  for (int i = 0; i < 10; ++i) {
+    Stage("n" + std::to_string(i), "filler");
+    IndexAll();
+  }
+  db_->InjectLostConnectionForTest(/*applied=*/true);
+  EXPECT_EQ(index_->MergeOnce().status().code(), StatusCode::kUnknownOutcome);
+  (void)index_->MergeOnce();  // its inputs were merged away: it must not merge them again
+  Stage("m1", "orchid");
+  IndexAll();
+  EXPECT_EQ(Find("filler", 50).size(), 10u);
+  Reopen();
+  EXPECT_EQ(Find("filler", 50).size(), 10u);
 }
 
 }  // namespace

@@ -7,8 +7,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <thread>
 
 namespace papr::storage::testing {
 namespace {
@@ -130,6 +132,54 @@ Result<std::string> PgSession::Query(const std::string& sql) {
 Result<std::string> PgServer::Query(const std::string& db, const std::string& sql) const {
   ASSIGN_OR_RETURN(std::unique_ptr<PgSession> session, PgSession::Connect(Url(db)));
   return session->Query(sql);
+}
+
+namespace {
+constexpr const char* kGateLock = "4242";
+}  // namespace
+
+std::string WaitForBackendWaitingOn(PgSession& admin, const std::string& wait_events) {
+  for (int i = 0; i < 2000; ++i) {
+    auto pid = admin.Query(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND "
+        "application_name = 'papr-server' AND wait_event IN (" + wait_events + ") LIMIT 1");
+    if (pid.ok() && !pid->empty()) return *pid;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return "";
+}
+
+Status CloseCommitGate(PgSession& admin) {
+  for (const std::string& sql :
+       {std::string("CREATE FUNCTION test_commit_gate() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                    "BEGIN PERFORM pg_advisory_xact_lock_shared(") + kGateLock +
+            "); RETURN NULL; END $$",
+        std::string("CREATE CONSTRAINT TRIGGER commit_gate AFTER INSERT OR UPDATE ON memories "
+                    "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION "
+                    "test_commit_gate()"),
+        std::string("SELECT pg_advisory_lock(") + kGateLock + ")"}) {
+    RETURN_IF_ERROR(admin.Query(sql).status());
+  }
+  return Status::Ok();
+}
+
+Status OpenCommitGate(PgSession& admin) {
+  return admin.Query(std::string("SELECT pg_advisory_unlock(") + kGateLock + ")").status();
+}
+
+Status SetSynchronousStandby(const PgServer& server, PgSession& admin, const std::string& name) {
+  RETURN_IF_ERROR(admin
+                      .Query(name.empty() ? "ALTER SYSTEM RESET synchronous_standby_names"
+                                          : "ALTER SYSTEM SET synchronous_standby_names = '" +
+                                                name + "'")
+                      .status());
+  RETURN_IF_ERROR(admin.Query("SELECT pg_reload_conf()").status());
+  for (int i = 0; i < 1000; ++i) {
+    auto seen = server.Query("postgres", "SHOW synchronous_standby_names");
+    if (seen.ok() && *seen == name) return Status::Ok();
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return Status::DeadlineExceeded("synchronous_standby_names never became '" + name + "'");
 }
 
 }  // namespace papr::storage::testing

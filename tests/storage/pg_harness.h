@@ -60,4 +60,19 @@ class PgServer {
   int databases_ = 0;
 };
 
+// ---- Faults of the database, for tests that kill a papr-server connection at a chosen point
+// of COMMIT. `admin` is a superuser session on the server's database.
+
+// The pid of a papr-server backend of `admin`'s database waiting on one of `wait_events` (an
+// SQL list of quoted names, e.g. "'advisory'"); "" if none turned up within ~10 s.
+std::string WaitForBackendWaitingOn(PgSession& admin, const std::string& wait_events);
+// Makes every commit that wrote `memories` wait in COMMIT (a deferred trigger takes a shared
+// advisory lock that `admin` holds) until OpenCommitGate.
+Status CloseCommitGate(PgSession& admin);
+Status OpenCommitGate(PgSession& admin);
+// Sets synchronous_standby_names server-wide ("" resets it) and waits until new sessions of
+// `server` see it. With a standby that does not exist, every commit writes its commit record
+// and then waits (wait event SyncRep): killed there, it is applied but its reply is lost.
+Status SetSynchronousStandby(const PgServer& server, PgSession& admin, const std::string& name);
+
 }  // namespace papr::storage::testing

@@ -15,8 +15,6 @@ namespace {
 
 using std::chrono::milliseconds;
 
-constexpr const char* kGateLock = "4242";
-
 class PgStoreTest : public StoreFixture, public ::testing::Test {
  protected:
   void SetUp() override {
@@ -33,44 +31,13 @@ class PgStoreTest : public StoreFixture, public ::testing::Test {
     return result.ok() ? *result : "";
   }
 
-  // The pid of a papr-server backend of this database waiting on one of `wait_events` (an SQL
-  // list of quoted names); "" if none turned up within a generous bound (the test then fails
-  // on its next assertion).
   std::string WaitForBackendWaitingOn(const std::string& wait_events) {
-    for (int i = 0; i < 2000; ++i) {
-      std::string pid = Sql(
-          "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND "
-          "application_name = 'papr-server' AND wait_event IN (" + wait_events + ") LIMIT 1");
-      if (!pid.empty()) return pid;
-      std::this_thread::sleep_for(milliseconds(5));
-    }
-    return "";
+    return testing::WaitForBackendWaitingOn(*admin_, wait_events);
   }
-
-  // Makes every commit that wrote `memories` wait (in COMMIT, in a deferred trigger) until
-  // the test releases its advisory lock.
-  void CloseCommitGate() {
-    Sql("CREATE FUNCTION test_commit_gate() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-        "PERFORM pg_advisory_xact_lock_shared(" + std::string(kGateLock) +
-        "); RETURN NULL; END $$");
-    Sql("CREATE CONSTRAINT TRIGGER commit_gate AFTER INSERT OR UPDATE ON memories "
-        "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION test_commit_gate()");
-    Sql("SELECT pg_advisory_lock(" + std::string(kGateLock) + ")");
-  }
-  void OpenCommitGate() { Sql("SELECT pg_advisory_unlock(" + std::string(kGateLock) + ")"); }
-
-  // Sets synchronous_standby_names server-wide and waits until new sessions see it (the
-  // postmaster has reloaded and signalled every backend).
+  void CloseCommitGate() { ASSERT_OK(testing::CloseCommitGate(*admin_)); }
+  void OpenCommitGate() { ASSERT_OK(testing::OpenCommitGate(*admin_)); }
   void SetSynchronousStandby(const std::string& name) {
-    Sql(name.empty() ? "ALTER SYSTEM RESET synchronous_standby_names"
-                     : "ALTER SYSTEM SET synchronous_standby_names = '" + name + "'");
-    Sql("SELECT pg_reload_conf()");
-    for (int i = 0; i < 1000; ++i) {
-      auto seen = SharedPgServer()->Query("postgres", "SHOW synchronous_standby_names");
-      if (seen.ok() && *seen == name) return;
-      std::this_thread::sleep_for(milliseconds(5));
-    }
-    ADD_FAILURE() << "synchronous_standby_names never became '" << name << "'";
+    ASSERT_OK(testing::SetSynchronousStandby(*SharedPgServer(), *admin_, name));
   }
 
   static Batch MemoryPut(const std::string& id, std::optional<Fence> fence = std::nullopt) {
