@@ -108,7 +108,9 @@ Status Engine::StartWorkflow(StartOptions o) {
   exec->StartCoroutine(rep_->workflows.at(o.workflow_type), o.input);
   exec->batch = nullptr;
   auto children = rep_->StageChildren(*exec, wb);
-  RETURN_IF_ERROR(rep_->Commit(*exec, wb, ExecutionStatus::kRunning));
+  Status committed = rep_->Commit(*exec, wb, ExecutionStatus::kRunning);
+  if (committed.code() == StatusCode::kAlreadyExists) return rep_->LostCreateRace(o.workflow_id);
+  RETURN_IF_ERROR(committed);
   CrashPoint("after_start_commit");
   if (!live) return Status::Ok();
   Rep::Launch launch = rep_->Prepare(exec, std::move(exec->effects));
@@ -131,7 +133,8 @@ Result<bool> Engine::Rep::Reserve(const std::string& id) {
   // read after the wait below, under the same lock hold as the insert.
   // A concurrent start of the same id (e.g. one Idempotency-Key sent twice at once): wait for
   // its outcome, so this caller sees the committed execution (AlreadyExists) or starts it
-  // itself if that start failed.
+  // itself if that start failed. `starting` only spares this process's losers the work; the
+  // commit's Insert of the execution row is what lets one start of an id win across writers.
   start_cv.wait(lock, [&] { return starting.count(id) == 0; });
   const bool live = started;
   if (live && !is_ready) return Status::Unavailable("the engine is recovering; retry shortly");
@@ -139,6 +142,15 @@ Result<bool> Engine::Rep::Reserve(const std::string& id) {
   if (existing) return Status::AlreadyExists("workflow " + id + " already exists");
   starting.insert(id);
   return live;
+}
+
+// The start's Inserts found an id created by another writer after Reserve read it free.
+Status Engine::Rep::LostCreateRace(const std::string& id) {
+  ASSIGN_OR_RETURN(auto existing, db->Get(Table::kExecutions, storage::ExecutionKey(id)));
+  if (existing) return Status::AlreadyExists("workflow " + id + " already exists");
+  // A child the first task started was created meanwhile: a retry fails that child instead.
+  return Status::Unavailable("a child workflow id of " + id +
+                             " was taken by a concurrent start; retry");
 }
 
 void Engine::Rep::Unreserve(const std::string& id) {

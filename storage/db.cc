@@ -361,7 +361,8 @@ Status ToRocksBatch(const internal::DbInstance& in, std::string_view ops, rocksd
                                       std::string_view value) {
     auto* cf = in.handle(table);
     if (cf == nullptr) return Status::Internal("write to a table that is not open");
-    rocksdb::Status s = tag == OpTag::kPut     ? wb->Put(cf, ToSlice(key), ToSlice(value))
+    bool put = tag == OpTag::kPut || tag == OpTag::kInsert;  // inserts were checked absent
+    rocksdb::Status s = put                    ? wb->Put(cf, ToSlice(key), ToSlice(value))
                         : tag == OpTag::kMerge ? wb->Merge(cf, ToSlice(key), ToSlice(value))
                                                : wb->Delete(cf, ToSlice(key));
     return s.ok() ? Status::Ok() : FromRocks(s, "building write batch");
@@ -391,6 +392,11 @@ Status Db::Write(WriteBatch& batch) {
   RETURN_IF_ERROR(WriteRefusal());
   if (batch.Count() == 0) return Status::Ok();
   if (rep_->store) return WriteToStore(batch);
+  if (batch.has_inserts()) return WriteWithInserts(batch);
+  return WriteToRocks(batch);
+}
+
+Status Db::WriteToRocks(const WriteBatch& batch) {
   internal::DbInstance& in = rep_->current();
   rocksdb::WriteBatch wb(batch.ByteSize() + 64);
   RETURN_IF_ERROR(ToRocksBatch(in, batch.rep_->ops, &wb));

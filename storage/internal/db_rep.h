@@ -65,6 +65,8 @@ struct Db::Rep {
   std::atomic<bool> read_only_for_no_space{false};
   std::atomic<bool> inject_write_error{false};
   std::atomic<bool> inject_no_space{false};
+  // Held across an Insert's check and its write (db_insert.cc), per stripe of inserted keys.
+  std::array<std::mutex, 64> insert_stripes;
   std::mutex error_mu;
   std::string write_error;  // first failed write's message; guarded by error_mu
 #if defined(__SANITIZE_THREAD__)
