@@ -111,14 +111,16 @@ Status Engine::StartWorkflow(StartOptions o) {
   exec->StartCoroutine(rep_->workflows.at(o.workflow_type), o.input);
   exec->batch = nullptr;
   auto children = rep_->StageChildren(*exec, wb);
-  if (Status s = rep_->Commit(*exec, wb, ExecutionStatus::kRunning); !s.ok()) {
+  Status committed = rep_->Commit(*exec, wb, ExecutionStatus::kRunning);
+  if (committed.code() == StatusCode::kAlreadyExists) return rep_->LostCreateRace(o.workflow_id);
+  if (!committed.ok()) {
     // The start may have been applied (UnknownOutcome): a rebuild resumes it if it was.
-    if (live && s.code() == StatusCode::kUnknownOutcome) {
+    if (live && committed.code() == StatusCode::kUnknownOutcome) {
       std::vector<std::string> rebuild{o.workflow_id};
       for (const auto& child : children) rebuild.push_back(child->id());
       rep_->ScheduleRebuild(std::move(rebuild));
     }
-    return s;
+    return committed;
   }
   CrashPoint("after_start_commit");
   if (!live) return Status::Ok();
@@ -142,7 +144,8 @@ Result<bool> Engine::Rep::Reserve(const std::string& id) {
   // read after the wait below, under the same lock hold as the insert.
   // A concurrent start of the same id (e.g. one Idempotency-Key sent twice at once): wait for
   // its outcome, so this caller sees the committed execution (AlreadyExists) or starts it
-  // itself if that start failed.
+  // itself if that start failed. `starting` only spares this process's losers the work; the
+  // commit's Insert of the execution row is what lets one start of an id win across writers.
   start_cv.wait(lock, [&] { return starting.count(id) == 0; });
   const bool live = started;
   if (live && !is_ready) return Status::Unavailable("the engine is recovering; retry shortly");
@@ -150,6 +153,15 @@ Result<bool> Engine::Rep::Reserve(const std::string& id) {
   if (existing) return Status::AlreadyExists("workflow " + id + " already exists");
   starting.insert(id);
   return live;
+}
+
+// The start's Inserts found an id created by another writer after Reserve read it free.
+Status Engine::Rep::LostCreateRace(const std::string& id) {
+  ASSIGN_OR_RETURN(auto existing, db->Get(Table::kExecutions, storage::ExecutionKey(id)));
+  if (existing) return Status::AlreadyExists("workflow " + id + " already exists");
+  // A child the first task started was created meanwhile: a retry fails that child instead.
+  return Status::Unavailable("a child workflow id of " + id +
+                             " was taken by a concurrent start; retry");
 }
 
 void Engine::Rep::Unreserve(const std::string& id) {

@@ -71,7 +71,8 @@ class Engine {
   void Shutdown();
 
   // Durably starts an execution (WorkflowExecutionStarted committed and synced) before it
-  // returns. AlreadyExists (with no change) when the id is taken; a concurrent start of the
+  // returns. AlreadyExists (with no change) when the id is taken (also by another engine on
+  // the same store: the execution row is created by an Insert); a concurrent start of the
   // same id waits for that start's outcome first. Unavailable until Start() has recovered.
   // Cancel, terminate and signal: Unavailable while recovering, FailedPrecondition once the
   // execution is closed (or could not be resumed); OK once the request's event is durable.

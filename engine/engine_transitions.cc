@@ -129,9 +129,13 @@ void Engine::Rep::Run(const std::shared_ptr<Execution>& exec) {
   std::vector<std::function<void()>> listeners;
   bool requeue = false;
   if (!committed.ok()) {
-    // What is on disk now is unknown: rebuild from it (and any child this commit created).
+    // Memory is ahead of the store (or, UnknownOutcome, maybe not): rebuild from the store,
+    // with the children this commit may have created. Other failures applied nothing, and a
+    // child id an AlreadyExists names is another writer's.
     std::vector<std::string> rebuild{exec->id()};
-    for (const auto& child : children) rebuild.push_back(child->id());
+    if (committed.code() == StatusCode::kUnknownOutcome) {
+      for (const auto& child : children) rebuild.push_back(child->id());
+    }
     ScheduleRebuild(std::move(rebuild));
   }
   {
@@ -328,15 +332,22 @@ void Engine::Rep::StageNew(Execution& exec, storage::WriteBatch& wb) {
   }
   exec.new_events.clear();
   exec.record.updated_ms = exec.record.start_ms;
-  wb.Put(Table::kExecutions, storage::ExecutionKey(id), EncodeExecutionRecord(exec.record));
+  // Creating the row is conditional: of two writers that both found the id free (two engines
+  // on one store), the second's commit fails with AlreadyExists instead of overwriting.
+  wb.Insert(Table::kExecutions, storage::ExecutionKey(id), EncodeExecutionRecord(exec.record));
 }
 
 std::vector<std::shared_ptr<Execution>> Engine::Rep::StageChildren(Execution& exec,
                                                                    storage::WriteBatch& wb) {
   std::vector<std::shared_ptr<Execution>> out;
   for (auto& c : exec.effects.children) {
+    // One id started twice by this task is created once (a second Insert would fail the
+    // commit); its parent waits for that one child, as Start publishes only the first.
+    auto same_id = [&](const std::shared_ptr<Execution>& o) { return o->id() == c.id; };
+    if (std::any_of(out.begin(), out.end(), same_id)) continue;
     auto taken = db->Get(Table::kExecutions, storage::ExecutionKey(c.id));
-    if (Find(c.id) || !taken.ok() || *taken) {
+    // The parent's own id is taken too, also while its start is not yet published.
+    if (c.id == exec.id() || Find(c.id) || !taken.ok() || *taken) {
       // The id is taken: the child fails to start, as the parent will hear (and record).
       InboxItem failed;
       failed.kind = InboxItem::Kind::kChildClosed;

@@ -361,7 +361,8 @@ Status ToRocksBatch(const internal::DbInstance& in, std::string_view ops, rocksd
                                       std::string_view value) {
     auto* cf = in.handle(table);
     if (cf == nullptr) return Status::Internal("write to a table that is not open");
-    rocksdb::Status s = tag == OpTag::kPut     ? wb->Put(cf, ToSlice(key), ToSlice(value))
+    bool put = tag == OpTag::kPut || tag == OpTag::kInsert;  // inserts were checked absent
+    rocksdb::Status s = put                    ? wb->Put(cf, ToSlice(key), ToSlice(value))
                         : tag == OpTag::kMerge ? wb->Merge(cf, ToSlice(key), ToSlice(value))
                                                : wb->Delete(cf, ToSlice(key));
     return s.ok() ? Status::Ok() : FromRocks(s, "building write batch");
@@ -394,14 +395,16 @@ Status Db::Write(WriteBatch& batch) {
   if (lost == Rep::kLostBeforeCommit) {
     return Status::Unavailable("injected: connection to the store lost (test)");
   }
-  Status s = rep_->store ? WriteToStore(batch) : WriteToRocks(batch);
+  Status s = rep_->store               ? WriteToStore(batch)
+             : batch.has_inserts()     ? WriteWithInserts(batch)
+                                       : WriteToRocks(batch);
   if (s.ok() && lost == Rep::kLostDuringCommit) {
     return Status::UnknownOutcome("injected: connection lost during COMMIT (test)");
   }
   return s;
 }
 
-Status Db::WriteToRocks(WriteBatch& batch) {
+Status Db::WriteToRocks(const WriteBatch& batch) {
   internal::DbInstance& in = rep_->current();
   rocksdb::WriteBatch wb(batch.ByteSize() + 64);
   RETURN_IF_ERROR(ToRocksBatch(in, batch.rep_->ops, &wb));

@@ -61,10 +61,17 @@ class WriteBatch {
   WriteBatch& operator=(WriteBatch&&) noexcept;
 
   void Put(Table table, std::string_view key, std::string_view value);
+  // Put-if-absent, as Batch::Insert: Db::Write fails the whole batch with AlreadyExists (and
+  // applies nothing) when `key` exists before the batch or the batch inserts it twice. Of
+  // concurrent Inserts of one key, from any number of Db instances on one store, exactly one
+  // succeeds. (On RocksDB it is not atomic against a concurrent Put of the key: use Insert
+  // for create-once keys, which nothing else writes before they exist.)
+  void Insert(Table table, std::string_view key, std::string_view value);
   void Delete(Table table, std::string_view key);
   // Adds signed deltas to a pair of int64 counters (kUserStats, kUsage, kMeta counters).
   void AddCounters(Table table, std::string_view key, int64_t delta_a, int64_t delta_b);
   size_t Count() const;
+  bool has_inserts() const;
   // Appends every write of `other` (applied after this batch's own, atomically with them).
   void Append(const WriteBatch& other);
   // The batch need not be synced on its own: a later synced write (which syncs the whole
@@ -159,7 +166,9 @@ class Db {
   static Result<std::unique_ptr<Db>> OpenReadOnlyForNoSpace(const DbOptions& options,
                                                           const Status& no_space);
   Status WriteRefusal() const;  // why Write refuses now; Ok when writes are accepted
-  Status WriteToRocks(WriteBatch& batch);
+  Status WriteToRocks(const WriteBatch& batch);
+  // A batch with Inserts on RocksDB (db_insert.cc): checks and writes under striped mutexes.
+  Status WriteWithInserts(const WriteBatch& batch);
   // The calls of a Db opened on a Store (db_on_store.cc).
   Status WriteToStore(const WriteBatch& batch);
   std::unique_ptr<Cursor> NewStoreCursor(Table table) const;

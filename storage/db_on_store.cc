@@ -1,6 +1,6 @@
 // A Db whose tables live in a storage::Store (the PostgreSQL backend): Db's API for the engine,
 // the memory store and the search index, translated to Store calls. Writes map one to one
-// (a WriteBatch is one Store::Write, atomic), reads are Store reads, cursors page through
+// (a WriteBatch is one Store::Write, atomic; its Inserts are the store's), reads are Store reads, cursors page through
 // Store::Scan. Nothing latches here: a database that is down answers Unavailable per call
 // and the store reconnects by itself.
 
@@ -62,6 +62,8 @@ Status ToStoreBatch(std::string_view ops, bool no_sync, Batch* out) {
                                                std::string_view value) {
     if (tag == OpTag::kPut) {
       out->Put(table, key, value);
+    } else if (tag == OpTag::kInsert) {
+      out->Insert(table, key, value);
     } else if (tag == OpTag::kDelete) {
       out->Delete(table, key);
     } else {

@@ -8,6 +8,7 @@ namespace {
 constexpr char kSep = '\0';
 constexpr char kMetaScalarTag = '\x01';
 constexpr char kMetaCounterTag = '\x02';
+constexpr char kMetaMaxTag = '\x03';
 
 std::string Join2(std::string_view a, std::string_view b) {
   std::string key;
@@ -39,6 +40,28 @@ std::string MetaCounterKey(std::string_view counter_name, std::string_view user_
   std::string key(1, kMetaCounterTag);
   key.append(Join2(counter_name, user_id));
   return key;
+}
+
+std::string MetaMaxPrefix(std::string_view max_name, std::string_view user_id) {
+  std::string key(1, kMetaMaxTag);
+  key.append(Join2(max_name, user_id));
+  key.push_back(kSep);
+  return key;
+}
+
+std::string MetaMaxKey(std::string_view max_name, std::string_view user_id, uint64_t value) {
+  std::string key = MetaMaxPrefix(max_name, user_id);
+  PutFixed64BE(&key, ~value);  // largest first
+  return key;
+}
+
+bool DecodeMetaMaxKey(std::string_view key, std::string_view prefix, uint64_t* value) {
+  if (key.size() != prefix.size() + 8 || key.substr(0, prefix.size()) != prefix) return false;
+  key.remove_prefix(prefix.size());
+  uint64_t inverted = 0;
+  if (!GetFixed64BE(&key, &inverted)) return false;
+  *value = ~inverted;
+  return true;
 }
 
 std::string MemoryKey(std::string_view user_id, std::string_view memory_id) {

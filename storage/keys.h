@@ -10,6 +10,8 @@
 //
 //   kMeta        '\x01' name                         -> bytes (system scalars, e.g. schema)
 //                '\x02' counter_name '\0' user_id    -> counter pair (merge-added)
+//                '\x03' max_name '\0' user_id '\0' BE64(~value) -> "" (a per-user maximum as a
+//                grow-only set of values: the first key of the prefix holds the largest)
 //   kMemories    user_id '\0' memory_id              -> EncodeMemoryRecord bytes
 //   kPostings    retired: user_id '\0' term '\0' memory_id -> varint tf, varint doc_len (one
 //                key per posting; replaced by search/ segments, rows deleted on upgrade)
@@ -43,6 +45,12 @@ namespace papr::storage {
 std::string MetaSchemaVersionKey();
 // A per-user counter pair kept in kMeta under a named counter.
 std::string MetaCounterKey(std::string_view counter_name, std::string_view user_id);
+// A per-user maximum: raising it to `value` puts this key. Any number of writers may raise it
+// at once (no read-modify-write); the maximum is the value of the first key of the prefix.
+std::string MetaMaxKey(std::string_view max_name, std::string_view user_id, uint64_t value);
+std::string MetaMaxPrefix(std::string_view max_name, std::string_view user_id);
+// The value of a MetaMaxKey under `prefix`; false for any other key.
+bool DecodeMetaMaxKey(std::string_view key, std::string_view prefix, uint64_t* value);
 
 // ---- kMemories
 std::string MemoryKey(std::string_view user_id, std::string_view memory_id);

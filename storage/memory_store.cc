@@ -69,7 +69,9 @@ Result<bool> MemoryStore::StageWrite(const MemoryRecord& record, WriteBatch* bat
   if (existing.has_value()) return false;
   auto doc_len = static_cast<int64_t>(Tokenize(record.content).size());
   *sequence = rep_->NextSequence();
-  batch->Put(Table::kMemories, key, EncodeMemoryRecord(record));
+  // The database decides who creates the id: a concurrent writer's batch (this process or
+  // another on the same store) that also passed the check above fails with AlreadyExists.
+  batch->Insert(Table::kMemories, key, EncodeMemoryRecord(record));
   batch->Put(Table::kIndexQueue, IndexQueueKey(*sequence),
              EncodeIndexQueueValue(record.user_id, record.id));
   batch->AddCounters(Table::kUserStats, UserStatsKey(record.user_id), 1, doc_len);
@@ -84,13 +86,12 @@ Result<bool> MemoryStore::PrepareWrite(const MemoryRecord& record, WriteBatch* b
 Result<bool> MemoryStore::Put(const MemoryRecord& record) {
   RETURN_IF_ERROR(ValidateIds(record.user_id, record.id));
   uint64_t sequence = 0;
-  {
-    std::lock_guard<std::mutex> lock(rep_->StripeFor(record.user_id, record.id));
-    WriteBatch batch;
-    ASSIGN_OR_RETURN(bool fresh, StageWrite(record, &batch, &sequence));
-    if (!fresh) return false;
-    RETURN_IF_ERROR(rep_->db->Write(batch));
-  }
+  WriteBatch batch;
+  ASSIGN_OR_RETURN(bool fresh, StageWrite(record, &batch, &sequence));
+  if (!fresh) return false;
+  Status written = rep_->db->Write(batch);
+  if (written.code() == StatusCode::kAlreadyExists) return false;  // stored concurrently
+  RETURN_IF_ERROR(written);
   if (rep_->index != nullptr) RETURN_IF_ERROR(rep_->index->AwaitIndexed(sequence));
   return true;
 }
@@ -107,6 +108,7 @@ Result<MemoryRecord> MemoryStore::Get(std::string_view user_id, std::string_view
 
 Status MemoryStore::Delete(std::string_view user_id, std::string_view memory_id) {
   RETURN_IF_ERROR(ValidateIds(user_id, memory_id));
+  // Serialises this process's deletes of one id (each would subtract the statistics).
   std::lock_guard<std::mutex> lock(rep_->StripeFor(user_id, memory_id));
   ASSIGN_OR_RETURN(MemoryRecord record, Get(user_id, memory_id));
   auto doc_len = static_cast<int64_t>(Tokenize(record.content).size());

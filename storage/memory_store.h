@@ -19,8 +19,10 @@ struct ScoredMemory {
 
 //! Memories, searchable through the attached MemoryIndex. A memory, its kIndexQueue row (from
 //! which the index takes it in) and the user's corpus statistics are written in one atomic
-//! batch. Thread-safe: writes to the same memory id are serialised by striped locks so that
-//! stored-twice stays stored-once.
+//! batch. Thread-safe. A memory is created by a WriteBatch::Insert, so of concurrent stores of
+//! one id (threads, or MemoryStores of other processes on the same store) exactly one writes it
+//! and the others see it exists: stored-twice stays stored-once. Deletes of one id are
+//! serialised by striped locks within this process only.
 class MemoryStore {
  public:
   explicit MemoryStore(Db* db);
@@ -36,9 +38,10 @@ class MemoryStore {
   Result<bool> Put(const MemoryRecord& record);
   // Adds the writes that store `record` to `batch` instead of writing them: the caller
   // commits them atomically with its own (the engine commits a memory together with its
-  // activity's completion event). False, with nothing added, when the memory exists.
-  // REQUIRES: no other writer stores the same id concurrently (the engine's attempt fencing
-  // guarantees it for batch memories).
+  // activity's completion event). False, with nothing added, when the memory exists. The
+  // writes create the id with an Insert: a batch that carries them fails whole with
+  // AlreadyExists if another writer stored the id first (for batch memories the engine's
+  // attempt fencing leaves no such writer).
   Result<bool> PrepareWrite(const MemoryRecord& record, WriteBatch* batch) const;
   // NotFound when absent for this user (another user's id is absent too).
   Result<MemoryRecord> Get(std::string_view user_id, std::string_view memory_id) const;

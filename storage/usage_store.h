@@ -33,10 +33,14 @@ class UsageStore {
   Result<Usage> Get(std::string_view user_id) const;
 
  private:
+  // The largest batch size stored for the user (a MetaMaxKey set, or an older counter).
+  Result<int64_t> StoredMax(std::string_view user_id) const;
+
   Db* db_;
-  // The stored max is only ever raised by a delta computed here against this cache, so the
-  // write can happen outside the lock (a lock held across a write would wait on other
-  // writers' fsyncs).
+  // The largest size this process knows per user: only a larger one writes. The stored
+  // maximum is a grow-only set, so a stale cache (another writer raised it meanwhile) costs
+  // one extra row, never a wrong maximum; the write happens outside the lock (a lock held
+  // across a write would wait on other writers' fsyncs).
   std::mutex max_mu_;
   std::unordered_map<std::string, int64_t> max_cache_;
 };

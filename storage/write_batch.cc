@@ -14,6 +14,10 @@ void WriteBatch::Put(Table table, std::string_view key, std::string_view value) 
   rep_->Add(OpTag::kPut, table, key, value);
 }
 
+void WriteBatch::Insert(Table table, std::string_view key, std::string_view value) {
+  rep_->Add(OpTag::kInsert, table, key, value);
+}
+
 void WriteBatch::Delete(Table table, std::string_view key) {
   rep_->Add(OpTag::kDelete, table, key, {});
 }
@@ -25,8 +29,10 @@ void WriteBatch::AddCounters(Table table, std::string_view key, int64_t delta_a,
 void WriteBatch::Append(const WriteBatch& other) {
   rep_->ops.append(other.rep_->ops);
   rep_->count += other.rep_->count;
+  rep_->has_inserts = rep_->has_inserts || other.rep_->has_inserts;
 }
 
+bool WriteBatch::has_inserts() const { return rep_ && rep_->has_inserts; }
 size_t WriteBatch::Count() const { return rep_ ? rep_->count : 0; }
 size_t WriteBatch::ByteSize() const { return rep_ ? rep_->ops.size() : 0; }
 

@@ -104,6 +104,9 @@ struct Engine::Rep {
   // Claims `id` for a start: waits out a concurrent start of the same id; AlreadyExists when
   // it is on disk. Pair with Unreserve.
   Result<bool> Reserve(const std::string& id);  // true: the engine runs (false: record only)
+  // The answer to a start whose commit failed with AlreadyExists (another writer created an
+  // id it inserts): AlreadyExists when that id is the start's own, else Unavailable.
+  Status LostCreateRace(const std::string& id);
   void Unreserve(const std::string& id);
   // The one way an execution enters the map: never replaces a live one (there is at most one
   // in-memory execution per id). Returns the execution that is live for the id.

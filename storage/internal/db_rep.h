@@ -67,6 +67,8 @@ struct Db::Rep {
   std::atomic<bool> inject_no_space{false};
   enum LostConnection : int { kNoFault, kLostBeforeCommit, kLostDuringCommit };
   std::atomic<int> inject_lost_connection{kNoFault};
+  // Held across an Insert's check and its write (db_insert.cc), per stripe of inserted keys.
+  std::array<std::mutex, 64> insert_stripes;
   std::mutex error_mu;
   std::string write_error;  // first failed write's message; guarded by error_mu
 #if defined(__SANITIZE_THREAD__)

@@ -15,8 +15,8 @@ namespace papr::storage {
 namespace internal {
 
 // Record tags. The buffer only lives in memory; Db::Write translates it to a
-// rocksdb::WriteBatch.
-enum class OpTag : uint8_t { kPut = 1, kDelete = 2, kMerge = 3 };
+// rocksdb::WriteBatch (an Insert is a Put there, after its key was checked absent).
+enum class OpTag : uint8_t { kPut = 1, kDelete = 2, kMerge = 3, kInsert = 4 };
 
 // Calls fn(tag, table, key, value) for each record of a WriteBatch buffer, in order, until fn
 // returns an error; Internal for a malformed buffer.
@@ -44,12 +44,14 @@ Status ForEachOp(std::string_view ops, Fn&& fn) {
 struct WriteBatch::Rep {
   std::string ops;
   size_t count = 0;
+  bool has_inserts = false;  // only such batches take Db's insert stripes
 
   void Add(internal::OpTag tag, Table table, std::string_view key, std::string_view value) {
     ops.push_back(static_cast<char>(tag));
     ops.push_back(static_cast<char>(table));
     PutLengthPrefixed(&ops, key);
     if (tag != internal::OpTag::kDelete) PutLengthPrefixed(&ops, value);
+    has_inserts = has_inserts || tag == internal::OpTag::kInsert;
     ++count;
   }
 };

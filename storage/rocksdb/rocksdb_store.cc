@@ -1,10 +1,6 @@
 #include "storage/rocksdb/rocksdb_store.h"
 
-#include <algorithm>
-#include <functional>
-#include <set>
 #include <utility>
-#include <vector>
 
 #include "storage/rocksdb/rocksdb_reads.h"
 
@@ -16,8 +12,10 @@ WriteBatch ToWriteBatch(const Batch& batch) {
   for (const Batch::Op& op : batch.ops()) {
     switch (op.kind) {
       case Batch::OpKind::kPut:
-      case Batch::OpKind::kInsert:
         wb.Put(op.table, op.key, op.value);
+        break;
+      case Batch::OpKind::kInsert:
+        wb.Insert(op.table, op.key, op.value);
         break;
       case Batch::OpKind::kDelete:
         wb.Delete(op.table, op.key);
@@ -31,11 +29,6 @@ WriteBatch ToWriteBatch(const Batch& batch) {
   return wb;
 }
 
-size_t StripeOf(const Batch::Op& op, size_t stripes) {
-  size_t h = std::hash<std::string_view>()(op.key);
-  return (h ^ (static_cast<size_t>(op.table) * 0x9e3779b97f4a7c15ULL)) % stripes;
-}
-
 }  // namespace
 
 Result<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(const DbOptions& options) {
@@ -45,42 +38,11 @@ Result<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(const DbOptions& option
   return store;
 }
 
+// Inserts are Db's (db_insert.cc): checked and written under its striped mutexes, which
+// every writer of the Db shares.
 Status RocksDbStore::Write(const Batch& batch) {
-  if (batch.has_inserts()) return WriteWithInserts(batch);
   WriteBatch wb = ToWriteBatch(batch);
   return db_->Write(wb);
-}
-
-// Locks the stripes of every inserted key in index order (no deadlock between batches), then
-// checks and writes: a concurrent Insert of the same key waits and then finds it.
-Status RocksDbStore::WriteWithInserts(const Batch& batch) {
-  std::vector<size_t> stripes;
-  for (const Batch::Op& op : batch.ops()) {
-    if (op.kind == Batch::OpKind::kInsert) stripes.push_back(StripeOf(op, kInsertStripes));
-  }
-  std::sort(stripes.begin(), stripes.end());
-  stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
-  std::vector<std::unique_lock<std::mutex>> locks;
-  locks.reserve(stripes.size());
-  for (size_t s : stripes) locks.emplace_back(insert_stripes_[s]);
-  RETURN_IF_ERROR(CheckInsertsAbsent(batch));
-  WriteBatch wb = ToWriteBatch(batch);
-  return db_->Write(wb);
-}
-
-Status RocksDbStore::CheckInsertsAbsent(const Batch& batch) const {
-  std::set<std::pair<Table, std::string_view>> inserted;
-  for (const Batch::Op& op : batch.ops()) {
-    if (op.kind != Batch::OpKind::kInsert) continue;
-    if (!inserted.emplace(op.table, op.key).second) {
-      return Status::AlreadyExists(std::string("key inserted twice into ") + TableName(op.table));
-    }
-    ASSIGN_OR_RETURN(std::optional<std::string> existing, db_->Get(op.table, op.key));
-    if (existing.has_value()) {
-      return Status::AlreadyExists(std::string("key exists in ") + TableName(op.table));
-    }
-  }
-  return Status::Ok();
 }
 
 Result<std::optional<std::string>> RocksDbStore::Get(Table table, std::string_view key) const {

@@ -1,8 +1,6 @@
 #pragma once
 
-#include <array>
 #include <memory>
-#include <mutex>
 
 #include "storage/db.h"
 #include "storage/store.h"
@@ -11,10 +9,11 @@ namespace papr::storage {
 
 //! storage::Store on the embedded RocksDB database (storage::Db, unchanged): writes are
 //! Db::Write (one synced write group, atomic across column families), reads use RocksDB
-//! snapshots and bounded iterators. Insert checks and writes under striped mutexes, so of
-//! concurrent Inserts of one key exactly one wins (the mutex is held across the synced write;
-//! only Inserts hashing to the same stripe wait for each other). Fences and shard leases are
-//! no-ops: the database's LOCK file already makes this process the only writer. Thread-safe.
+//! snapshots and bounded iterators. Insert is WriteBatch::Insert: Db checks and writes under
+//! striped mutexes, so of concurrent Inserts of one key exactly one wins (the mutex is held
+//! across the synced write; only Inserts hashing to the same stripe wait for each other).
+//! Fences and shard leases are no-ops: the database's LOCK file already makes this process
+//! the only writer. Thread-safe.
 class RocksDbStore final : public Store {
  public:
   // Opens (and owns) the database.
@@ -39,13 +38,8 @@ class RocksDbStore final : public Store {
   Db* db() const { return db_; }
 
  private:
-  static constexpr size_t kInsertStripes = 64;
-  Status WriteWithInserts(const Batch& batch);
-  Status CheckInsertsAbsent(const Batch& batch) const;
-
   std::unique_ptr<Db> owned_db_;
   Db* db_;
-  std::array<std::mutex, kInsertStripes> insert_stripes_;
 };
 
 }  // namespace papr::storage

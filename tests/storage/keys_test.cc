@@ -60,6 +60,20 @@ TEST(KeysTest, SimpleKeys) {
   EXPECT_EQ(MetaCounterKey("batches", "u"), "\002batches\0u"s);
 }
 
+TEST(KeysTest, MetaMaxKeysSortLargestFirstAndRoundTrip) {
+  const std::string prefix = MetaMaxPrefix("max", "u");
+  EXPECT_LT(MetaMaxKey("max", "u", 500), MetaMaxKey("max", "u", 7));
+  EXPECT_LT(MetaMaxKey("max", "u", 1ULL << 40), MetaMaxKey("max", "u", 500));
+  EXPECT_TRUE(MetaMaxKey("max", "u", 7).starts_with(prefix));
+  EXPECT_FALSE(MetaMaxKey("max", "uu", 7).starts_with(prefix));
+  EXPECT_NE(MetaMaxKey("max", "u", 7).substr(0, 1), MetaCounterKey("max", "u").substr(0, 1));
+  uint64_t value = 0;
+  ASSERT_TRUE(DecodeMetaMaxKey(MetaMaxKey("max", "u", 300), prefix, &value));
+  EXPECT_EQ(value, 300u);
+  EXPECT_FALSE(DecodeMetaMaxKey(MetaMaxKey("max", "uu", 300), prefix, &value));
+  EXPECT_FALSE(DecodeMetaMaxKey(prefix + "short", prefix, &value));
+}
+
 TEST(KeysTest, HistoryKeyRoundTripsAndSortsByEventId) {
   std::string_view wf;
   uint64_t event_id = 0;
