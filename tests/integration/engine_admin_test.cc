@@ -36,6 +36,7 @@
 #include "storage/db.h"
 #include "storage/keys.h"
 #include "storage/open/open_database.h"
+#include "tests/storage/pg_harness.h"
 
 extern char** environ;
 
@@ -585,6 +586,39 @@ TEST_F(EngineAdminIntegrationTest, UsageErrorsExitWith2) {
   AdminRun no_db = RunAdmin({"list", "--data-dir", "/nonexistent-engine-admin"});
   EXPECT_EQ(no_db.exit_code, 1) << no_db.Describe();
   EXPECT_NE(no_db.err.find("no database"), std::string::npos) << no_db.err;
+}
+
+
+// The PostgreSQL stage only: engine-admin opens the database the config (or the environment, as
+// for the server) names, and one without papr-server's tables is "no database", left as it was
+// (neither a read nor a direct-mode write creates the schema there).
+TEST_F(EngineAdminIntegrationTest, PostgresDatabaseWithoutPaprTablesIsNoDatabaseAndStaysEmpty) {
+  const char* admin_url = std::getenv("PAPR_TEST_POSTGRES_URL");
+  if (admin_url == nullptr || *admin_url == '\0') {
+    GTEST_SKIP() << "the PostgreSQL stage only (tools/test_postgres.sh)";
+  }
+  auto session = storage::testing::PgSession::Connect(admin_url);
+  ASSERT_TRUE(session.ok()) << session.status().ToString();
+  std::string name = "papr_it_admin_empty_" + std::to_string(getpid());
+  ASSERT_TRUE((*session)->Query("CREATE DATABASE " + name).ok());
+  std::string base(admin_url);
+  std::string url = base.substr(0, base.rfind('/') + 1) + name;
+  EnvVars env = {{"PAPR_STORAGE_BACKEND", "postgres"}, {"PAPR_DATABASE_URL", url}};
+
+  AdminRun list = RunAdmin({"list"}, env);  // no --data-dir, no --config: the environment
+  EXPECT_EQ(list.exit_code, 1) << list.Describe();
+  EXPECT_NE(list.err.find("no database: PostgreSQL database '" + name + "'"), std::string::npos)
+      << list.err;
+  EXPECT_EQ(list.err.find(url), std::string::npos) << "the URL may hold a password: " << list.err;
+  AdminRun fail = RunAdmin({"fail", "wf", "--reason", "r"}, env);
+  EXPECT_EQ(fail.exit_code, 1) << fail.Describe();
+  EXPECT_NE(fail.err.find("no database"), std::string::npos) << fail.err;
+
+  auto db = storage::testing::PgSession::Connect(url);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  auto tables = (*db)->Query("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'");
+  ASSERT_TRUE(tables.ok()) << tables.status().ToString();
+  EXPECT_EQ(*tables, "0");
 }
 
 }  // namespace
