@@ -1,9 +1,8 @@
 // engine-admin (tools/engine_admin) against the database of a real cloud-edition papr-server
 // (its data dir, or in the PostgreSQL stage its PostgreSQL database, named by the server's
-// config):
-// every read command while the server runs and again after it stopped, replay of recorded
-// and of edited histories, the direct-mode write commands (refused while the server holds
-// the data dir; applied once it stopped, and picked up by the server when it starts again),
+// config): every read command while the server runs and again after it stopped, replay of recorded
+// and of edited histories, the direct-mode write commands (refused while the server uses
+// the database; applied once it stopped, and picked up by the server when it starts again),
 // and the server-mode write commands (--server/--api-key or $PAPR_SERVER/$PAPR_API_KEY: through
 // the running server's admin endpoints).
 // The processing endpoint is a tiny HTTP server in this process: it rejects (422) memories

@@ -209,7 +209,8 @@ Read commands (read a snapshot of the database):
 Write commands: server mode with --server URL --api-key KEY (through the running server's
 admin endpoints; the key's user must own the workflow), else direct mode (opens the
 database; the server must be stopped: refused while it holds the RocksDB directory, or
-while any papr-server is connected to the PostgreSQL database). The output says which (mode: server | direct).
+while any papr-server is connected to the PostgreSQL database). The output says which
+(mode: server | direct).
   terminate ID --reason TEXT                 ends the execution (and its open children)
   cancel ID [--reason TEXT]                  requests cancellation (the workflow winds down:
                                              in-flight memories finish first)
