@@ -12,7 +12,7 @@
 #include "search/search_index.h"
 #include "storage/db.h"
 #include "storage/memory_store.h"
-#include "storage/postgres/postgres_store.h"
+#include "storage/open/open_database.h"
 #include "storage/write_resumer.h"
 #include "workflows/memory_processor.h"
 #include "workflows/oss_batch_service.h"
@@ -27,22 +27,6 @@ namespace papr::api {
 namespace {
 
 constexpr std::chrono::milliseconds kWriteResumeProbe{1000};
-
-// The embedded RocksDB database under data_dir, or the tables of a PostgreSQL database.
-Result<std::unique_ptr<storage::Db>> OpenDatabase(const config::Storage& c) {
-  if (c.backend == "postgres") {
-    storage::PgStoreOptions pg;
-    pg.url = c.postgres.url;
-    pg.pool_size = static_cast<int>(c.postgres.pool_size);
-    pg.statement_timeout_ms = c.postgres.statement_timeout_ms;
-    ASSIGN_OR_RETURN(std::unique_ptr<storage::PostgresStore> store, storage::PostgresStore::Open(pg));
-    return storage::Db::OpenOnStore(std::move(store));
-  }
-  storage::DbOptions options;
-  options.path = (std::filesystem::path(c.data_dir) / "db").string();
-  options.sync_writes = c.sync_writes;
-  return storage::Db::Open(options);
-}
 
 }  // namespace
 
@@ -98,7 +82,7 @@ Result<std::unique_ptr<App>> App::Create(config::Config config) {
     return Status::IoError("cannot create data directory " + c.storage.data_dir + ": " +
                            ec.message());
   }
-  ASSIGN_OR_RETURN(rep->db, OpenDatabase(c.storage));
+  ASSIGN_OR_RETURN(rep->db, storage::OpenDatabase(c.storage));
   // Write service comes back by itself after a no-space error once space is freed.
   App::Rep* r = rep.get();
   rep->resumer = std::make_unique<storage::WriteResumer>(rep->db.get(), kWriteResumeProbe, [r] {

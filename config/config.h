@@ -160,11 +160,6 @@ void ApplyEnvOverrides(Config& config,
 // Checks cross-field rules: has_temporal on a build without the engine, limits > 0, ...
 Status Validate(const Config& config, bool built_with_engine);
 
-// FailedPrecondition while the configured storage.backend is not wired into engine-admin yet
-// (postgres: papr-server runs on it, engine-admin reads RocksDB only). Never silently falls
-// back to another backend.
-Status CheckBackendWired(const Config& config);
-
 //! One row per config key: the single source for loading, validation and the README table.
 struct KeyDoc {
   std::string path;           // e.g. "features.max_batch_size"

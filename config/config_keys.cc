@@ -139,7 +139,7 @@ const std::vector<KeySpec>& Table() {
                "fsync the log before acknowledging a write. Never turn off in production."),
       PAPR_KEY(storage.backend, kAny,
                "`rocksdb` (embedded, one node) or `postgres` (`storage.postgres.*`; engine-admin "
-               "reads RocksDB only so far). `PAPR_STORAGE_BACKEND` overrides it."),
+               "opens the same one). `PAPR_STORAGE_BACKEND` overrides it."),
       PAPR_KEY(storage.postgres.url, kAny,
                "libpq connection URL of the PostgreSQL 15 database, e.g. "
                "`postgresql://papr@127.0.0.1:5432/papr`. `PAPR_DATABASE_URL` overrides it."),

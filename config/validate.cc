@@ -150,12 +150,4 @@ Status Validate(const Config& config, bool built_with_engine) {
   return Status::InvalidArgument(message);
 }
 
-Status CheckBackendWired(const Config& config) {
-  if (config.storage.backend == "rocksdb") return Status::Ok();
-  return Status::FailedPrecondition(
-      "storage.backend '" + config.storage.backend +
-      "' is not wired into engine-admin yet: papr-server runs on PostgreSQL, engine-admin reads "
-      "the RocksDB data dir only (issue 14, next step). Use storage.backend: rocksdb");
-}
-
 }  // namespace papr::config

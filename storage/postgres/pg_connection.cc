@@ -75,8 +75,8 @@ Result<std::unique_ptr<PgConnection>> PgConnection::Connect(const PgStoreOptions
   // expand_dbname: the first "dbname" may be a URL or key=value string; later keys override.
   const char* keys[] = {"dbname",   "connect_timeout", "options", "application_name",
                         "keepalives_idle", nullptr};
-  const char* values[] = {options.url.c_str(), timeout.c_str(), session.c_str(), "papr-server",
-                          "10", nullptr};
+  const char* values[] = {options.url.c_str(), timeout.c_str(), session.c_str(),
+                          options.application_name.c_str(), "10", nullptr};
   pg_conn* raw = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   if (raw == nullptr) return Status::Unavailable("postgres: out of memory creating a connection");
   std::unique_ptr<PgConnection> conn(new PgConnection(raw));

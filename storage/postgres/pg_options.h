@@ -17,6 +17,9 @@ struct PgStoreOptions {
   int64_t statement_timeout_ms = 10000;
   // How long libpq waits to establish a connection, in seconds. Default: 5.
   int connect_timeout_seconds = 5;
+  // application_name of every connection (pg_stat_activity): engine-admin tells its sessions
+  // apart from the server's with it (tools/engine_admin). Default: "papr-server".
+  std::string application_name = "papr-server";
 };
 
 }  // namespace papr::storage

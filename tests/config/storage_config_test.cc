@@ -17,7 +17,6 @@ TEST(StorageConfigTest, DefaultsToRocksDb) {
   EXPECT_EQ(c->storage.postgres.pool_size, 8);
   EXPECT_EQ(c->storage.postgres.statement_timeout_ms, 10000);
   EXPECT_TRUE(Validate(*c, true).ok());
-  EXPECT_TRUE(CheckBackendWired(*c).ok());
 }
 
 TEST(StorageConfigTest, PostgresKeysAreRead) {
@@ -74,16 +73,6 @@ TEST(StorageConfigTest, StorageBackendEnvOverridesTheConfigAndIsValidated) {
   env["PAPR_STORAGE_BACKEND"] = "sqlite";
   ApplyEnvOverrides(c, lookup);
   EXPECT_NE(Validate(c, true).message().find("storage.backend"), std::string::npos);
-}
-
-TEST(StorageConfigTest, PostgresBackendIsNotWiredIntoEngineAdminYet) {
-  Config c;
-  c.storage.backend = "postgres";
-  c.storage.postgres.url = "postgresql://h/db";
-  ASSERT_TRUE(Validate(c, true).ok());
-  Status wired = CheckBackendWired(c);
-  EXPECT_EQ(wired.code(), StatusCode::kFailedPrecondition);
-  EXPECT_NE(wired.message().find("not wired"), std::string::npos) << wired.message();
 }
 
 }  // namespace

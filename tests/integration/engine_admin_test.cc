@@ -1,7 +1,8 @@
-// engine-admin (tools/engine_admin) against the data dir of a real cloud-edition papr-server:
-// every read command while the server runs and again after it stopped, replay of recorded
-// and of edited histories, the direct-mode write commands (refused while the server holds
-// the data dir; applied once it stopped, and picked up by the server when it starts again),
+// engine-admin (tools/engine_admin) against the database of a real cloud-edition papr-server
+// (its data dir, or in the PostgreSQL stage its PostgreSQL database, named by the server's
+// config): every read command while the server runs and again after it stopped, replay of recorded
+// and of edited histories, the direct-mode write commands (refused while the server uses
+// the database; applied once it stopped, and picked up by the server when it starts again),
 // and the server-mode write commands (--server/--api-key or $PAPR_SERVER/$PAPR_API_KEY: through
 // the running server's admin endpoints).
 // The processing endpoint is a tiny HTTP server in this process: it rejects (422) memories
@@ -17,6 +18,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <string>
@@ -32,6 +34,8 @@
 #include "tests/integration/test_endpoint.h"
 #include "storage/db.h"
 #include "storage/keys.h"
+#include "storage/open/open_database.h"
+#include "tests/storage/pg_harness.h"
 
 extern char** environ;
 
@@ -190,16 +194,20 @@ class EngineAdminIntegrationTest : public ::testing::Test {
         << AdminBinary() << " is missing: build the engine-admin target";
   }
 
-  // Runs `args` plus --data-dir and --config of `server`.
+  // Runs `args` plus --config of `server` (which names its database) and, on RocksDB, its
+  // --data-dir.
   AdminRun Admin(const ServerProcess& server, std::vector<std::string> args) {
-    args.insert(args.end(), {"--data-dir", server.data_dir(), "--config", server.config_file()});
+    args.insert(args.end(), {"--config", server.config_file()});
+    if (server.postgres_database().empty()) {
+      args.insert(args.end(), {"--data-dir", server.data_dir()});
+    }
     return RunAdmin(args);
   }
 };
 
 // list, describe, history, export, stats and replay on a server's data dir (running or not): batch
 // `ok` completed with 20 successes, `partial` with 4 of 12 rejected.
-void CheckReadCommands(const std::string& ok, const std::string& partial,
+void CheckReadCommands(const std::string& ok, const std::string& partial, bool on_postgres,
                        const std::function<AdminRun(std::vector<std::string>)>& admin) {
   AdminRun list = admin({"list", "--json"});
   ASSERT_EQ(list.exit_code, 0) << list.Describe();
@@ -260,7 +268,12 @@ void CheckReadCommands(const std::string& ok, const std::string& partial,
   ASSERT_EQ(stats.exit_code, 0) << stats.Describe();
   EXPECT_GE(Int(stats.Json()["executions"]["completed"]), 2);
   EXPECT_GE(Int(stats.Json()["history_events"]), events);
-  EXPECT_GT(Int(stats.Json()["db_dir_bytes"]), 0);
+  EXPECT_EQ(Str(stats.Json()["backend"]), on_postgres ? "postgres" : "rocksdb");
+  if (on_postgres) {
+    EXPECT_TRUE(IsNull(stats.Json()["db_dir_bytes"])) << stats.out;  // no directory of ours
+  } else {
+    EXPECT_GT(Int(stats.Json()["db_dir_bytes"]), 0);
+  }
   EXPECT_EQ(admin({"stats"}).exit_code, 0);
 
   for (const auto& id : {ok, partial}) {
@@ -286,13 +299,13 @@ TEST_F(EngineAdminIntegrationTest, ReadCommandsWorkWhileTheServerRunsAndAfterItS
 
   {
     SCOPED_TRACE("server running");
-    CheckReadCommands(ok, partial, admin);
+    CheckReadCommands(ok, partial, !server.postgres_database().empty(), admin);
     if (HasFatalFailure()) return;
   }
   ASSERT_EQ(server.Terminate(), 0) << server.StderrText();
   {
     SCOPED_TRACE("server stopped");
-    CheckReadCommands(ok, partial, admin);
+    CheckReadCommands(ok, partial, !server.postgres_database().empty(), admin);
   }
   AdminRun missing = Admin(server, {"describe", "no-such-workflow"});
   EXPECT_EQ(missing.exit_code, 1) << missing.Describe();
@@ -574,17 +587,61 @@ TEST_F(EngineAdminIntegrationTest, UsageErrorsExitWith2) {
   EXPECT_NE(no_db.err.find("no database"), std::string::npos) << no_db.err;
 }
 
+
+// The PostgreSQL stage only: engine-admin opens the database the config (or the environment, as
+// for the server) names, and one without papr-server's tables is "no database", left as it was
+// (neither a read nor a direct-mode write creates the schema there).
+TEST_F(EngineAdminIntegrationTest, PostgresDatabaseWithoutPaprTablesIsNoDatabaseAndStaysEmpty) {
+  const char* admin_url = std::getenv("PAPR_TEST_POSTGRES_URL");
+  if (admin_url == nullptr || *admin_url == '\0') {
+    GTEST_SKIP() << "the PostgreSQL stage only (tools/test_postgres.sh)";
+  }
+  auto session = storage::testing::PgSession::Connect(admin_url);
+  ASSERT_TRUE(session.ok()) << session.status().ToString();
+  std::string name = "papr_it_admin_empty_" + std::to_string(getpid());
+  ASSERT_TRUE((*session)->Query("CREATE DATABASE " + name).ok());
+  std::string base(admin_url);
+  std::string url = base.substr(0, base.rfind('/') + 1) + name;
+  EnvVars env = {{"PAPR_STORAGE_BACKEND", "postgres"}, {"PAPR_DATABASE_URL", url}};
+
+  AdminRun list = RunAdmin({"list"}, env);  // no --data-dir, no --config: the environment
+  EXPECT_EQ(list.exit_code, 1) << list.Describe();
+  EXPECT_NE(list.err.find("no database: PostgreSQL database '" + name + "'"), std::string::npos)
+      << list.err;
+  EXPECT_EQ(list.err.find(url), std::string::npos) << "the URL may hold a password: " << list.err;
+  AdminRun fail = RunAdmin({"fail", "wf", "--reason", "r"}, env);
+  EXPECT_EQ(fail.exit_code, 1) << fail.Describe();
+  EXPECT_NE(fail.err.find("no database"), std::string::npos) << fail.err;
+
+  auto db = storage::testing::PgSession::Connect(url);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  auto tables = (*db)->Query("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'");
+  ASSERT_TRUE(tables.ok()) << tables.status().ToString();
+  EXPECT_EQ(*tables, "0");
+}
+
 }  // namespace
 }  // namespace papr::integration
 
 namespace papr::integration {
 namespace {
 
+// The server's database, as it opens it (its data dir, or its PostgreSQL database).
+Result<std::unique_ptr<storage::Db>> OpenServerDb(const ServerProcess& server) {
+  if (server.postgres_database().empty()) {
+    storage::DbOptions o;
+    o.path = server.data_dir() + "/db";
+    return storage::Db::Open(o);
+  }
+  std::string url = std::getenv("PAPR_TEST_POSTGRES_URL");
+  storage::PgStoreOptions o;
+  o.url = url.substr(0, url.rfind('/') + 1) + server.postgres_database();
+  return storage::OpenPostgresDatabase(o);
+}
+
 // Overwrites event `event_id` of `id` with bytes that do not decode (server stopped).
 void CorruptEvent(const ServerProcess& server, const std::string& id, uint64_t event_id) {
-  storage::DbOptions o;
-  o.path = server.data_dir() + "/db";
-  auto db = storage::Db::Open(o);
+  auto db = OpenServerDb(server);
   ASSERT_TRUE(db.ok()) << db.status().ToString();
   storage::WriteBatch wb;
   wb.Put(storage::Table::kHistory, storage::HistoryKey(id, event_id), "\x07garbage");

@@ -89,7 +89,7 @@ Status SetFlag(Flags& f, const std::string& name, const std::string& value) {
 }
 
 // Cross-argument rules that the table cannot say.
-Status CheckCombinations(const Flags& f) {
+Status CheckCombinations(const Flags& f, const FlagEnvironment& env) {
   engine::ExecutionStatus parsed;
   if (f.status && !engine::ParseExecutionStatus(*f.status, &parsed)) {
     return Usage("--status must be running, completed, failed, canceled or terminated");
@@ -109,8 +109,10 @@ Status CheckCombinations(const Flags& f) {
     return Usage("--server needs --api-key (or $PAPR_API_KEY)");
   }
   bool local = !(f.command == "replay" && !f.file.empty()) && !ServerMode(f);
-  if (local && f.data_dir.empty()) {
-    return Usage(f.command + " needs --data-dir DIR (the server's data directory)");
+  if (local && f.data_dir.empty() && f.config_file.empty() && !env.storage_configured) {
+    return Usage(f.command +
+                 " needs --data-dir DIR (the server's data directory) or --config FILE (the "
+                 "server's config: storage.backend and its database)");
   }
   return Status::Ok();
 }
@@ -180,18 +182,20 @@ Result<Flags> ParseFlags(const std::vector<std::string>& argv, const FlagEnviron
   }
   if (IsWriteCommand(f.command) && f.server_url.empty()) f.server_url = env.server_url;
   if (!f.server_url.empty() && f.api_key.empty()) f.api_key = env.api_key;
-  RETURN_IF_ERROR(CheckCombinations(f));
+  RETURN_IF_ERROR(CheckCombinations(f, env));
   return f;
 }
 
 std::string UsageText() {
-  return R"(usage: engine-admin COMMAND [ARGS] --data-dir DIR [--config FILE] [--json]
+  return R"(usage: engine-admin COMMAND [ARGS] [--data-dir DIR] [--config FILE] [--json]
        engine-admin WRITE-COMMAND [ARGS] --server URL --api-key KEY [--json]
 
-Operator CLI of papr-server's embedded workflow engine. DIR is the server's data directory
-(storage.data_dir; the database is DIR/db). Read commands work while the server runs.
+Operator CLI of papr-server's embedded workflow engine. It opens the database the server's
+config selects (storage.backend): RocksDB in DIR/db (DIR: --data-dir, else storage.data_dir),
+or PostgreSQL at storage.postgres.url ($PAPR_STORAGE_BACKEND, $PAPR_DATABASE_URL override
+them, as for the server). Read commands work while the server runs.
 
-Read commands (open the database read-only):
+Read commands (read a snapshot of the database):
   list [--status S] [--type T] [--limit N]   executions, oldest first per status
   describe ID                                state, progress, failures, timers, history size
   history ID [--after N] [--limit N] [--raw] one event per line, payloads decoded (--json:
@@ -204,7 +208,9 @@ Read commands (open the database read-only):
 
 Write commands: server mode with --server URL --api-key KEY (through the running server's
 admin endpoints; the key's user must own the workflow), else direct mode (opens the
-database; the server must be stopped). The output says which (mode: server | direct).
+database; the server must be stopped: refused while it holds the RocksDB directory, or
+while any papr-server is connected to the PostgreSQL database). The output says which
+(mode: server | direct).
   terminate ID --reason TEXT                 ends the execution (and its open children)
   cancel ID [--reason TEXT]                  requests cancellation (the workflow winds down:
                                              in-flight memories finish first)
@@ -222,11 +228,12 @@ this build's code; `replay --all --status running` lists them, `describe` says w
   fail ID --reason TEXT                      closes it as failed (WorkflowExecutionFailed)
 
 Flags:
-  --data-dir DIR       the server's data directory (required except for replay --file and
-                       server mode)
+  --data-dir DIR       the server's data directory (RocksDB; overrides storage.data_dir)
   --config FILE        the server's config file (default: $PAPR_CONFIG, else built-in
-                       defaults); replay and write commands run the workflow code with it,
-                       so pass the file the server runs with
+                       defaults): its storage.* names the database, and replay and write
+                       commands run the workflow code with it, so pass the server's file.
+                       One of the two (or $PAPR_DATA_DIR / $PAPR_STORAGE_BACKEND) is
+                       required except for replay --file and server mode
   --json               machine-readable output
   --server URL --api-key K
                        write commands go through the running server at URL (default:

@@ -16,9 +16,11 @@ struct Flags {
   std::string command;            // list, describe, history, export, replay, ...
   std::vector<std::string> args;  // positionals after the command (ids, signal name)
 
-  std::string data_dir;     // --data-dir: the server's data directory (database in <dir>/db)
-  std::string config_file;  // --config: the server's config (workflow settings); else
-                            // PAPR_CONFIG, else built-in defaults
+  std::string data_dir;     // --data-dir: the server's data directory (RocksDB: database in
+                            // <dir>/db); overrides the config's storage.data_dir
+  std::string config_file;  // --config: the server's config (workflow settings, and
+                            // storage.backend with its database); else PAPR_CONFIG, else
+                            // built-in defaults
   bool json = false;        // --json
   // --server URL (else $PAPR_SERVER) and --api-key K (else $PAPR_API_KEY): write commands
   // go through the running server's admin endpoints (server mode) instead of opening the
@@ -42,6 +44,9 @@ struct Flags {
 struct FlagEnvironment {
   std::string server_url;  // $PAPR_SERVER
   std::string api_key;     // $PAPR_API_KEY
+  // $PAPR_CONFIG, $PAPR_DATA_DIR or $PAPR_STORAGE_BACKEND is set: the database is named
+  // without --data-dir or --config.
+  bool storage_configured = false;
 };
 
 // Parses argv[1..]. InvalidArgument (a usage error) names the offending argument.

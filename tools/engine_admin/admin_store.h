@@ -8,36 +8,58 @@
 #include "engine/engine.h"
 #include "storage/db.h"
 #include "storage/memory_store.h"
+#include "tools/engine_admin/admin_flags.h"
 #include "workflows/durable_batch_service.h"
 #include "workflows/memory_processor.h"
 #include "workflows/webhook_sender.h"
 
 namespace papr::engine_admin {
 
-//! The server's database as engine-admin opens it, and how. Read access tries a read-only
-//! open (no lock: works beside a running server, seeing the state as of the open) and falls
-//! back to a RocksDB secondary instance in a temp directory (removed on destruction). Write
-//! access takes the database lock, so it fails while a server holds the directory.
+//! The server's database as engine-admin opens it: the backend the server's config selects
+//! (storage.backend; RocksDB under <storage.data_dir>/db, or PostgreSQL at
+//! storage.postgres.url), and how.
+//! Reading takes a snapshot, beside a running server or not: RocksDB opens read-only (no lock:
+//! the state as of the open) or else as a secondary instance in a temp directory (removed on
+//! destruction); PostgreSQL reads in one REPEATABLE READ READ ONLY transaction.
+//! Writing (direct mode) needs the server stopped: RocksDB's database lock refuses it while a
+//! server holds the directory; PostgreSQL has no such lock, so it is refused while any
+//! papr-server session is connected to the database (engine-admin's sessions are named
+//! engine-admin). Neither backend's open creates a database that is not there.
 class AdminStore {
  public:
-  static Result<std::unique_ptr<AdminStore>> OpenForReading(const std::string& data_dir);
-  static Result<std::unique_ptr<AdminStore>> OpenForWriting(const std::string& data_dir);
+  static Result<std::unique_ptr<AdminStore>> OpenForReading(const config::Storage& storage);
+  static Result<std::unique_ptr<AdminStore>> OpenForWriting(const config::Storage& storage);
   ~AdminStore();
 
   storage::Db* db() const { return db_.get(); }
-  // "read-only", "secondary" or "read-write".
+  // "read-only", "secondary" (RocksDB), "snapshot" (PostgreSQL) or "read-write".
   const std::string& mode() const { return mode_; }
+  // "rocksdb" or "postgres".
+  const std::string& backend() const { return backend_; }
+  // RocksDB: the data directory (the database is in <data_dir>/db); "" on PostgreSQL.
+  const std::string& data_dir() const { return data_dir_; }
 
  private:
   AdminStore() = default;
+  static Result<std::unique_ptr<AdminStore>> OpenRocksDbForReading(const std::string& data_dir);
+  static Result<std::unique_ptr<AdminStore>> OpenRocksDbForWriting(const std::string& data_dir);
+  static Result<std::unique_ptr<AdminStore>> OpenPostgres(const config::Storage& storage,
+                                                          bool for_writing);
   std::unique_ptr<storage::Db> db_;
   std::string mode_;
+  std::string backend_ = "rocksdb";
+  std::string data_dir_;
   std::string secondary_dir_;  // removed after the Db is closed
 };
 
-// The config the workflow code runs with: --config FILE, else $PAPR_CONFIG, else defaults.
-// `source` says which (for messages).
-Result<config::Config> LoadWorkflowConfig(const std::string& config_file, std::string* source);
+// The server's config as the workflow code and the database open need it: --config FILE, else
+// $PAPR_CONFIG, else defaults; then the environment overrides the server applies
+// (PAPR_DATA_DIR, PAPR_STORAGE_BACKEND, PAPR_DATABASE_URL), then --data-dir. `source` says
+// which file (for messages).
+Result<config::Config> LoadWorkflowConfig(const Flags& flags, std::string* source);
+
+// The database for a read command: LoadWorkflowConfig's storage, opened for reading.
+Result<std::unique_ptr<AdminStore>> OpenForReadCommand(const Flags& flags);
 
 //! The workflow code compiled into this build (DurableBatchService's workflows and
 //! activities) registered on an Engine over `db`. Construction has no side effects; nothing

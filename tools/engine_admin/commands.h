@@ -15,7 +15,8 @@ struct CommandOutput {
   int exit_code = 0;
 };
 
-// Read commands (read_commands.cc): open the database read-only or as a secondary.
+// Read commands (read_commands.cc, stats_command.cc): read a snapshot of the database
+// (AdminStore::OpenForReading).
 Result<CommandOutput> RunList(const Flags& flags);
 Result<CommandOutput> RunDescribe(const Flags& flags);
 Result<CommandOutput> RunHistory(const Flags& flags);
@@ -26,7 +27,7 @@ Result<CommandOutput> RunStats(const Flags& flags);
 Result<CommandOutput> RunReplay(const Flags& flags);
 
 // Write commands (write_commands.cc), direct mode: open the database read-write (refused
-// while a server holds it) and apply through an Engine that runs no activities.
+// while a server uses it) and apply through an Engine that runs no activities.
 Result<CommandOutput> RunTerminate(const Flags& flags);
 Result<CommandOutput> RunCancel(const Flags& flags);
 Result<CommandOutput> RunSignal(const Flags& flags);

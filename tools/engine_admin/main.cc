@@ -40,6 +40,10 @@ int main(int argc, char** argv) {
   papr::engine_admin::FlagEnvironment env;
   if (const char* v = std::getenv("PAPR_SERVER")) env.server_url = v;
   if (const char* v = std::getenv("PAPR_API_KEY")) env.api_key = v;
+  for (const char* name : {"PAPR_CONFIG", "PAPR_DATA_DIR", "PAPR_STORAGE_BACKEND"}) {
+    const char* v = std::getenv(name);
+    env.storage_configured = env.storage_configured || (v != nullptr && *v != '\0');
+  }
   auto flags = papr::engine_admin::ParseFlags(args, env);
   if (!flags.ok()) {
     return Fail(kExitUsage, flags.status().message() + " (engine-admin --help for usage)");

@@ -1,7 +1,6 @@
-// list, describe, history, export and stats: read-only views of the engine's tables.
+// list, describe, history and export: read-only views of the engine's tables.
 
 #include <algorithm>
-#include <filesystem>
 #include <limits>
 
 #include "common/json_writer.h"
@@ -218,27 +217,6 @@ std::string DescribeText(const Inspection& in) {
   return out;
 }
 
-// Bytes of the files in the database directory. Db::ApproximateDiskBytes counts SST files
-// only when the database is opened read-only (it cannot list the WAL then).
-int64_t DirectoryBytes(const std::string& data_dir) {
-  int64_t total = 0;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(data_dir + "/db", ec)) {
-    std::error_code size_ec;
-    if (entry.is_regular_file(size_ec)) total += static_cast<int64_t>(entry.file_size(size_ec));
-  }
-  return total;
-}
-
-Result<std::unique_ptr<AdminStore>> OpenReadable(const Flags& flags) {
-  if (!flags.server_url.empty()) {
-    return Status::FailedPrecondition(
-        "--server is not available yet (the server has no admin endpoints); use --data-dir: "
-        "read commands work beside a running server");
-  }
-  return AdminStore::OpenForReading(flags.data_dir);
-}
-
 std::optional<ExecutionStatus> StatusFilter(const Flags& flags) {
   ExecutionStatus s;
   if (flags.status && engine::ParseExecutionStatus(*flags.status, &s)) return s;
@@ -248,7 +226,7 @@ std::optional<ExecutionStatus> StatusFilter(const Flags& flags) {
 }  // namespace
 
 Result<CommandOutput> RunList(const Flags& flags) {
-  ASSIGN_OR_RETURN(auto store, OpenReadable(flags));
+  ASSIGN_OR_RETURN(auto store, OpenForReadCommand(flags));
   engine::Engine engine(store->db(), {});
   int64_t limit = flags.limit > 0 ? flags.limit : kDefaultListLimit;
   ASSIGN_OR_RETURN(auto records, engine.ListByStatus(StatusFilter(flags), flags.type ? 0 : limit));
@@ -290,7 +268,7 @@ Result<CommandOutput> RunList(const Flags& flags) {
 }
 
 Result<CommandOutput> RunDescribe(const Flags& flags) {
-  ASSIGN_OR_RETURN(auto store, OpenReadable(flags));
+  ASSIGN_OR_RETURN(auto store, OpenForReadCommand(flags));
   engine::Engine engine(store->db(), {});
   ASSIGN_OR_RETURN(Inspection in, Inspect(store->db(), engine, flags.args[0]));
   if (flags.json || in.record.status != ExecutionStatus::kRunning) {
@@ -321,7 +299,7 @@ std::string HistoryOutput(const engine::Engine& engine, const Flags& flags, cons
 }
 
 Result<CommandOutput> RunHistory(const Flags& flags) {
-  ASSIGN_OR_RETURN(auto store, OpenReadable(flags));
+  ASSIGN_OR_RETURN(auto store, OpenForReadCommand(flags));
   engine::Engine engine(store->db(), {});
   const std::string& id = flags.args[0];
   RETURN_IF_ERROR(engine.Describe(id).status());
@@ -330,63 +308,12 @@ Result<CommandOutput> RunHistory(const Flags& flags) {
 }
 
 Result<CommandOutput> RunExport(const Flags& flags) {
-  ASSIGN_OR_RETURN(auto store, OpenReadable(flags));
+  ASSIGN_OR_RETURN(auto store, OpenForReadCommand(flags));
   engine::Engine engine(store->db(), {});
   const std::string& id = flags.args[0];
   ASSIGN_OR_RETURN(auto events, engine.ReadHistory(id));
   if (events.empty()) return Status::NotFound("workflow " + id + " has no history");
   return CommandOutput{HistoryOutput(engine, flags, id, events, true), 0};
-}
-
-Result<CommandOutput> RunStats(const Flags& flags) {
-  ASSIGN_OR_RETURN(auto store, OpenReadable(flags));
-  storage::Db* db = store->db();
-  std::vector<std::pair<ExecutionStatus, int64_t>> by_status;
-  int64_t executions = 0;
-  for (auto s : {ExecutionStatus::kRunning, ExecutionStatus::kCompleted, ExecutionStatus::kFailed,
-                 ExecutionStatus::kCanceled, ExecutionStatus::kTerminated}) {
-    int64_t count = 0;
-    RETURN_IF_ERROR(
-        db->ScanPrefix(Table::kVisibility, storage::VisibilityStatusPrefix(static_cast<uint8_t>(s)),
-                       [&](std::string_view, std::string_view) { return ++count, true; }));
-    by_status.emplace_back(s, count);
-    executions += count;
-  }
-  auto count_table = [&](Table t, int64_t* keys, int64_t* bytes) {
-    return db->ScanPrefix(t, "", [&](std::string_view, std::string_view value) {
-      ++*keys;
-      *bytes += static_cast<int64_t>(value.size());
-      return true;
-    });
-  };
-  int64_t events = 0, event_bytes = 0, timers = 0, timer_bytes = 0, blobs = 0, blob_bytes = 0;
-  RETURN_IF_ERROR(count_table(Table::kHistory, &events, &event_bytes));
-  RETURN_IF_ERROR(count_table(Table::kTimers, &timers, &timer_bytes));
-  RETURN_IF_ERROR(count_table(Table::kBlobs, &blobs, &blob_bytes));
-  auto disk = static_cast<int64_t>(db->ApproximateDiskBytes());
-  int64_t dir_bytes = DirectoryBytes(flags.data_dir);
-  if (flags.json) {
-    JsonWriter w;
-    w.BeginObject().Key("executions").BeginObject();
-    for (const auto& [s, c] : by_status)
-      w.Field(ExecutionStatusName(s), c);
-    w.Field("total", executions).EndObject();
-    w.Field("history_events", events).Field("history_bytes", event_bytes).Field("timers", timers);
-    w.Field("blobs", blobs).Field("blob_bytes", blob_bytes).Field("disk_bytes", disk);
-    w.Field("db_dir_bytes", dir_bytes).EndObject();
-    return CommandOutput{w.Take() + "\n", 0};
-  }
-  std::string text = "executions:     " + std::to_string(executions) + " (";
-  for (size_t i = 0; i < by_status.size(); ++i) {
-    text += std::string(i ? ", " : "") + ExecutionStatusName(by_status[i].first) + " " +
-            std::to_string(by_status[i].second);
-  }
-  text += ")\nhistory events: " + std::to_string(events) + " (" + std::to_string(event_bytes) +
-          " bytes)\ntimers:         " + std::to_string(timers) +
-          "\nblobs:          " + std::to_string(blobs) + " (" + std::to_string(blob_bytes) +
-          " bytes)\ndisk used:      " + std::to_string(dir_bytes) + " bytes in " + flags.data_dir +
-          "/db (RocksDB estimate: " + std::to_string(disk) + ")\n";
-  return CommandOutput{text, 0};
 }
 
 }  // namespace papr::engine_admin

@@ -51,7 +51,7 @@ Status RefuseServerMode(const Flags& flags) {
 
 std::string ResumeProblem(const Flags& flags, storage::Db* db, const std::string& id) {
   std::string source;
-  auto config = LoadWorkflowConfig(flags.config_file, &source);
+  auto config = LoadWorkflowConfig(flags, &source);
   if (!config.ok()) return "cannot load the workflow config: " + config.status().message();
   WorkflowRuntime runtime(*config, db, {});
   return ReplayProblem(runtime.engine(), id);
@@ -60,8 +60,8 @@ std::string ResumeProblem(const Flags& flags, storage::Db* db, const std::string
 Result<CommandOutput> RunReset(const Flags& flags) {
   RETURN_IF_ERROR(RefuseServerMode(flags));
   std::string source;
-  ASSIGN_OR_RETURN(config::Config config, LoadWorkflowConfig(flags.config_file, &source));
-  ASSIGN_OR_RETURN(auto store, AdminStore::OpenForWriting(flags.data_dir));
+  ASSIGN_OR_RETURN(config::Config config, LoadWorkflowConfig(flags, &source));
+  ASSIGN_OR_RETURN(auto store, AdminStore::OpenForWriting(config.storage));
   WorkflowRuntime runtime(config, store->db(), DirectModeEngineOptions(config));
   const std::string& id = flags.args[0];
   ASSIGN_OR_RETURN(int64_t kept, runtime.engine().Reset(id));
@@ -73,7 +73,9 @@ Result<CommandOutput> RunReset(const Flags& flags) {
 
 Result<CommandOutput> RunFail(const Flags& flags) {
   RETURN_IF_ERROR(RefuseServerMode(flags));
-  ASSIGN_OR_RETURN(auto store, AdminStore::OpenForWriting(flags.data_dir));
+  std::string source;
+  ASSIGN_OR_RETURN(config::Config config, LoadWorkflowConfig(flags, &source));
+  ASSIGN_OR_RETURN(auto store, AdminStore::OpenForWriting(config.storage));
   engine::Engine engine(store->db(), {});
   const std::string& id = flags.args[0];
   RETURN_IF_ERROR(engine.ForceFail(id, *flags.reason));

@@ -122,10 +122,7 @@ CommandOutput Render(const Flags& flags, const std::vector<ReplayOutcome>& outco
 }
 
 Result<std::vector<ReplayOutcome>> ReplayStored(const Flags& flags, const config::Config& config) {
-  if (!flags.server_url.empty()) {
-    return Status::FailedPrecondition("--server is not available yet; use --data-dir");
-  }
-  ASSIGN_OR_RETURN(auto store, AdminStore::OpenForReading(flags.data_dir));
+  ASSIGN_OR_RETURN(auto store, OpenForReadCommand(flags));
   WorkflowRuntime runtime(config, store->db(), {});
   const engine::Engine& engine = runtime.engine();
   std::vector<std::string> ids;
@@ -156,7 +153,7 @@ Result<std::vector<ReplayOutcome>> ReplayStored(const Flags& flags, const config
 
 Result<CommandOutput> RunReplay(const Flags& flags) {
   std::string config_source;
-  ASSIGN_OR_RETURN(config::Config config, LoadWorkflowConfig(flags.config_file, &config_source));
+  ASSIGN_OR_RETURN(config::Config config, LoadWorkflowConfig(flags, &config_source));
   if (flags.file.empty()) {
     ASSIGN_OR_RETURN(auto outcomes, ReplayStored(flags, config));
     return Render(flags, outcomes, config_source);

@@ -31,8 +31,8 @@ class DirectSession {
  public:
   static Result<std::unique_ptr<DirectSession>> Open(const Flags& flags) {
     std::unique_ptr<DirectSession> s(new DirectSession());
-    ASSIGN_OR_RETURN(s->config_, LoadWorkflowConfig(flags.config_file, &s->config_source_));
-    ASSIGN_OR_RETURN(s->store_, AdminStore::OpenForWriting(flags.data_dir));
+    ASSIGN_OR_RETURN(s->config_, LoadWorkflowConfig(flags, &s->config_source_));
+    ASSIGN_OR_RETURN(s->store_, AdminStore::OpenForWriting(s->config_.storage));
     s->runtime_ = std::make_unique<WorkflowRuntime>(s->config_, s->store_->db(),
                                                     DirectModeEngineOptions(s->config_));
     return s;

@@ -1,9 +1,11 @@
 // Browser tests of the web console: the real papr-server (cloud and open-source configs)
 // driven through Debian's chromium with playwright-core. Run: node --test ui/tests/
-// Env: PAPR_BIN_DIR (default build/bin of the repo), CHROMIUM (default /usr/bin/chromium).
+// Env: PAPR_BIN_DIR (default build/bin of the repo), CHROMIUM (default /usr/bin/chromium),
+// PAPR_TEST_POSTGRES_URL (the PostgreSQL stage, tools/test_postgres.sh: a superuser URL; every
+// server then runs on a new database of its own there).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -30,7 +32,28 @@ function serverBinary() {
   throw new Error(`papr-server not found in ${candidates.join(' or ')} (set PAPR_BIN_DIR)`);
 }
 
-/** Starts papr-server on 127.0.0.1:0 with a fresh data dir; resolves {url, stop}. */
+let databases = 0;
+
+/** psql -tA on `url`; throws with psql's stderr when it fails. */
+function psql(url, sql) {
+  const bin = path.join(process.env.PAPR_PG_BIN || '/usr/lib/postgresql/15/bin', 'psql');
+  const run = spawnSync(bin, ['-d', url, '-qtAc', sql], { encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`psql ${sql}: ${run.stderr || run.error}`);
+  return run.stdout.trim();
+}
+
+/** The PostgreSQL stage: a new database for one server and the env that selects it; {} else. */
+function postgresEnv() {
+  const admin = process.env.PAPR_TEST_POSTGRES_URL;
+  if (!admin) return {};
+  const name = `papr_ui_${process.pid}_${databases++}`;
+  psql(admin, `CREATE DATABASE ${name}`);
+  const url = admin.slice(0, admin.lastIndexOf('/') + 1) + name;
+  return { PAPR_STORAGE_BACKEND: 'postgres', PAPR_DATABASE_URL: url };
+}
+
+/** Starts papr-server on 127.0.0.1:0 with a fresh data dir (and on PostgreSQL a fresh
+ * database); resolves {url, stop}. */
 async function startServer(config, { edit } = {}) {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'papr-ui-data-'));
   let configPath = path.join(repoRoot, 'config', config);
@@ -39,12 +62,13 @@ async function startServer(config, { edit } = {}) {
     configPath = path.join(dataDir, '..', `${path.basename(dataDir)}-${config}`);
     fs.writeFileSync(configPath, text);
   }
+  const backendEnv = postgresEnv();
   const proc = spawn(serverBinary(), [
     '--config', configPath,
     '--data-dir', dataDir,
     '--listen', '127.0.0.1:0',
   ], {
-    env: { ...process.env, PAPR_API_KEY: KEY },
+    env: { ...process.env, ...backendEnv, PAPR_API_KEY: KEY },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -67,6 +91,10 @@ async function startServer(config, { edit } = {}) {
       reject(new Error(`server exited (${code}): ${stderr}`));
     });
   });
+  if (backendEnv.PAPR_DATABASE_URL) {
+    // The server really runs on its database: it created its tables there.
+    assert.equal(psql(backendEnv.PAPR_DATABASE_URL, 'SELECT count(*) FROM schema_version'), '1');
+  }
   async function stop() {
     if (proc.exitCode === null && proc.signalCode === null) {
       process.kill(proc.pid, 'SIGTERM');
