@@ -20,9 +20,9 @@ constexpr uint32_t kMaxScoreWindow = 256;
 // there: a window whose bounds cannot enter `top` is skipped undecoded; otherwise the terms
 // whose bounds together cannot enter are non-essential, the others are scored into a dense
 // array block by block, and only docs whose partial score plus the non-essential bounds may
-// still enter look the non-essential terms up. `deletions` may be null.
-// REQUIRES: the terms' scorers share one corpus (doc count and total length), as
-// SearchSegments builds them: one length norm per doc serves them all.
+// still enter look the non-essential terms up. A posting whose tf is below what could enter,
+// at the window's shortest doc and with every other term at its bound, marks its doc out
+// without being scored. `deletions` may be null.
 Status MaxScoreWindows(std::vector<WandTerm>& terms, const Segment& segment,
                        const Deletions* deletions, TopK* top);
 
