@@ -416,8 +416,18 @@ void Search(int64_t n, int query_rounds) {
               static_cast<long long>(run.empty), load_ms / 1000, idle_s, PeakRssKb(server.pid()) / 1024);
 }
 
+// Cloud options with admission's per-user and global queue limits lifted: GROWTH and BURST
+// submit 30 or 100 batches of 10,000 as one user, past the per-user default of 200,000 queued.
+ServerOptions UnlimitedQueueOptions() {
+  ServerOptions options = CloudOptions();
+  options.extra_yaml =
+      "limits:\n  max_open_batches_per_user: 0\n  max_open_batches: 0\n"
+      "  max_queued_memories_per_user: 0\n  max_queued_memories: 0\n";
+  return options;
+}
+
 void Growth(int rounds, int batches) {
-  ServerProcess server(CloudOptions());
+  ServerProcess server(UnlimitedQueueOptions());
   if (!server.Start()) return (void)std::printf("GROWTH: server did not start\n");
   Http http{server.port()};
   constexpr int64_t kPer = 10000;
@@ -441,12 +451,7 @@ void Growth(int rounds, int batches) {
 // `batches` batches of 10,000 submitted at once: they run concurrently (the decoded-input
 // cache and the allocator under load), then the RSS the server keeps once the load is over.
 void Burst(int batches) {
-  ServerOptions options = CloudOptions();
-  // One user submits them all: admission's per-user defaults (200,000 queued) would refuse most.
-  options.extra_yaml =
-      "limits:\n  max_open_batches_per_user: 0\n  max_open_batches: 0\n"
-      "  max_queued_memories_per_user: 0\n  max_queued_memories: 0\n";
-  ServerProcess server(options);
+  ServerProcess server(UnlimitedQueueOptions());
   if (!server.Start()) return (void)std::printf("BURST: server did not start\n");
   Http http{server.port()};
   constexpr int64_t kPer = 10000;
