@@ -23,25 +23,25 @@ namespace {
 
 constexpr size_t kMaxImpacts = 8;
 
-// The Pareto frontier of (tf, len) over a block: no kept pair has both a lower tf and a
-// longer doc than another posting.
-std::vector<std::pair<uint32_t, uint32_t>> Impacts(const Posting* postings, size_t n,
-                                                   const std::vector<uint32_t>& doc_lens) {
-  std::vector<std::pair<uint32_t, uint32_t>> all;
-  for (size_t i = 0; i < n; ++i) all.emplace_back(postings[i].tf, doc_lens[postings[i].doc]);
-  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
+// The Pareto frontier of (tf, len) over a block into `frontier`: no kept pair has both a lower
+// tf and a longer doc than another posting. `all` is scratch (reused: one call per block).
+void Impacts(const Posting* postings, size_t n, const std::vector<uint32_t>& doc_lens,
+             std::vector<std::pair<uint32_t, uint32_t>>* all,
+             std::vector<std::pair<uint32_t, uint32_t>>* frontier) {
+  all->clear();
+  for (size_t i = 0; i < n; ++i) all->emplace_back(postings[i].tf, doc_lens[postings[i].doc]);
+  std::sort(all->begin(), all->end(), [](const auto& a, const auto& b) {
     return a.first != b.first ? a.first > b.first : a.second < b.second;
   });
-  std::vector<std::pair<uint32_t, uint32_t>> frontier;
-  for (const auto& p : all) {
-    if (frontier.empty() || p.second < frontier.back().second) frontier.push_back(p);
+  frontier->clear();
+  for (const auto& p : *all) {
+    if (frontier->empty() || p.second < frontier->back().second) frontier->push_back(p);
   }
-  if (frontier.size() > kMaxImpacts) {
+  if (frontier->size() > kMaxImpacts) {
     // Fold the tail into one pair that bounds it: its highest tf with its shortest doc.
-    frontier[kMaxImpacts - 1].second = frontier.back().second;
-    frontier.resize(kMaxImpacts);
+    (*frontier)[kMaxImpacts - 1].second = frontier->back().second;
+    frontier->resize(kMaxImpacts);
   }
-  return frontier;
 }
 
 }  // namespace
@@ -73,9 +73,9 @@ void SegmentWriter::AddTerm(std::string_view term, const std::vector<Posting>& p
     EncodePostingBlock(&postings[start], n, base, &data);
     base = postings[start + n - 1].doc;
     PutVarint64(&metas, base);
-    auto impacts = Impacts(&postings[start], n, doc_lens_);
-    PutVarint64(&metas, impacts.size());
-    for (const auto& [tf, len] : impacts) {
+    Impacts(&postings[start], n, doc_lens_, &impact_scratch_, &impacts_);
+    PutVarint64(&metas, impacts_.size());
+    for (const auto& [tf, len] : impacts_) {
       PutVarint64(&metas, tf);
       PutVarint64(&metas, len);
     }
