@@ -15,23 +15,21 @@ struct StringHash {
   size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
 
-//! Term -> its postings, built doc by doc in doc order: one hash lookup per token, no sort
-//! per doc (the terms are sorted once, at the end).
+//! Term -> its postings, built doc by doc in doc order: one hash lookup per token, no token
+//! copies and no sort per doc (the terms are sorted once, at the end).
 class Inverter {
  public:
-  void Add(uint32_t doc, const std::vector<std::string>& tokens) {
-    for (const auto& token : tokens) {
-      auto it = ids_.find(std::string_view(token));
-      if (it == ids_.end()) {
-        it = ids_.emplace(token, static_cast<uint32_t>(postings_.size())).first;
-        postings_.emplace_back();
-      }
-      std::vector<Posting>& list = postings_[it->second];
-      if (!list.empty() && list.back().doc == doc) {
-        ++list.back().tf;
-      } else {
-        list.push_back(Posting{doc, 1});
-      }
+  void Add(uint32_t doc, std::string_view token) {
+    auto it = ids_.find(token);
+    if (it == ids_.end()) {
+      it = ids_.emplace(std::string(token), static_cast<uint32_t>(postings_.size())).first;
+      postings_.emplace_back();
+    }
+    std::vector<Posting>& list = postings_[it->second];
+    if (!list.empty() && list.back().doc == doc) {
+      ++list.back().tf;
+    } else {
+      list.push_back(Posting{doc, 1});
     }
   }
 
@@ -52,9 +50,13 @@ std::string BuildSegment(const std::vector<SourceDoc>& docs) {
   SegmentWriter writer;
   Inverter inverter;
   for (const auto& source : docs) {
-    std::vector<std::string> tokens = storage::Tokenize(source.content);
-    uint32_t doc = writer.AddDoc(source.memory_id, static_cast<uint32_t>(tokens.size()));
-    inverter.Add(doc, tokens);
+    uint32_t doc = writer.doc_count();
+    uint32_t len = 0;
+    storage::ForEachTerm(source.content, [&](std::string_view term) {
+      inverter.Add(doc, term);
+      ++len;
+    });
+    writer.AddDoc(source.memory_id, len);  // numbered `doc`
   }
   inverter.WriteTo(&writer);
   return writer.Finish();
