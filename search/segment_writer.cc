@@ -24,17 +24,25 @@ namespace {
 constexpr size_t kMaxImpacts = 8;
 
 // The Pareto frontier of (tf, len) over a block into `frontier`: no kept pair has both a lower
-// tf and a longer doc than another posting. `all` is scratch (reused: one call per block).
+// tf and a longer doc than another posting. Only the shortest doc of each tf can be on it,
+// so the (few) distinct tfs are sorted, not the block. `by_tf` is scratch (reused per block).
 void Impacts(const Posting* postings, size_t n, const std::vector<uint32_t>& doc_lens,
-             std::vector<std::pair<uint32_t, uint32_t>>* all,
+             std::vector<std::pair<uint32_t, uint32_t>>* by_tf,
              std::vector<std::pair<uint32_t, uint32_t>>* frontier) {
-  all->clear();
-  for (size_t i = 0; i < n; ++i) all->emplace_back(postings[i].tf, doc_lens[postings[i].doc]);
-  std::sort(all->begin(), all->end(), [](const auto& a, const auto& b) {
-    return a.first != b.first ? a.first > b.first : a.second < b.second;
-  });
+  by_tf->clear();
+  for (size_t i = 0; i < n; ++i) {
+    uint32_t len = doc_lens[postings[i].doc];
+    auto it = std::find_if(by_tf->begin(), by_tf->end(),
+                           [&](const auto& p) { return p.first == postings[i].tf; });
+    if (it == by_tf->end()) {
+      by_tf->emplace_back(postings[i].tf, len);
+    } else {
+      it->second = std::min(it->second, len);
+    }
+  }
+  std::sort(by_tf->begin(), by_tf->end(), [](const auto& a, const auto& b) { return a.first > b.first; });
   frontier->clear();
-  for (const auto& p : *all) {
+  for (const auto& p : *by_tf) {
     if (frontier->empty() || p.second < frontier->back().second) frontier->push_back(p);
   }
   if (frontier->size() > kMaxImpacts) {

@@ -40,5 +40,24 @@ TEST(SegmentBuilderTest, TermsAreInByteOrderNonAsciiLast) {
   EXPECT_EQ(terms, (std::vector<std::string_view>{"42", "alpha", "zeta", "\xC3\xA9t\xC3\xA9"}));
 }
 
+TEST(SegmentBuilderTest, BlockImpactsAreTheParetoFrontierOfTfAndLength) {
+  // "x" with (tf, doc len): (1, 2) (2, 4) (2, 3) (3, 9) (1, 1) (3, 12). Frontier, tf
+  // descending and len ascending: (3, 9) (2, 3) (1, 1); (2, 4), (3, 12), (1, 2) are dominated.
+  auto segment = Segment::Open(BuildSegment({{"a", "x y"},
+                                             {"b", "x x y y"},
+                                             {"c", "x x y"},
+                                             {"d", "x x x y y y y y y"},
+                                             {"e", "x"},
+                                             {"f", "x x x y y y y y y y y y"}}));
+  ASSERT_TRUE(segment.ok()) << segment.status().ToString();
+  PostingCursor cursor(*(*segment)->Find("x"));
+  ASSERT_EQ(cursor.block_count(), 1u);
+  std::vector<std::pair<uint32_t, uint32_t>> impacts;
+  for (uint32_t i = 0; i < cursor.block(0).impact_count; ++i) {
+    impacts.emplace_back(cursor.impacts(0)[i].tf, cursor.impacts(0)[i].doc_len);
+  }
+  EXPECT_EQ(impacts, (std::vector<std::pair<uint32_t, uint32_t>>{{3, 9}, {2, 3}, {1, 1}}));
+}
+
 }  // namespace
 }  // namespace papr::search
