@@ -23,9 +23,15 @@ class TermScorer {
   }
 
   // Increasing in tf and decreasing in doc_len, so (max tf, min len) of a block bounds it.
-  double Score(uint32_t tf, uint32_t doc_len) const {
+  double Score(uint32_t tf, uint32_t doc_len) const { return ScoreWithNorm(tf, Norm(doc_len)); }
+
+  // Score in two steps, for scorers that share one corpus (the same avgdl) and so one norm per
+  // doc: ScoreWithNorm(tf, Norm(len)) is Score(tf, len), bit for bit.
+  double Norm(uint32_t doc_len) const {
+    return kK1 * (1 - kB + kB * static_cast<double>(doc_len) / avgdl_);
+  }
+  double ScoreWithNorm(uint32_t tf, double norm) const {
     double t = static_cast<double>(tf);
-    double norm = kK1 * (1 - kB + kB * static_cast<double>(doc_len) / avgdl_);
     return idf_ * (t * (kK1 + 1) / (t + norm));
   }
 

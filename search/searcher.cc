@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "search/block_max_wand.h"
+#include "search/max_score.h"
 #include "storage/text_analysis.h"
 
 namespace papr::search {
@@ -51,7 +51,15 @@ Result<std::vector<ScoredDoc>> SearchSegments(const std::vector<SegmentRef>& seg
   TopK top(k);
   CorpusStats stats = Collect(segments, terms);
   if (stats.docs == 0 || k == 0) return top.Take();
-  for (const auto& ref : segments) {
+  // The largest segments first: their best docs raise the top-k threshold early, so the
+  // smaller ones skip more.
+  std::vector<const SegmentRef*> by_size;
+  for (const auto& ref : segments) by_size.push_back(&ref);
+  std::stable_sort(by_size.begin(), by_size.end(), [](const SegmentRef* a, const SegmentRef* b) {
+    return a->segment->doc_count() > b->segment->doc_count();
+  });
+  for (const SegmentRef* ref_ptr : by_size) {
+    const SegmentRef& ref = *ref_ptr;
     std::vector<WandTerm> wand;
     wand.reserve(terms.size());
     for (size_t t = 0; t < terms.size(); ++t) {
@@ -60,7 +68,7 @@ Result<std::vector<ScoredDoc>> SearchSegments(const std::vector<SegmentRef>& seg
       wand.emplace_back(*info, TermScorer(stats.docs, stats.total_len, stats.df[t]));
     }
     if (wand.empty()) continue;
-    RETURN_IF_ERROR(BlockMaxWand(wand, *ref.segment, ref.deletions, &top));
+    RETURN_IF_ERROR(MaxScoreWindows(wand, *ref.segment, ref.deletions, &top));
   }
   return top.Take();
 }

@@ -23,25 +23,33 @@ namespace {
 
 constexpr size_t kMaxImpacts = 8;
 
-// The Pareto frontier of (tf, len) over a block: no kept pair has both a lower tf and a
-// longer doc than another posting.
-std::vector<std::pair<uint32_t, uint32_t>> Impacts(const Posting* postings, size_t n,
-                                                   const std::vector<uint32_t>& doc_lens) {
-  std::vector<std::pair<uint32_t, uint32_t>> all;
-  for (size_t i = 0; i < n; ++i) all.emplace_back(postings[i].tf, doc_lens[postings[i].doc]);
-  std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) {
-    return a.first != b.first ? a.first > b.first : a.second < b.second;
-  });
-  std::vector<std::pair<uint32_t, uint32_t>> frontier;
-  for (const auto& p : all) {
-    if (frontier.empty() || p.second < frontier.back().second) frontier.push_back(p);
+// The Pareto frontier of (tf, len) over a block into `frontier`: no kept pair has both a lower
+// tf and a longer doc than another posting. Only the shortest doc of each tf can be on it,
+// so the (few) distinct tfs are sorted, not the block. `by_tf` is scratch (reused per block).
+void Impacts(const Posting* postings, size_t n, const std::vector<uint32_t>& doc_lens,
+             std::vector<std::pair<uint32_t, uint32_t>>* by_tf,
+             std::vector<std::pair<uint32_t, uint32_t>>* frontier) {
+  by_tf->clear();
+  for (size_t i = 0; i < n; ++i) {
+    uint32_t len = doc_lens[postings[i].doc];
+    auto it = std::find_if(by_tf->begin(), by_tf->end(),
+                           [&](const auto& p) { return p.first == postings[i].tf; });
+    if (it == by_tf->end()) {
+      by_tf->emplace_back(postings[i].tf, len);
+    } else {
+      it->second = std::min(it->second, len);
+    }
   }
-  if (frontier.size() > kMaxImpacts) {
+  std::sort(by_tf->begin(), by_tf->end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  frontier->clear();
+  for (const auto& p : *by_tf) {
+    if (frontier->empty() || p.second < frontier->back().second) frontier->push_back(p);
+  }
+  if (frontier->size() > kMaxImpacts) {
     // Fold the tail into one pair that bounds it: its highest tf with its shortest doc.
-    frontier[kMaxImpacts - 1].second = frontier.back().second;
-    frontier.resize(kMaxImpacts);
+    (*frontier)[kMaxImpacts - 1].second = frontier->back().second;
+    frontier->resize(kMaxImpacts);
   }
-  return frontier;
 }
 
 }  // namespace
@@ -73,9 +81,9 @@ void SegmentWriter::AddTerm(std::string_view term, const std::vector<Posting>& p
     EncodePostingBlock(&postings[start], n, base, &data);
     base = postings[start + n - 1].doc;
     PutVarint64(&metas, base);
-    auto impacts = Impacts(&postings[start], n, doc_lens_);
-    PutVarint64(&metas, impacts.size());
-    for (const auto& [tf, len] : impacts) {
+    Impacts(&postings[start], n, doc_lens_, &impact_scratch_, &impacts_);
+    PutVarint64(&metas, impacts_.size());
+    for (const auto& [tf, len] : impacts_) {
       PutVarint64(&metas, tf);
       PutVarint64(&metas, len);
     }

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "search/posting_codec.h"
@@ -28,6 +29,9 @@ class SegmentWriter {
   std::vector<uint32_t> doc_lens_;
   uint64_t total_len_ = 0;
   uint64_t term_count_ = 0;
+  // Per-block scratch of AddTerm (kept to reuse their memory).
+  std::vector<std::pair<uint32_t, uint32_t>> impact_scratch_;
+  std::vector<std::pair<uint32_t, uint32_t>> impacts_;
 };
 
 }  // namespace papr::search

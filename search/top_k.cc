@@ -10,16 +10,7 @@ bool Better(const ScoredDoc& a, const ScoredDoc& b) {
   return a.score != b.score ? a.score > b.score : a.memory_id < b.memory_id;
 }
 
-// Scores are sums in slightly different orders in bounds and in final scores; the slack keeps
-// rounding from pruning a document that ties the threshold.
-constexpr double kBoundSlack = 1e-9;
-
 }  // namespace
-
-bool TopK::MayEnter(double bound) const {
-  if (heap_.size() < k_) return k_ > 0;
-  return bound * (1 + kBoundSlack) + kBoundSlack >= heap_.front().score;
-}
 
 void TopK::Push(double score, std::string_view memory_id) {
   ScoredDoc doc{score, memory_id};

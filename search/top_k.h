@@ -18,8 +18,12 @@ class TopK {
  public:
   explicit TopK(size_t k) : k_(k) {}
 
-  // Whether a document whose score is at most `bound` could still enter.
-  bool MayEnter(double bound) const;
+  // Whether a document whose score is at most `bound` could still enter. Inline: the
+  // scorers ask it per candidate doc.
+  bool MayEnter(double bound) const {
+    if (heap_.size() < k_) return k_ > 0;
+    return bound * (1 + kBoundSlack) + kBoundSlack >= heap_.front().score;
+  }
   void Push(double score, std::string_view memory_id);
   // Best first; empties this.
   std::vector<ScoredDoc> Take();
@@ -28,6 +32,10 @@ class TopK {
   size_t offered() const { return offered_; }
 
  private:
+  // Scores are sums in slightly different orders in bounds and in final scores; the slack
+  // keeps rounding from pruning a document that ties the threshold.
+  static constexpr double kBoundSlack = 1e-9;
+
   size_t k_;
   size_t offered_ = 0;
   std::vector<ScoredDoc> heap_;  // the worst of the best k on top

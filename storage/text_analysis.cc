@@ -39,14 +39,6 @@ bool IsTermByte(unsigned char c) {
 
 bool IsUtf8Continuation(unsigned char c) { return (c & 0xC0) == 0x80; }
 
-// Cuts an over-long term to at most kMaxTermBytes without splitting a UTF-8 sequence.
-void TruncateTerm(std::string* term) {
-  if (term->size() <= kMaxTermBytes) return;
-  size_t cut = kMaxTermBytes;
-  while (cut > 0 && IsUtf8Continuation(static_cast<unsigned char>((*term)[cut]))) --cut;
-  term->resize(cut);
-}
-
 size_t CodePointCount(std::string_view s) {
   return std::count_if(s.begin(), s.end(),
                        [](char c) { return !IsUtf8Continuation(static_cast<unsigned char>(c)); });
@@ -58,14 +50,20 @@ bool IsSpace(char c) {
 
 }  // namespace
 
-std::vector<std::string> Tokenize(std::string_view text) {
-  std::vector<std::string> terms;
-  std::string current;
+void ForEachTerm(std::string_view text, const std::function<void(std::string_view)>& fn) {
+  // The run's first kMaxTermBytes + 1 bytes: enough to cut an over-long term to at most
+  // kMaxTermBytes without splitting a UTF-8 sequence.
+  char buf[kMaxTermBytes + 1];
+  size_t len = 0;  // bytes of the current run, past the buffer too
   auto flush = [&] {
-    if (current.empty()) return;
-    TruncateTerm(&current);
-    terms.push_back(std::move(current));
-    current.clear();
+    if (len == 0) return;
+    size_t size = len;
+    if (size > kMaxTermBytes) {
+      size = kMaxTermBytes;
+      while (size > 0 && IsUtf8Continuation(static_cast<unsigned char>(buf[size]))) --size;
+    }
+    fn(std::string_view(buf, size));
+    len = 0;
   };
   for (char ch : text) {
     auto c = static_cast<unsigned char>(ch);
@@ -73,9 +71,15 @@ std::vector<std::string> Tokenize(std::string_view text) {
       flush();
       continue;
     }
-    current.push_back((c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : ch);
+    if (len < sizeof(buf)) buf[len] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : ch;
+    ++len;
   }
   flush();
+}
+
+std::vector<std::string> Tokenize(std::string_view text) {
+  std::vector<std::string> terms;
+  ForEachTerm(text, [&terms](std::string_view term) { terms.emplace_back(term); });
   return terms;
 }
 

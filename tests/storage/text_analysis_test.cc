@@ -33,6 +33,15 @@ TEST(TextAnalysisTest, TokenizeTruncatesLongTermsOnCharacterBoundary) {
   EXPECT_EQ(terms[0], std::string(63, 'a'));
 }
 
+TEST(TextAnalysisTest, ForEachTermSeesTokenizesTermsWithoutCopies) {
+  // A long run (cut to 64 bytes, on a character boundary) between short ones.
+  std::string text = "One, " + std::string(63, 'B') + "\xc3\xa9" + std::string(200, 'c') + " two";
+  Terms seen;
+  ForEachTerm(text, [&](std::string_view term) { seen.emplace_back(term); });
+  EXPECT_EQ(seen, (Terms{"one", std::string(63, 'b'), "two"}));
+  EXPECT_EQ(seen, Tokenize(text));
+}
+
 TEST(TextAnalysisTest, CountWords) {
   EXPECT_EQ(CountWords(""), 0);
   EXPECT_EQ(CountWords("   "), 0);
