@@ -71,6 +71,11 @@ std::vector<PgWriteGroup::Entry*> PgWriteGroup::TakeGroup() {
       continue;
     }
     if (!group.empty() && ops + batch.Count() > kMaxGroupOps) break;
+    // An Insert may fail the group it is in (a taken key): then every member is re-run.
+    if (!group.empty() && (batch.has_inserts() || group.front()->batch->has_inserts())) {
+      ++it;
+      continue;
+    }
     ops += batch.Count();
     (*it)->taken = true;
     group.push_back(*it);

@@ -286,9 +286,9 @@ TEST_F(PgStoreTest, WritesQueuedWhileTransactionsAreBusyShareOneCommit) {
   }
 }
 
-// A shared transaction that fails because of one member (an Insert of a taken key) applies
-// nothing; each member then gets its own outcome.
-TEST_F(PgStoreTest, OneFailingWriteOfAGroupFailsAloneTheOthersCommit) {
+// A queued Insert of a taken key fails alone (batches with Inserts run in transactions of their
+// own); the writes queued with it commit.
+TEST_F(PgStoreTest, AQueuedInsertOfATakenKeyFailsAloneTheOthersCommit) {
   Batch taken;
   taken.Insert(Table::kExecutions, ExecutionKey("taken"), "first");
   ASSERT_OK(store_->Write(taken));
