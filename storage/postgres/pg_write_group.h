@@ -29,7 +29,7 @@ struct WriteGroupStats {
 // instead of one per batch. Their ops are applied in arrival order, as one collapsed batch
 // (keys in order: no deadlocks between groups). A batch with Inserts runs alone (its Insert
 // may fail on a taken key, and a failed group costs a re-run of every member: after a restart
-// that churn tripled the time to finish a batch). A group that fails in a way one batch may
+// that churn more than doubled the time to finish a batch). A group that fails in a way one batch may
 // have caused (a statement error) applied nothing; each of its batches is then run alone for
 // its own outcome. Connection loss (Unavailable) and an unknown
 // COMMIT outcome are every member's. Thread-safe.
