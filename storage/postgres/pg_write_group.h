@@ -23,16 +23,16 @@ struct WriteGroupStats {
 };
 
 // Client-side group commit (RocksDB's write group, over the pool): a writer whose batch finds
-// a connection free runs it at once; batches that arrive while every connection is busy are
-// queued, and the next writer to get a connection runs all queued batches (same fence, up to
-// kMaxGroupOps ops) as one transaction in one round trip: one commit record and one WAL flush
-// instead of one per batch. Their ops are applied in arrival order, as one collapsed batch
-// (keys in order: no deadlocks between groups). A batch with Inserts runs alone (its Insert
-// may fail on a taken key, and a failed group costs a re-run of every member: after a restart
-// that churn more than doubled the time to finish a batch). A group that fails in a way one batch may
-// have caused (a statement error) applied nothing; each of its batches is then run alone for
-// its own outcome. Connection loss (Unavailable) and an unknown
-// COMMIT outcome are every member's. Thread-safe.
+// a transaction slot free (max_leaders) runs it at once; batches that arrive while every slot
+// is busy are queued, and the next writer to get one runs all queued batches (same fence, up
+// to kMaxGroupOps ops) as one transaction in one round trip: one commit record and one WAL
+// flush instead of one per batch. Their ops are applied in arrival order, as one collapsed
+// batch (keys in order: no deadlocks between groups). A batch with Inserts runs alone (its
+// Insert may fail on a taken key, and a failed group costs a re-run of every member: after a
+// kill -9 restart that churn more than doubled the time to finish a batch). A group that
+// fails otherwise applied nothing; each member is then run alone for its own outcome.
+// Connection loss (Unavailable) and an unknown COMMIT outcome are every member's.
+// Thread-safe.
 class PgWriteGroup {
  public:
   // At most `max_leaders` transactions in flight at once (the rest of the pool is left to
