@@ -23,8 +23,9 @@ struct PgStoreStats {
 //! storage::Store on PostgreSQL 15 (SCALE-OUT.md): one (k bytea, v bytea) table per
 //! storage::Table, counters striped by writer, shard leases and fences in `shards`. A Write is
 //! one transaction in one round trip (libpq pipeline mode, prepared statements, multi-row
-//! statements over arrays), shared with the Writes queued meanwhile (pg_write_group.h). Commits are synced (`synchronous_commit = on`; concurrent commits
-//! share WAL flushes) unless the batch is no-sync. A connection that dies is replaced by the
+//! statements over arrays), shared with the Writes queued meanwhile (pg_write_group.h).
+//! Commits are synced (`synchronous_commit = on`; concurrent commits share WAL flushes) unless
+//! every batch in it is no-sync. A connection that dies is replaced by the
 //! next caller, so the store recovers by itself when the server is back. Thread-safe.
 class PostgresStore final : public Store {
  public:

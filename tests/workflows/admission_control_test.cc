@@ -184,7 +184,9 @@ TEST(AdmissionControlTest, ARefusalWaitsForTheReReadUnderWayInsteadOfStartingIts
   {
     // t2 either waits for t1's re-read or starts its own (a second read of "a").
     std::unique_lock<std::mutex> lock(mu);
-    while (reads < 2 && ac.RefreshWaiters() == 0) changed.wait_for(lock, std::chrono::milliseconds(1));
+    while (reads < 2 && ac.RefreshWaiters() == 0) {
+      changed.wait_for(lock, std::chrono::milliseconds(1));
+    }
     EXPECT_EQ(reads, 1);
     EXPECT_EQ(ac.RefreshWaiters(), 1);
     gate_open = true;
