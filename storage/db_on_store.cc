@@ -4,6 +4,7 @@
 // Store::Scan. Nothing latches here: a database that is down answers Unavailable per call
 // and the store reconnects by itself.
 
+#include <algorithm>
 #include <utility>
 
 #include "common/byte_codec.h"
@@ -16,15 +17,24 @@
 namespace papr::storage {
 namespace {
 
-constexpr size_t kCursorPageRows = 512;
+// An unbounded cursor's pages grow from kFirstPageRows to kMaxPageRows: it usually stops at the
+// end of one short prefix (the engine's history and activity reads), and a first page of 512
+// rows read and shipped hundreds of the next prefixes' rows for nothing. A bounded one (a
+// prefix scan) reads whole pages from the start.
+constexpr size_t kFirstPageRows = 32;
+constexpr size_t kMaxPageRows = 512;
 
 //! A Cursor over a Store table, up to `end` (empty: the table's end): pages of Store::Scan,
-//! each a read of its own.
+//! each a read of its own, doubling in size up to kMaxPageRows.
 class StoreCursor final : public Cursor {
  public:
   StoreCursor(const Store& store, Table table, std::string end = "")
-      : store_(store), table_(table), end_(std::move(end)) {}
-  void Seek(std::string_view key) override { Load(std::string(key)); }
+      : store_(store), table_(table), end_(std::move(end)),
+        first_page_rows_(end_.empty() ? kFirstPageRows : kMaxPageRows) {}
+  void Seek(std::string_view key) override {
+    page_rows_ = first_page_rows_;
+    Load(std::string(key));
+  }
   bool Valid() const override { return status_.ok() && at_ < page_.rows.size(); }
   void Next() override {
     if (++at_ < page_.rows.size() || !page_.resume_key) return;
@@ -38,7 +48,8 @@ class StoreCursor final : public Cursor {
  private:
   void Load(std::string start) {
     at_ = 0;
-    auto page = store_.Scan(table_, start, end_, kCursorPageRows);
+    auto page = store_.Scan(table_, start, end_, page_rows_);
+    page_rows_ = std::min(kMaxPageRows, page_rows_ * 2);
     if (!page.ok()) {
       status_ = page.status();
       page_ = ScanPage{};
@@ -50,8 +61,10 @@ class StoreCursor final : public Cursor {
   const Store& store_;
   Table table_;
   std::string end_;
+  size_t first_page_rows_;
   ScanPage page_;
   size_t at_ = 0;
+  size_t page_rows_ = kMaxPageRows;
   Status status_ = Status::Ok();
 };
 

@@ -81,8 +81,9 @@ Status AdmissionControl::Admit(const std::string& user, const std::string& batch
   // Settled batches may still be counted: re-read the user's, then (if a global limit still
   // refuses) everyone's.
   for (bool refreshed_all = false;;) {
-    refreshed_all = refreshed_all || global;
-    Refresh(global ? nullptr : &user);
+    bool all = global;
+    bool fresh = SharedRefresh(all ? nullptr : &user);
+    refreshed_all = refreshed_all || (fresh && all);
     std::lock_guard<std::mutex> lock(mu_);
     if (batches_.count(batch_id) != 0) return Status::Ok();
     Status fits = Check(user, memories, &global);
@@ -91,8 +92,34 @@ Status AdmissionControl::Admit(const std::string& user, const std::string& batch
       *reserved = true;
       return Status::Ok();
     }
-    if (!global || refreshed_all) return fits;
+    // A re-read that started before this refusal may have missed a batch settling since.
+    if (fresh && (!global || refreshed_all)) return fits;
   }
+}
+
+bool AdmissionControl::SharedRefresh(const std::string* user) {
+  std::unique_lock<std::mutex> lock(mu_);
+  const int64_t arrived = refreshes_started_;
+  while (refreshing_) {
+    bool covers = refresh_all_ || (user != nullptr && refresh_user_ == *user);
+    int64_t joined = refreshes_started_;
+    ++refresh_waiters_;
+    refreshed_.wait(lock, [&] { return refreshes_done_ >= joined; });
+    --refresh_waiters_;
+    if (covers) return joined > arrived;
+  }
+  refreshing_ = true;
+  refresh_all_ = user == nullptr;
+  refresh_user_ = user == nullptr ? "" : *user;
+  ++refreshes_started_;
+  lock.unlock();
+  Refresh(user);
+  lock.lock();
+  refreshing_ = false;
+  ++refreshes_done_;
+  lock.unlock();
+  refreshed_.notify_all();
+  return true;
 }
 
 void AdmissionControl::Restore(const std::string& user, const std::string& batch_id,
@@ -162,6 +189,11 @@ AdmissionControl::Usage AdmissionControl::UserUsage(const std::string& user) con
   std::lock_guard<std::mutex> lock(mu_);
   auto it = users_.find(user);
   return it == users_.end() ? Usage{} : it->second;
+}
+
+int64_t AdmissionControl::RefreshWaiters() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return refresh_waiters_;
 }
 
 AdmissionControl::Usage AdmissionControl::GlobalUsage() const {

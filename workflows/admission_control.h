@@ -1,5 +1,6 @@
 #pragma once
 
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -19,6 +20,8 @@ namespace papr::workflows {
 //! noticed when a limit would refuse, at which point the counted batches are re-read through
 //! `remaining` (memories not yet processed; 0: settled, dropped from the counts) and the
 //! check is repeated. So the hot path is one map update, and a refusal is always exact.
+//! Refusals arriving together share one re-read (each waits for one that started after it was
+//! refused) instead of each re-reading every counted batch (a herd of reads on a remote store).
 //! Thread-safe.
 class AdmissionControl {
  public:
@@ -49,6 +52,8 @@ class AdmissionControl {
 
   Usage UserUsage(const std::string& user) const;
   Usage GlobalUsage() const;
+  // Refused admissions waiting for another's re-read of the counted batches (tests, stats).
+  int64_t RefreshWaiters() const;
 
  private:
   struct Counted {
@@ -62,6 +67,9 @@ class AdmissionControl {
   void Uncharge(const std::string& batch_id);
   // Re-reads the counted batches (of `user`, or all) and drops or shrinks settled ones.
   void Refresh(const std::string* user);
+  // Refresh(user), or waits for the re-read under way when it covers `user`'s batches. True
+  // when the re-read it saw finish started after this call (a refusal after it is exact).
+  bool SharedRefresh(const std::string* user);
 
   const Limits limits_;
   const RemainingFn remaining_;
@@ -72,6 +80,15 @@ class AdmissionControl {
   // Counted batches at which the next admission re-reads them all.
   static constexpr int64_t kSweepAt = 10000;
   int64_t next_sweep_ = kSweepAt;
+  // The one SharedRefresh under way (guarded by mu_): whose batches it reads ("" with
+  // refresh_all_: everyone's), and how many were started and finished.
+  std::condition_variable refreshed_;
+  bool refreshing_ = false;
+  bool refresh_all_ = false;
+  std::string refresh_user_;
+  int64_t refreshes_started_ = 0;
+  int64_t refreshes_done_ = 0;
+  int64_t refresh_waiters_ = 0;
 };
 
 }  // namespace papr::workflows

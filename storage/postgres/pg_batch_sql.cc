@@ -138,8 +138,13 @@ void AddCounterStatements(const std::map<CounterKey, CounterOutcome>& counters, 
 }  // namespace
 
 Result<std::vector<StatementCall>> CompileBatch(const Batch& batch, int stripe) {
+  return CompileBatches({&batch}, stripe);
+}
+
+Result<std::vector<StatementCall>> CompileBatches(const std::vector<const Batch*>& batches,
+                                                  int stripe) {
   Outcomes outcomes;
-  RETURN_IF_ERROR(Collapse(batch, &outcomes));
+  for (const Batch* batch : batches) RETURN_IF_ERROR(Collapse(*batch, &outcomes));
   std::vector<StatementCall> calls;
   for (size_t t = 0; t < kTableCount; ++t) {
     AddTableStatements(static_cast<Table>(t), outcomes.keys[t], &calls);

@@ -22,5 +22,9 @@ struct StatementCall {
 // op of the batch wins; deltas are summed) and in key order (concurrent transactions lock rows
 // in the same order: no deadlocks). AlreadyExists when the batch inserts one key twice.
 Result<std::vector<StatementCall>> CompileBatch(const Batch& batch, int stripe);
+// The statements that apply `batches` one after the other, as one batch of all their ops
+// (AlreadyExists also when two of them insert one key). The batches outlive the calls.
+Result<std::vector<StatementCall>> CompileBatches(const std::vector<const Batch*>& batches,
+                                                  int stripe);
 
 }  // namespace papr::storage::pg

@@ -10,7 +10,7 @@
 #include "storage/postgres/pg_reads.h"
 #include "storage/postgres/pg_schema.h"
 #include "storage/postgres/pg_sql.h"
-#include "storage/postgres/pg_transaction.h"
+#include "storage/postgres/pg_write_group.h"
 
 namespace papr::storage {
 namespace {
@@ -44,15 +44,13 @@ class PgSnapshot final : public StoreSnapshot {
   mutable pg::PgPool::Borrowed borrowed_;
 };
 
-int64_t RowsOf(const std::vector<pg::StatementCall>& calls) {
-  int64_t rows = 0;
-  for (const pg::StatementCall& call : calls) rows += static_cast<int64_t>(call.rows);
-  return rows;
-}
-
 }  // namespace
 
-PostgresStore::PostgresStore(std::unique_ptr<pg::PgPool> pool) : pool_(std::move(pool)) {}
+// Half the pool for transactions in flight: reads get the rest, and writes arriving meanwhile
+// wait to share the next transaction (pg_write_group.h).
+PostgresStore::PostgresStore(std::unique_ptr<pg::PgPool> pool)
+    : pool_(std::move(pool)),
+      writes_(std::make_unique<pg::PgWriteGroup>(pool_.get(), pool_->options().pool_size / 2)) {}
 PostgresStore::~PostgresStore() = default;
 
 Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const PgStoreOptions& options) {
@@ -71,21 +69,7 @@ Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const PgStoreOptions&
 
 Status PostgresStore::Write(const Batch& batch) {
   if (batch.Count() == 0 && !batch.fence().has_value()) return Status::Ok();
-  ASSIGN_OR_RETURN(pg::PgPool::Borrowed borrowed, pool_->Borrow());
-  // The stripe of this writer's counter rows: the fenced shard, else the connection's slot.
-  int stripe = batch.fence().has_value() ? static_cast<int>(batch.fence()->shard)
-                                         : borrowed.slot();
-  ASSIGN_OR_RETURN(std::vector<pg::StatementCall> calls, pg::CompileBatch(batch, stripe));
-  pg::TransactionCost cost;
-  Status status = pg::RunPipelinedTransaction(borrowed.conn(), batch.fence(), batch.no_sync(),
-                                              calls, &cost);
-  round_trips_.fetch_add(cost.round_trips, std::memory_order_relaxed);
-  statements_.fetch_add(cost.statements, std::memory_order_relaxed);
-  if (status.ok()) {
-    commits_.fetch_add(1, std::memory_order_relaxed);
-    rows_.fetch_add(RowsOf(calls), std::memory_order_relaxed);
-  }
-  return status;
+  return writes_->Write(batch);
 }
 
 Result<std::optional<std::string>> PostgresStore::Get(Table table, std::string_view key) const {
@@ -151,7 +135,9 @@ Status PostgresStore::ReleaseShard(const ShardLease& lease) {
 }
 
 PgStoreStats PostgresStore::stats() const {
-  return PgStoreStats{commits_.load(), round_trips_.load(), statements_.load(), rows_.load()};
+  const pg::WriteGroupStats& w = writes_->stats();
+  return PgStoreStats{w.writes.load(), w.commits.load(), w.round_trips.load(),
+                      w.statements.load(), w.rows.load()};
 }
 
 }  // namespace papr::storage

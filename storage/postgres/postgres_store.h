@@ -1,6 +1,5 @@
 #pragma once
 
-#include <atomic>
 #include <memory>
 
 #include "storage/postgres/pg_options.h"
@@ -9,10 +8,12 @@
 namespace papr::storage {
 namespace pg {
 class PgPool;
+class PgWriteGroup;
 }  // namespace pg
 
 //! What the store did since it opened (for benchmarks and metrics).
 struct PgStoreStats {
+  int64_t writes = 0;       // Write calls (several may share one commit)
   int64_t commits = 0;
   int64_t round_trips = 0;  // of Write calls (commits and failed writes)
   int64_t statements = 0;   // sent by Write calls, BEGIN and COMMIT included
@@ -22,8 +23,9 @@ struct PgStoreStats {
 //! storage::Store on PostgreSQL 15 (SCALE-OUT.md): one (k bytea, v bytea) table per
 //! storage::Table, counters striped by writer, shard leases and fences in `shards`. A Write is
 //! one transaction in one round trip (libpq pipeline mode, prepared statements, multi-row
-//! statements over arrays). Commits are synced (`synchronous_commit = on`; concurrent commits
-//! share WAL flushes) unless the batch is no-sync. A connection that dies is replaced by the
+//! statements over arrays), shared with the Writes queued meanwhile (pg_write_group.h).
+//! Commits are synced (`synchronous_commit = on`; concurrent commits share WAL flushes) unless
+//! every batch in it is no-sync. A connection that dies is replaced by the
 //! next caller, so the store recovers by itself when the server is back. Thread-safe.
 class PostgresStore final : public Store {
  public:
@@ -54,10 +56,7 @@ class PostgresStore final : public Store {
                      std::optional<int64_t> ttl_ms);
 
   std::unique_ptr<pg::PgPool> pool_;
-  std::atomic<int64_t> commits_{0};
-  std::atomic<int64_t> round_trips_{0};
-  std::atomic<int64_t> statements_{0};
-  std::atomic<int64_t> rows_{0};
+  std::unique_ptr<pg::PgWriteGroup> writes_;
 };
 
 }  // namespace papr::storage

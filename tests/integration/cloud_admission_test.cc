@@ -95,6 +95,26 @@ TEST(CloudAdmissionTest, OpenBatchesPastTheLimitsGet429UntilTheyFinish) {
   EXPECT_EQ(after.status, 202) << after.Describe();
 }
 
+// A batch whose memories settled leaves the counts by itself, not only when a limit would
+// refuse (which re-reads every counted batch, stalling submits on a remote store).
+TEST(CloudAdmissionTest, SettledBatchesLeaveTheCountsWithoutARefusal) {
+  GatedEndpoint gate;
+  gate.open = true;
+  ServerProcess server(Cloud(gate));
+  ASSERT_TRUE(server.Start());
+  ApiClient alice(server.port(), kAliceKey);
+  Reply a0 = Submit(alice, "a0");
+  ASSERT_EQ(a0.status, 202) << a0.Describe();
+  EXPECT_EQ(WaitForState(alice, BatchId(a0), {"completed"}), "completed");
+  std::string metrics;
+  for (int i = 0; i < 500; ++i) {  // the release follows the settling commit
+    metrics = alice.Get("/metrics").body;
+    if (metrics.find("\npapr_admission_counted_batches 0\n") != std::string::npos) break;
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_NE(metrics.find("\npapr_admission_counted_batches 0\n"), std::string::npos) << metrics;
+}
+
 TEST(CloudAdmissionTest, CountsOfOpenBatchesSurviveAKill9) {
   GatedEndpoint gate;
   ServerProcess server(Cloud(gate));

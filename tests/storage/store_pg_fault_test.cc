@@ -4,6 +4,7 @@
 #include <future>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -54,8 +55,49 @@ class PgStoreTest : public StoreFixture, public ::testing::Test {
     return value.ok() && value->has_value();
   }
 
+  // Holds every transaction slot of the store's write group (half of its pool of 8) in a
+  // gated COMMIT, then queues `queued` more writes behind them (pg_write_group.h) and opens the
+  // gate. Returns the queued writes' outcomes.
+  std::vector<Status> WritesQueuedBehindBusyTransactions(const std::vector<Batch>& queued) {
+    auto& pg = static_cast<PostgresStore&>(*store_);
+    int64_t writes_before = pg.stats().writes;
+    CloseCommitGate();
+    std::vector<std::future<Status>> leaders, followers;
+    for (int i = 0; i < 4; ++i) {  // one at a time, so that each holds a transaction
+      leaders.push_back(std::async(std::launch::async, [this, i] {
+        return store_->Write(MemoryPut("leader" + std::to_string(i)));
+      }));
+      std::string gated = std::to_string(i + 1);
+      for (int j = 0; j < 2000 && Sql("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                                      "current_database() AND wait_event = 'advisory'") != gated;
+           ++j) {
+        std::this_thread::sleep_for(milliseconds(5));
+      }
+    }
+    for (const Batch& batch : queued) {
+      followers.push_back(std::async(std::launch::async, [this, &batch] {
+        return store_->Write(batch);
+      }));
+    }
+    int64_t expected = writes_before + 4 + static_cast<int64_t>(queued.size());
+    for (int i = 0; i < 2000 && pg.stats().writes < expected; ++i) {
+      std::this_thread::sleep_for(milliseconds(5));
+    }
+    OpenCommitGate();
+    for (auto& leader : leaders) EXPECT_OK(leader.get());
+    std::vector<Status> out;
+    for (auto& follower : followers) out.push_back(follower.get());
+    return out;
+  }
+
   std::unique_ptr<PgSession> admin_;
 };
+
+Batch HistoryPut(const std::string& id) {
+  Batch batch;
+  batch.Put(Table::kHistory, HistoryKey(id, 1), "event");
+  return batch;
+}
 
 // The storage-level fencing race (issue 15): the old owner's fenced commit is in flight when
 // the new owner takes over. The takeover waits for it; afterwards every write of the old
@@ -192,6 +234,53 @@ TEST_F(PgStoreTest, OneWriteIsOneRoundTrip) {
   EXPECT_EQ(after.rows - before.rows, 33);
   // BEGIN, memories upsert, history upsert, executions insert, counters add, COMMIT.
   EXPECT_EQ(after.statements - before.statements, 6);
+}
+
+// Writes that arrive while every transaction slot is busy share the next transaction: one
+// commit (one WAL flush) for all of them.
+TEST_F(PgStoreTest, WritesQueuedWhileTransactionsAreBusyShareOneCommit) {
+  std::vector<Batch> queued;
+  for (int i = 0; i < 6; ++i) queued.push_back(HistoryPut("wf" + std::to_string(i)));
+  auto& pg = static_cast<PostgresStore&>(*store_);
+  int64_t commits_before = pg.stats().commits;
+  for (const Status& status : WritesQueuedBehindBusyTransactions(queued)) EXPECT_OK(status);
+  // The 4 gated ones, then the 6 queued together.
+  EXPECT_EQ(pg.stats().commits - commits_before, 4 + 1);
+  for (int i = 0; i < 6; ++i) {
+    auto row = store_->Get(Table::kHistory, HistoryKey("wf" + std::to_string(i), 1));
+    ASSERT_TRUE(row.ok()) << row.status().ToString();
+    EXPECT_TRUE(row->has_value()) << i;
+  }
+}
+
+// A queued Insert of a taken key fails alone (batches with Inserts run in transactions of their
+// own); the writes queued with it commit.
+TEST_F(PgStoreTest, AQueuedInsertOfATakenKeyFailsAloneTheOthersCommit) {
+  Batch taken;
+  taken.Insert(Table::kExecutions, ExecutionKey("taken"), "first");
+  ASSERT_OK(store_->Write(taken));
+  std::vector<Batch> queued;
+  for (int i = 0; i < 5; ++i) queued.push_back(HistoryPut("wf" + std::to_string(i)));
+  Batch again;
+  again.Insert(Table::kExecutions, ExecutionKey("taken"), "second");
+  queued.insert(queued.begin() + 2, again);
+  std::vector<Status> outcomes = WritesQueuedBehindBusyTransactions(queued);
+  ASSERT_EQ(outcomes.size(), 6u);
+  for (size_t i = 0; i < outcomes.size(); ++i) {
+    if (i == 2) {
+      EXPECT_EQ(outcomes[i].code(), StatusCode::kAlreadyExists) << outcomes[i].ToString();
+    } else {
+      EXPECT_OK(outcomes[i]);
+    }
+  }
+  auto row = store_->Get(Table::kExecutions, ExecutionKey("taken"));
+  ASSERT_TRUE(row.ok()) << row.status().ToString();
+  EXPECT_EQ(row->value_or(""), "first");
+  for (int i = 0; i < 5; ++i) {
+    auto history = store_->Get(Table::kHistory, HistoryKey("wf" + std::to_string(i), 1));
+    ASSERT_TRUE(history.ok()) << history.status().ToString();
+    EXPECT_TRUE(history->has_value()) << i;
+  }
 }
 
 }  // namespace

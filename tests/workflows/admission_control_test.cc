@@ -1,7 +1,11 @@
 #include "workflows/admission_control.h"
 
+#include <chrono>
+#include <condition_variable>
 #include <map>
+#include <mutex>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -143,6 +147,56 @@ TEST(AdmissionControlTest, SettledBatchesAreSweptWithoutLimitsToo) {
   }
   EXPECT_LT(ac.GlobalUsage().batches, 10000);
   EXPECT_LT(fake.reads, 3 * 30000);
+}
+
+}  // namespace
+}  // namespace papr::workflows
+
+namespace papr::workflows {
+namespace {
+
+// Refused admissions arriving while a re-read is under way wait for it (and the re-read that
+// follows) instead of each re-reading every counted batch at once.
+TEST(AdmissionControlTest, ARefusalWaitsForTheReReadUnderWayInsteadOfStartingItsOwn) {
+  std::mutex mu;
+  std::condition_variable changed;
+  int reads = 0;
+  bool gate_open = false;
+  AdmissionControl::Limits limits;
+  limits.max_open_batches_per_user = 1;
+  AdmissionControl ac(limits, [&](const std::string&) {
+    std::unique_lock<std::mutex> lock(mu);
+    ++reads;
+    changed.notify_all();
+    changed.wait(lock, [&] { return gate_open; });  // the first re-read holds here
+    return int64_t{1};                              // still open
+  });
+  bool reserved = false;
+  ASSERT_TRUE(ac.Admit("u", "a", 1, &reserved).ok());
+  Status first, second;
+  bool reserved1 = false, reserved2 = false;
+  std::thread t1([&] { first = ac.Admit("u", "b", 1, &reserved1); });
+  {
+    std::unique_lock<std::mutex> lock(mu);
+    changed.wait(lock, [&] { return reads == 1; });  // t1 is re-reading "a"
+  }
+  std::thread t2([&] { second = ac.Admit("u", "c", 1, &reserved2); });
+  {
+    // t2 either waits for t1's re-read or starts its own (a second read of "a").
+    std::unique_lock<std::mutex> lock(mu);
+    while (reads < 2 && ac.RefreshWaiters() == 0) {
+      changed.wait_for(lock, std::chrono::milliseconds(1));
+    }
+    EXPECT_EQ(reads, 1);
+    EXPECT_EQ(ac.RefreshWaiters(), 1);
+    gate_open = true;
+    changed.notify_all();
+  }
+  t1.join();
+  t2.join();
+  EXPECT_EQ(first.code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(second.code(), StatusCode::kResourceExhausted);
+  EXPECT_LE(reads, 2);  // t1's re-read, and one that started after t2 was refused
 }
 
 }  // namespace
