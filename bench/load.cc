@@ -31,6 +31,7 @@
 
 #include <simdjson.h>
 
+#include "bench/bench_corpus.h"
 #include "common/json_writer.h"
 #include "tests/storage/pg_harness.h"
 #include "net/http_client.h"
@@ -38,6 +39,8 @@
 
 namespace {
 
+using papr::bench::MemoryText;
+using papr::bench::SearchQueries;
 using papr::integration::ServerOptions;
 using papr::integration::ServerProcess;
 using Clock = std::chrono::steady_clock;
@@ -46,22 +49,6 @@ double Ms(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
 }
 
-// 400-600 bytes of English-like text, deterministic from the index.
-std::string MemoryText(int64_t index) {
-  static const char* kWords[] = {"the", "memory", "system", "keeps", "notes", "about", "river",
-                                 "mountain", "project", "meeting", "customer", "durable", "quiet",
-                                 "engine", "report", "summer", "garden", "history", "signal",
-                                 "careful", "bright", "morning", "review", "budget", "travel"};
-  uint64_t x = static_cast<uint64_t>(index) * 0x9e3779b97f4a7c15ULL + 1;
-  size_t target = 400 + static_cast<size_t>(index % 200);
-  std::string out = "entry" + std::to_string(index);
-  while (out.size() < target) {
-    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-    out += " ";
-    out += kWords[x % (sizeof(kWords) / sizeof(kWords[0]))];
-  }
-  return out;
-}
 
 std::string BatchBody(int64_t first, int64_t count) {
   papr::JsonWriter w;
@@ -310,25 +297,6 @@ int64_t SearchHits(const Http& http, const std::string& query) {
   simdjson::dom::array hits;
   if (doc["data"]["memories"].get(hits) != simdjson::SUCCESS) return -1;
   return static_cast<int64_t>(hits.size());
-}
-
-// 300 queries of one to three words from MemoryText's vocabulary, deterministic.
-std::vector<std::string> SearchQueries() {
-  static const char* kWords[] = {"memory", "system", "keeps", "notes", "river", "mountain",
-                                 "project", "meeting", "customer", "durable", "quiet", "engine",
-                                 "report", "summer", "garden", "history", "signal", "careful",
-                                 "bright", "morning", "review", "budget", "travel", "about"};
-  std::vector<std::string> queries;
-  uint64_t x = 0x5EA4C4;
-  for (int q = 0; q < 300; ++q) {
-    std::string query;
-    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-    for (uint64_t w = 0; w <= x % 3; ++w) {
-      query += std::string(w ? " " : "") + kWords[(x >> (8 * (w + 1))) % (sizeof(kWords) / sizeof(kWords[0]))];
-    }
-    queries.push_back(query);
-  }
-  return queries;
 }
 
 // CPU seconds the process has used (utime + stime).

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_corpus.h"
 #include "search/searcher.h"
 #include "search/segment.h"
 #include "search/segment_builder.h"
@@ -19,41 +20,8 @@ namespace {
 
 using papr::search::SourceDoc;
 
-// The same text as bench/load.cc MemoryText(index).
-std::string MemoryText(int64_t index) {
-  static const char* kWords[] = {"the", "memory", "system", "keeps", "notes", "about", "river",
-                                 "mountain", "project", "meeting", "customer", "durable", "quiet",
-                                 "engine", "report", "summer", "garden", "history", "signal",
-                                 "careful", "bright", "morning", "review", "budget", "travel"};
-  uint64_t x = static_cast<uint64_t>(index) * 0x9e3779b97f4a7c15ULL + 1;
-  size_t target = 400 + static_cast<size_t>(index % 200);
-  std::string out = "entry" + std::to_string(index);
-  while (out.size() < target) {
-    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-    out += " ";
-    out += kWords[x % (sizeof(kWords) / sizeof(kWords[0]))];
-  }
-  return out;
-}
-
-// The same queries as bench/load.cc SearchQueries().
-std::vector<std::string> Queries() {
-  static const char* kWords[] = {"memory", "system", "keeps", "notes", "river", "mountain",
-                                 "project", "meeting", "customer", "durable", "quiet", "engine",
-                                 "report", "summer", "garden", "history", "signal", "careful",
-                                 "bright", "morning", "review", "budget", "travel", "about"};
-  std::vector<std::string> queries;
-  uint64_t x = 0x5EA4C4;
-  for (int q = 0; q < 300; ++q) {
-    std::string query;
-    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-    for (uint64_t w = 0; w <= x % 3; ++w) {
-      query += std::string(w ? " " : "") + kWords[(x >> (8 * (w + 1))) % 24];
-    }
-    queries.push_back(query);
-  }
-  return queries;
-}
+using papr::bench::MemoryText;
+using papr::bench::SearchQueries;
 
 double ThreadCpuMs() {
   timespec ts{};
@@ -96,7 +64,7 @@ int main(int argc, char** argv) {
   for (const auto& s : segments) refs.push_back({s.get(), nullptr});
   for (int round = 0; round < 3; ++round) {
     std::vector<double> ms;
-    for (const auto& q : Queries()) {
+    for (const auto& q : SearchQueries()) {
       double t0 = ThreadCpuMs();
       auto hits = papr::search::SearchSegments(refs, papr::search::QueryTerms(q), 10);
       ms.push_back(ThreadCpuMs() - t0);

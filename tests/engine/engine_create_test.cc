@@ -61,17 +61,7 @@ class EngineCreateTest : public ::testing::Test {
     return engine_->StartWorkflow(std::move(o));
   }
 
-  ExecutionRecord WaitClosed(const std::string& id) {
-    ExecutionRecord last;
-    for (auto deadline = std::chrono::steady_clock::now() + 10s;
-         std::chrono::steady_clock::now() < deadline; std::this_thread::sleep_for(5ms)) {
-      auto r = engine_->Describe(id);
-      if (r.ok()) last = *r;
-      if (r.ok() && last.status != ExecutionStatus::kRunning) return last;
-    }
-    ADD_FAILURE() << id << " did not close";
-    return last;
-  }
+  ExecutionRecord WaitClosed(const std::string& id) { return engine::WaitClosed(*engine_, id); }
 
   int64_t StartedEvents(const std::string& id) {
     auto history = engine_->ReadHistory(id);

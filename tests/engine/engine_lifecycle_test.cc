@@ -18,6 +18,7 @@
 #include "engine/workflow.h"
 #include "engine/workflow_context.h"
 #include "storage/db.h"
+#include "tests/engine/engine_test_support.h"
 #include "tests/storage/temp_dir.h"
 
 namespace papr::engine {
@@ -120,20 +121,8 @@ class EngineLifecycleTest : public ::testing::Test {
     return engine_->StartWorkflow(std::move(o));
   }
 
-  // Polls Describe until the execution is closed; returns its record.
   ExecutionRecord WaitClosed(const std::string& id, std::chrono::seconds timeout = 10s) {
-    auto deadline = std::chrono::steady_clock::now() + timeout;
-    ExecutionRecord last;
-    while (std::chrono::steady_clock::now() < deadline) {
-      auto r = engine_->Describe(id);
-      if (r.ok()) {
-        last = *r;
-        if (last.status != ExecutionStatus::kRunning) return last;
-      }
-      std::this_thread::sleep_for(5ms);
-    }
-    ADD_FAILURE() << id << " did not close; status " << ExecutionStatusName(last.status);
-    return last;
+    return engine::WaitClosed(*engine_, id, timeout);
   }
 
   storage::testing::TempDir dir_;

@@ -86,20 +86,7 @@ class EngineRebuildTest : public ::testing::Test {
     gate_.Open();
   }
 
-  ExecutionRecord WaitClosed(const std::string& id) {
-    auto deadline = std::chrono::steady_clock::now() + 15s;
-    ExecutionRecord last;
-    while (std::chrono::steady_clock::now() < deadline) {
-      auto r = engine_->Describe(id);
-      if (r.ok()) {
-        last = *r;
-        if (last.status != ExecutionStatus::kRunning) return last;
-      }
-      std::this_thread::sleep_for(5ms);
-    }
-    ADD_FAILURE() << id << " did not close; status " << ExecutionStatusName(last.status);
-    return last;
-  }
+  ExecutionRecord WaitClosed(const std::string& id) { return engine::WaitClosed(*engine_, id, 15s); }
 
   // Activity id -> how many ActivityTaskCompleted events the history of `id` has for it.
   std::map<int64_t, int> CompletedEvents(const std::string& id) {

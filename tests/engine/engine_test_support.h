@@ -10,9 +10,11 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 
 #include <gtest/gtest.h>
 
+#include "engine/engine.h"
 #include "storage/db.h"
 
 namespace papr::engine {
@@ -71,5 +73,23 @@ class Gate {
   int waiting_ = 0;
   bool open_ = false;
 };
+
+// Polls Describe until execution `id` is closed and returns its record; a test failure (and
+// the last record seen) if it is still open after `timeout`.
+inline ExecutionRecord WaitClosed(const Engine& engine, const std::string& id,
+                                  std::chrono::seconds timeout = std::chrono::seconds(10)) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  ExecutionRecord last;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto r = engine.Describe(id);
+    if (r.ok()) {
+      last = *r;
+      if (last.status != ExecutionStatus::kRunning) return last;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ADD_FAILURE() << id << " did not close; status " << ExecutionStatusName(last.status);
+  return last;
+}
 
 }  // namespace papr::engine
