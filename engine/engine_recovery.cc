@@ -174,6 +174,13 @@ Result<size_t> Engine::Rep::Resume(const std::vector<std::string>& open_ids) {
     auto parent = it != by_id.end() ? it->second : Find(r.parent_workflow_id);
     if (parent) notes.emplace_back(parent, ChildClosedItem(r));
   }
+  // Open children not resumed here, copied while nothing else can touch these executions.
+  std::vector<std::pair<std::shared_ptr<Execution>, std::string>> children_to_check;
+  for (auto& exec : recovered) {
+    for (const auto& [child_id, child_info] : exec->children) {
+      if (by_id.count(child_id) == 0) children_to_check.emplace_back(exec, child_id);
+    }
+  }
   {
     // Replaces an execution a failed commit left broken (engine_rebuild.cc).
     std::lock_guard lock(mu);
@@ -182,16 +189,13 @@ Result<size_t> Engine::Rep::Resume(const std::vector<std::string>& open_ids) {
   // A child that closed while its parent's notification was in flight (or while the parent
   // was not live): tell it again; the parent ignores a child it already recorded. Read after
   // publishing, so a child closing meanwhile finds the parent live or is seen here.
-  for (auto& exec : recovered) {
-    for (const auto& [child_id, child_info] : exec->children) {
-      if (by_id.count(child_id)) continue;
-      auto child = db->Get(Table::kExecutions, storage::ExecutionKey(child_id));
-      if (!child.ok() || !*child) continue;
-      auto record = DecodeExecutionRecord(**child);
-      if (!record.ok() || record->status == ExecutionStatus::kRunning) continue;
-      record->workflow_id = child_id;
-      notes.emplace_back(exec, ChildClosedItem(*record));
-    }
+  for (auto& [exec, child_id] : children_to_check) {
+    auto child = db->Get(Table::kExecutions, storage::ExecutionKey(child_id));
+    if (!child.ok() || !*child) continue;
+    auto record = DecodeExecutionRecord(**child);
+    if (!record.ok() || record->status == ExecutionStatus::kRunning) continue;
+    record->workflow_id = child_id;
+    notes.emplace_back(exec, ChildClosedItem(*record));
   }
   for (auto& t : timers_to_arm) Arm(t.fire_ms, t.workflow_id, std::move(t.item));
   for (auto& launch : launches) Start(std::move(launch));

@@ -128,16 +128,6 @@ void Engine::Rep::Run(const std::shared_ptr<Execution>& exec) {
   if (committed.ok()) launch.new_children = std::move(children);
   std::vector<std::function<void()>> listeners;
   bool requeue = false;
-  if (!committed.ok()) {
-    // Memory is ahead of the store (or, UnknownOutcome, maybe not): rebuild from the store,
-    // with the children this commit may have created. Other failures applied nothing, and a
-    // child id an AlreadyExists names is another writer's.
-    std::vector<std::string> rebuild{exec->id()};
-    if (committed.code() == StatusCode::kUnknownOutcome) {
-      for (const auto& child : children) rebuild.push_back(child->id());
-    }
-    ScheduleRebuild(std::move(rebuild));
-  }
   {
     std::lock_guard lock(exec->inbox_mu);
     if (!committed.ok()) exec->broken = true;
@@ -148,7 +138,19 @@ void Engine::Rep::Run(const std::shared_ptr<Execution>& exec) {
   }
   if (closed && before == ExecutionStatus::kRunning) {
     std::lock_guard lock(mu);
-    executions.erase(exec->id());
+    auto it = executions.find(exec->id());
+    if (it != executions.end() && it->second == exec) executions.erase(it);
+  }
+  if (!committed.ok()) {
+    // (After `broken` is set and the map updated: a rebuild skips a live execution.)
+    // Memory is ahead of the store (or, UnknownOutcome, maybe not): rebuild from the store,
+    // with the children this commit may have created. Other failures applied nothing, and a
+    // child id an AlreadyExists names is another writer's.
+    std::vector<std::string> rebuild{exec->id()};
+    if (committed.code() == StatusCode::kUnknownOutcome) {
+      for (const auto& child : children) rebuild.push_back(child->id());
+    }
+    ScheduleRebuild(std::move(rebuild));
   }
   if (closed_here) NoteClosed(*exec);
   Start(std::move(launch));
