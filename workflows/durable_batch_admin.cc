@@ -22,18 +22,6 @@ Status RequireRunning(const engine::Engine& engine, const std::string& id) {
   return Status::Ok();
 }
 
-// The execution `id` if `user_id` owns it; NotFound otherwise (as for a missing one).
-Result<engine::ExecutionRecord> OwnedExecution(const engine::Engine& engine,
-                                               const std::string& user_id,
-                                               const std::string& id) {
-  auto record = engine.Describe(id);
-  if (!record.ok() && record.status().code() != StatusCode::kNotFound) return record.status();
-  if (!record.ok() || record->owner != user_id) {
-    return Status::NotFound("workflow " + id + " not found");
-  }
-  return record;
-}
-
 // The memories of the closed batch `id` that were not stored, in index order: failed ones and
 // those that never ran (a cancelled, terminated or early-stopped batch), as a redrive runs
 // them. A batch above kChunkSize ran its memories in child executions: their rows are there.
@@ -104,6 +92,23 @@ Result<SignalUsage> SignalsInHistory(const engine::Engine& engine, const std::st
 }
 
 }  // namespace
+
+namespace internal {
+
+Result<engine::ExecutionRecord> OwnedExecution(const engine::Engine& engine,
+                                               const std::string& user_id,
+                                               const std::string& id) {
+  auto record = engine.Describe(id);
+  if (!record.ok() && record.status().code() != StatusCode::kNotFound) return record.status();
+  if (!record.ok() || record->owner != user_id) {
+    return Status::NotFound("workflow " + id + " not found");
+  }
+  return record;
+}
+
+}  // namespace internal
+
+using internal::OwnedExecution;
 
 // ---- operator actions
 

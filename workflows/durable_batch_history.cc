@@ -31,30 +31,26 @@ void WriteEvent(JsonWriter& w, const engine::HistoryEvent& e,
 Result<std::string> DurableBatchService::HistoryJson(const std::string& user_id,
                                                     const std::string& workflow_id,
                                                     int64_t after, int64_t limit) {
-  auto record = rep_->engine->Describe(workflow_id);
-  // A store that cannot answer is not "not found" (the client retries a 503).
-  if (!record.ok() && record.status().code() != StatusCode::kNotFound) return record.status();
-  if (!record.ok() || record->owner != user_id) {
-    return Status::NotFound("workflow " + workflow_id + " not found");
-  }
+  ASSIGN_OR_RETURN(engine::ExecutionRecord record,
+                   internal::OwnedExecution(*rep_->engine, user_id, workflow_id));
   ASSIGN_OR_RETURN(auto events, rep_->engine->ReadHistory(workflow_id, after, limit));
   const engine::Engine* engine = rep_->engine;
   engine::HistoryPayloadReader reader(
-      rep_->payload_formats, record->workflow_type,
+      rep_->payload_formats, record.workflow_type,
       [engine, &workflow_id](int64_t event_id) -> std::optional<engine::HistoryEvent> {
         auto one = engine->ReadHistory(workflow_id, event_id - 1, 1);
         if (!one.ok() || one->empty()) return std::nullopt;
         return one->front();
       });
   JsonWriter w;
-  w.BeginObject().Field("workflow_id", workflow_id).Field("workflow_type", record->workflow_type);
-  w.Field("status", engine::ExecutionStatusName(record->status));
-  w.Field("history_length", record->next_event_id - 1);
+  w.BeginObject().Field("workflow_id", workflow_id).Field("workflow_type", record.workflow_type);
+  w.Field("status", engine::ExecutionStatusName(record.status));
+  w.Field("history_length", record.next_event_id - 1);
   w.Key("events").BeginArray();
   for (const auto& e : events) WriteEvent(w, e, reader);
   w.EndArray().Key("next_after");
   bool more = !events.empty() && limit > 0 && static_cast<int64_t>(events.size()) == limit &&
-              events.back().event_id < record->next_event_id - 1;
+              events.back().event_id < record.next_event_id - 1;
   if (more) {
     w.Int(events.back().event_id);
   } else {

@@ -86,6 +86,11 @@ WebhookAttempt DecodeAttempt(std::string_view in);
 // Children the execution started, from its history (StartChildWorkflowExecutionInitiated).
 Result<std::vector<std::string>> ChildIds(const engine::Engine& engine, const std::string& id);
 
+// The execution `id` if `user_id` owns it; NotFound otherwise, as for a missing one (a store
+// that cannot answer gives its own error, e.g. Unavailable: not "not found").
+Result<engine::ExecutionRecord> OwnedExecution(const engine::Engine& engine,
+                                               const std::string& user_id, const std::string& id);
+
 }  // namespace internal
 
 struct DurableBatchService::Rep {
