@@ -122,14 +122,18 @@ TEST_F(PostgresFaultsTest, StoppedMidBatchRefusesWritesWith503ThenCompletesEvery
 // re-reads, runs the chunk again, and nothing is lost or stored twice.
 TEST_F(PostgresFaultsTest, ConnectionKilledInCommitLosesAndDuplicatesNothing) {
   constexpr int kMemories = 300;
-  ASSERT_TRUE(storage::testing::CloseCommitGate(*admin_).ok());
+  // One commit at a time waits: with every transaction slot gated, the submit's own usage
+  // write would queue behind them and its 202 never come.
+  ASSERT_TRUE(
+      storage::testing::CloseCommitGate(*admin_, storage::testing::GatedCommits::kOneAtATime).ok());
   std::string batch_id = Submit(kMemories);
   ASSERT_FALSE(batch_id.empty());
   std::string pid = storage::testing::WaitForBackendWaitingOn(*admin_, "'advisory'");
   ASSERT_NE(pid, "") << "no commit waited at the gate";
   ASSERT_TRUE(admin_->Query("SELECT pg_terminate_backend(" + pid + ")").ok());
-  ASSERT_TRUE(admin_->Query("DROP TRIGGER commit_gate ON memories").ok());
+  // Opened before the drop: DROP TRIGGER waits for commits waiting at the gate.
   ASSERT_TRUE(storage::testing::OpenCommitGate(*admin_).ok());
+  ASSERT_TRUE(admin_->Query("DROP TRIGGER commit_gate ON memories").ok());
   ExpectCompletedExactlyOnce(batch_id, kMemories);
 }
 

@@ -136,6 +136,7 @@ Result<std::string> PgServer::Query(const std::string& db, const std::string& sq
 
 namespace {
 constexpr const char* kGateLock = "4242";
+constexpr const char* kTurnLock = "4243";
 }  // namespace
 
 std::string WaitForBackendWaitingOn(PgSession& admin, const std::string& wait_events) {
@@ -149,11 +150,15 @@ std::string WaitForBackendWaitingOn(PgSession& admin, const std::string& wait_ev
   return "";
 }
 
-Status CloseCommitGate(PgSession& admin) {
+Status CloseCommitGate(PgSession& admin, GatedCommits gated) {
+  std::string wait = std::string("PERFORM pg_advisory_xact_lock_shared(") + kGateLock + ");";
+  // The first to take the turn lock waits at the gate, holding the turn until it ends.
+  if (gated == GatedCommits::kOneAtATime) {
+    wait = std::string("IF pg_try_advisory_xact_lock(") + kTurnLock + ") THEN " + wait + " END IF;";
+  }
   for (const std::string& sql :
-       {std::string("CREATE FUNCTION test_commit_gate() RETURNS trigger LANGUAGE plpgsql AS $$ "
-                    "BEGIN PERFORM pg_advisory_xact_lock_shared(") + kGateLock +
-            "); RETURN NULL; END $$",
+       {"CREATE FUNCTION test_commit_gate() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN " +
+            wait + " RETURN NULL; END $$",
         std::string("CREATE CONSTRAINT TRIGGER commit_gate AFTER INSERT OR UPDATE ON memories "
                     "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION "
                     "test_commit_gate()"),

@@ -66,9 +66,12 @@ class PgServer {
 // The pid of a papr-server backend of `admin`'s database waiting on one of `wait_events` (an
 // SQL list of quoted names, e.g. "'advisory'"); "" if none turned up within ~10 s.
 std::string WaitForBackendWaitingOn(PgSession& admin, const std::string& wait_events);
-// Makes every commit that wrote `memories` wait in COMMIT (a deferred trigger takes a shared
-// advisory lock that `admin` holds) until OpenCommitGate.
-Status CloseCommitGate(PgSession& admin);
+// Makes commits that wrote `memories` wait in COMMIT (a deferred trigger takes a shared
+// advisory lock that `admin` holds) until OpenCommitGate: every such commit, or only one at a
+// time (the others pass), so that a server's other writes do not queue behind gated commits
+// holding all of its transaction slots.
+enum class GatedCommits { kEvery, kOneAtATime };
+Status CloseCommitGate(PgSession& admin, GatedCommits gated = GatedCommits::kEvery);
 Status OpenCommitGate(PgSession& admin);
 // Sets synchronous_standby_names server-wide ("" resets it) and waits until new sessions of
 // `server` see it. With a standby that does not exist, every commit writes its commit record
