@@ -32,12 +32,23 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
   return len;
 }
 
+// Printable ASCII that a JSON string holds as is.
+bool IsPlainJsonChar(unsigned char c) { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\'; }
+
 }  // namespace
 
 void AppendJsonString(std::string* out, std::string_view s) {
   static const char kHex[] = "0123456789abcdef";
   out->push_back('"');
   for (size_t i = 0; i < s.size();) {
+    // Runs of printable ASCII (most text) are appended at once.
+    size_t plain = i;
+    while (plain < s.size() && IsPlainJsonChar(static_cast<unsigned char>(s[plain]))) ++plain;
+    if (plain > i) {
+      out->append(s.data() + i, plain - i);
+      i = plain;
+      continue;
+    }
     auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x80) {
       size_t len = Utf8SequenceLength(s, i);

@@ -105,16 +105,19 @@ std::string ActivityOptionsJson(const ActivityOptions& o) {
 
 std::string EscapeBytes(std::string_view bytes) {
   static const char kHex[] = "0123456789abcdef";
+  auto printable = [](unsigned char c) { return c >= 0x20 && c < 0x7f && c != '\\'; };
   std::string out;
   out.reserve(bytes.size());
-  for (unsigned char c : bytes) {
-    if (c >= 0x20 && c < 0x7f && c != '\\') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out += "\\x";
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0xf]);
-    }
+  for (size_t i = 0; i < bytes.size();) {
+    size_t run = i;  // printable runs are appended at once
+    while (run < bytes.size() && printable(static_cast<unsigned char>(bytes[run]))) ++run;
+    out.append(bytes.data() + i, run - i);
+    if (run == bytes.size()) break;
+    auto c = static_cast<unsigned char>(bytes[run]);
+    out += "\\x";
+    out.push_back(kHex[c >> 4]);
+    out.push_back(kHex[c & 0xf]);
+    i = run + 1;
   }
   return out;
 }

@@ -3,6 +3,7 @@
 // Whatever decodes must re-encode to bytes that decode to an equal value, and re-encoding
 // that value must give the same bytes again (one canonical form per value).
 #include <string>
+#include <unordered_set>
 
 #include <simdjson.h>
 
@@ -67,6 +68,9 @@ std::string CheckPayloadFormats(std::string_view input) {
   };
   constexpr int64_t kWebhookActivity = int64_t{1} << 60;  // the batch's webhook id range
   simdjson::dom::parser parser;
+  // Most event types show the input the same way (escaped bytes): each distinct JSON is
+  // parsed once per input.
+  std::unordered_set<std::string> valid_json;
   for (EventType type : kTypes) {
     for (int64_t activity_id : {int64_t{0}, kWebhookActivity}) {
       HistoryEvent e;
@@ -77,10 +81,12 @@ std::string CheckPayloadFormats(std::string_view input) {
       HistoryPayloadReader reader(*registry, "batch_memory", nullptr);
       auto fields = reader.Decode(e);
       for (const auto& field : fields) {
+        if (valid_json.contains(field.json)) continue;
         if (parser.parse(field.json).error() != simdjson::SUCCESS) {
           return std::string("decoded ") + field.name + " of " + EventTypeName(type) +
                  " is not valid JSON";
         }
+        valid_json.insert(field.json);
       }
       if (DescribeDecodedEvent(e, fields).find('\n') != std::string::npos) {
         return std::string("decoded ") + EventTypeName(type) + " is not one line";

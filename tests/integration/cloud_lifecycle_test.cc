@@ -140,7 +140,9 @@ TEST(CloudLifecycleTest, ConcurrentIdenticalSubmitsAllGetTheSameBatch) {
       if (r.status == 202 && r.Json()["details"]["existing"].get_bool().value()) ++existing;
     }
     EXPECT_EQ(ids.size(), 1u) << query;
-    if (query.empty()) EXPECT_EQ(existing, 7);
+    if (query.empty()) {
+      EXPECT_EQ(existing, 7);
+    }
   }
 }
 
