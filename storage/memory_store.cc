@@ -61,34 +61,33 @@ MemoryStore::~MemoryStore() = default;
 
 void MemoryStore::AttachIndex(MemoryIndex* index) { rep_->index = index; }
 
-Result<bool> MemoryStore::StageWrite(const MemoryRecord& record, WriteBatch* batch,
-                                     uint64_t* sequence) const {
+Status MemoryStore::StageWrite(const MemoryRecord& record, WriteBatch* batch,
+                               uint64_t* sequence) const {
   RETURN_IF_ERROR(ValidateIds(record.user_id, record.id));
-  std::string key = MemoryKey(record.user_id, record.id);
-  ASSIGN_OR_RETURN(std::optional<std::string> existing, rep_->db->Get(Table::kMemories, key));
-  if (existing.has_value()) return false;
   auto doc_len = static_cast<int64_t>(Tokenize(record.content).size());
   *sequence = rep_->NextSequence();
   // The database decides who creates the id: a concurrent writer's batch (this process or
-  // another on the same store) that also passed the check above fails with AlreadyExists.
-  batch->Insert(Table::kMemories, key, EncodeMemoryRecord(record));
+  // another on the same store) that also found it absent fails with AlreadyExists.
+  batch->Insert(Table::kMemories, MemoryKey(record.user_id, record.id), EncodeMemoryRecord(record));
   batch->Put(Table::kIndexQueue, IndexQueueKey(*sequence),
              EncodeIndexQueueValue(record.user_id, record.id));
   batch->AddCounters(Table::kUserStats, UserStatsKey(record.user_id), 1, doc_len);
-  return true;
+  return Status::Ok();
 }
 
-Result<bool> MemoryStore::PrepareWrite(const MemoryRecord& record, WriteBatch* batch) const {
+Status MemoryStore::PrepareWrite(const MemoryRecord& record, WriteBatch* batch) const {
   uint64_t sequence = 0;
   return StageWrite(record, batch, &sequence);
 }
 
 Result<bool> MemoryStore::Put(const MemoryRecord& record) {
   RETURN_IF_ERROR(ValidateIds(record.user_id, record.id));
+  ASSIGN_OR_RETURN(std::optional<std::string> existing,
+                   rep_->db->Get(Table::kMemories, MemoryKey(record.user_id, record.id)));
+  if (existing.has_value()) return false;
   uint64_t sequence = 0;
   WriteBatch batch;
-  ASSIGN_OR_RETURN(bool fresh, StageWrite(record, &batch, &sequence));
-  if (!fresh) return false;
+  RETURN_IF_ERROR(StageWrite(record, &batch, &sequence));
   Status written = rep_->db->Write(batch);
   if (written.code() == StatusCode::kAlreadyExists) return false;  // stored concurrently
   RETURN_IF_ERROR(written);

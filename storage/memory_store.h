@@ -38,11 +38,11 @@ class MemoryStore {
   Result<bool> Put(const MemoryRecord& record);
   // Adds the writes that store `record` to `batch` instead of writing them: the caller
   // commits them atomically with its own (the engine commits a memory together with its
-  // activity's completion event). False, with nothing added, when the memory exists. The
-  // writes create the id with an Insert: a batch that carries them fails whole with
-  // AlreadyExists if another writer stored the id first (for batch memories the engine's
-  // attempt fencing leaves no such writer).
-  Result<bool> PrepareWrite(const MemoryRecord& record, WriteBatch* batch) const;
+  // activity's completion event). The caller has found the id absent (Get): the writes create
+  // it with an Insert, so a batch that carries them fails whole with AlreadyExists if another
+  // writer stored the id since (for batch memories the engine's attempt fencing leaves no such
+  // writer). No read of its own: on a remote store that is a round trip per memory.
+  Status PrepareWrite(const MemoryRecord& record, WriteBatch* batch) const;
   // NotFound when absent for this user (another user's id is absent too).
   Result<MemoryRecord> Get(std::string_view user_id, std::string_view memory_id) const;
   // NotFound when absent. Removes the memory from the index and adjusts statistics atomically.
@@ -55,7 +55,7 @@ class MemoryStore {
 
  private:
   struct Rep;
-  Result<bool> StageWrite(const MemoryRecord& record, WriteBatch* batch, uint64_t* sequence) const;
+  Status StageWrite(const MemoryRecord& record, WriteBatch* batch, uint64_t* sequence) const;
   std::unique_ptr<Rep> rep_;
 };
 

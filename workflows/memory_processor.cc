@@ -94,12 +94,11 @@ Result<storage::MemoryRecord> MemoryProcessor::Process(const MemoryTarget& targe
   if (!processing_.endpoint.empty()) {
     ASSIGN_OR_RETURN(record.enrichment_json, Enrich(target, input));
   }
-  bool written;
   if (target.defer_writes_to != nullptr) {
-    ASSIGN_OR_RETURN(written, store_->PrepareWrite(record, target.defer_writes_to));
-  } else {
-    ASSIGN_OR_RETURN(written, store_->Put(record));
+    RETURN_IF_ERROR(store_->PrepareWrite(record, target.defer_writes_to));  // found absent above
+    return record;
   }
+  ASSIGN_OR_RETURN(bool written, store_->Put(record));
   if (!written) return store_->Get(target.user_id, target.memory_id);
   return record;
 }

@@ -49,8 +49,7 @@ class SearchIndexTest : public ::testing::Test {
     r.content = content;
     r.external_user_id = std::move(scope);
     storage::WriteBatch batch;
-    auto staged = store_->PrepareWrite(r, &batch);
-    ASSERT_TRUE(staged.ok() && *staged);
+    ASSERT_TRUE(store_->PrepareWrite(r, &batch).ok());
     ASSERT_TRUE(db_->Write(batch).ok());
   }
 

@@ -34,10 +34,10 @@ TEST_P(ConditionalCreateTest, TwoStoresPreparingOneMemoryStoreItOnce) {
   MemoryStore a(db());
   MemoryStore b(second());
   WriteBatch from_a, from_b;
-  auto staged_a = a.PrepareWrite(Memory("m1", "alpha words"), &from_a);
-  auto staged_b = b.PrepareWrite(Memory("m1", "beta words here"), &from_b);
-  ASSERT_TRUE(staged_a.ok() && staged_b.ok());
-  ASSERT_TRUE(*staged_a && *staged_b);  // neither saw the other's uncommitted write
+  ASSERT_FALSE(a.Get("u", "m1").ok());  // both find the id free
+  ASSERT_FALSE(b.Get("u", "m1").ok());
+  ASSERT_OK(a.PrepareWrite(Memory("m1", "alpha words"), &from_a));
+  ASSERT_OK(b.PrepareWrite(Memory("m1", "beta words here"), &from_b));
   ASSERT_OK(db()->Write(from_a));
   Status late = second()->Write(from_b);
   EXPECT_EQ(late.code(), StatusCode::kAlreadyExists) << late.ToString();
