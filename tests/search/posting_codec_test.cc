@@ -168,7 +168,7 @@ TEST(PostingCodecTest, MalformedBlockMetaIsCorruptionAtOpen) {
     PutVarint64(&postings, impact_count);
     for (uint64_t i = 0; i < impact_count; ++i) postings.append("\x01\x01");  // (tf 1, len 1)
     PutVarint64(&postings, 2);  // data bytes
-    postings.append("\x00\x01");  // doc 0, tf 1
+    postings.append(std::string("\x00\x01", 2));  // doc 0, tf 1
     std::string out = "PSG1";
     PutVarint64(&out, 1);  // docs
     PutVarint64(&out, 1);  // total len
@@ -180,7 +180,8 @@ TEST(PostingCodecTest, MalformedBlockMetaIsCorruptionAtOpen) {
     PutVarint64(&out, postings.size());
     return out + postings;
   };
-  ASSERT_TRUE(Segment::Open(segment_with_meta(1)).ok());
+  auto good = Segment::Open(segment_with_meta(1));
+  ASSERT_TRUE(good.ok()) << good.status().ToString();
   EXPECT_TRUE(Segment::Open(segment_with_meta(0)).status().code() == StatusCode::kCorruption);
 }
 
