@@ -75,7 +75,9 @@ bool PlanWindow(const std::vector<WandTerm>& terms, const TopK& top, Window* w) 
 // Scores the essential terms of the window into w->partial and w->tfs.
 void ScoreEssential(std::vector<WandTerm>& terms, const Segment& segment, Window* w) {
   const TermScorer& norms = terms[w->order.front()].scorer;
-  for (uint32_t d = 0; d < w->end - w->base; ++d) w->norm[d] = norms.Norm(segment.doc_len(w->base + d));
+  for (uint32_t d = 0; d < w->end - w->base; ++d) {
+    w->norm[d] = norms.Norm(segment.doc_len(w->base + d));
+  }
   std::fill(w->partial.begin(), w->partial.end(), 0.0);
   std::fill(w->tfs.begin(), w->tfs.end(), 0u);
   for (size_t k = w->essential; k < w->order.size(); ++k) {

@@ -36,8 +36,10 @@ TEST(PostingCodecTest, BlockRoundTripsIncludingLargeGapsAndTfs) {
 TEST(PostingCodecTest, SingleByteBlocksRoundTripAtTheirLimits) {
   std::vector<Posting> full;
   for (uint32_t i = 0; i < kPostingBlockSize; ++i) full.push_back({1000 + i * 127, i % 127 + 1});
-  for (const auto& [postings, base] : {std::pair{full, 873u}, std::pair{std::vector<Posting>{{0, 1}}, 0u},
-                                       std::pair{std::vector<Posting>{{UINT32_MAX - 1, 127}}, UINT32_MAX - 128}}) {
+  std::vector<Posting> first_doc = {{0, 1}};
+  std::vector<Posting> last_doc = {{UINT32_MAX - 1, 127}};
+  for (const auto& [postings, base] : {std::pair{full, 873u}, std::pair{first_doc, 0u},
+                                       std::pair{last_doc, UINT32_MAX - 128}}) {
     std::string bytes;
     EncodePostingBlock(postings.data(), postings.size(), base, &bytes);
     ASSERT_EQ(bytes.size(), 2 * postings.size());  // the single-byte shape
@@ -51,10 +53,11 @@ TEST(PostingCodecTest, SingleByteBlocksRoundTripAtTheirLimits) {
   }
   uint32_t docs[2];
   uint32_t tfs[2];
-  EXPECT_FALSE(DecodePostingBlock(std::string("\x01\x00\x01\x01", 4), 2, 0, docs, tfs));  // repeated doc
-  EXPECT_FALSE(DecodePostingBlock(std::string("\x01\x01\x01\x00", 4), 2, 0, docs, tfs));  // tf 0
-  EXPECT_FALSE(DecodePostingBlock(std::string("\x81\x01", 2), 1, 0, docs, tfs));  // a 2-byte varint
-  EXPECT_FALSE(DecodePostingBlock(std::string("\x05\x01", 2), 1, UINT32_MAX - 3, docs, tfs));  // past the last doc
+  // A repeated doc, a tf of 0, a 2-byte varint, a doc past the last.
+  EXPECT_FALSE(DecodePostingBlock(std::string("\x01\x00\x01\x01", 4), 2, 0, docs, tfs));
+  EXPECT_FALSE(DecodePostingBlock(std::string("\x01\x01\x01\x00", 4), 2, 0, docs, tfs));
+  EXPECT_FALSE(DecodePostingBlock(std::string("\x81\x01", 2), 1, 0, docs, tfs));
+  EXPECT_FALSE(DecodePostingBlock(std::string("\x05\x01", 2), 1, UINT32_MAX - 3, docs, tfs));
   EXPECT_TRUE(DecodePostingBlock(std::string("\x05\x01", 2), 1, UINT32_MAX - 6, docs, tfs));
   EXPECT_EQ(docs[0], UINT32_MAX - 1);
 }
