@@ -38,6 +38,7 @@ struct Window {
   std::vector<double> prefix;    // prefix[k]: the bounds of order[0..k) summed
   size_t essential = 0;          // order[essential..] are essential
   std::vector<double> partial;   // per doc: the essential terms' scores, kDead when it cannot enter
+  std::vector<double> norm;      // per doc: TermScorer::Norm of its length (shared by the terms)
   std::vector<uint32_t> tfs;     // per term, per doc of the window: tf, 0 when absent
 };
 
@@ -73,6 +74,10 @@ bool PlanWindow(const std::vector<WandTerm>& terms, const TopK& top, Window* w) 
 
 // Scores the essential terms of the window into w->partial and w->tfs.
 void ScoreEssential(std::vector<WandTerm>& terms, const Segment& segment, Window* w) {
+  const TermScorer& norms = terms[w->order.front()].scorer;
+  for (uint32_t d = 0; d < w->end - w->base; ++d) {
+    w->norm[d] = norms.Norm(segment.doc_len(w->base + d));
+  }
   std::fill(w->partial.begin(), w->partial.end(), 0.0);
   std::fill(w->tfs.begin(), w->tfs.end(), 0u);
   for (size_t k = w->essential; k < w->order.size(); ++k) {
@@ -89,7 +94,7 @@ void ScoreEssential(std::vector<WandTerm>& terms, const Segment& segment, Window
         continue;
       }
       tfs[d] = tf;
-      w->partial[d] += scorer.Score(tf, segment.doc_len(cursor.doc()));
+      w->partial[d] += scorer.ScoreWithNorm(tf, w->norm[d]);
     }
   }
 }
@@ -108,19 +113,17 @@ bool CompleteDoc(std::vector<WandTerm>& terms, const Segment& segment, const Top
     if (cursor.doc() != doc) continue;
     if (cursor.tf() < w->tf_floor[t]) return false;
     w->tfs[t * kMaxScoreWindow + d] = cursor.tf();
-    score += terms[t].scorer.Score(cursor.tf(), segment.doc_len(doc));
+    score += terms[t].scorer.ScoreWithNorm(cursor.tf(), w->norm[d]);
   }
   return top.MayEnter(score);
 }
 
 // The doc's score as the other scorers sum it: over the terms in their order.
-double ExactScore(const std::vector<WandTerm>& terms, const Segment& segment, uint32_t d,
-                  const Window& w) {
+double ExactScore(const std::vector<WandTerm>& terms, uint32_t d, const Window& w) {
   double score = 0;
-  uint32_t len = segment.doc_len(w.base + d);
   for (size_t t = 0; t < terms.size(); ++t) {
     uint32_t tf = w.tfs[t * kMaxScoreWindow + d];
-    if (tf > 0) score += terms[t].scorer.Score(tf, len);
+    if (tf > 0) score += terms[t].scorer.ScoreWithNorm(tf, w.norm[d]);
   }
   return score;
 }
@@ -133,6 +136,7 @@ Status MaxScoreWindows(std::vector<WandTerm>& terms, const Segment& segment,
   w.bound.assign(terms.size(), {});
   w.tf_floor.assign(terms.size(), 1);
   w.partial.assign(kMaxScoreWindow, 0);
+  w.norm.assign(kMaxScoreWindow, 0);
   w.tfs.assign(terms.size() * kMaxScoreWindow, 0);
   for (uint32_t base = 0; base < segment.doc_count(); base = w.end) {
     w.base = base;
@@ -144,7 +148,7 @@ Status MaxScoreWindows(std::vector<WandTerm>& terms, const Segment& segment,
       // Scores are positive: 0 is a doc no essential term holds, kDead one that cannot enter.
       if (!(w.partial[d] > 0) || !CompleteDoc(terms, segment, *top, d, &w)) continue;
       if (deletions != nullptr && deletions->Contains(w.base + d)) continue;
-      top->Push(ExactScore(terms, segment, d, w), segment.memory_id(w.base + d));
+      top->Push(ExactScore(terms, d, w), segment.memory_id(w.base + d));
     }
   }
   for (const auto& t : terms) {

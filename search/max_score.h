@@ -22,7 +22,8 @@ constexpr uint32_t kMaxScoreWindow = 256;
 // array block by block, and only docs whose partial score plus the non-essential bounds may
 // still enter look the non-essential terms up. A posting whose tf is below what could enter,
 // at the window's shortest doc and with every other term at its bound, marks its doc out
-// without being scored. `deletions` may be null.
+// without being scored. `deletions` may be null. REQUIRES: the scorers share one corpus (one
+// average doc length, so one norm per doc), as SearchSegments builds them.
 Status MaxScoreWindows(std::vector<WandTerm>& terms, const Segment& segment,
                        const Deletions* deletions, TopK* top);
 

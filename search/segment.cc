@@ -51,7 +51,49 @@ Status Segment::Parse() {
   terms_.reserve(term_count);
   for (uint64_t t = 0; t < term_count; ++t) RETURN_IF_ERROR(ParseTerm(&in));
   if (!in.empty()) return Corrupt("trailing bytes");
+  LinkBlocks();
   return Status::Ok();
+}
+
+Status Segment::ParseBlocks() {
+  TermInfo& info = terms_.back();
+  std::string_view in = info.postings;
+  size_t first = blocks_.size();
+  std::vector<uint32_t> sizes(info.block_count);
+  for (uint32_t b = 0; b < info.block_count; ++b) {
+    BlockMeta meta;
+    if (!GetU32(&in, &meta.last_doc) || !GetU32(&in, &meta.impact_count) ||
+        meta.impact_count == 0 || meta.impact_count > in.size()) {
+      return Corrupt("bad block meta");
+    }
+    impact_begin_.push_back(impacts_.size());
+    meta.min_len = UINT32_MAX;
+    for (uint32_t i = 0; i < meta.impact_count; ++i) {
+      Impact impact;
+      if (!GetU32(&in, &impact.tf) || !GetU32(&in, &impact.doc_len)) return Corrupt("bad impact");
+      meta.max_tf = std::max(meta.max_tf, impact.tf);
+      meta.min_len = std::min(meta.min_len, impact.doc_len);
+      impacts_.push_back(impact);
+    }
+    if (!GetU32(&in, &sizes[b])) return Corrupt("bad block meta");
+    blocks_.push_back(meta);
+  }
+  for (uint32_t b = 0; b < info.block_count; ++b) {  // the data follows all the metas
+    if (sizes[b] > in.size()) return Corrupt("block data past the end");
+    blocks_[first + b].data = in.substr(0, sizes[b]);
+    in.remove_prefix(sizes[b]);
+  }
+  return Status::Ok();
+}
+
+void Segment::LinkBlocks() {
+  for (size_t b = 0; b < blocks_.size(); ++b) blocks_[b].impacts = &impacts_[impact_begin_[b]];
+  size_t next = 0;
+  for (TermInfo& info : terms_) {
+    info.blocks = blocks_.data() + next;
+    next += info.block_count;
+  }
+  impact_begin_ = {};
 }
 
 Status Segment::ParseTerm(std::string_view* in) {
@@ -67,7 +109,7 @@ Status Segment::ParseTerm(std::string_view* in) {
   info.postings = in->substr(0, postings_bytes);
   in->remove_prefix(postings_bytes);
   terms_.push_back(info);
-  return Status::Ok();
+  return ParseBlocks();
 }
 
 const TermInfo* Segment::Find(std::string_view term) const {

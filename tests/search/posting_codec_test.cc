@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/byte_codec.h"
+
 #include "search/deletions.h"
 #include "search/posting_cursor.h"
 #include "search/segment.h"
@@ -27,6 +29,63 @@ TEST(PostingCodecTest, BlockRoundTripsIncludingLargeGapsAndTfs) {
   EXPECT_FALSE(DecodePostingBlock(bytes.substr(0, bytes.size() - 1), postings.size(), 5,
                                   docs.data(), tfs.data()));
   EXPECT_FALSE(DecodePostingBlock(bytes + "x", postings.size(), 5, docs.data(), tfs.data()));
+}
+
+// Dense lists encode every delta and tf in one byte: those blocks take the single-byte path,
+// which must decode exactly and reject what the general decoder rejects.
+TEST(PostingCodecTest, SingleByteBlocksRoundTripAtTheirLimits) {
+  std::vector<Posting> full;
+  for (uint32_t i = 0; i < kPostingBlockSize; ++i) full.push_back({1000 + i * 127, i % 127 + 1});
+  std::vector<Posting> first_doc = {{0, 1}};
+  std::vector<Posting> last_doc = {{UINT32_MAX - 1, 127}};
+  for (const auto& [postings, base] : {std::pair{full, 873u}, std::pair{first_doc, 0u},
+                                       std::pair{last_doc, UINT32_MAX - 128}}) {
+    std::string bytes;
+    EncodePostingBlock(postings.data(), postings.size(), base, &bytes);
+    ASSERT_EQ(bytes.size(), 2 * postings.size());  // the single-byte shape
+    std::vector<uint32_t> docs(postings.size());
+    std::vector<uint32_t> tfs(postings.size());
+    ASSERT_TRUE(DecodePostingBlock(bytes, postings.size(), base, docs.data(), tfs.data()));
+    for (size_t i = 0; i < postings.size(); ++i) {
+      EXPECT_EQ(docs[i], postings[i].doc);
+      EXPECT_EQ(tfs[i], postings[i].tf);
+    }
+  }
+  uint32_t docs[2];
+  uint32_t tfs[2];
+  // A repeated doc, a tf of 0, a 2-byte varint, a doc past the last.
+  EXPECT_FALSE(DecodePostingBlock(std::string("\x01\x00\x01\x01", 4), 2, 0, docs, tfs));
+  EXPECT_FALSE(DecodePostingBlock(std::string("\x01\x01\x01\x00", 4), 2, 0, docs, tfs));
+  EXPECT_FALSE(DecodePostingBlock(std::string("\x81\x01", 2), 1, 0, docs, tfs));
+  EXPECT_FALSE(DecodePostingBlock(std::string("\x05\x01", 2), 1, UINT32_MAX - 3, docs, tfs));
+  EXPECT_TRUE(DecodePostingBlock(std::string("\x05\x01", 2), 1, UINT32_MAX - 6, docs, tfs));
+  EXPECT_EQ(docs[0], UINT32_MAX - 1);
+}
+
+// Document frequencies are exact at any size (no cap on postings per term), and the block
+// metas decoded when the segment opens cover every block.
+TEST(PostingCodecTest, LongListsKeepExactFrequenciesAndEveryBlock) {
+  constexpr uint32_t kDocs = 300'001;
+  SegmentWriter writer;
+  for (uint32_t d = 0; d < kDocs; ++d) writer.AddDoc("d" + std::to_string(d), d % 50 + 1);
+  std::vector<Posting> all;
+  for (uint32_t d = 0; d < kDocs; ++d) all.push_back({d, d % 300 + 1});  // tfs past one byte too
+  writer.AddTerm("t", all);
+  auto segment = Segment::Open(writer.Finish());
+  ASSERT_TRUE(segment.ok()) << segment.status().ToString();
+  const TermInfo* info = (*segment)->Find("t");
+  ASSERT_NE(info, nullptr);
+  EXPECT_EQ(info->df, kDocs);
+  ASSERT_EQ(info->block_count, (kDocs + kPostingBlockSize - 1) / kPostingBlockSize);
+  EXPECT_EQ(info->blocks[info->block_count - 1].last_doc, kDocs - 1);
+  PostingCursor cursor(*info);
+  uint32_t n = 0;
+  for (; cursor.doc() != PostingCursor::kEnd; cursor.Next(), ++n) {
+    ASSERT_EQ(cursor.doc(), n);
+    ASSERT_EQ(cursor.tf(), n % 300 + 1);
+  }
+  EXPECT_EQ(n, kDocs);
+  EXPECT_FALSE(cursor.corrupt());
 }
 
 TEST(PostingCodecTest, SegmentRoundTripsDocsTermsAndBlockMaxima) {
@@ -101,6 +160,32 @@ TEST(PostingCodecTest, MalformedSegmentsAreCorruption) {
   EXPECT_TRUE(Segment::Open(bytes.substr(0, bytes.size() - 1)).status().code() == StatusCode::kCorruption);
   EXPECT_TRUE(Segment::Open(bytes + "z").status().code() == StatusCode::kCorruption);
   EXPECT_TRUE(Segment::Open("XSG1" + bytes.substr(4)).status().code() == StatusCode::kCorruption);
+}
+
+// Block metas are decoded when the segment opens, so a malformed one makes the segment
+// corrupt there (and the index rebuilds it) instead of failing every query that reads it.
+TEST(PostingCodecTest, MalformedBlockMetaIsCorruptionAtOpen) {
+  auto segment_with_meta = [](uint64_t impact_count) {
+    std::string postings;
+    PutVarint64(&postings, 0);  // last_doc
+    PutVarint64(&postings, impact_count);
+    for (uint64_t i = 0; i < impact_count; ++i) postings.append("\x01\x01");  // (tf 1, len 1)
+    PutVarint64(&postings, 2);  // data bytes
+    postings.append(std::string("\x00\x01", 2));  // doc 0, tf 1
+    std::string out = "PSG1";
+    PutVarint64(&out, 1);  // docs
+    PutVarint64(&out, 1);  // total len
+    PutLengthPrefixed(&out, "a");
+    PutVarint64(&out, 1);  // its len
+    PutVarint64(&out, 1);  // terms
+    PutLengthPrefixed(&out, "x");
+    for (uint64_t v : {1, 1, 1, 1}) PutVarint64(&out, v);  // df max_tf min_len block_count
+    PutVarint64(&out, postings.size());
+    return out + postings;
+  };
+  auto good = Segment::Open(segment_with_meta(1));
+  ASSERT_TRUE(good.ok()) << good.status().ToString();
+  EXPECT_TRUE(Segment::Open(segment_with_meta(0)).status().code() == StatusCode::kCorruption);
 }
 
 TEST(PostingCodecTest, TombstoneRoundTrips) {
