@@ -1,7 +1,8 @@
 // Db::Write of a batch with Inserts on RocksDB: RocksDB has no put-if-absent, so the check and
 // the write happen while the batch holds its inserted keys (KeyLocks), across the synced
 // write. A concurrent Insert of the same key waits and then finds it; inserts of other keys do
-// not wait. Batches without Inserts hold nothing. (On a Store, db_on_store.cc passes Inserts to the store.)
+// not wait. Batches without Inserts hold nothing. (On a Store, db_on_store.cc passes Inserts
+// to the store.)
 
 #include <set>
 #include <string>
