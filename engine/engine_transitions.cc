@@ -368,10 +368,13 @@ void Engine::Rep::Start(Launch launch) {
     Enqueue(child, std::move(first));
   }
   for (auto& t : launch.timers) Arm(t.fire_ms, t.workflow_id, std::move(t.item));
+  std::vector<ActivityTask> compute, io;
   for (auto& task : launch.tasks) {
-    bool io = io_activity_types.count(task.call.activity_type) > 0;
-    (io ? io_workers : workers).Push(std::move(task));
+    bool blocking = io_activity_types.count(task.call.activity_type) > 0;
+    (blocking ? io : compute).push_back(std::move(task));
   }
+  workers.PushAll(std::move(compute));
+  io_workers.PushAll(std::move(io));
   for (const auto& id : launch.cancel_children) {
     if (auto child = Find(id)) {
       InboxItem item;

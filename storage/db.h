@@ -167,7 +167,8 @@ class Db {
                                                           const Status& no_space);
   Status WriteRefusal() const;  // why Write refuses now; Ok when writes are accepted
   Status WriteToRocks(const WriteBatch& batch);
-  // A batch with Inserts on RocksDB (db_insert.cc): checks and writes under striped mutexes.
+  // A batch with Inserts on RocksDB (db_insert.cc): checks and writes while holding its
+  // inserted keys (KeyLocks: batches with other keys proceed and share a WAL sync).
   Status WriteWithInserts(const WriteBatch& batch);
   // The calls of a Db opened on a Store (db_on_store.cc).
   Status WriteToStore(const WriteBatch& batch);

@@ -1,12 +1,11 @@
 // Db::Write of a batch with Inserts on RocksDB: RocksDB has no put-if-absent, so the check and
-// the write happen under striped mutexes (one per stripe of the inserted keys), held across
-// the synced write. A concurrent Insert of the same key waits and then finds it. Batches
-// without Inserts take no stripe. (On a Store, db_on_store.cc passes Inserts to the store.)
+// the write happen while the batch holds its inserted keys (KeyLocks), across the synced
+// write. A concurrent Insert of the same key waits and then finds it; inserts of other keys do
+// not wait. Batches without Inserts hold nothing. (On a Store, db_on_store.cc passes Inserts
+// to the store.)
 
-#include <algorithm>
-#include <functional>
-#include <mutex>
 #include <set>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -26,11 +25,6 @@ struct InsertedKey {
   }
 };
 
-size_t StripeOf(const InsertedKey& k, size_t stripes) {
-  size_t h = std::hash<std::string_view>()(k.key);
-  return (h ^ (static_cast<size_t>(k.table) * 0x9e3779b97f4a7c15ULL)) % stripes;
-}
-
 // The batch's inserted keys; AlreadyExists when one is inserted twice.
 Status CollectInserts(std::string_view ops, std::set<InsertedKey>* out) {
   return internal::ForEachOp(ops, [&](OpTag tag, Table table, std::string_view key,
@@ -48,14 +42,14 @@ Status CollectInserts(std::string_view ops, std::set<InsertedKey>* out) {
 Status Db::WriteWithInserts(const WriteBatch& batch) {
   std::set<InsertedKey> inserted;
   RETURN_IF_ERROR(CollectInserts(batch.rep_->ops, &inserted));
-  // Locked in index order: no deadlock between batches.
-  std::vector<size_t> stripes;
-  for (const auto& k : inserted) stripes.push_back(StripeOf(k, rep_->insert_stripes.size()));
-  std::sort(stripes.begin(), stripes.end());
-  stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
-  std::vector<std::unique_lock<std::mutex>> locks;
-  locks.reserve(stripes.size());
-  for (size_t s : stripes) locks.emplace_back(rep_->insert_stripes[s]);
+  std::vector<std::string> keys;
+  keys.reserve(inserted.size());
+  for (const auto& k : inserted) {
+    std::string held(1, static_cast<char>(k.table));
+    held.append(k.key);
+    keys.push_back(std::move(held));
+  }
+  internal::KeyLocks::Hold hold = rep_->insert_locks.Acquire(std::move(keys));
   for (const auto& k : inserted) {
     ASSIGN_OR_RETURN(std::optional<std::string> existing, Get(k.table, k.key));
     if (existing.has_value()) {

@@ -24,6 +24,16 @@ class WorkQueue {
     }
     cv_.notify_one();
   }
+  // One lock and one wake-up round for many jobs: pushing them one by one woke (and on a
+  // loaded machine switched to) a worker per job.
+  void PushAll(std::vector<Job> jobs) {
+    if (jobs.empty()) return;
+    {
+      std::lock_guard lock(mu_);
+      for (auto& job : jobs) jobs_.push_back(std::move(job));
+    }
+    for (size_t i = 0; i < jobs.size() && i < threads_.size(); ++i) cv_.notify_one();
+  }
   void Stop() {
     {
       std::lock_guard lock(mu_);

@@ -16,6 +16,7 @@
 
 #include "common/result.h"
 #include "storage/db.h"
+#include "storage/internal/key_locks.h"
 #include "storage/store.h"
 
 namespace papr::storage {
@@ -67,8 +68,8 @@ struct Db::Rep {
   std::atomic<bool> inject_no_space{false};
   enum LostConnection : int { kNoFault, kLostBeforeCommit, kLostDuringCommit };
   std::atomic<int> inject_lost_connection{kNoFault};
-  // Held across an Insert's check and its write (db_insert.cc), per stripe of inserted keys.
-  std::array<std::mutex, 64> insert_stripes;
+  // Inserted keys, held across an Insert's check and its write (db_insert.cc).
+  internal::KeyLocks insert_locks;
   std::mutex error_mu;
   std::string write_error;  // first failed write's message; guarded by error_mu
 #if defined(__SANITIZE_THREAD__)

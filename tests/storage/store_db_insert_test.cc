@@ -1,5 +1,5 @@
-// WriteBatch::Insert through storage::Db on both paths: RocksDB directly (checked under Db's
-// striped mutexes) and a Db on a PostgresStore (the store's own Insert), with two writers.
+// WriteBatch::Insert through storage::Db on both paths: RocksDB directly (checked while Db holds
+// the inserted keys) and a Db on a PostgresStore (the store's own Insert), with two writers.
 #include <atomic>
 #include <string>
 #include <thread>
