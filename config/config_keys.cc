@@ -127,8 +127,9 @@ const std::vector<KeySpec>& Table() {
                "the binary (`../share/papr/ui`, or the source tree's `ui/` for `build/bin`)."),
       PAPR_KEY(server.release_memory_interval_ms, 0,
                "How often the server checks whether it is idle (under a tenth of a core used "
-               "in that time); once per idle spell it gives the heap memory a load freed back "
-               "to the OS (`malloc_trim`), so RSS returns near its idle size. 0: never."),
+               "in that time); once per idle spell it flushes RocksDB's memtables if they "
+               "hold over 8 MiB and gives the heap memory a load freed back to the OS "
+               "(`malloc_trim`), so RSS returns near its idle size. 0: never."),
       PAPR_KEY(server.malloc_arenas, 0,
                "glibc malloc arenas at most. Each keeps the memory freed in it, so glibc's "
                "default (8 per core) multiplies a load's peak RSS: 100 concurrent 10,000-memory "
@@ -154,7 +155,8 @@ const std::vector<KeySpec>& Table() {
                "blocks read from disk)."),
       PAPR_KEY(storage.rocksdb.write_buffer_bytes, 1048576,
                "Bytes of all RocksDB memtables together: past it the largest is flushed to "
-               "disk (and idle ones, so the log can be freed)."),
+               "disk (and idle ones, so the log can be freed); a restart after a crash "
+               "replays the log they cover."),
       // engine
       PAPR_KEY(engine.retention_hours, 0, "Closed workflow executions are deleted after this."),
       PAPR_KEY(engine.retention_sweep_seconds, 1,
