@@ -28,8 +28,6 @@ namespace papr::api {
 namespace {
 
 constexpr std::chrono::milliseconds kWriteResumeProbe{1000};
-// Memtables holding less than this after a load stay: a flush would only write a small file.
-constexpr uint64_t kIdleFlushBytes = 8 << 20;
 
 std::string MsSince(std::chrono::steady_clock::time_point from,
                     std::chrono::steady_clock::time_point to) {
@@ -177,12 +175,6 @@ Status App::Recover() {
   RETURN_IF_ERROR(rep_->StartEngineIfWritable());
   rep_->ready = true;
   return Status::Ok();
-}
-
-void App::ReleaseIdleMemory() {
-  if (rep_->db->MemtableBytes() < kIdleFlushBytes) return;
-  Status flushed = rep_->db->FlushMemtables();
-  if (!flushed.ok()) log::Error("idle memtable flush failed", {{"error", flushed.ToString()}});
 }
 
 void App::Stop() {

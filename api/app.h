@@ -19,9 +19,6 @@ class App {
   Result<int> Listen();
   // Resumes open durable batches (the engine's recovery), then reports ready.
   Status Recover();
-  // Frees what a finished load left in caches that hold memory until full (RocksDB's
-  // memtables: flushed once they hold over a few MiB). Called when the server goes idle.
-  void ReleaseIdleMemory();
   void Stop();
 
  private:

@@ -92,12 +92,8 @@ int main(int argc, char** argv) {
                               {"port", std::to_string(*port)},
                               {"data_dir", config.storage.data_dir}});
 
-  papr::api::App* running = app->get();
-  if (releaser) releaser->SetIdleHook([running] { running->ReleaseIdleMemory(); });
-
   int received = stop_signals.Wait();
   papr::log::Info("stopping", {{"signal", strsignal(received)}});
-  if (releaser) releaser->SetIdleHook({});  // before the app it calls stops
   (*app)->Stop();
   return 0;
 }

@@ -127,9 +127,8 @@ const std::vector<KeySpec>& Table() {
                "the binary (`../share/papr/ui`, or the source tree's `ui/` for `build/bin`)."),
       PAPR_KEY(server.release_memory_interval_ms, 0,
                "How often the server checks whether it is idle (under a tenth of a core used "
-               "in that time); once per idle spell it flushes RocksDB's memtables if they "
-               "hold over 8 MiB and gives the heap memory a load freed back to the OS "
-               "(`malloc_trim`), so RSS returns near its idle size. 0: never."),
+               "in that time); once per idle spell it gives the heap memory a load freed back "
+               "to the OS (`malloc_trim`), so RSS returns near its idle size. 0: never."),
       PAPR_KEY(server.malloc_arenas, 0,
                "glibc malloc arenas at most. Each keeps the memory freed in it, so glibc's "
                "default (8 per core) multiplies a load's peak RSS: 100 concurrent 10,000-memory "
