@@ -151,12 +151,6 @@ rocksdb::DBOptions BaseOptions(const DbOptions& options) {
   db.create_missing_column_families = true;
   db.db_write_buffer_size = options.write_buffer_bytes;
   db.max_total_wal_size = kMaxTotalWalBytes;
-  // A restart after kill -9 replays the WAL into memtables and keeps them there (the WAL
-  // stays until they are flushed) instead of writing them out as new files before Open
-  // returns: that flush was most of the restart. Stats of existing files are not read on
-  // open either (they only tune compaction).
-  db.avoid_flush_during_recovery = true;
-  db.skip_stats_update_on_db_open = true;
   db.keep_log_file_num = 4;
   db.info_log = std::make_shared<ForwardingLogger>();
   db.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
