@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <mutex>
+#include <string>
 
 #include "api/router.h"
 #include "common/log.h"
@@ -27,6 +28,11 @@ namespace papr::api {
 namespace {
 
 constexpr std::chrono::milliseconds kWriteResumeProbe{1000};
+
+std::string MsSince(std::chrono::steady_clock::time_point from,
+                    std::chrono::steady_clock::time_point to) {
+  return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(to - from).count());
+}
 
 }  // namespace
 
@@ -82,7 +88,9 @@ Result<std::unique_ptr<App>> App::Create(config::Config config) {
     return Status::IoError("cannot create data directory " + c.storage.data_dir + ": " +
                            ec.message());
   }
+  const auto open_started = std::chrono::steady_clock::now();
   ASSIGN_OR_RETURN(rep->db, storage::OpenDatabase(c.storage));
+  const auto db_opened = std::chrono::steady_clock::now();
   // Write service comes back by itself after a no-space error once space is freed.
   App::Rep* r = rep.get();
   rep->resumer = std::make_unique<storage::WriteResumer>(rep->db.get(), kWriteResumeProbe, [r] {
@@ -90,6 +98,8 @@ Result<std::unique_ptr<App>> App::Create(config::Config config) {
     if (!s.ok()) log::Error("engine start after space returned failed", {{"error", s.ToString()}});
   });
   ASSIGN_OR_RETURN(rep->index, search::SearchIndex::Open(rep->db.get()));
+  log::Info("storage opened", {{"db_ms", MsSince(open_started, db_opened)},
+                               {"index_ms", MsSince(db_opened, std::chrono::steady_clock::now())}});
   rep->memories = std::make_unique<storage::MemoryStore>(rep->db.get());
   rep->memories->AttachIndex(rep->index.get());
   rep->usage = std::make_unique<storage::UsageStore>(rep->db.get());

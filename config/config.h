@@ -112,11 +112,18 @@ struct StoragePostgres {
   int64_t statement_timeout_ms = 10000; // Server-side statement_timeout of every statement.
 };
 
+//! The embedded RocksDB backend's memory (storage.rocksdb.*), in bytes.
+struct StorageRocksdb {
+  int64_t block_cache_bytes = 64 * 1024 * 1024;    // Block cache shared by all tables.
+  int64_t write_buffer_bytes = 128 * 1024 * 1024;  // All memtables together.
+};
+
 struct Storage {
   std::string data_dir = "./data";
   bool sync_writes = true;  // fsync the WAL before acknowledging. Never turn off in production.
   std::string backend = "rocksdb";  // rocksdb | postgres
   StoragePostgres postgres;
+  StorageRocksdb rocksdb;
 };
 
 struct Engine {

@@ -149,6 +149,13 @@ const std::vector<KeySpec>& Table() {
       PAPR_KEY(storage.postgres.statement_timeout_ms, 0,
                "`statement_timeout` of every statement, in ms (0: none); also the longest wait "
                "for a free connection."),
+      PAPR_KEY(storage.rocksdb.block_cache_bytes, 1048576,
+               "Bytes of RocksDB's block cache, shared by all tables (data, index and filter "
+               "blocks read from disk)."),
+      PAPR_KEY(storage.rocksdb.write_buffer_bytes, 1048576,
+               "Bytes of all RocksDB memtables together: past it the largest is flushed to "
+               "disk (and idle ones, so the log can be freed); a restart after a crash "
+               "replays the log they cover."),
       // engine
       PAPR_KEY(engine.retention_hours, 0, "Closed workflow executions are deleted after this."),
       PAPR_KEY(engine.retention_sweep_seconds, 1,

@@ -1,3 +1,5 @@
+#include <chrono>
+
 #include "common/log.h"
 #include "engine/internal/engine_rep.h"
 #include "engine/internal/history_loader.h"
@@ -54,6 +56,7 @@ Status Engine::Rep::Replay(Execution& exec, const std::vector<HistoryEvent>& his
 }
 
 Status Engine::Rep::Recover() {
+  const auto started = std::chrono::steady_clock::now();
   std::vector<std::string> open_ids;
   RETURN_IF_ERROR(db->ScanPrefix(
       Table::kVisibility,
@@ -67,7 +70,10 @@ Status Engine::Rep::Recover() {
       }));
   ASSIGN_OR_RETURN(const size_t resumed, Resume(open_ids));
   metrics.recovered_workflows = static_cast<int64_t>(resumed);
-  log::Info("recovery done", {{"resumed_workflows", std::to_string(resumed)}});
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - started);
+  log::Info("recovery done", {{"resumed_workflows", std::to_string(resumed)},
+                              {"ms", std::to_string(took.count())}});
   return Status::Ok();
 }
 

@@ -28,9 +28,6 @@
 namespace papr::storage {
 namespace {
 
-constexpr size_t kBlockCacheBytes = 64 << 20;
-// Bounds all memtables together and forces flushes of idle tables so the WAL can be freed.
-constexpr size_t kTotalWriteBufferBytes = 128 << 20;
 constexpr uint64_t kMaxTotalWalBytes = 256 << 20;
 
 
@@ -152,7 +149,7 @@ rocksdb::DBOptions BaseOptions(const DbOptions& options) {
   db.max_background_jobs = 2;
   db.create_if_missing = true;
   db.create_missing_column_families = true;
-  db.db_write_buffer_size = kTotalWriteBufferBytes;
+  db.db_write_buffer_size = options.write_buffer_bytes;
   db.max_total_wal_size = kMaxTotalWalBytes;
   db.keep_log_file_num = 4;
   db.info_log = std::make_shared<ForwardingLogger>();
@@ -327,7 +324,7 @@ Result<std::unique_ptr<internal::DbInstance>> internal::OpenInstance(
 Result<std::unique_ptr<Db>> Db::Open(const DbOptions& options) {
   RETURN_IF_ERROR(PrepareDirectories(options));
   std::unique_ptr<Db> db(new Db(options));
-  db->rep_->cache = rocksdb::NewLRUCache(kBlockCacheBytes);
+  db->rep_->cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   bool no_space = false;
   auto instance = internal::OpenInstance(options, db->rep_->cache, &no_space);
   // Open writes a new MANIFEST, OPTIONS file and WAL: on a full disk serve reads only.
@@ -414,6 +411,34 @@ Status Db::TryCatchUpWithPrimary() {
     return Status::FailedPrecondition("TryCatchUpWithPrimary on a non-secondary database");
   }
   return FromRocks(rep_->current().db->TryCatchUpWithPrimary(), "catching up with primary");
+}
+
+DbMemoryLimits Db::MemoryLimits() const {
+  if (rep_->store || rep_->cache == nullptr) return {};
+  return {rep_->cache->GetCapacity(), rep_->current().db->GetDBOptions().db_write_buffer_size};
+}
+
+uint64_t Db::MemtableBytes() const {
+  if (rep_->store) return 0;
+  internal::DbInstance& in = rep_->current();
+  uint64_t bytes = 0;
+  if (!in.db->GetAggregatedIntProperty(rocksdb::DB::Properties::kCurSizeAllMemTables, &bytes)) {
+    return 0;
+  }
+  return bytes;
+}
+
+Status Db::FlushMemtables() {
+  if (rep_->store || options_.read_only || !options_.secondary_path.empty() ||
+      opened_read_only_for_no_space()) {
+    return Status::Ok();
+  }
+  internal::DbInstance& in = rep_->current();
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  for (auto* h : in.owned) handles.push_back(h);
+  rocksdb::FlushOptions fo;
+  fo.wait = true;
+  return FromRocks(in.db->Flush(fo, handles), "flushing memtables");
 }
 
 uint64_t Db::ApproximateDiskBytes() const {

@@ -50,6 +50,19 @@ struct DbOptions {
   // Open as a RocksDB secondary instance following a running primary; `secondary_path`
   // holds its own info logs. Default: empty (primary).
   std::string secondary_path;
+  // Capacity of the block cache all tables share (data, index and filter blocks), in bytes.
+  // Default: 64 MiB.
+  size_t block_cache_bytes = size_t{64} << 20;
+  // All memtables together, in bytes: past it the largest is flushed (and idle tables are
+  // flushed so the WAL can be freed). Default: 128 MiB.
+  size_t write_buffer_bytes = size_t{128} << 20;
+};
+
+//! The memory RocksDB is configured to hold at most, as RocksDB reports it (for tests and
+//! metrics). Zero on a PostgreSQL-backed Db.
+struct DbMemoryLimits {
+  size_t block_cache_bytes = 0;
+  size_t write_buffer_bytes = 0;
 };
 
 //! A set of writes applied atomically by Db::Write. Not thread-safe.
@@ -129,6 +142,13 @@ class Db {
   Status CheckReachable() const;
   // Approximate bytes on disk (for stats/metrics).
   uint64_t ApproximateDiskBytes() const;
+  DbMemoryLimits MemoryLimits() const;
+  // Bytes the memtables hold now (RocksDB's cur-size-all-mem-tables, all tables); 0 on a
+  // PostgreSQL-backed Db.
+  uint64_t MemtableBytes() const;
+  // Writes every table's memtable to disk so its memory is freed (after a load; the data
+  // is durable in the WAL either way). A no-op on PostgreSQL and read-only instances.
+  Status FlushMemtables();
   const DbOptions& options() const { return options_; }
   // True once a write failed (e.g. disk full), or when the primary was opened read-only
   // because the disk was full: every write is refused (/readyz says not ready).

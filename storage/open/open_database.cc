@@ -16,12 +16,18 @@ PgStoreOptions PostgresOptions(const config::Storage& c) {
   return pg;
 }
 
-Result<std::unique_ptr<Db>> OpenDatabase(const config::Storage& c) {
-  if (c.backend == "postgres") return OpenPostgresDatabase(PostgresOptions(c));
+DbOptions RocksDbOptions(const config::Storage& c) {
   DbOptions options;
   options.path = (std::filesystem::path(c.data_dir) / "db").string();
   options.sync_writes = c.sync_writes;
-  return Db::Open(options);
+  options.block_cache_bytes = static_cast<size_t>(c.rocksdb.block_cache_bytes);
+  options.write_buffer_bytes = static_cast<size_t>(c.rocksdb.write_buffer_bytes);
+  return options;
+}
+
+Result<std::unique_ptr<Db>> OpenDatabase(const config::Storage& c) {
+  if (c.backend == "postgres") return OpenPostgresDatabase(PostgresOptions(c));
+  return Db::Open(RocksDbOptions(c));
 }
 
 Result<std::unique_ptr<Db>> OpenPostgresDatabase(const PgStoreOptions& options) {

@@ -14,6 +14,9 @@ namespace papr::storage {
 // storage.postgres.url (created there when it has none). engine-admin opens the same way.
 Result<std::unique_ptr<Db>> OpenDatabase(const config::Storage& c);
 
+// The embedded backend's options from storage.* (data_dir/db, sync, storage.rocksdb.*).
+DbOptions RocksDbOptions(const config::Storage& c);
+
 // The PostgreSQL backend's options from storage.postgres.*.
 PgStoreOptions PostgresOptions(const config::Storage& c);
 

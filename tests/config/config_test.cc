@@ -399,6 +399,8 @@ const std::set<std::string>& ExpectedKeys() {
       "storage.postgres.url",
       "storage.postgres.pool_size",
       "storage.postgres.statement_timeout_ms",
+      "storage.rocksdb.block_cache_bytes",
+      "storage.rocksdb.write_buffer_bytes",
       "engine.retention_hours",
       "engine.retention_sweep_seconds",
       "engine.activity_workers",

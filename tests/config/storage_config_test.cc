@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include "config/config.h"
+#include "storage/open/open_database.h"
+#include "tests/storage/temp_dir.h"
 
 namespace papr::config {
 namespace {
@@ -29,6 +31,31 @@ TEST(StorageConfigTest, PostgresKeysAreRead) {
   EXPECT_EQ(c->storage.postgres.pool_size, 3);
   EXPECT_EQ(c->storage.postgres.statement_timeout_ms, 250);
   EXPECT_TRUE(Validate(*c, true).ok()) << Validate(*c, true).ToString();
+}
+
+// The RocksDB memory keys reach the opened database: RocksDB reports the sizes given.
+TEST(StorageConfigTest, RocksDbMemoryKeysAreAppliedOnOpen) {
+  storage::testing::TempDir dir;
+  Result<Config> c = LoadConfigFromString(
+      "storage:\n  data_dir: " + dir.path().string() +
+      "\n  rocksdb:\n    block_cache_bytes: 3145728\n    write_buffer_bytes: 5242880\n");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_TRUE(Validate(*c, true).ok()) << Validate(*c, true).ToString();
+  auto db = storage::OpenDatabase(c->storage);
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  storage::DbMemoryLimits limits = (*db)->MemoryLimits();
+  EXPECT_EQ(limits.block_cache_bytes, 3145728u);
+  EXPECT_EQ(limits.write_buffer_bytes, 5242880u);
+}
+
+TEST(StorageConfigTest, RocksDbMemoryDefaults) {
+  Config c;
+  EXPECT_EQ(c.storage.rocksdb.block_cache_bytes, 64 << 20);
+  EXPECT_EQ(c.storage.rocksdb.write_buffer_bytes, 128 << 20);
+  c.storage.rocksdb.block_cache_bytes = 1000;  // under the 1 MiB minimum
+  Status small = Validate(c, true);
+  EXPECT_NE(small.message().find("storage.rocksdb.block_cache_bytes"), std::string::npos)
+      << small.message();
 }
 
 TEST(StorageConfigTest, DatabaseUrlFromEnvironment) {
