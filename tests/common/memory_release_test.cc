@@ -62,12 +62,17 @@ TEST(MemoryReleaseTest, IdleReleaserTrimsOncePerIdleSpell) {
   int64_t first = wait_for_trims(GetMemoryReleaseStats().trims + 1);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // idle: no trim again
   EXPECT_EQ(GetMemoryReleaseStats().trims, first);
-  // Busy (allocating) for a while, then idle with ~100 MB freed: one more trim takes it back.
+  // Busy (allocating) for a while, then idle with ~100 MB freed: a trim takes it back. (On a
+  // loaded box a descheduled busy spell can look idle and trim early too: at least one.)
   std::vector<std::unique_ptr<char[]>> pin;
   for (int round = 0; round < 4; ++round) pin = FragmentHeap(100);
   int64_t released_before = GetMemoryReleaseStats().released_bytes;
-  EXPECT_EQ(wait_for_trims(first + 1), first + 1);
-  EXPECT_GT(GetMemoryReleaseStats().released_bytes - released_before, 50 << 20);
+  auto released_since = [&] { return GetMemoryReleaseStats().released_bytes - released_before; };
+  for (int i = 0; i < 200 && released_since() <= (50 << 20); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_GE(GetMemoryReleaseStats().trims, first + 1);
+  EXPECT_GT(released_since(), 50 << 20);
 }
 
 // The hook (e.g. the server's memtable flush) runs on the idle spell's trim, not while busy.
