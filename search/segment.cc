@@ -8,6 +8,10 @@
 namespace papr::search {
 namespace {
 
+// The smallest block meta: last doc, impact count, one impact (tf, length) and the data size,
+// one varint byte each.
+constexpr uint64_t kMinBlockMetaBytes = 5;
+
 Status Corrupt(const char* what) {
   return Status::Corruption(std::string("search segment: ") + what);
 }
@@ -104,7 +108,11 @@ Status Segment::ParseTerm(std::string_view* in) {
       !GetVarint64(in, &postings_bytes) || postings_bytes > in->size()) {
     return Corrupt("bad term entry");
   }
-  if (info.df == 0 || info.block_count != (info.df + kPostingBlockSize - 1) / kPostingBlockSize) return Corrupt("bad df");
+  if (info.df == 0 || info.block_count != (info.df + kPostingBlockSize - 1) / kPostingBlockSize) {
+    return Corrupt("bad df");
+  }
+  // Each block's meta takes at least kMinBlockMetaBytes: a corrupt df allocates nothing large.
+  if (info.block_count > postings_bytes / kMinBlockMetaBytes) return Corrupt("bad block count");
   if (!terms_.empty() && !(terms_.back().term < info.term)) return Corrupt("terms out of order");
   info.postings = in->substr(0, postings_bytes);
   in->remove_prefix(postings_bytes);

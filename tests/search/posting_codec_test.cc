@@ -162,30 +162,43 @@ TEST(PostingCodecTest, MalformedSegmentsAreCorruption) {
   EXPECT_TRUE(Segment::Open("XSG1" + bytes.substr(4)).status().code() == StatusCode::kCorruption);
 }
 
+// A one-document segment built by hand: term "x" with one block whose meta claims
+// `impact_count` impacts, and a term entry claiming document frequency `df`.
+std::string HandBuiltSegment(uint64_t impact_count, uint64_t df = 1) {
+  std::string postings;
+  PutVarint64(&postings, 0);  // last_doc
+  PutVarint64(&postings, impact_count);
+  for (uint64_t i = 0; i < impact_count; ++i) postings.append("\x01\x01");  // (tf 1, len 1)
+  PutVarint64(&postings, 2);  // data bytes
+  postings.append(std::string("\x00\x01", 2));  // doc 0, tf 1
+  std::string out = "PSG1";
+  PutVarint64(&out, 1);  // docs
+  PutVarint64(&out, 1);  // total len
+  PutLengthPrefixed(&out, "a");
+  PutVarint64(&out, 1);  // its len
+  PutVarint64(&out, 1);  // terms
+  PutLengthPrefixed(&out, "x");
+  uint64_t block_count = (df + kPostingBlockSize - 1) / kPostingBlockSize;
+  for (uint64_t v : {df, uint64_t{1}, uint64_t{1}, block_count}) PutVarint64(&out, v);
+  PutVarint64(&out, postings.size());
+  return out + postings;
+}
+
 // Block metas are decoded when the segment opens, so a malformed one makes the segment
 // corrupt there (and the index rebuilds it) instead of failing every query that reads it.
 TEST(PostingCodecTest, MalformedBlockMetaIsCorruptionAtOpen) {
-  auto segment_with_meta = [](uint64_t impact_count) {
-    std::string postings;
-    PutVarint64(&postings, 0);  // last_doc
-    PutVarint64(&postings, impact_count);
-    for (uint64_t i = 0; i < impact_count; ++i) postings.append("\x01\x01");  // (tf 1, len 1)
-    PutVarint64(&postings, 2);  // data bytes
-    postings.append(std::string("\x00\x01", 2));  // doc 0, tf 1
-    std::string out = "PSG1";
-    PutVarint64(&out, 1);  // docs
-    PutVarint64(&out, 1);  // total len
-    PutLengthPrefixed(&out, "a");
-    PutVarint64(&out, 1);  // its len
-    PutVarint64(&out, 1);  // terms
-    PutLengthPrefixed(&out, "x");
-    for (uint64_t v : {1, 1, 1, 1}) PutVarint64(&out, v);  // df max_tf min_len block_count
-    PutVarint64(&out, postings.size());
-    return out + postings;
-  };
-  auto good = Segment::Open(segment_with_meta(1));
+  auto good = Segment::Open(HandBuiltSegment(1));
   ASSERT_TRUE(good.ok()) << good.status().ToString();
-  EXPECT_TRUE(Segment::Open(segment_with_meta(0)).status().code() == StatusCode::kCorruption);
+  EXPECT_TRUE(Segment::Open(HandBuiltSegment(0)).status().code() == StatusCode::kCorruption);
+}
+
+// A corrupt df of ~4 billion (33.5 million blocks) over a few bytes of postings is refused by
+// its size before any per-block state is allocated.
+TEST(PostingCodecTest, BlockCountPastThePostingsBytesIsCorruptionBeforeReadingMetas) {
+  auto opened = Segment::Open(HandBuiltSegment(1, uint64_t{UINT32_MAX}));
+  ASSERT_EQ(opened.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(opened.status().message().find("block count"), std::string::npos)
+      << opened.status().ToString();
 }
 
 TEST(PostingCodecTest, TombstoneRoundTrips) {
