@@ -47,11 +47,14 @@ using PendingSegments = std::map<std::pair<std::string, std::string>, PendingSeg
 
 Result<PendingSegments> BuildPending(storage::Db* db, const std::vector<QueuedMemory>& rows) {
   PendingSegments pending;
-  for (const auto& row : rows) {
-    ASSIGN_OR_RETURN(auto bytes, db->Get(storage::Table::kMemories,
-                                         storage::MemoryKey(row.user_id, row.memory_id)));
-    if (!bytes.has_value()) continue;  // deleted before it was taken in
-    ASSIGN_OR_RETURN(storage::MemoryRecord record, storage::DecodeMemoryRecord(*bytes));
+  std::vector<std::string> keys;  // read in one round trip on a remote store
+  keys.reserve(rows.size());
+  for (const auto& row : rows) keys.push_back(storage::MemoryKey(row.user_id, row.memory_id));
+  ASSIGN_OR_RETURN(auto values, db->MultiGet(storage::Table::kMemories, keys));
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const QueuedMemory& row = rows[i];
+    if (!values[i].has_value()) continue;  // deleted before it was taken in
+    ASSIGN_OR_RETURN(storage::MemoryRecord record, storage::DecodeMemoryRecord(*values[i]));
     pending[{row.user_id, record.external_user_id}].docs.push_back(
         SourceDoc{row.memory_id, std::move(record.content)});
   }

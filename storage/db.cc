@@ -366,6 +366,18 @@ Result<std::optional<std::string>> Db::Get(Table table, std::string_view key) co
   return std::optional<std::string>(std::move(value));
 }
 
+Result<std::vector<std::optional<std::string>>> Db::MultiGet(
+    Table table, const std::vector<std::string>& keys) const {
+  if (rep_->store) return rep_->store->MultiGet(table, keys);
+  std::vector<std::optional<std::string>> values;
+  values.reserve(keys.size());
+  for (const auto& key : keys) {
+    ASSIGN_OR_RETURN(std::optional<std::string> value, Get(table, key));
+    values.push_back(std::move(value));
+  }
+  return values;
+}
+
 std::unique_ptr<Cursor> Db::NewCursor(Table table) const {
   if (rep_->store) return NewStoreCursor(table);
   internal::DbInstance& in = rep_->current();

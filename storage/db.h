@@ -128,6 +128,9 @@ class Db {
 
   Status Write(WriteBatch& batch);
   Result<std::optional<std::string>> Get(Table table, std::string_view key) const;
+  // Get of each key, in order; one round trip on a remote store (StoreReader::MultiGet).
+  Result<std::vector<std::optional<std::string>>> MultiGet(
+      Table table, const std::vector<std::string>& keys) const;
   // REQUIRES: the cursor is destroyed before the Db.
   std::unique_ptr<Cursor> NewCursor(Table table) const;
   // Calls fn(key, value) for each key starting with `prefix`, in order, until it returns false.

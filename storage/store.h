@@ -35,6 +35,10 @@ class StoreReader {
   virtual ~StoreReader() = default;
   // nullopt when absent. Counter keys are read with GetCounters, not Get.
   virtual Result<std::optional<std::string>> Get(Table table, std::string_view key) const = 0;
+  // Get of each key, in the order of `keys` (a key given twice is answered twice). A remote
+  // store answers them in one round trip; the default asks Get for each.
+  virtual Result<std::vector<std::optional<std::string>>> MultiGet(
+      Table table, const std::vector<std::string>& keys) const;
   // Rows with start <= key < end (empty `end`: no upper bound), at most `limit` (>= 1).
   virtual Result<ScanPage> Scan(Table table, std::string_view start, std::string_view end,
                                 size_t limit) const = 0;

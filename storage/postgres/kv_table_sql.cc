@@ -17,7 +17,7 @@ struct KvOpSql {
   const char* text;    // %T: the table name
 };
 
-constexpr std::array<KvOpSql, 6> kKvOps = {{
+constexpr std::array<KvOpSql, 7> kKvOps = {{
     {KvOp::kGet, "kv_get_", "SELECT v FROM %T WHERE k = $1::bytea"},
     {KvOp::kScan, "kv_scan_",
      "SELECT k, v FROM %T WHERE k >= $1::bytea AND k < $2::bytea ORDER BY k LIMIT $3::int8"},
@@ -29,6 +29,7 @@ constexpr std::array<KvOpSql, 6> kKvOps = {{
      "INSERT INTO %T (k, v) SELECT * FROM unnest($1::bytea[], $2::bytea[])"
      " ON CONFLICT (k) DO UPDATE SET v = EXCLUDED.v"},
     {KvOp::kDelete, "kv_delete_", "DELETE FROM %T WHERE k = ANY($1::bytea[])"},
+    {KvOp::kMultiGet, "kv_multi_get_", "SELECT k, v FROM %T WHERE k = ANY($1::bytea[])"},
 }};
 
 std::string WithTable(const char* text, const std::string& table) {

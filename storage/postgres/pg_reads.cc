@@ -2,6 +2,8 @@
 
 #include <libpq-fe.h>
 
+#include <unordered_map>
+
 #include "storage/postgres/pg_sql.h"
 
 namespace papr::storage::pg {
@@ -19,6 +21,29 @@ Result<std::optional<std::string>> ReadRow(PgConnection& conn, Table table, std:
   ASSIGN_OR_RETURN(PgResult result, conn.Exec(KvStatementName(KvOp::kGet, table), params));
   if (PQntuples(result.get()) == 0) return std::optional<std::string>();
   return std::optional<std::string>(Field(result.get(), 0, 0));
+}
+
+Result<std::vector<std::optional<std::string>>> ReadRows(PgConnection& conn, Table table,
+                                                         const std::vector<std::string>& keys) {
+  std::vector<std::optional<std::string>> values(keys.size());
+  if (keys.empty()) return values;
+  std::unordered_map<std::string_view, std::vector<size_t>> positions;
+  std::vector<std::string_view> unique;
+  for (size_t i = 0; i < keys.size(); ++i) {
+    auto& at = positions[keys[i]];
+    if (at.empty()) unique.push_back(keys[i]);
+    at.push_back(i);
+  }
+  PgParams params;
+  params.ByteaArray(unique);
+  ASSIGN_OR_RETURN(PgResult result, conn.Exec(KvStatementName(KvOp::kMultiGet, table), params));
+  for (int row = 0; row < PQntuples(result.get()); ++row) {
+    auto it = positions.find(std::string_view(PQgetvalue(result.get(), row, 0),
+                                              PQgetlength(result.get(), row, 0)));
+    if (it == positions.end()) return Status::Internal("multi-get answered a key not asked for");
+    for (size_t i : it->second) values[i] = Field(result.get(), row, 1);
+  }
+  return values;
 }
 
 // Reads one row past the limit: its key is where the next page starts.

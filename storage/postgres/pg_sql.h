@@ -25,7 +25,7 @@ extern const char* const kSchemaVersionGetSql;
 std::string SchemaVersionSetSql(int version);
 
 // ---- kv_table_sql.cc: one (k bytea PRIMARY KEY, v bytea) table per storage::Table
-enum class KvOp { kGet, kScan, kScanToEnd, kInsert, kUpsert, kDelete };
+enum class KvOp { kGet, kScan, kScanToEnd, kInsert, kUpsert, kDelete, kMultiGet };
 std::string KvTableName(Table table);
 std::vector<std::string> KvTablesDdl();
 std::vector<PreparedSql> KvStatements();
@@ -35,6 +35,7 @@ std::vector<PreparedSql> KvStatements();
 //   kScanToEnd $1 start, $2 limit        -> k, v in k order
 //   kInsert / kUpsert $1 k[], $2 v[]     (kInsert fails with unique_violation on a taken key)
 //   kDelete   $1 k[]
+//   kMultiGet $1 k[]                      -> k, v of the keys present (any order)
 std::string KvStatementName(KvOp op, Table table);
 
 // ---- counters_sql.cc: counters(tbl, k, stripe, a, b), additive upserts

@@ -77,6 +77,12 @@ Result<std::optional<std::string>> PostgresStore::Get(Table table, std::string_v
   return pg::ReadRow(borrowed.conn(), table, key);
 }
 
+Result<std::vector<std::optional<std::string>>> PostgresStore::MultiGet(
+    Table table, const std::vector<std::string>& keys) const {
+  ASSIGN_OR_RETURN(pg::PgPool::Borrowed borrowed, pool_->Borrow());
+  return pg::ReadRows(borrowed.conn(), table, keys);
+}
+
 Result<ScanPage> PostgresStore::Scan(Table table, std::string_view start, std::string_view end,
                                      size_t limit) const {
   ASSIGN_OR_RETURN(pg::PgPool::Borrowed borrowed, pool_->Borrow());

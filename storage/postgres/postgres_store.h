@@ -36,6 +36,8 @@ class PostgresStore final : public Store {
 
   Status Write(const Batch& batch) override;
   Result<std::optional<std::string>> Get(Table table, std::string_view key) const override;
+  Result<std::vector<std::optional<std::string>>> MultiGet(
+      Table table, const std::vector<std::string>& keys) const override;
   Result<ScanPage> Scan(Table table, std::string_view start, std::string_view end,
                         size_t limit) const override;
   Result<std::pair<int64_t, int64_t>> GetCounters(Table table,

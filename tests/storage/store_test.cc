@@ -62,6 +62,27 @@ TEST_P(StoreTest, PutGetDeleteAcrossTablesInOneAtomicWrite) {
   EXPECT_EQ(Read(Table::kHistory, HistoryKey("wf", 1)), std::nullopt);
 }
 
+// Answers in the order asked, absent keys as nullopt, a key asked twice twice, bytes exact.
+TEST_P(StoreTest, MultiGetAnswersEachKeyInOrder) {
+  const std::string nul_key = MemoryKey("u", std::string("m\0x", 3));
+  Batch batch;
+  batch.Put(Table::kMemories, MemoryKey("u", "m1"), "one");
+  batch.Put(Table::kMemories, nul_key, std::string("v\0\xff", 3));
+  batch.Put(Table::kHistory, MemoryKey("u", "m2"), "another table");
+  ASSERT_OK(store_->Write(batch));
+  auto values = store_->MultiGet(
+      Table::kMemories, {MemoryKey("u", "m2"), nul_key, MemoryKey("u", "m1"), nul_key});
+  ASSERT_TRUE(values.ok()) << values.status().ToString();
+  ASSERT_EQ(values->size(), 4u);
+  EXPECT_EQ((*values)[0], std::nullopt);  // only in kHistory
+  EXPECT_EQ((*values)[1], std::string("v\0\xff", 3));
+  EXPECT_EQ((*values)[2], "one");
+  EXPECT_EQ((*values)[3], std::string("v\0\xff", 3));
+  auto none = store_->MultiGet(Table::kMemories, {});
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_TRUE(none->empty());
+}
+
 TEST_P(StoreTest, FailedInsertAppliesNothingOfTheBatch) {
   Batch first;
   first.Insert(Table::kExecutions, ExecutionKey("wf"), "exec-1");
