@@ -15,6 +15,7 @@ class WorkQueue {
  public:
   void Start(int threads, std::function<void(Job&)> run) {
     run_ = std::move(run);
+    workers_ = threads > 0 ? static_cast<size_t>(threads) : 0;
     for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Loop(); });
   }
   void Push(Job job) {
@@ -32,7 +33,8 @@ class WorkQueue {
       std::lock_guard lock(mu_);
       for (auto& job : jobs) jobs_.push_back(std::move(job));
     }
-    for (size_t i = 0; i < jobs.size() && i < threads_.size(); ++i) cv_.notify_one();
+    // workers_, not threads_.size(): Stop clears threads_ while a runner may still push.
+    for (size_t i = 0; i < jobs.size() && i < workers_; ++i) cv_.notify_one();
   }
   void Stop() {
     {
@@ -63,6 +65,7 @@ class WorkQueue {
   std::deque<Job> jobs_;
   bool stopping_ = false;
   std::vector<std::thread> threads_;
+  size_t workers_ = 0;  // set by Start, before any push
   std::function<void(Job&)> run_;
 };
 
