@@ -58,23 +58,6 @@ IdleMemoryReleaser::~IdleMemoryReleaser() {
   thread_.join();
 }
 
-void IdleMemoryReleaser::SetIdleHook(std::function<void()> hook) {
-  std::unique_lock lock(mu_);
-  hook_done_.wait(lock, [this] { return !in_hook_; });  // the old hook is not running
-  hook_ = std::move(hook);
-}
-
-void IdleMemoryReleaser::RunHook(std::unique_lock<std::mutex>& lock) {
-  if (!hook_) return;
-  std::function<void()> hook = hook_;
-  in_hook_ = true;
-  lock.unlock();
-  hook();
-  lock.lock();
-  in_hook_ = false;
-  hook_done_.notify_all();
-}
-
 void IdleMemoryReleaser::Run() {
   auto last_cpu = ProcessCpu();
   bool busy_since_trim = true;  // start-up allocated and freed too
@@ -87,7 +70,6 @@ void IdleMemoryReleaser::Run() {
       busy_since_trim = true;
     } else if (busy_since_trim) {
       busy_since_trim = false;
-      RunHook(lock);
       g_released += ReleaseFreeMemory();
       ++g_trims;
       last_cpu = ProcessCpu();  // the trim's own CPU is not load

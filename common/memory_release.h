@@ -3,7 +3,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -21,22 +20,13 @@ class IdleMemoryReleaser {
   IdleMemoryReleaser(const IdleMemoryReleaser&) = delete;
   IdleMemoryReleaser& operator=(const IdleMemoryReleaser&) = delete;
 
-  // Runs `hook` on each idle spell before the trim, on the releaser's thread, e.g. to flush
-  // caches a load filled (memtables) so the trim can return their memory. Empty: none.
-  // What the hook uses must outlive the releaser or a later SetIdleHook({}).
-  void SetIdleHook(std::function<void()> hook);
-
  private:
   void Run();
-  void RunHook(std::unique_lock<std::mutex>& lock);
 
   const std::chrono::milliseconds interval_;
   std::mutex mu_;
   std::condition_variable wake_;
   bool stop_ = false;
-  std::function<void()> hook_;  // guarded by mu_
-  bool in_hook_ = false;        // guarded by mu_: SetIdleHook waits while it runs
-  std::condition_variable hook_done_;
   std::thread thread_;
 };
 

@@ -369,13 +369,7 @@ Result<std::optional<std::string>> Db::Get(Table table, std::string_view key) co
 Result<std::vector<std::optional<std::string>>> Db::MultiGet(
     Table table, const std::vector<std::string>& keys) const {
   if (rep_->store) return rep_->store->MultiGet(table, keys);
-  std::vector<std::optional<std::string>> values;
-  values.reserve(keys.size());
-  for (const auto& key : keys) {
-    ASSIGN_OR_RETURN(std::optional<std::string> value, Get(table, key));
-    values.push_back(std::move(value));
-  }
-  return values;
+  return GetEachKey(keys, [&](const std::string& key) { return Get(table, key); });
 }
 
 std::unique_ptr<Cursor> Db::NewCursor(Table table) const {
@@ -428,29 +422,6 @@ Status Db::TryCatchUpWithPrimary() {
 DbMemoryLimits Db::MemoryLimits() const {
   if (rep_->store || rep_->cache == nullptr) return {};
   return {rep_->cache->GetCapacity(), rep_->current().db->GetDBOptions().db_write_buffer_size};
-}
-
-uint64_t Db::MemtableBytes() const {
-  if (rep_->store) return 0;
-  internal::DbInstance& in = rep_->current();
-  uint64_t bytes = 0;
-  if (!in.db->GetAggregatedIntProperty(rocksdb::DB::Properties::kCurSizeAllMemTables, &bytes)) {
-    return 0;
-  }
-  return bytes;
-}
-
-Status Db::FlushMemtables() {
-  if (rep_->store || options_.read_only || !options_.secondary_path.empty() ||
-      opened_read_only_for_no_space()) {
-    return Status::Ok();
-  }
-  internal::DbInstance& in = rep_->current();
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  for (auto* h : in.owned) handles.push_back(h);
-  rocksdb::FlushOptions fo;
-  fo.wait = true;
-  return FromRocks(in.db->Flush(fo, handles), "flushing memtables");
 }
 
 uint64_t Db::ApproximateDiskBytes() const {

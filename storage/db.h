@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "common/result.h"
 
@@ -64,6 +66,20 @@ struct DbMemoryLimits {
   size_t block_cache_bytes = 0;
   size_t write_buffer_bytes = 0;
 };
+
+//! Get of each key in turn (`get(key)` -> Result<optional<string>>), in the order of `keys`:
+//! the MultiGet of readers without a batched read.
+template <typename GetOne>
+Result<std::vector<std::optional<std::string>>> GetEachKey(const std::vector<std::string>& keys,
+                                                          GetOne get) {
+  std::vector<std::optional<std::string>> values;
+  values.reserve(keys.size());
+  for (const auto& key : keys) {
+    ASSIGN_OR_RETURN(std::optional<std::string> value, get(key));
+    values.push_back(std::move(value));
+  }
+  return values;
+}
 
 //! A set of writes applied atomically by Db::Write. Not thread-safe.
 class WriteBatch {
@@ -146,12 +162,6 @@ class Db {
   // Approximate bytes on disk (for stats/metrics).
   uint64_t ApproximateDiskBytes() const;
   DbMemoryLimits MemoryLimits() const;
-  // Bytes the memtables hold now (RocksDB's cur-size-all-mem-tables, all tables); 0 on a
-  // PostgreSQL-backed Db.
-  uint64_t MemtableBytes() const;
-  // Writes every table's memtable to disk so its memory is freed (after a load; the data
-  // is durable in the WAL either way). A no-op on PostgreSQL and read-only instances.
-  Status FlushMemtables();
   const DbOptions& options() const { return options_; }
   // True once a write failed (e.g. disk full), or when the primary was opened read-only
   // because the disk was full: every write is refused (/readyz says not ready).

@@ -75,37 +75,6 @@ TEST(MemoryReleaseTest, IdleReleaserTrimsOncePerIdleSpell) {
   EXPECT_GT(released_since(), 50 << 20);
 }
 
-// The hook (e.g. the server's memtable flush) runs on the idle spell's trim, not while busy.
-TEST(MemoryReleaseTest, IdleHookRunsBeforeEachIdleTrim) {
-  IdleMemoryReleaser releaser(std::chrono::milliseconds(50));
-  std::atomic<int64_t> hook_runs{0}, trims_seen_by_hook{-1};
-  releaser.SetIdleHook([&] {
-    trims_seen_by_hook = GetMemoryReleaseStats().trims;
-    ++hook_runs;
-  });
-  // Busy for a while (well over a tenth of a core per 50 ms), then idle.
-  auto busy_until = std::chrono::steady_clock::now() + std::chrono::milliseconds(300);
-  volatile uint64_t spin = 0;
-  while (std::chrono::steady_clock::now() < busy_until) spin = spin + 1;
-  for (int i = 0; i < 200 && hook_runs == 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  ASSERT_GE(hook_runs.load(), 1);
-  // It ran before its spell's trim, which follows it.
-  for (int i = 0; i < 200 && GetMemoryReleaseStats().trims <= trims_seen_by_hook; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  EXPECT_GT(GetMemoryReleaseStats().trims, trims_seen_by_hook.load());
-  releaser.SetIdleHook({});
-  int64_t runs = hook_runs;
-  for (int i = 0; i < 4; ++i) {
-    busy_until = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
-    while (std::chrono::steady_clock::now() < busy_until) spin = spin + 1;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  EXPECT_EQ(hook_runs.load(), runs);  // cleared: not called again
-}
-
 // The arenas glibc made so far (<heap nr=...> elements of malloc_info).
 int MallocArenas() {
   char* buf = nullptr;

@@ -34,22 +34,6 @@ std::string GetOrDie(const Db& db, Table t, std::string_view key) {
   return v.ok() && v->has_value() ? **v : "<absent>";
 }
 
-// What a load left in the memtables is freed by FlushMemtables, and stays readable.
-TEST(DbTest, FlushMemtablesFreesTheirMemory) {
-  TempDir dir;
-  auto db = OpenOrDie(Primary(dir));
-  ASSERT_NE(db, nullptr);
-  WriteBatch batch;
-  for (int i = 0; i < 4000; ++i) {
-    batch.Put(Table::kMemories, "key" + std::to_string(i), std::string(2000, 'v'));
-  }
-  ASSERT_TRUE(db->Write(batch).ok());
-  ASSERT_GT(db->MemtableBytes(), uint64_t{6} << 20);
-  ASSERT_TRUE(db->FlushMemtables().ok());
-  EXPECT_LT(db->MemtableBytes(), uint64_t{1} << 20);
-  EXPECT_EQ(GetOrDie(*db, Table::kMemories, "key3999"), std::string(2000, 'v'));
-}
-
 TEST(DbTest, TableNamesAreDistinctAndMetaIsDefault) {
   EXPECT_STREQ(TableName(Table::kMeta), "default");
   EXPECT_STREQ(TableName(Table::kMemories), "memories");
