@@ -140,7 +140,9 @@ constexpr const char* kTurnLock = "4243";
 }  // namespace
 
 std::string WaitForBackendWaitingOn(PgSession& admin, const std::string& wait_events) {
-  for (int i = 0; i < 2000; ++i) {
+  // Generous: on a loaded 2-core box the batch's first commit may come seconds after its submit.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < deadline) {
     auto pid = admin.Query(
         "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND "
         "application_name = 'papr-server' AND wait_event IN (" + wait_events + ") LIMIT 1");
@@ -148,6 +150,14 @@ std::string WaitForBackendWaitingOn(PgSession& admin, const std::string& wait_ev
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   return "";
+}
+
+std::string DescribeSessions(PgSession& admin) {
+  auto lines = admin.Query(
+      "SELECT string_agg(concat_ws(' | ', pid, state, wait_event_type, wait_event, "
+      "left(query, 120)), E'\\n') FROM pg_stat_activity WHERE datname = current_database() AND "
+      "application_name = 'papr-server'");
+  return lines.ok() ? *lines : lines.status().ToString();
 }
 
 Status CloseCommitGate(PgSession& admin, GatedCommits gated) {

@@ -64,8 +64,11 @@ class PgServer {
 // of COMMIT. `admin` is a superuser session on the server's database.
 
 // The pid of a papr-server backend of `admin`'s database waiting on one of `wait_events` (an
-// SQL list of quoted names, e.g. "'advisory'"); "" if none turned up within ~10 s.
+// SQL list of quoted names, e.g. "'advisory'"); "" if none turned up within 30 s.
 std::string WaitForBackendWaitingOn(PgSession& admin, const std::string& wait_events);
+// A line per papr-server backend of `admin`'s database: pid, state, wait event, query (for a
+// failure message).
+std::string DescribeSessions(PgSession& admin);
 // Makes commits that wrote `memories` wait in COMMIT (a deferred trigger takes a shared
 // advisory lock that `admin` holds) until OpenCommitGate: every such commit, or only one at a
 // time (the others pass), so that a server's other writes do not queue behind gated commits
