@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
@@ -130,6 +131,28 @@ long StatusKb(pid_t pid, const std::string& field) {
 
 long PeakRssKb(pid_t pid) { return StatusKb(pid, "VmHWM:"); }
 
+// The value of an unlabelled sample `name` in the server's /metrics; -1 when absent.
+double MetricValue(const Http& http, const std::string& name) {
+  auto r = http.Call("GET", "/metrics");
+  if (!r.ok()) return -1;
+  size_t at = 0;
+  while ((at = r->body.find(name + " ", at)) != std::string::npos) {
+    if (at == 0 || r->body[at - 1] == '\n') return std::stod(r->body.substr(at + name.size() + 1));
+    at += name.size();
+  }
+  return -1;
+}
+
+// WAL fsyncs so far of the PostgreSQL the load started (pg_stat_wal); -1 on RocksDB.
+double WalSyncs() {
+  const char* url = std::getenv("PAPR_TEST_POSTGRES_URL");
+  if (url == nullptr) return -1;
+  auto session = papr::storage::testing::PgSession::Connect(url);
+  if (!session.ok()) return -1;
+  auto syncs = (*session)->Query("SELECT wal_sync FROM pg_stat_wal");
+  return syncs.ok() && !syncs->empty() ? std::stod(*syncs) : -1;
+}
+
 ServerOptions CloudOptions() {
   ServerOptions o;
   o.config_file = papr::integration::ConfigPath("cloud.yaml");
@@ -188,6 +211,7 @@ void W2() {
   std::atomic<int> next{0}, ok{0};
   std::vector<std::string> bodies;
   for (int i = 0; i < kBatches; ++i) bodies.push_back(BatchBody(i * 10, 10));
+  const double syncs_before = WalSyncs();
   auto t0 = Clock::now();
   std::vector<std::thread> threads;
   for (int t = 0; t < kInFlight; ++t) {
@@ -203,6 +227,15 @@ void W2() {
   double ms = Ms(t0, Clock::now());
   std::printf("| W2: 1,000 batches of 10, 50 in flight | %.0f batches/s (%d/%d completed in %.0f ms) |\n",
               kBatches * 1000.0 / ms, ok.load(), kBatches, ms);
+  // Where the time goes: engine commits per batch and their mean time; on PostgreSQL, WAL
+  // fsyncs per batch (pg_stat_wal, the whole cluster's, so the server's other writes too).
+  double commits = MetricValue(http, "papr_engine_commit_seconds_count");
+  double commit_s = MetricValue(http, "papr_engine_commit_seconds_sum");
+  double syncs = WalSyncs();
+  std::printf("W2 detail: %.1f engine commits per batch, %.2f ms each on average", commits / kBatches,
+              commits > 0 ? commit_s * 1000 / commits : 0.0);
+  if (syncs >= 0) std::printf("; %.2f WAL fsyncs per batch", (syncs - syncs_before) / kBatches);
+  std::printf("\n");
 }
 
 void W3() {

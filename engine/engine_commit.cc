@@ -79,7 +79,8 @@ Status Engine::Rep::Commit(Execution& exec, storage::WriteBatch& wb,
   if (closing) StageParentClose(exec, wb);
   exec.record.open_children.clear();
   for (const auto& [child_id, child] : exec.children) exec.record.open_children.push_back(child_id);
-  wb.Put(Table::kExecutions, storage::ExecutionKey(id), EncodeExecutionRecord(exec.record));
+  std::string row = EncodeExecutionRecord(exec.record);
+  wb.Put(Table::kExecutions, storage::ExecutionKey(id), row);
   if (exec.record.status != ExecutionStatus::kRunning) {
     // A closed execution waits for nothing: its pending timers go with the closing commit.
     for (const auto& key : exec.timer_keys) wb.Delete(Table::kTimers, key);
@@ -102,6 +103,10 @@ Status Engine::Rep::Commit(Execution& exec, storage::WriteBatch& wb,
   if (!s.ok()) {
     log::Error("workflow commit failed", {{"workflow_id", id}, {"error", s.ToString()}});
     return s;
+  }
+  {
+    std::lock_guard lock(exec.inbox_mu);
+    exec.committed_row = std::move(row);
   }
   CrashPoint("after_commit");
   if (closing && !exec.effects.parent_close.empty()) CrashPoint("after_parent_close_commit");

@@ -44,6 +44,18 @@ std::optional<std::string> Engine::ResumeFailure(const std::string& id) const {
 }
 
 Result<ExecutionRecord> Engine::Rep::Describe(const std::string& id) const {
+  // A live execution's row is the one its last commit wrote: no read (status polls, waiters
+  // and admission ask after every commit; on PostgreSQL each read is a round trip).
+  std::string committed;
+  if (auto exec = Find(id)) {
+    std::lock_guard lock(exec->inbox_mu);
+    if (!exec->broken) committed = exec->committed_row;
+  }
+  if (!committed.empty()) {
+    ASSIGN_OR_RETURN(ExecutionRecord r, DecodeExecutionRecord(committed));
+    r.workflow_id = id;
+    return r;
+  }
   ASSIGN_OR_RETURN(auto row, db->Get(Table::kExecutions, storage::ExecutionKey(id)));
   if (!row) return Status::NotFound("workflow " + id + " not found");
   ASSIGN_OR_RETURN(ExecutionRecord r, DecodeExecutionRecord(*row));

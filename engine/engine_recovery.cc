@@ -169,7 +169,7 @@ Result<size_t> Engine::Rep::Resume(const std::vector<std::string>& open_ids) {
     Effects effects = std::move(exec->effects);
     effects.dispatches.clear();
     for (auto& [activity_id, a] : exec->activities) {
-      if (!a.backing_off) effects.dispatches.push_back({activity_id, a.attempt});
+      if (!a.backing_off) effects.dispatches.push_back({activity_id, a.attempt, /*resumed=*/true});
     }
     effects.cancel_children = exec->record.cancel_requested;
     launches.push_back(Prepare(exec, std::move(effects)));

@@ -326,8 +326,8 @@ Engine::Rep::Launch Engine::Rep::Prepare(const std::shared_ptr<Execution>& exec,
   for (const auto& d : effects.dispatches) {
     auto it = exec->activities.find(d.activity_id);
     if (it == exec->activities.end()) continue;
-    ActivityCall call{exec->id(),  it->second.type, d.activity_id,
-                      d.attempt,   it->second.input, {}};
+    ActivityCall call{exec->id(), it->second.type, d.activity_id, d.attempt, d.resumed,
+                      it->second.input, {}};
     ArmActivityTimeouts(it->second, call, launch.timers);
     launch.tasks.push_back({exec, std::move(call)});
     int64_t timeout = it->second.options.start_to_close_timeout_ms;

@@ -79,6 +79,9 @@ struct ActivityCall {
   std::string activity_type;
   int64_t activity_id = 0;
   int64_t attempt = 1;
+  // Dispatched by recovery or a rebuild, from the history: an earlier process (perhaps of an
+  // earlier version) may have run this attempt, and left effects a fresh attempt never finds.
+  bool resumed = false;
   std::string input;
   // Set by the engine when the activity has a heartbeat timeout; see RecordHeartbeat.
   std::function<void()> heartbeat;

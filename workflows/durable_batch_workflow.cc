@@ -191,6 +191,8 @@ ActivityResult DurableBatchService::Rep::ProcessMemory(const engine::ActivityCal
   auto writes = std::make_shared<storage::WriteBatch>();
   MemoryTarget target{header->user_id, MemoryProcessor::BatchMemoryId(root, index), root, index,
                       writes.get(), [&call] { call.RecordHeartbeat(); }};
+  // An id is this activity's alone: only an earlier attempt (or process) can have stored it.
+  target.may_exist = call.attempt > 1 || call.resumed;
   auto stored = processor->Process(target, (*slice)->memories[offset - (*slice)->first]);
   if (!stored.ok()) {
     int64_t code = ItemErrorCode(stored.status());

@@ -73,9 +73,11 @@ Result<storage::MemoryRecord> MemoryProcessor::Process(const MemoryTarget& targe
                                                        const MemoryInput& input) {
   RETURN_IF_ERROR(Validate(input));
   // A retry after a crash finds the memory already stored: answer with it, do not redo work.
-  auto existing = store_->Get(target.user_id, target.memory_id);
-  if (existing.ok()) return existing;
-  if (!existing.status().IsNotFound()) return existing.status();
+  if (target.may_exist) {
+    auto existing = store_->Get(target.user_id, target.memory_id);
+    if (existing.ok()) return existing;
+    if (!existing.status().IsNotFound()) return existing.status();
+  }
 
   storage::MemoryRecord record;
   record.id = target.memory_id;
@@ -95,7 +97,7 @@ Result<storage::MemoryRecord> MemoryProcessor::Process(const MemoryTarget& targe
     ASSIGN_OR_RETURN(record.enrichment_json, Enrich(target, input));
   }
   if (target.defer_writes_to != nullptr) {
-    RETURN_IF_ERROR(store_->PrepareWrite(record, target.defer_writes_to));  // found absent above
+    RETURN_IF_ERROR(store_->PrepareWrite(record, target.defer_writes_to));
     return record;
   }
   ASSIGN_OR_RETURN(bool written, store_->Put(record));

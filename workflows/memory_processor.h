@@ -25,6 +25,10 @@ struct MemoryTarget {
   // Called about every second while the processing endpoint is waited for (an activity
   // heartbeat). Optional.
   std::function<void()> on_progress;
+  // False only when nothing can have stored this memory yet (with defer_writes_to: the first
+  // attempt of a freshly dispatched activity, whose completion commit is the only writer of
+  // the id); then Process skips looking for it. The commit's Insert still refuses a taken id.
+  bool may_exist = true;
 };
 
 //! Processes one memory: validate, derive (content hash, word count, keywords), optionally

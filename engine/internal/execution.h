@@ -58,6 +58,7 @@ struct Effects {
   struct Dispatch {
     int64_t activity_id;
     int64_t attempt;
+    bool resumed = false;  // ActivityCall::resumed
   };
   struct Arm {
     int64_t fire_ms;
@@ -151,6 +152,9 @@ class Execution {
   bool closed = false;  // set by the runner once the closing transition is committed
   bool broken = false;  // a commit failed: state may differ from disk; being rebuilt
   std::vector<std::function<void()>> listeners;  // called after the next commit
+  // The executions row as of this process's last commit of it ("" before the first): what the
+  // store holds while the execution is live and not broken, so Describe need not read it.
+  std::string committed_row;
 };
 
 }  // namespace papr::engine::internal

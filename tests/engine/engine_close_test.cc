@@ -15,8 +15,10 @@
 #include <gtest/gtest.h>
 
 #include "engine/engine.h"
+#include "engine/execution_record.h"
 #include "engine/workflow_context.h"
 #include "storage/db.h"
+#include "storage/keys.h"
 #include "tests/engine/engine_test_support.h"
 #include "tests/engine/test_printers.h"
 
@@ -139,6 +141,35 @@ TEST_F(EngineCloseTest, RequestsAfterTheCloseAreRefused) {
   EXPECT_TRUE(engine_->RequestCancel("w", "r").code() == StatusCode::kFailedPrecondition);
   EXPECT_TRUE(engine_->Terminate("w", "r").code() == StatusCode::kFailedPrecondition);
   EXPECT_EQ(Signaled("w"), 1);
+}
+
+
+// While an execution is live, Describe answers the row its last commit wrote, without a read
+// (a row planted behind the engine's back is not seen); once it is closed, the store's row.
+TEST_F(EngineCloseTest, DescribeAnswersALiveExecutionFromItsLastCommitAndAClosedOneFromTheStore) {
+  StartEngine(2);
+  ASSERT_TRUE(Start("w", "plain").ok());
+  auto plant = [this](const std::string& memo) {
+    auto row = db_.db()->Get(storage::Table::kExecutions, storage::ExecutionKey("w"));
+    ASSERT_TRUE(row.ok() && row->has_value());
+    auto record = DecodeExecutionRecord(**row);
+    ASSERT_TRUE(record.ok());
+    record->memo = memo;
+    storage::WriteBatch wb;
+    wb.Put(storage::Table::kExecutions, storage::ExecutionKey("w"), EncodeExecutionRecord(*record));
+    ASSERT_TRUE(db_.db()->Write(wb).ok());
+  };
+  plant("planted while live");
+  auto live = engine_->Describe("w");
+  ASSERT_TRUE(live.ok()) << live.status().ToString();
+  EXPECT_EQ(live->status, ExecutionStatus::kRunning);
+  EXPECT_EQ(live->memo, "");
+  EXPECT_EQ(live->workflow_id, "w");
+  EXPECT_EQ(live->workflow_type, "plain");
+  ASSERT_TRUE(engine_->Signal("w", "close", "").ok());
+  EXPECT_EQ(engine_->Describe("w")->status, ExecutionStatus::kCompleted);
+  plant("planted once closed");
+  EXPECT_EQ(engine_->Describe("w")->memo, "planted once closed");
 }
 
 }  // namespace
