@@ -84,7 +84,7 @@ Status Engine::StartWorkflow(StartOptions o) {
   if (o.workflow_id.empty() || o.workflow_id.find('\0') != std::string::npos) {
     return Status::InvalidArgument("workflow id must be non-empty without NUL bytes");
   }
-  ASSIGN_OR_RETURN(const bool live, rep_->Reserve(o.workflow_id));
+  ASSIGN_OR_RETURN(const bool live, rep_->Reserve(o.workflow_id, o.new_id));
   struct Unreserve {
     Rep* rep;
     const std::string& id;
@@ -135,7 +135,7 @@ Status Engine::StartWorkflow(StartOptions o) {
   return Status::Ok();
 }
 
-Result<bool> Engine::Rep::Reserve(const std::string& id) {
+Result<bool> Engine::Rep::Reserve(const std::string& id, bool new_id) {
   std::unique_lock lock(start_mu);
   // While recovery publishes the open executions, a start could race its scan into a second
   // in-memory execution of one id: refuse (callers answer 503). An engine that was never
@@ -149,8 +149,10 @@ Result<bool> Engine::Rep::Reserve(const std::string& id) {
   start_cv.wait(lock, [&] { return starting.count(id) == 0; });
   const bool live = started;
   if (live && !is_ready) return Status::Unavailable("the engine is recovering; retry shortly");
-  ASSIGN_OR_RETURN(auto existing, db->Get(Table::kExecutions, storage::ExecutionKey(id)));
-  if (existing) return Status::AlreadyExists("workflow " + id + " already exists");
+  if (!new_id) {
+    ASSIGN_OR_RETURN(auto existing, db->Get(Table::kExecutions, storage::ExecutionKey(id)));
+    if (existing) return Status::AlreadyExists("workflow " + id + " already exists");
+  }
   starting.insert(id);
   return live;
 }

@@ -44,6 +44,9 @@ struct StartOptions {
   std::string owner;  // listing key (e.g. the user); may be empty
   // Large inputs stored once beside the execution, written in the start's commit.
   std::vector<std::pair<std::string, std::string>> blobs;
+  // The caller made `workflow_id` up just now (a random UUID): the start does not look for it
+  // on disk first. The commit's Insert of the execution row still refuses a taken id.
+  bool new_id = false;
 };
 
 //! The embedded durable-execution runtime. Histories are the source of truth; derived state

@@ -209,6 +209,7 @@ Result<SubmitOutcome> DurableBatchService::Submit(BatchRequest request) {
     start.blobs.emplace_back(kWebhookSecretBlob, request.webhook_secret);
   }
   start.owner = request.user_id;
+  start.new_id = request.idempotency_key.empty();
   for (size_t first = 0, chunk = 0; first < request.memories.size(); first += kChunkSize, ++chunk) {
     size_t last = std::min(request.memories.size(), first + kChunkSize);
     std::vector<MemoryInput> part(std::make_move_iterator(request.memories.begin() + first),
@@ -217,6 +218,7 @@ Result<SubmitOutcome> DurableBatchService::Submit(BatchRequest request) {
   }
   request.memories.clear();
   request.memories.shrink_to_fit();
+  if (request.idempotency_key.empty()) rep_->SeedCaches(id, h, start);
   Status started = rep_->engine->StartWorkflow(std::move(start));
   if (!started.ok() && reserved) rep_->admission.Release(id);
   if (started.code() == StatusCode::kAlreadyExists) return rep_->Existing(id, request);

@@ -143,9 +143,31 @@ WorkflowTask DurableBatchService::Rep::BatchWorkflow(WorkflowContext& ctx, std::
   co_return WorkflowOutcome::Completed(summary);
 }
 
+namespace {
+std::string InputKey(const std::string& batch_id, int64_t chunk) {
+  return batch_id + "\n" + std::to_string(chunk);
+}
+}  // namespace
+
+void DurableBatchService::Rep::SeedCaches(const std::string& batch_id, const BatchHeader& header,
+                                          const engine::StartOptions& start) {
+  {
+    std::lock_guard lock(cache_mu);
+    if (headers.size() > 100000) headers.clear();
+    headers.emplace(batch_id, header);
+  }
+  for (int64_t chunk = 0;; ++chunk) {
+    const std::string name = MemoriesBlobName(chunk);
+    auto blob = std::find_if(start.blobs.begin(), start.blobs.end(),
+                             [&](const auto& b) { return b.first == name; });
+    if (blob == start.blobs.end()) break;
+    inputs.InsertBlob(InputKey(batch_id, chunk), blob->second);
+  }
+}
+
 Result<BatchInputCache::SlicePtr> DurableBatchService::Rep::Memories(const std::string& batch_id,
                                                                    int64_t chunk, int64_t offset) {
-  const std::string key = batch_id + "\n" + std::to_string(chunk);
+  const std::string key = InputKey(batch_id, chunk);
   if (auto hit = inputs.Find(key, offset)) return hit;
   std::lock_guard load_lock(load_mu);
   if (auto hit = inputs.Find(key, offset)) return hit;  // loaded while we waited

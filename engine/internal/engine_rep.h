@@ -103,7 +103,8 @@ struct Engine::Rep {
   }
   // Claims `id` for a start: waits out a concurrent start of the same id; AlreadyExists when
   // it is on disk. Pair with Unreserve.
-  Result<bool> Reserve(const std::string& id);  // true: the engine runs (false: record only)
+  // true: the engine runs (false: record only). `new_id`: StartOptions::new_id.
+  Result<bool> Reserve(const std::string& id, bool new_id);
   // The answer to a start whose commit failed with AlreadyExists (another writer created an
   // id it inserts): AlreadyExists when that id is the start's own, else Unavailable.
   Status LostCreateRace(const std::string& id);

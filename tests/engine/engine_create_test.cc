@@ -101,5 +101,21 @@ TEST_F(EngineCreateTest, OneChildIdStartedTwiceInATaskIsCreatedOnce) {
   EXPECT_EQ(engine_->Describe("later/kid")->parent_workflow_id, "later");
 }
 
+
+// A start that says its id is new skips looking for it, yet a taken id is still refused (the
+// commit's Insert of the execution row), and the existing execution is left as it was.
+TEST_F(EngineCreateTest, StartWithANewIdThatIsTakenIsRefusedByItsCommit) {
+  ASSERT_TRUE(StartParent("taken", "taken").ok());
+  EXPECT_EQ(WaitClosed("taken").status, ExecutionStatus::kCompleted);
+  StartOptions o;
+  o.workflow_id = "taken";
+  o.workflow_type = "done";
+  o.new_id = true;
+  Status again = engine_->StartWorkflow(std::move(o));
+  EXPECT_EQ(again.code(), StatusCode::kAlreadyExists) << again.ToString();
+  EXPECT_EQ(StartedEvents("taken"), 1);
+  EXPECT_EQ(engine_->Describe("taken")->workflow_type, "parent");
+}
+
 }  // namespace
 }  // namespace papr::engine

@@ -135,6 +135,11 @@ struct DurableBatchService::Rep {
   Result<BatchInputCache::SlicePtr> Memories(const std::string& batch_id, int64_t chunk,
                                              int64_t offset);
   Result<BatchHeader> Header(const std::string& batch_id);
+  // What a submit knows before its execution starts: the header and the stored chunks, so its
+  // first activities need not read them back. Only for an id no other request can have
+  // (random): a keyed submit may race another with the same key and a different body.
+  void SeedCaches(const std::string& batch_id, const BatchHeader& header,
+                  const engine::StartOptions& start);
   Result<BatchStatus> StatusOf(const engine::ExecutionRecord& record);
   // Applies `op` to each open child of `id` (after the parent, so no parent reacts to a child
   // it is about to lose); a child's failure is reported in `report` (optional), not returned.
