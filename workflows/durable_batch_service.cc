@@ -218,7 +218,7 @@ Result<SubmitOutcome> DurableBatchService::Submit(BatchRequest request) {
   }
   request.memories.clear();
   request.memories.shrink_to_fit();
-  if (request.idempotency_key.empty()) rep_->SeedCaches(id, h, start);
+  if (start.new_id) rep_->SeedCaches(id, h, start);
   Status started = rep_->engine->StartWorkflow(std::move(start));
   if (!started.ok() && reserved) rep_->admission.Release(id);
   if (started.code() == StatusCode::kAlreadyExists) return rep_->Existing(id, request);

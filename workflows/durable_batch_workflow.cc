@@ -156,12 +156,9 @@ void DurableBatchService::Rep::SeedCaches(const std::string& batch_id, const Bat
     if (headers.size() > 100000) headers.clear();
     headers.emplace(batch_id, header);
   }
-  for (int64_t chunk = 0;; ++chunk) {
-    const std::string name = MemoriesBlobName(chunk);
-    auto blob = std::find_if(start.blobs.begin(), start.blobs.end(),
-                             [&](const auto& b) { return b.first == name; });
-    if (blob == start.blobs.end()) break;
-    inputs.InsertBlob(InputKey(batch_id, chunk), blob->second);
+  int64_t chunk = 0;  // the chunks' blobs are in chunk order
+  for (const auto& [name, bytes] : start.blobs) {
+    if (name == MemoriesBlobName(chunk)) inputs.InsertBlob(InputKey(batch_id, chunk++), bytes);
   }
 }
 

@@ -143,7 +143,6 @@ TEST_F(EngineCloseTest, RequestsAfterTheCloseAreRefused) {
   EXPECT_EQ(Signaled("w"), 1);
 }
 
-
 // While an execution is live, Describe answers the row its last commit wrote, without a read
 // (a row planted behind the engine's back is not seen); once it is closed, the store's row.
 TEST_F(EngineCloseTest, DescribeAnswersALiveExecutionFromItsLastCommitAndAClosedOneFromTheStore) {

@@ -101,7 +101,6 @@ TEST_F(EngineCreateTest, OneChildIdStartedTwiceInATaskIsCreatedOnce) {
   EXPECT_EQ(engine_->Describe("later/kid")->parent_workflow_id, "later");
 }
 
-
 // A start that says its id is new skips looking for it, yet a taken id is still refused (the
 // commit's Insert of the execution row), and the existing execution is left as it was.
 TEST_F(EngineCreateTest, StartWithANewIdThatIsTakenIsRefusedByItsCommit) {
