@@ -28,6 +28,8 @@ namespace papr::api {
 namespace {
 
 constexpr std::chrono::milliseconds kWriteResumeProbe{1000};
+// Usage counts are stored in one write per interval (a crash loses at most this much).
+constexpr int64_t kUsageFlushMs = 200;
 
 std::string MsSince(std::chrono::steady_clock::time_point from,
                     std::chrono::steady_clock::time_point to) {
@@ -102,7 +104,7 @@ Result<std::unique_ptr<App>> App::Create(config::Config config) {
                                {"index_ms", MsSince(db_opened, std::chrono::steady_clock::now())}});
   rep->memories = std::make_unique<storage::MemoryStore>(rep->db.get());
   rep->memories->AttachIndex(rep->index.get());
-  rep->usage = std::make_unique<storage::UsageStore>(rep->db.get());
+  rep->usage = std::make_unique<storage::UsageStore>(rep->db.get(), kUsageFlushMs);
   const Clock* clock = SystemClock::Default();
   rep->processor = std::make_unique<workflows::MemoryProcessor>(
       rep->memories.get(), c.processing, c.limits.max_content_bytes, clock);

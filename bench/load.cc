@@ -143,6 +143,38 @@ double MetricValue(const Http& http, const std::string& name) {
   return -1;
 }
 
+// On the PostgreSQL the load started (none on RocksDB): pg_stat_statements from zero.
+void ResetStatementStats() {
+  const char* url = std::getenv("PAPR_TEST_POSTGRES_URL");
+  if (url == nullptr) return;
+  auto session = papr::storage::testing::PgSession::Connect(url);
+  if (!session.ok()) return;
+  (void)(*session)->Query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+  (void)(*session)->Query("SELECT pg_stat_statements_reset()");
+}
+
+// Where PostgreSQL's time went per batch: statements and transactions, and the costliest
+// statements (calls and execution ms per batch, rows per call).
+void PrintStatementStats(int batches) {
+  const char* url = std::getenv("PAPR_TEST_POSTGRES_URL");
+  if (url == nullptr) return;
+  auto session = papr::storage::testing::PgSession::Connect(url);
+  if (!session.ok()) return;
+  const std::string per = std::to_string(batches) + ".0";
+  auto totals = (*session)->Query(
+      "SELECT round(sum(calls) / " + per + ", 1) || ' statements per batch, ' || "
+      "round(sum(calls) FILTER (WHERE query = 'COMMIT') / " + per + ", 2) || ' transactions' "
+      "FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat%'");
+  auto top = (*session)->Query(
+      "SELECT string_agg(format('  %s per batch, %s ms, %s rows each: %s', round(calls / " + per +
+      ", 2), round((total_exec_time / " + per + ")::numeric, 3), round(rows::numeric / calls, 1), "
+      "left(regexp_replace(query, '\\s+', ' ', 'g'), 90)), E'\n' ORDER BY total_exec_time DESC) "
+      "FROM (SELECT * FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat%' "
+      "ORDER BY total_exec_time DESC LIMIT 8) s");
+  if (!totals.ok() || !top.ok()) return;
+  std::printf("W2 on PostgreSQL: %s; costliest statements:\n%s\n", totals->c_str(), top->c_str());
+}
+
 // WAL fsyncs so far of the PostgreSQL the load started (pg_stat_wal); -1 on RocksDB.
 double WalSyncs() {
   const char* url = std::getenv("PAPR_TEST_POSTGRES_URL");
@@ -212,6 +244,7 @@ void W2() {
   std::vector<std::string> bodies;
   for (int i = 0; i < kBatches; ++i) bodies.push_back(BatchBody(i * 10, 10));
   const double syncs_before = WalSyncs();
+  ResetStatementStats();
   auto t0 = Clock::now();
   std::vector<std::thread> threads;
   for (int t = 0; t < kInFlight; ++t) {
@@ -236,6 +269,7 @@ void W2() {
               commits > 0 ? commit_s * 1000 / commits : 0.0);
   if (syncs >= 0) std::printf("; %.2f WAL fsyncs per batch", (syncs - syncs_before) / kBatches);
   std::printf("\n");
+  PrintStatementStats(kBatches);
 }
 
 void W3() {
@@ -509,6 +543,7 @@ int RunOnPostgresToo(const Workloads& w) {
   std::printf("\nRocksDB (embedded):\n\n");
   Run(w);
   papr::storage::testing::PgServer pg;
+  pg.TrackStatements();
   if (papr::Status s = pg.Start(); !s.ok()) {
     std::printf("PostgreSQL did not start: %s\n", s.ToString().c_str());
     return 1;

@@ -51,6 +51,7 @@ Result<ExecutionRecord> Engine::Rep::Describe(const std::string& id) const {
     std::lock_guard lock(exec->inbox_mu);
     if (!exec->broken) committed = exec->committed_row;
   }
+  if (committed.empty()) committed = closed_rows.Get(id, Now()).value_or("");
   if (!committed.empty()) {
     ASSIGN_OR_RETURN(ExecutionRecord r, DecodeExecutionRecord(committed));
     r.workflow_id = id;

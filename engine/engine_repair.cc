@@ -79,6 +79,7 @@ Status Engine::ForceFail(const std::string& id, const std::string& reason) {
          storage::VisibilityKey(static_cast<uint8_t>(ExecutionStatus::kFailed), start, id), "");
   RETURN_IF_ERROR(rep_->StageTimerDeletes(id, wb));
   RETURN_IF_ERROR(rep_->db->Write(wb));
+  rep_->closed_rows.Erase(id);
   std::lock_guard lock(rep_->mu);
   rep_->unresumable.erase(id);
   return Status::Ok();
@@ -158,6 +159,7 @@ Result<int64_t> Engine::Reset(const std::string& id) {
   rebuilt.activity_retries = 0;
   wb.Put(Table::kExecutions, storage::ExecutionKey(id), EncodeExecutionRecord(rebuilt));
   RETURN_IF_ERROR(rep_->db->Write(wb));
+  rep_->closed_rows.Erase(id);
   log::Info("workflow reset", {{"workflow_id", id}, {"kept_events", std::to_string(keep)}});
   std::lock_guard lock(rep_->mu);
   rep_->unresumable.erase(id);

@@ -53,6 +53,7 @@ Status Engine::Rep::StageDeletion(const ExecutionRecord& r, storage::WriteBatch&
   RETURN_IF_ERROR(DeletePrefix(*db, Table::kActivities, storage::ActivityPrefix(r.workflow_id), wb));
   RETURN_IF_ERROR(DeletePrefix(*db, Table::kBlobs, storage::BlobPrefix(r.workflow_id), wb));
   wb.Delete(Table::kExecutions, storage::ExecutionKey(r.workflow_id));
+  closed_rows.Erase(r.workflow_id);
   auto start = static_cast<uint64_t>(r.start_ms);
   wb.Delete(Table::kVisibility,
             storage::VisibilityKey(static_cast<uint8_t>(r.status), start, r.workflow_id));

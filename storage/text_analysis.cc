@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <iterator>
-#include <unordered_map>
 
 namespace papr::storage {
 namespace {
@@ -95,21 +94,38 @@ int64_t CountWords(std::string_view text) {
 }
 
 std::vector<std::string> ExtractKeywords(std::string_view text, size_t max_keywords) {
-  std::unordered_map<std::string, size_t> index;        // term -> position in `counted`
-  std::vector<std::pair<std::string, size_t>> counted;  // (term, count) by first occurrence
-  for (auto& term : Tokenize(text)) {
-    if (CodePointCount(term) < 3 || IsStopWord(term)) continue;
-    auto [it, inserted] = index.try_emplace(term, counted.size());
-    if (inserted) counted.emplace_back(std::move(term), 0);
-    ++counted[it->second].second;
+  // Sorting a memory's few dozen terms beats a hash map of them (a node per distinct term
+  // was a tenth of a batch's CPU on the server).
+  struct Occurrence {
+    std::string term;
+    size_t position;  // among the kept terms
+  };
+  std::vector<Occurrence> terms;
+  ForEachTerm(text, [&terms](std::string_view term) {
+    if (CodePointCount(term) >= 3 && !IsStopWord(term)) terms.push_back({std::string(term), terms.size()});
+  });
+  std::sort(terms.begin(), terms.end(), [](const Occurrence& a, const Occurrence& b) {
+    return a.term != b.term ? a.term < b.term : a.position < b.position;
+  });
+  struct Counted {
+    size_t count;
+    size_t first;  // position of the first occurrence
+    size_t at;     // index in `terms`
+  };
+  std::vector<Counted> counted;
+  for (size_t i = 0, j; i < terms.size(); i = j) {
+    for (j = i + 1; j < terms.size() && terms[j].term == terms[i].term;) ++j;
+    counted.push_back({j - i, terms[i].position, i});
   }
-  // Stable: equal counts keep first-occurrence order.
-  std::stable_sort(counted.begin(), counted.end(),
-                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  // By count, equal counts in first-occurrence order.
+  size_t n = std::min(max_keywords, counted.size());
+  std::partial_sort(counted.begin(), counted.begin() + static_cast<std::ptrdiff_t>(n), counted.end(),
+                    [](const Counted& a, const Counted& b) {
+                      return a.count != b.count ? a.count > b.count : a.first < b.first;
+                    });
   std::vector<std::string> keywords;
-  for (size_t i = 0; i < counted.size() && i < max_keywords; ++i) {
-    keywords.push_back(std::move(counted[i].first));
-  }
+  keywords.reserve(n);
+  for (size_t i = 0; i < n; ++i) keywords.push_back(std::move(terms[counted[i].at].term));
   return keywords;
 }
 

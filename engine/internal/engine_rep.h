@@ -19,6 +19,7 @@
 
 #include "engine/engine.h"
 #include "engine/engine_metrics.h"
+#include "engine/internal/closed_row_cache.h"
 #include "engine/internal/execution.h"
 #include "engine/internal/work_queue.h"
 #include "storage/keys.h"
@@ -75,6 +76,8 @@ struct Engine::Rep {
 
   mutable std::mutex mu;  // executions map
   std::unordered_map<std::string, std::shared_ptr<Execution>> executions;
+  // The rows of executions closed here lately: Describe's answer once they leave `executions`.
+  internal::ClosedRowCache closed_rows{4096, 8 << 20, 10000};
   std::map<std::string, std::string> unresumable;  // open ids recovery could not resume: why
   std::mutex start_mu;  // guards `starting`
   std::condition_variable start_cv;  // signalled when an id leaves `starting`

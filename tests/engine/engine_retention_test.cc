@@ -18,15 +18,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class ManualClock final : public Clock {
- public:
-  int64_t NowMillis() const override { return now_.load(); }
-  void Advance(int64_t ms) { now_ += ms; }
-
- private:
-  std::atomic<int64_t> now_{1'000'000};
-};
-
 WorkflowTask Immediate(WorkflowContext& ctx, std::string input) {
   co_return WorkflowOutcome::Completed(input);
 }

@@ -19,6 +19,16 @@
 
 namespace papr::engine {
 
+//! Time that moves only when a test says so.
+class ManualClock final : public Clock {
+ public:
+  int64_t NowMillis() const override { return now_.load(); }
+  void Advance(int64_t ms) { now_ += ms; }
+
+ private:
+  std::atomic<int64_t> now_{1'000'000};
+};
+
 //! A database in a fresh temporary directory named after the running test; removed after.
 class TempDb {
  public:

@@ -80,6 +80,7 @@ Status PgServer::Start() {
   std::string options = "-c listen_addresses=127.0.0.1 -c port=" + std::to_string(port_) +
                         " -c unix_socket_directories=" + root_ + " -c max_connections=60" +
                         " -c shared_buffers=32MB";
+  if (track_statements_) options += " -c shared_preload_libraries=pg_stat_statements";
   RETURN_IF_ERROR(Run(BinDir() + "/pg_ctl -D " + root_ + "/data -w -t 60 -l " + root_ +
                       "/server.log -o '" + options + "' start"));
   running_ = true;

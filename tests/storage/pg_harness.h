@@ -41,6 +41,8 @@ class PgServer {
 
   // initdb on the first call, then start; waits until it accepts connections.
   Status Start();
+  // Before Start: load pg_stat_statements (the load driver's per-statement costs).
+  void TrackStatements() { track_statements_ = true; }
   // pg_ctl stop -m immediate (a crash: no checkpoint) or -m fast.
   Status Stop(bool immediate);
 
@@ -57,6 +59,7 @@ class PgServer {
   std::string root_;  // temp dir owned by the server's user; holds data/ and the socket
   int port_ = 0;
   bool running_ = false;
+  bool track_statements_ = false;
   int databases_ = 0;
 };
 

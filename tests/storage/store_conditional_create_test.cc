@@ -123,6 +123,39 @@ TEST_P(ConditionalCreateTest, UsageMaximumOfAnOlderDatabaseStillCounts) {
   EXPECT_EQ(usage.Get("u")->max_batch_size_attempted, 50);
 }
 
+// With a flush interval, counts are pending until the flush: the store that took them counts
+// them at once, another sees them once flushed, and a store stopped stores what was pending.
+TEST_P(ConditionalCreateTest, BufferedUsageIsCountedAtOnceAndStoredByItsFlush) {
+  using Outcome = UsageStore::Outcome;
+  UsageStore reader(db());
+  {
+    UsageStore buffered(db(), /*flush_interval_ms=*/3'600'000);
+    ASSERT_OK(buffered.RecordBatch("u", 30, Outcome::kAccepted));
+    ASSERT_OK(buffered.RecordBatch("u", 70, Outcome::kRejectedForSize));
+    auto own = buffered.Get("u");
+    ASSERT_TRUE(own.ok()) << own.status().ToString();
+    EXPECT_EQ(own->batches_attempted, 2);
+    EXPECT_EQ(own->memories_attempted, 100);
+    EXPECT_EQ(own->batches_accepted, 1);
+    EXPECT_EQ(own->batches_rejected_for_size, 1);
+    EXPECT_EQ(own->max_batch_size_attempted, 70);
+    EXPECT_EQ(reader.Get("u")->batches_attempted, 0);
+    ASSERT_OK(buffered.Flush());
+    auto stored = reader.Get("u");
+    ASSERT_TRUE(stored.ok()) << stored.status().ToString();
+    EXPECT_EQ(stored->batches_attempted, 2);
+    EXPECT_EQ(stored->memories_attempted, 100);
+    EXPECT_EQ(stored->max_batch_size_attempted, 70);
+    EXPECT_EQ(buffered.Get("u")->batches_attempted, 2);  // not counted twice
+    ASSERT_OK(buffered.RecordBatch("u", 5, Outcome::kRefused));
+  }
+  auto after_stop = reader.Get("u");
+  ASSERT_TRUE(after_stop.ok());
+  EXPECT_EQ(after_stop->batches_attempted, 3);
+  EXPECT_EQ(after_stop->batches_accepted, 1);
+  EXPECT_EQ(after_stop->max_batch_size_attempted, 70);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, ConditionalCreateTest,
                          ::testing::Values(Backend::kRocksDb, Backend::kPostgres),
                          BackendTestName);
