@@ -28,16 +28,6 @@ WorkflowTask OneActivity(WorkflowContext& ctx, std::string input, ActivityOption
   co_return WorkflowOutcome::Completed(ev.payload);
 }
 
-// Time that moves only when told to (activities below move it as they work).
-class ManualClock final : public Clock {
- public:
-  int64_t NowMillis() const override { return now_.load(); }
-  void Advance(int64_t ms) { now_ += ms; }
-
- private:
-  std::atomic<int64_t> now_{1'000'000};
-};
-
 class ActivityTimeoutTest : public ::testing::Test {
  protected:
   void TearDown() override {
