@@ -143,29 +143,33 @@ double MetricValue(const Http& http, const std::string& name) {
   return -1;
 }
 
-// On the PostgreSQL the load started (none on RocksDB): pg_stat_statements from zero.
-void ResetStatementStats() {
+// A session on the PostgreSQL the load started; null on RocksDB or if it does not answer.
+std::unique_ptr<papr::storage::testing::PgSession> LoadPostgres() {
   const char* url = std::getenv("PAPR_TEST_POSTGRES_URL");
-  if (url == nullptr) return;
+  if (url == nullptr) return nullptr;
   auto session = papr::storage::testing::PgSession::Connect(url);
-  if (!session.ok()) return;
-  (void)(*session)->Query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
-  (void)(*session)->Query("SELECT pg_stat_statements_reset()");
+  return session.ok() ? std::move(session).value() : nullptr;
+}
+
+// pg_stat_statements from zero (PostgreSQL only).
+void ResetStatementStats() {
+  auto session = LoadPostgres();
+  if (!session) return;
+  (void)session->Query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+  (void)session->Query("SELECT pg_stat_statements_reset()");
 }
 
 // Where PostgreSQL's time went per batch: statements and transactions, and the costliest
 // statements (calls and execution ms per batch, rows per call).
 void PrintStatementStats(int batches) {
-  const char* url = std::getenv("PAPR_TEST_POSTGRES_URL");
-  if (url == nullptr) return;
-  auto session = papr::storage::testing::PgSession::Connect(url);
-  if (!session.ok()) return;
+  auto session = LoadPostgres();
+  if (!session) return;
   const std::string per = std::to_string(batches) + ".0";
-  auto totals = (*session)->Query(
+  auto totals = session->Query(
       "SELECT round(sum(calls) / " + per + ", 1) || ' statements per batch, ' || "
       "round(sum(calls) FILTER (WHERE query = 'COMMIT') / " + per + ", 2) || ' transactions' "
       "FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat%'");
-  auto top = (*session)->Query(
+  auto top = session->Query(
       "SELECT string_agg(format('  %s per batch, %s ms, %s rows each: %s', round(calls / " + per +
       ", 2), round((total_exec_time / " + per + ")::numeric, 3), round(rows::numeric / calls, 1), "
       "left(regexp_replace(query, '\\s+', ' ', 'g'), 90)), E'\n' ORDER BY total_exec_time DESC) "
@@ -177,11 +181,9 @@ void PrintStatementStats(int batches) {
 
 // WAL fsyncs so far of the PostgreSQL the load started (pg_stat_wal); -1 on RocksDB.
 double WalSyncs() {
-  const char* url = std::getenv("PAPR_TEST_POSTGRES_URL");
-  if (url == nullptr) return -1;
-  auto session = papr::storage::testing::PgSession::Connect(url);
-  if (!session.ok()) return -1;
-  auto syncs = (*session)->Query("SELECT wal_sync FROM pg_stat_wal");
+  auto session = LoadPostgres();
+  if (!session) return -1;
+  auto syncs = session->Query("SELECT wal_sync FROM pg_stat_wal");
   return syncs.ok() && !syncs->empty() ? std::stod(*syncs) : -1;
 }
 

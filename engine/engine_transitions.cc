@@ -132,7 +132,7 @@ void Engine::Rep::Run(const std::shared_ptr<Execution>& exec) {
     std::lock_guard lock(exec->inbox_mu);
     if (!committed.ok()) exec->broken = true;
     exec->closed = closed && committed.ok();
-    if (exec->closed && !exec->committed_row.empty()) {
+    if (closed_here && !exec->committed_row.empty()) {
       closed_rows.Put(exec->id(), exec->committed_row, Now());
     }
     if (changed) listeners.swap(exec->listeners);
