@@ -6,6 +6,7 @@
 
 #include "common/log.h"
 #include "engine/crash_point.h"
+#include "engine/history_rows.h"
 #include "engine/internal/engine_rep.h"
 
 namespace papr::engine {
@@ -18,10 +19,7 @@ void Engine::Rep::StageNew(Execution& exec, storage::WriteBatch& wb) {
   }
   wb.Put(Table::kVisibility,
          storage::VisibilityKey(static_cast<uint8_t>(ExecutionStatus::kRunning), start, id), "");
-  for (const auto& e : exec.new_events) {
-    wb.Put(Table::kHistory, storage::HistoryKey(id, static_cast<uint64_t>(e.event_id)),
-           EncodeEvent(e));
-  }
+  if (!exec.new_events.empty()) StageHistoryRow(wb, id, exec.new_events);
   exec.new_events.clear();
   exec.record.updated_ms = exec.record.start_ms;
   // Creating the row is conditional: of two writers that both found the id free (two engines
@@ -69,10 +67,7 @@ std::vector<std::shared_ptr<Execution>> Engine::Rep::StageChildren(Execution& ex
 Status Engine::Rep::Commit(Execution& exec, storage::WriteBatch& wb,
                            ExecutionStatus status_before) {
   const std::string& id = exec.id();
-  for (const auto& e : exec.new_events) {
-    wb.Put(Table::kHistory, storage::HistoryKey(id, static_cast<uint64_t>(e.event_id)),
-           EncodeEvent(e));
-  }
+  if (!exec.new_events.empty()) StageHistoryRow(wb, id, exec.new_events);
   exec.record.updated_ms = Now();
   bool closing = status_before == ExecutionStatus::kRunning &&
                  exec.record.status != ExecutionStatus::kRunning;

@@ -1,4 +1,6 @@
+#include "engine/history_rows.h"
 #include "engine/internal/engine_rep.h"
+#include "engine/internal/history_loader.h"
 
 namespace papr::engine {
 
@@ -69,18 +71,22 @@ Result<std::vector<HistoryEvent>> Engine::ReadHistory(const std::string& id, int
   std::vector<HistoryEvent> out;
   auto cursor = rep_->db->NewCursor(Table::kHistory);
   std::string prefix = storage::HistoryPrefix(id);
+  // The first row whose last event is past `after` holds event after + 1 (history_rows.h).
   for (cursor->Seek(storage::HistoryKey(id, static_cast<uint64_t>(after + 1)));
        cursor->Valid() && cursor->key().substr(0, prefix.size()) == prefix; cursor->Next()) {
-    auto e = DecodeEvent(cursor->value());
-    if (!e.ok()) {
-      std::string_view wf;
-      uint64_t event_id = 0;
-      storage::DecodeHistoryKey(cursor->key(), &wf, &event_id);
-      return Status::Corruption("event " + std::to_string(event_id) + " of workflow " + id +
-                                " does not decode: " + e.status().message());
+    std::vector<HistoryEvent> row;
+    if (Status s = DecodeHistoryRow(cursor->value(), &row); !s.ok()) {
+      // The whole history's read names the event that does not decode.
+      Status named = internal::LoadHistory(*rep_->db, id).status();
+      return named.ok() ? Status::Corruption("a history row of workflow " + id +
+                                             " does not decode: " + s.message())
+                        : named;
     }
-    out.push_back(std::move(e).value());
-    if (limit > 0 && static_cast<int64_t>(out.size()) >= limit) break;
+    for (HistoryEvent& e : row) {
+      if (e.event_id <= after) continue;
+      out.push_back(std::move(e));
+      if (limit > 0 && static_cast<int64_t>(out.size()) >= limit) return out;
+    }
   }
   RETURN_IF_ERROR(cursor->status());
   return out;
@@ -89,19 +95,27 @@ Result<std::vector<HistoryEvent>> Engine::ReadHistory(const std::string& id, int
 Result<std::vector<ActivityRecord>> Engine::ReadActivities(const std::string& id, int64_t after,
                                                            int64_t limit) const {
   std::vector<ActivityRecord> out;
-  auto cursor = rep_->db->NewCursor(Table::kActivities);
-  std::string prefix = storage::ActivityPrefix(id);
-  int64_t last = after + limit;
-  for (cursor->Seek(storage::ActivityKey(id, static_cast<uint64_t>(after + 1)));
-       cursor->Valid() && cursor->key().substr(0, prefix.size()) == prefix; cursor->Next()) {
-    std::string_view wf;
-    uint64_t aid;
-    if (!storage::DecodeActivityKey(cursor->key(), &wf, &aid)) continue;
-    if (static_cast<int64_t>(aid) > last) break;
-    ASSIGN_OR_RETURN(ActivityRecord r, DecodeActivityRecord(static_cast<int64_t>(aid), cursor->value()));
-    out.push_back(std::move(r));
-  }
-  RETURN_IF_ERROR(cursor->status());
+  if (limit <= 0) return out;
+  // Bounded by the last id wanted: a remote store reads those rows and no others.
+  const uint64_t first = after < 0 ? 0 : static_cast<uint64_t>(after) + 1;
+  const uint64_t count = static_cast<uint64_t>(limit);
+  const uint64_t end = count > UINT64_MAX - first ? UINT64_MAX : first + count;
+  Status problem;
+  RETURN_IF_ERROR(rep_->db->ScanRange(
+      Table::kActivities, storage::ActivityKey(id, first), storage::ActivityKey(id, end),
+      [&](std::string_view key, std::string_view value) {
+        std::string_view wf;
+        uint64_t aid;
+        if (!storage::DecodeActivityKey(key, &wf, &aid)) return true;
+        auto r = DecodeActivityRecord(static_cast<int64_t>(aid), value);
+        if (!r.ok()) {
+          problem = r.status();
+          return false;
+        }
+        out.push_back(std::move(r).value());
+        return true;
+      }));
+  RETURN_IF_ERROR(problem);
   return out;
 }
 

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "common/log.h"
+#include "engine/history_rows.h"
 #include "engine/internal/engine_rep.h"
 #include "engine/internal/history_loader.h"
 
@@ -12,7 +13,7 @@ namespace {
 
 struct StoredHistory {
   std::vector<HistoryEvent> good;  // the events before the first one that does not decode
-  std::vector<uint64_t> ids;       // every stored event id (to delete past a cut)
+  std::vector<uint64_t> row_ids;   // every stored row's key: its last event's id
 };
 
 Result<StoredHistory> ReadStored(const storage::Db& db, const std::string& id) {
@@ -21,13 +22,16 @@ Result<StoredHistory> ReadStored(const storage::Db& db, const std::string& id) {
   RETURN_IF_ERROR(db.ScanPrefix(
       Table::kHistory, storage::HistoryPrefix(id), [&](std::string_view key, std::string_view value) {
         std::string_view wf;
-        uint64_t event_id = 0;
-        if (!storage::DecodeHistoryKey(key, &wf, &event_id)) return true;
-        out.ids.push_back(event_id);
-        auto e = DecodeEvent(value);
-        bad = bad || !e.ok() || e->event_id != static_cast<int64_t>(event_id) ||
-              event_id != out.good.size() + 1;
-        if (!bad) out.good.push_back(std::move(e).value());
+        uint64_t row_id = 0;
+        if (!storage::DecodeHistoryKey(key, &wf, &row_id)) return true;
+        out.row_ids.push_back(row_id);
+        std::vector<HistoryEvent> row;
+        bool decoded = DecodeHistoryRow(value, &row).ok();  // `row`: the events before a fault
+        for (HistoryEvent& e : row) {
+          bad = bad || e.event_id != static_cast<int64_t>(out.good.size() + 1);
+          if (!bad) out.good.push_back(std::move(e));
+        }
+        bad = bad || !decoded || out.good.size() != row_id;
         return true;
       }));
   return out;
@@ -58,15 +62,14 @@ Status Engine::ForceFail(const std::string& id, const std::string& reason) {
   RETURN_IF_ERROR(rep_->CheckRepairable(id, &r));
   ASSIGN_OR_RETURN(StoredHistory stored, ReadStored(*rep_->db, id));
   // After every stored event, even one that does not decode: nothing is overwritten.
-  int64_t last = stored.ids.empty() ? 0 : static_cast<int64_t>(stored.ids.back());
+  int64_t last = stored.row_ids.empty() ? 0 : static_cast<int64_t>(stored.row_ids.back());
   HistoryEvent e;
   e.type = EventType::kWorkflowExecutionFailed;
   e.event_id = std::max(last, r.next_event_id - 1) + 1;
   e.time_ms = rep_->Now();
   e.failure = reason;
   storage::WriteBatch wb;
-  wb.Put(Table::kHistory, storage::HistoryKey(id, static_cast<uint64_t>(e.event_id)),
-         EncodeEvent(e));
+  StageHistoryRow(wb, id, {&e, 1});
   r.status = ExecutionStatus::kFailed;
   r.failure = reason;
   r.close_ms = r.updated_ms = e.time_ms;
@@ -147,8 +150,18 @@ Result<int64_t> Engine::Reset(const std::string& id) {
   Execution exec(id);
   RETURN_IF_ERROR(rep_->Replay(exec, kept));
   storage::WriteBatch wb;
-  for (uint64_t event_id : stored.ids) {
-    if (event_id > keep) wb.Delete(Table::kHistory, storage::HistoryKey(id, event_id));
+  // Rows past the cut go; the kept events of the row the cut splits are stored again as a
+  // row of their own, ending at the cut.
+  uint64_t kept_rows_end = 0;
+  for (uint64_t row_id : stored.row_ids) {
+    if (row_id > keep) {
+      wb.Delete(Table::kHistory, storage::HistoryKey(id, row_id));
+    } else {
+      kept_rows_end = row_id;
+    }
+  }
+  if (kept_rows_end < keep) {
+    StageHistoryRow(wb, id, std::span(kept).subspan(kept_rows_end));
   }
   RETURN_IF_ERROR(rep_->StageTimerDeletes(id, wb));
   RETURN_IF_ERROR(StageKeptRows(*rep_->db, id, kept, exec, wb));

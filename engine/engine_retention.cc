@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "common/log.h"
+#include "engine/history_rows.h"
 #include "engine/internal/engine_rep.h"
 
 namespace papr::engine {
@@ -37,9 +38,12 @@ Status Engine::Rep::StageDeletion(const ExecutionRecord& r, storage::WriteBatch&
   RETURN_IF_ERROR(db->ScanPrefix(Table::kHistory, history, [&](std::string_view key,
                                                                  std::string_view value) {
     wb.Delete(Table::kHistory, key);
-    auto e = DecodeEvent(value);
-    if (e.ok() && e->type == EventType::kStartChildWorkflowExecutionInitiated) {
-      children.push_back(e->child_workflow_id);
+    std::vector<HistoryEvent> row;
+    DecodeHistoryRow(value, &row).IgnoreError();  // what decodes names the children
+    for (const HistoryEvent& e : row) {
+      if (e.type == EventType::kStartChildWorkflowExecutionInitiated) {
+        children.push_back(e.child_workflow_id);
+      }
     }
     return true;
   }));

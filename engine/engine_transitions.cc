@@ -5,6 +5,7 @@
 #include "common/log.h"
 #include "engine/crash_point.h"
 #include "engine/internal/engine_rep.h"
+#include "engine/internal/history_loader.h"
 
 namespace papr::engine {
 
@@ -175,9 +176,7 @@ bool Engine::Rep::ApplyInbox(Execution& exec, InboxItem& item) {
   using Kind = InboxItem::Kind;
   switch (item.kind) {
     case Kind::kStartCoroutine: {
-      auto first = db->Get(Table::kHistory, storage::HistoryKey(exec.id(), 1));
-      if (!first.ok() || !*first) return false;
-      auto started = DecodeEvent(**first);
+      auto started = internal::LoadFirstEvent(*db, exec.id());
       if (!started.ok()) return false;
       exec.now_ms = started->time_ms;  // as a replay will see it
       exec.StartCoroutine(workflows.at(exec.record.workflow_type), started->payload);

@@ -1,5 +1,6 @@
 #include "engine/internal/history_loader.h"
 
+#include "engine/history_rows.h"
 #include "storage/keys.h"
 
 namespace papr::engine::internal {
@@ -21,30 +22,42 @@ Result<std::vector<HistoryEvent>> LoadHistory(const storage::Db& db,
                                        " does not decode");
           return false;
         }
-        uint64_t expected = history.size() + 1;
-        if (key_id != expected) {
-          problem = Status::Corruption(
-              "history of workflow " + workflow_id + " has a gap: event " +
-              std::to_string(expected) + " is missing (next stored event is " +
-              std::to_string(key_id) + ")");
+        size_t first = history.size();
+        if (Status s = DecodeHistoryRow(value, &history); !s.ok()) {
+          problem = Status::Corruption(where(history.size() + 1) + " does not decode: " + s.message());
           return false;
         }
-        auto e = DecodeEvent(value);
-        if (!e.ok()) {
-          problem = Status::Corruption(where(key_id) + " does not decode: " +
-                                       e.status().message());
+        for (size_t i = first; i < history.size(); ++i) {
+          if (history[i].event_id != static_cast<int64_t>(i + 1)) {
+            problem = Status::Corruption(
+                "history of workflow " + workflow_id + " has a gap: event " +
+                std::to_string(i + 1) + " is missing (next stored event is " +
+                std::to_string(history[i].event_id) + ")");
+            return false;
+          }
+        }
+        if (history.size() != key_id) {
+          problem = Status::Corruption("the history row " + std::to_string(key_id) +
+                                       " of workflow " + workflow_id + " ends with event " +
+                                       std::to_string(history.size()));
           return false;
         }
-        if (e->event_id != static_cast<int64_t>(key_id)) {
-          problem = Status::Corruption(where(key_id) + " records event id " +
-                                       std::to_string(e->event_id));
-          return false;
-        }
-        history.push_back(std::move(e).value());
         return true;
       }));
   RETURN_IF_ERROR(problem);
   return history;
+}
+
+Result<HistoryEvent> LoadFirstEvent(const storage::Db& db, const std::string& workflow_id) {
+  std::vector<HistoryEvent> row;
+  Status decoded = Status::NotFound("workflow " + workflow_id + " has no history");
+  RETURN_IF_ERROR(db.ScanPrefix(storage::Table::kHistory, storage::HistoryPrefix(workflow_id),
+                                [&](std::string_view, std::string_view value) {
+                                  decoded = DecodeHistoryRow(value, &row);
+                                  return false;
+                                }));
+  if (row.empty()) return decoded;  // NotFound, or the Corruption of the first event
+  return std::move(row.front());
 }
 
 }  // namespace papr::engine::internal

@@ -13,6 +13,7 @@
 #if PAPR_WITH_ENGINE
 #include "engine/execution_record.h"
 #include "engine/history_event.h"
+#include "engine/history_rows.h"
 #include "engine/payload_format.h"
 #include "workflows/durable_batch_payloads.h"
 #endif
@@ -107,6 +108,16 @@ std::string CheckEngineRecords(std::string_view input) {
       return "DescribeEvent is not one line";
     }
   }
+  f = CheckRoundTrip<std::vector<HistoryEvent>>(
+      "history row", input,
+      [](std::string_view bytes) -> Result<std::vector<HistoryEvent>> {
+        std::vector<HistoryEvent> row;
+        RETURN_IF_ERROR(DecodeHistoryRow(bytes, &row));
+        return row;
+      },
+      [](const std::vector<HistoryEvent>& row) { return EncodeHistoryRow(row); },
+      OperatorEquals<std::vector<HistoryEvent>>);
+  if (!f.empty()) return f;
   if (f = CheckPayloadFormats(input); !f.empty()) return f;
   f = CheckRoundTrip<ExecutionRecord>("ExecutionRecord", input, DecodeExecutionRecord,
                                       EncodeExecutionRecord, OperatorEquals<ExecutionRecord>);

@@ -12,6 +12,7 @@
 #if PAPR_WITH_ENGINE
 #include "engine/execution_record.h"
 #include "engine/history_event.h"
+#include "engine/history_rows.h"
 #endif
 
 namespace {
@@ -58,6 +59,10 @@ bool WriteEngineSeeds(const std::string& dir) {
   }
 #include "engine/event_types.def"
 #undef X
+  std::vector<engine::HistoryEvent> page = {FullEvent(engine::EventType::kActivityTaskScheduled),
+                                            FullEvent(engine::EventType::kActivityTaskCompleted)};
+  page[1].event_id = page[0].event_id + 1;
+  ok = ok && WriteSeed(dir, "history_page", engine::EncodeHistoryRow(page));
   engine::ExecutionRecord r;
   r.workflow_id = "batch-1";
   r.workflow_type = "batch";

@@ -382,21 +382,23 @@ std::unique_ptr<Cursor> Db::NewCursor(Table table) const {
 
 Status Db::ScanPrefix(Table table, std::string_view prefix,
                       const std::function<bool(std::string_view, std::string_view)>& fn) const {
-  if (rep_->store) return ScanStorePrefix(table, prefix, fn);
+  return ScanRange(table, prefix, PrefixSuccessor(prefix), fn);
+}
+
+Status Db::ScanRange(Table table, std::string_view start, std::string_view end,
+                     const std::function<bool(std::string_view, std::string_view)>& fn) const {
+  if (rep_->store) return ScanStoreRange(table, start, end, fn);
   internal::DbInstance& in = rep_->current();
   auto* cf = in.handle(table);
   if (cf == nullptr) return Status::Ok();
-  // The upper bound lets RocksDB stop at the prefix's end without touching later keys
+  // The upper bound lets RocksDB stop at the range's end without touching later keys
   // (and the tombstones there).
-  std::string upper = PrefixSuccessor(prefix);
-  rocksdb::Slice upper_slice(upper);
+  rocksdb::Slice upper_slice = ToSlice(end);
   rocksdb::ReadOptions ro;
-  if (!upper.empty()) ro.iterate_upper_bound = &upper_slice;
+  if (!end.empty()) ro.iterate_upper_bound = &upper_slice;
   std::unique_ptr<rocksdb::Iterator> it(in.db->NewIterator(ro, cf));
-  for (it->Seek(ToSlice(prefix)); it->Valid(); it->Next()) {
-    std::string_view key = ToView(it->key());
-    if (key.substr(0, prefix.size()) != prefix) break;
-    if (!fn(key, ToView(it->value()))) break;
+  for (it->Seek(ToSlice(start)); it->Valid(); it->Next()) {
+    if (!fn(ToView(it->key()), ToView(it->value()))) break;
   }
   return FromRocks(it->status(), std::string("scan of ") + TableName(table));
 }

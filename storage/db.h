@@ -28,7 +28,7 @@ enum class Table {
   kPostings,         // retired (one key per posting, before search/ segments); kept so numbering stays
   kUserStats,        // user -> (doc_count, total_len), merge-added
   kUsage,            // user -> batch size usage counters
-  kHistory,          // engine: workflow_id \0 event_id(BE64) -> event bytes
+  kHistory,          // engine: workflow_id \0 last event_id(BE64) -> a page of events
   kExecutions,       // engine: workflow_id -> execution state (derived)
   kTimers,           // engine: fire_time(BE64) workflow_id \0 timer_id -> ""
   kVisibility,       // engine: status/type/start-time index
@@ -152,6 +152,9 @@ class Db {
   // Calls fn(key, value) for each key starting with `prefix`, in order, until it returns false.
   Status ScanPrefix(Table table, std::string_view prefix,
                     const std::function<bool(std::string_view, std::string_view)>& fn) const;
+  // The same for each key with start <= key < end (empty `end`: to the table's end).
+  Status ScanRange(Table table, std::string_view start, std::string_view end,
+                   const std::function<bool(std::string_view, std::string_view)>& fn) const;
   // Decodes a kUserStats/kUsage counter pair; absent -> {0,0}.
   Result<std::pair<int64_t, int64_t>> GetCounters(Table table, std::string_view key) const;
   // Secondary instances: catch up with the primary.
@@ -206,8 +209,8 @@ class Db {
   // The calls of a Db opened on a Store (db_on_store.cc).
   Status WriteToStore(const WriteBatch& batch);
   std::unique_ptr<Cursor> NewStoreCursor(Table table) const;
-  Status ScanStorePrefix(Table table, std::string_view prefix,
-                         const std::function<bool(std::string_view, std::string_view)>& fn) const;
+  Status ScanStoreRange(Table table, std::string_view start, std::string_view end,
+                        const std::function<bool(std::string_view, std::string_view)>& fn) const;
   std::string write_error() const;
   DbOptions options_;
   std::unique_ptr<Rep> rep_;

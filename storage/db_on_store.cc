@@ -20,7 +20,7 @@ namespace {
 // An unbounded cursor's pages grow from kFirstPageRows to kMaxPageRows: it usually stops at the
 // end of one short prefix (the engine's history and activity reads), and a first page of 512
 // rows read and shipped hundreds of the next prefixes' rows for nothing. A bounded one (a
-// prefix scan) reads whole pages from the start.
+// range scan) reads whole pages from the start.
 constexpr size_t kFirstPageRows = 32;
 constexpr size_t kMaxPageRows = 512;
 
@@ -113,10 +113,10 @@ std::unique_ptr<Cursor> Db::NewStoreCursor(Table table) const {
   return std::make_unique<StoreCursor>(*rep_->store, table);
 }
 
-Status Db::ScanStorePrefix(Table table, std::string_view prefix,
-                           const std::function<bool(std::string_view, std::string_view)>& fn) const {
-  StoreCursor cursor(*rep_->store, table, PrefixSuccessor(prefix));
-  for (cursor.Seek(prefix); cursor.Valid(); cursor.Next()) {
+Status Db::ScanStoreRange(Table table, std::string_view start, std::string_view end,
+                          const std::function<bool(std::string_view, std::string_view)>& fn) const {
+  StoreCursor cursor(*rep_->store, table, std::string(end));
+  for (cursor.Seek(start); cursor.Valid(); cursor.Next()) {
     if (!fn(cursor.key(), cursor.value())) break;
   }
   return cursor.status();

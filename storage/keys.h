@@ -17,7 +17,8 @@
 //                key per posting; replaced by search/ segments, rows deleted on upgrade)
 //   kUserStats   user_id                             -> counter pair (doc_count, total_len)
 //   kUsage       user_id                             -> counter pair (batches, memories)
-//   kHistory     workflow_id '\0' BE64 event_id      -> event bytes (engine)
+//   kHistory     workflow_id '\0' BE64 last_event_id -> a page of events (engine/history_rows.h;
+//                rows written before pages hold one event, keyed by its id)
 //   kExecutions  workflow_id                         -> execution state bytes (engine)
 //   kTimers      BE64 fire_ms workflow_id '\0' timer_id -> "" (engine)
 //   kVisibility  status(1 byte) BE64 start_ms workflow_id -> summary bytes (engine)

@@ -10,11 +10,13 @@
 
 namespace papr::engine::internal {
 
-// Every event of `workflow_id`, in order. An event that does not decode, an event whose id is
-// not its key's, or a gap in the ids (they are dense from 1) is a Corruption naming the
+// Every event of `workflow_id`, in order. An event that does not decode, a row whose key is
+// not its last event's id, or a gap in the ids (they are dense from 1) is a Corruption naming the
 // event: replaying past it would rebuild the wrong state, and the next commit would reuse
 // its id and overwrite history.
 Result<std::vector<HistoryEvent>> LoadHistory(const storage::Db& db,
                                               const std::string& workflow_id);
+// The first event (its WorkflowExecutionStarted); NotFound when the history is empty.
+Result<HistoryEvent> LoadFirstEvent(const storage::Db& db, const std::string& workflow_id);
 
 }  // namespace papr::engine::internal

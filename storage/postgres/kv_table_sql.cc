@@ -50,8 +50,15 @@ std::string KvTableName(Table table) {
 std::vector<std::string> KvTablesDdl() {
   std::vector<std::string> ddl;
   for (size_t i = 0; i < kTableCount; ++i) {
-    ddl.push_back("CREATE TABLE IF NOT EXISTS " + KvTableName(static_cast<Table>(i)) +
-                  " (k bytea PRIMARY KEY, v bytea NOT NULL)");
+    auto table = static_cast<Table>(i);
+    std::string create = "CREATE TABLE IF NOT EXISTS " + KvTableName(table) +
+                         " (k bytea PRIMARY KEY, v bytea NOT NULL)";
+    // A history row is a commit's page of events, often past the 2 KB at which PostgreSQL
+    // compresses and moves values out of line; it is written once and read at recovery, so
+    // rows up to a heap page stay inline and uncompressed (compressing them cost more than the
+    // rest of the insert).
+    if (table == Table::kHistory) create += " WITH (toast_tuple_target = 8160)";
+    ddl.push_back(std::move(create));
   }
   return ddl;
 }

@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -20,7 +21,9 @@
 
 #include "tests/engine/test_printers.h"
 
+#include "common/byte_codec.h"
 #include "engine/engine.h"
+#include "engine/history_rows.h"
 #include "engine/workflow.h"
 #include "engine/workflow_context.h"
 #include "storage/db.h"
@@ -152,6 +155,42 @@ class DeterminismTest : public ::testing::Test {
     EXPECT_TRUE(h.ok()) << h.status().ToString();
     return h.ok() ? *h : std::vector<HistoryEvent>{};
   }
+  // Rewrites the stored history of `id` (the engine shut down) as rows ending at each of
+  // `row_ends` (history pages, engine/history_rows.h); empty: one row per event, each as its
+  // event's bytes alone, as written before pages.
+  void RewriteRows(const std::string& id, std::vector<uint64_t> row_ends = {}) {
+    std::vector<HistoryEvent> events;
+    storage::WriteBatch wb;
+    Status scan = db_->ScanPrefix(storage::Table::kHistory, storage::HistoryPrefix(id),
+                                  [&](std::string_view key, std::string_view value) {
+                                    EXPECT_TRUE(DecodeHistoryRow(value, &events).ok());
+                                    wb.Delete(storage::Table::kHistory, key);
+                                    return true;
+                                  });
+    ASSERT_TRUE(scan.ok()) << scan.ToString();
+    size_t begin = 0;
+    for (size_t i = 0; i < events.size(); ++i) {
+      auto last = static_cast<uint64_t>(events[i].event_id);
+      std::string key = storage::HistoryKey(id, last);
+      if (row_ends.empty()) {
+        wb.Put(storage::Table::kHistory, key, EncodeEvent(events[i]));
+      } else if (std::count(row_ends.begin(), row_ends.end(), last)) {
+        wb.Put(storage::Table::kHistory, key,
+               EncodeHistoryRow(std::span(events).subspan(begin, i + 1 - begin)));
+        begin = i + 1;
+      }
+    }
+    ASSERT_EQ(begin == events.size(), !row_ends.empty()) << "row_ends must end at the last event";
+    ASSERT_TRUE(db_->Write(wb).ok());
+  }
+  uint64_t HistoryRows(const std::string& id) {
+    uint64_t rows = 0;
+    EXPECT_TRUE(db_->ScanPrefix(storage::Table::kHistory, storage::HistoryPrefix(id),
+                                [&](std::string_view, std::string_view) { return ++rows, true; })
+                    .ok());
+    return rows;
+  }
+
   // Expects recovery to have refused `id` with a reason containing each of `parts`.
   void ExpectUnresumable(const std::string& id, std::initializer_list<std::string> parts) {
     auto why = engine_->ResumeFailure(id);
@@ -264,6 +303,7 @@ TEST_F(DeterminismTest, UndecodableEventStopsRecoveryNamingIt) {
   ASSERT_TRUE(StartTyped("wf", "chunker", "6").ok());
   ASSERT_TRUE(WaitFor([&] { return Events("wf") == 4; }));
   engine_->Shutdown();
+  RewriteRows("wf");  // one row per event, as before history pages
   storage::WriteBatch wb;
   wb.Put(storage::Table::kHistory, storage::HistoryKey("wf", 3), "\x07garbage");
   ASSERT_TRUE(db_->Write(wb).ok());
@@ -285,12 +325,82 @@ TEST_F(DeterminismTest, GapInEventIdsStopsRecovery) {
   ASSERT_TRUE(StartTyped("wf", "chunker", "6").ok());
   ASSERT_TRUE(WaitFor([&] { return Events("wf") == 4; }));
   engine_->Shutdown();
+  RewriteRows("wf");
   storage::WriteBatch wb;
   wb.Delete(storage::Table::kHistory, storage::HistoryKey("wf", 2));
   ASSERT_TRUE(db_->Write(wb).ok());
   Restart();
   StartEngine({{"chunker", ChunkerOf(2)}});
   ExpectUnresumable("wf", {"gap", "event 2 is missing"});
+}
+
+TEST_F(DeterminismTest, OneCommitIsOneHistoryRow) {
+  StartEngine({{"chunker", ChunkerOf(2)}}, false);
+  ASSERT_TRUE(StartTyped("wf", "chunker", "6").ok());
+  // Two commits: the start's (Started), the first task's (3 ActivityTaskScheduled).
+  ASSERT_TRUE(WaitFor([&] { return Events("wf") == 4; }));
+  EXPECT_EQ(HistoryRows("wf"), 2u);
+  auto row = db_->Get(storage::Table::kHistory, storage::HistoryKey("wf", 4));
+  ASSERT_TRUE(row.ok() && *row) << "the row is keyed by its last event";
+  auto middle = db_->Get(storage::Table::kHistory, storage::HistoryKey("wf", 3));
+  ASSERT_TRUE(middle.ok() && !*middle);
+  // Reads from the middle of a row start at the event asked for.
+  auto tail = engine_->ReadHistory("wf", 2, 1);
+  ASSERT_TRUE(tail.ok()) << tail.status().ToString();
+  ASSERT_EQ(tail->size(), 1u);
+  EXPECT_EQ((*tail)[0].event_id, 3);
+}
+
+TEST_F(DeterminismTest, HistoriesOfOneRowPerEventStillResume) {
+  StartEngine({{"chunker", ChunkerOf(2)}}, false);
+  ASSERT_TRUE(StartTyped("wf", "chunker", "6").ok());
+  ASSERT_TRUE(WaitFor([&] { return Events("wf") == 4; }));
+  engine_->Shutdown();
+  RewriteRows("wf");
+  Restart();
+  StartEngine({{"chunker", ChunkerOf(2)}});
+  ExecutionRecord r = WaitClosed("wf");
+  EXPECT_EQ(r.result, "3");
+  auto h = History("wf");
+  for (size_t i = 0; i < h.size(); ++i) EXPECT_EQ(h[i].event_id, static_cast<int64_t>(i + 1));
+  EXPECT_LT(HistoryRows("wf"), h.size()) << "new commits are written as pages";
+}
+
+TEST_F(DeterminismTest, UndecodableEventInsideAPageStopsRecoveryNamingIt) {
+  StartEngine({{"chunker", ChunkerOf(2)}}, false);
+  ASSERT_TRUE(StartTyped("wf", "chunker", "6").ok());
+  ASSERT_TRUE(WaitFor([&] { return Events("wf") == 4; }));
+  std::vector<HistoryEvent> h = History("wf");
+  engine_->Shutdown();
+  RewriteRows("wf", {4});  // one row of events 1-4
+  std::string page = EncodeHistoryRow(std::span(h).subspan(0, 2));
+  PutLengthPrefixed(&page, "\x07garbage");  // event 3
+  PutLengthPrefixed(&page, EncodeEvent(h[3]));
+  storage::WriteBatch wb;
+  wb.Put(storage::Table::kHistory, storage::HistoryKey("wf", 4), page);
+  ASSERT_TRUE(db_->Write(wb).ok());
+  Restart();
+  StartEngine({{"chunker", ChunkerOf(2)}});
+  ExpectUnresumable("wf", {"event 3 of workflow wf does not decode"});
+}
+
+TEST_F(DeterminismTest, RowKeyedPastItsLastEventStopsRecovery) {
+  StartEngine({{"chunker", ChunkerOf(2)}}, false);
+  ASSERT_TRUE(StartTyped("wf", "chunker", "6").ok());
+  ASSERT_TRUE(WaitFor([&] { return Events("wf") == 4; }));
+  std::vector<HistoryEvent> h = History("wf");
+  engine_->Shutdown();
+  RewriteRows("wf", {4});  // one row of events 1-4
+  storage::WriteBatch wb;
+  wb.Delete(storage::Table::kHistory, storage::HistoryKey("wf", 4));
+  wb.Put(storage::Table::kHistory, storage::HistoryKey("wf", 3),
+         EncodeHistoryRow(std::span(h).subspan(0, 2)));
+  wb.Put(storage::Table::kHistory, storage::HistoryKey("wf", 4),
+         EncodeHistoryRow(std::span(h).subspan(2, 2)));
+  ASSERT_TRUE(db_->Write(wb).ok());
+  Restart();
+  StartEngine({{"chunker", ChunkerOf(2)}});
+  ExpectUnresumable("wf", {"history row 3 of workflow wf ends with event 2"});
 }
 
 // ---- Repairs: reset and fail
@@ -300,6 +410,7 @@ TEST_F(DeterminismTest, ResetCutsBackToWhatReplaysAndTheExecutionCompletes) {
   ASSERT_TRUE(StartTyped("wf", "chunker", "6").ok());
   ASSERT_TRUE(WaitFor([&] { return Events("wf") == 4; }));
   engine_->Shutdown();
+  RewriteRows("wf");
   storage::WriteBatch wb;
   wb.Put(storage::Table::kHistory, storage::HistoryKey("wf", 4), "\x07garbage");
   ASSERT_TRUE(db_->Write(wb).ok());
@@ -318,6 +429,40 @@ TEST_F(DeterminismTest, ResetCutsBackToWhatReplaysAndTheExecutionCompletes) {
   EXPECT_EQ(r.result, "3");
   auto h = History("wf");
   for (size_t i = 0; i < h.size(); ++i) EXPECT_EQ(h[i].event_id, static_cast<int64_t>(i + 1));
+}
+
+TEST_F(DeterminismTest, ResetSplitsThePageItCutsAndKeepsItsHead) {
+  StartEngine({{"chunker", ChunkerOf(2)}}, false);
+  ASSERT_TRUE(StartTyped("wf", "chunker", "6").ok());
+  ASSERT_TRUE(WaitFor([&] { return Events("wf") == 4; }));
+  std::vector<HistoryEvent> h = History("wf");
+  engine_->Shutdown();
+  RewriteRows("wf", {4});  // one row of events 1-4
+  std::string page = EncodeHistoryRow(std::span(h).subspan(0, 3));
+  PutLengthPrefixed(&page, "\x07garbage");  // event 4, in the one row of events 1-4
+  storage::WriteBatch wb;
+  wb.Put(storage::Table::kHistory, storage::HistoryKey("wf", 4), page);
+  ASSERT_TRUE(db_->Write(wb).ok());
+  Restart();
+  {
+    Engine admin(db_.get(), {});
+    admin.RegisterWorkflow("chunker", ChunkerOf(2));
+    auto kept = admin.Reset("wf");
+    ASSERT_TRUE(kept.ok()) << kept.status().ToString();
+    EXPECT_EQ(*kept, 3);
+  }
+  auto head = db_->Get(storage::Table::kHistory, storage::HistoryKey("wf", 3));
+  ASSERT_TRUE(head.ok() && *head) << "the kept events are a row ending at the cut";
+  std::vector<HistoryEvent> kept;
+  ASSERT_TRUE(DecodeHistoryRow(**head, &kept).ok());
+  EXPECT_EQ(kept, std::vector<HistoryEvent>(h.begin(), h.begin() + 3));
+  StartEngine({{"chunker", ChunkerOf(2)}});
+  ExecutionRecord r = WaitClosed("wf");
+  EXPECT_EQ(r.status, ExecutionStatus::kCompleted);
+  auto after = History("wf");
+  for (size_t i = 0; i < after.size(); ++i) {
+    EXPECT_EQ(after[i].event_id, static_cast<int64_t>(i + 1));
+  }
 }
 
 TEST_F(DeterminismTest, FailClosesAnUnresumableExecution) {

@@ -13,6 +13,7 @@
 
 #include "engine/execution_record.h"
 #include "engine/history_event.h"
+#include "engine/history_rows.h"
 #include "storage/db.h"
 #include "storage/keys.h"
 #include "tests/integration/api_client.h"
@@ -40,9 +41,8 @@ std::vector<HistoryEvent> ReadHistory(storage::Db& db, const std::string& id) {
   std::vector<HistoryEvent> out;
   Status s = db.ScanPrefix(storage::Table::kHistory, storage::HistoryPrefix(id),
                            [&](std::string_view, std::string_view value) {
-                             auto e = engine::DecodeEvent(value);
-                             EXPECT_TRUE(e.ok()) << e.status().ToString();
-                             if (e.ok()) out.push_back(std::move(e).value());
+                             Status row = engine::DecodeHistoryRow(value, &out);
+                             EXPECT_TRUE(row.ok()) << row.ToString();
                              return true;
                            });
   EXPECT_TRUE(s.ok()) << s.ToString();
@@ -50,7 +50,7 @@ std::vector<HistoryEvent> ReadHistory(storage::Db& db, const std::string& id) {
 }
 
 // Rewrites batch `id` as the build before the change wrote it: no Version marker (event 2),
-// later events one id lower, a version 2 header.
+// later events one id lower, a version 2 header, one row per event (as before history pages).
 void RewriteAsBeforeTheChange(storage::Db& db, const std::string& id) {
   std::vector<HistoryEvent> h = ReadHistory(db, id);
   ASSERT_GE(h.size(), 3u);
@@ -61,8 +61,12 @@ void RewriteAsBeforeTheChange(storage::Db& db, const std::string& id) {
   header->format_version = 2;
   h[0].payload = workflows::EncodeBatchHeader(*header);
   storage::WriteBatch wb;
-  wb.Delete(storage::Table::kHistory,
-            storage::HistoryKey(id, static_cast<uint64_t>(h.back().event_id)));
+  Status rows = db.ScanPrefix(storage::Table::kHistory, storage::HistoryPrefix(id),
+                              [&](std::string_view key, std::string_view) {
+                                wb.Delete(storage::Table::kHistory, key);
+                                return true;
+                              });
+  ASSERT_TRUE(rows.ok()) << rows.ToString();
   for (size_t i = 0; i < h.size(); ++i) {
     if (i == 1) continue;
     HistoryEvent e = h[i];

@@ -21,6 +21,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -28,6 +29,8 @@
 #include <gtest/gtest.h>
 #include <simdjson.h>
 
+#include "common/byte_codec.h"
+#include "engine/history_rows.h"
 #include "tests/integration/api_client.h"
 #include "tests/integration/batch_polling.h"
 #include "tests/integration/server_process.h"
@@ -639,12 +642,26 @@ Result<std::unique_ptr<storage::Db>> OpenServerDb(const ServerProcess& server) {
   return storage::OpenPostgresDatabase(o);
 }
 
-// Overwrites event `event_id` of `id` with bytes that do not decode (server stopped).
+// Overwrites event `event_id` of `id`, inside the history row (page) that holds it, with bytes
+// that do not decode (server stopped).
 void CorruptEvent(const ServerProcess& server, const std::string& id, uint64_t event_id) {
   auto db = OpenServerDb(server);
   ASSERT_TRUE(db.ok()) << db.status().ToString();
+  auto cursor = (*db)->NewCursor(storage::Table::kHistory);
+  cursor->Seek(storage::HistoryKey(id, event_id));  // the row whose last event is >= event_id
+  ASSERT_TRUE(cursor->Valid()) << cursor->status().ToString();
+  std::vector<engine::HistoryEvent> row;
+  ASSERT_TRUE(engine::DecodeHistoryRow(cursor->value(), &row).ok());
+  auto at = std::find_if(row.begin(), row.end(), [&](const engine::HistoryEvent& e) {
+    return e.event_id == static_cast<int64_t>(event_id);
+  });
+  ASSERT_NE(at, row.end());
+  std::string page = engine::EncodeHistoryRow(std::span(row.begin(), at));
+  PutLengthPrefixed(&page, "\x07garbage");
+  for (++at; at != row.end(); ++at) PutLengthPrefixed(&page, engine::EncodeEvent(*at));
   storage::WriteBatch wb;
-  wb.Put(storage::Table::kHistory, storage::HistoryKey(id, event_id), "\x07garbage");
+  wb.Put(storage::Table::kHistory, std::string(cursor->key()), page);
+  cursor.reset();
   ASSERT_TRUE((*db)->Write(wb).ok());
 }
 

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "common/json_writer.h"
+#include "engine/history_rows.h"
 #include "storage/keys.h"
 #include "tools/engine_admin/admin_store.h"
 #include "tools/engine_admin/commands.h"
@@ -50,24 +51,29 @@ struct Inspection {
   workflows::BatchHeader batch;
 };
 
+void NoteEvent(const engine::HistoryEvent& e, Inspection* in,
+               std::vector<std::string>* child_ids) {
+  if (e.type == engine::EventType::kWorkflowExecutionStarted) {
+    auto header = workflows::DecodeBatchHeader(e.payload);
+    in->has_batch = header.ok() && in->record.workflow_type.rfind("batch_memory", 0) == 0;
+    if (in->has_batch) in->batch = std::move(header).value();
+  }
+  if (e.type == engine::EventType::kStartChildWorkflowExecutionInitiated) {
+    child_ids->push_back(e.child_workflow_id);
+  }
+}
+
 Status ScanHistory(storage::Db* db, const std::string& id, Inspection* in,
                    std::vector<std::string>* child_ids) {
   return db->ScanPrefix(
       Table::kHistory, storage::HistoryPrefix(id), [&](std::string_view, std::string_view value) {
-        in->history_events++;
         in->history_bytes += static_cast<int64_t>(value.size());
-        auto e = engine::DecodeEvent(value);
+        std::vector<engine::HistoryEvent> row;
         // One that does not decode is counted and skipped: describe's "resumable" line
         // names it (an execution with one is what reset and fail are for).
-        if (!e.ok()) return true;
-        if (e->type == engine::EventType::kWorkflowExecutionStarted) {
-          auto header = workflows::DecodeBatchHeader(e->payload);
-          in->has_batch = header.ok() && in->record.workflow_type.rfind("batch_memory", 0) == 0;
-          if (in->has_batch) in->batch = std::move(header).value();
-        }
-        if (e->type == engine::EventType::kStartChildWorkflowExecutionInitiated) {
-          child_ids->push_back(e->child_workflow_id);
-        }
+        if (!engine::DecodeHistoryRow(value, &row).ok()) in->history_events++;
+        in->history_events += static_cast<int64_t>(row.size());
+        for (const engine::HistoryEvent& e : row) NoteEvent(e, in, child_ids);
         return true;
       });
 }

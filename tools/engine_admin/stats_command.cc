@@ -38,6 +38,26 @@ int64_t DirectoryBytes(const std::string& data_dir) {
   return total;
 }
 
+// A workflow's history rows are keyed by their last event's id and ids are dense from 1
+// (engine/history_rows.h): its event count is the id of its last row.
+Status CountHistoryEvents(const storage::Db& db, int64_t* events) {
+  std::string workflow;
+  uint64_t last = 0;
+  RETURN_IF_ERROR(db.ScanPrefix(Table::kHistory, "", [&](std::string_view key, std::string_view) {
+    std::string_view wf;
+    uint64_t id = 0;
+    if (!storage::DecodeHistoryKey(key, &wf, &id)) return true;
+    if (wf != workflow) {
+      *events += static_cast<int64_t>(last);
+      workflow.assign(wf);
+    }
+    last = id;
+    return true;
+  }));
+  *events += static_cast<int64_t>(last);
+  return Status::Ok();
+}
+
 Result<TableCounts> CountTables(const storage::Db& db) {
   TableCounts c;
   for (auto s : {ExecutionStatus::kRunning, ExecutionStatus::kCompleted, ExecutionStatus::kFailed,
@@ -56,8 +76,9 @@ Result<TableCounts> CountTables(const storage::Db& db) {
       return true;
     });
   };
-  int64_t timer_bytes = 0;
-  RETURN_IF_ERROR(count_table(Table::kHistory, &c.events, &c.event_bytes));
+  int64_t timer_bytes = 0, history_rows = 0;
+  RETURN_IF_ERROR(count_table(Table::kHistory, &history_rows, &c.event_bytes));
+  RETURN_IF_ERROR(CountHistoryEvents(db, &c.events));
   RETURN_IF_ERROR(count_table(Table::kTimers, &c.timers, &timer_bytes));
   RETURN_IF_ERROR(count_table(Table::kBlobs, &c.blobs, &c.blob_bytes));
   return c;
