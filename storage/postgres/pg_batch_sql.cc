@@ -18,6 +18,7 @@ struct KeyOutcome {
   bool deleted = false;
   bool inserted = false;
   std::string_view value;
+  int batch = -1;  // the last batch of the group that wrote the key (-1: none yet)
 };
 
 //! A counter key's net effect: whether the batch deleted it before adding the deltas.
@@ -41,7 +42,8 @@ bool HoldsCounters(Table t) {
   return t == Table::kMeta || t == Table::kUserStats || t == Table::kUsage;
 }
 
-Status Collapse(const Batch& batch, Outcomes* out) {
+// Adds the ops of the group's batch number `index` to `out`.
+Status Collapse(const Batch& batch, int index, Outcomes* out) {
   for (const Batch::Op& op : batch.ops()) {
     auto t = static_cast<size_t>(op.table);
     if (t >= kTableCount) return Status::InvalidArgument("write to an unknown table");
@@ -53,19 +55,30 @@ Status Collapse(const Batch& batch, Outcomes* out) {
           return Status::AlreadyExists(std::string("key inserted twice into ") +
                                        TableName(op.table));
         }
-        key = KeyOutcome{false, true, op.value};
+        // An Insert checks the key before the transaction, not after an earlier batch's write
+        // of it: such a group fails, and its batches run one by one.
+        if (key.batch >= 0 && key.batch < index) {
+          return Status::AlreadyExists(std::string("key of an Insert written by an earlier "
+                                                   "batch of the group into ") +
+                                       TableName(op.table));
+        }
+        key = KeyOutcome{false, true, op.value, index};
         break;
       }
       case Batch::OpKind::kPut: {
         KeyOutcome& key = out->keys[t][op.key];
         key.deleted = false;
         key.value = op.value;
+        key.batch = index;
         break;
       }
-      case Batch::OpKind::kDelete:
-        out->keys[t][op.key].deleted = true;
+      case Batch::OpKind::kDelete: {
+        KeyOutcome& key = out->keys[t][op.key];
+        key.deleted = true;
+        key.batch = index;
         if (HoldsCounters(op.table)) out->counters[counter_key] = CounterOutcome{true};
         break;
+      }
       case Batch::OpKind::kAddCounters: {
         CounterOutcome& c = out->counters[counter_key];
         c.added = true;
@@ -144,7 +157,9 @@ Result<std::vector<StatementCall>> CompileBatch(const Batch& batch, int stripe) 
 Result<std::vector<StatementCall>> CompileBatches(const std::vector<const Batch*>& batches,
                                                   int stripe) {
   Outcomes outcomes;
-  for (const Batch* batch : batches) RETURN_IF_ERROR(Collapse(*batch, &outcomes));
+  for (size_t i = 0; i < batches.size(); ++i) {
+    RETURN_IF_ERROR(Collapse(*batches[i], static_cast<int>(i), &outcomes));
+  }
   std::vector<StatementCall> calls;
   for (size_t t = 0; t < kTableCount; ++t) {
     AddTableStatements(static_cast<Table>(t), outcomes.keys[t], &calls);

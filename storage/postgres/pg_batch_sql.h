@@ -23,7 +23,9 @@ struct StatementCall {
 // in the same order: no deadlocks). AlreadyExists when the batch inserts one key twice.
 Result<std::vector<StatementCall>> CompileBatch(const Batch& batch, int stripe);
 // The statements that apply `batches` one after the other, as one batch of all their ops
-// (AlreadyExists also when two of them insert one key). The batches outlive the calls.
+// (AlreadyExists also when two of them insert one key, or one inserts a key an earlier one
+// wrote: an Insert checks the key as it was before the transaction). The batches outlive the
+// calls.
 Result<std::vector<StatementCall>> CompileBatches(const std::vector<const Batch*>& batches,
                                                   int stripe);
 

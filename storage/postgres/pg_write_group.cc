@@ -24,10 +24,10 @@ bool SharedByAll(const Status& status) {
 }  // namespace
 
 Status PgWriteGroup::Write(const Batch& batch) {
-  stats_.writes.fetch_add(1, std::memory_order_relaxed);
   Entry self{&batch};
   std::unique_lock<std::mutex> lock(mu_);
   queue_.push_back(&self);
+  stats_.writes.fetch_add(1, std::memory_order_relaxed);  // once queued: tests order writes by it
   while (!self.done) {
     if (self.taken || leaders_ >= max_leaders_) {
       changed_.wait(lock);
@@ -71,11 +71,13 @@ std::vector<PgWriteGroup::Entry*> PgWriteGroup::TakeGroup() {
       continue;
     }
     if (!group.empty() && ops + batch.Count() > kMaxGroupOps) break;
-    // An Insert may fail the group it is in (a taken key): then every member is re-run.
-    if (!group.empty() && (batch.has_inserts() || group.front()->batch->has_inserts())) {
+    // Just after a taken key failed a group, Inserts run alone (their own outcome at once).
+    if (!group.empty() && inserts_alone_ > 0 &&
+        (batch.has_inserts() || group.front()->batch->has_inserts())) {
       ++it;
       continue;
     }
+    if (inserts_alone_ > 0 && batch.has_inserts()) --inserts_alone_;
     ops += batch.Count();
     (*it)->taken = true;
     group.push_back(*it);
@@ -89,6 +91,11 @@ void PgWriteGroup::RunGroup(PgPool::Borrowed& borrowed, const std::vector<Entry*
   if (group.size() == 1 || SharedByAll(shared)) {
     for (Entry* entry : group) entry->status = shared;
     return;
+  }
+  if (shared.code() == StatusCode::kAlreadyExists) {
+    std::lock_guard<std::mutex> lock(mu_);
+    inserts_alone_ = kInsertsAloneAfterConflict;
+    stats_.insert_conflicts.fetch_add(1, std::memory_order_relaxed);
   }
   // Nothing applied, and the cause may be one member's: each alone, for its own outcome.
   for (Entry* entry : group) entry->status = RunTransaction(borrowed, {entry});

@@ -20,6 +20,7 @@ struct WriteGroupStats {
   std::atomic<int64_t> round_trips{0};  // of transactions, failed ones included
   std::atomic<int64_t> statements{0};   // BEGIN and COMMIT included
   std::atomic<int64_t> rows{0};         // written by committed transactions
+  std::atomic<int64_t> insert_conflicts{0};  // groups failed by a taken key, then re-run
 };
 
 // Client-side group commit (RocksDB's write group, over the pool): a writer whose batch finds
@@ -27,10 +28,12 @@ struct WriteGroupStats {
 // is busy are queued, and the next writer to get one runs all queued batches (same fence, up
 // to kMaxGroupOps ops) as one transaction in one round trip: one commit record and one WAL
 // flush instead of one per batch. Their ops are applied in arrival order, as one collapsed
-// batch (keys in order: no deadlocks between groups). A batch with Inserts runs alone (its
-// Insert may fail on a taken key, and a failed group costs a re-run of every member: after a
-// kill -9 restart that churn more than doubled the time to finish a batch). A group that
-// fails otherwise applied nothing; each member is then run alone for its own outcome.
+// batch (keys in order: no deadlocks between groups). A group that fails applied nothing;
+// each member is then run alone for its own outcome. Batches with Inserts join groups (an
+// engine transition almost always has one: a new execution's row, a memory's), though one
+// taken key fails the whole group: so after a group fails on a taken key (as when a restart
+// resumes work whose rows exist), the next kInsertsAloneAfterConflict batches with Inserts
+// run alone, which keeps that churn from re-running every member of group after group.
 // Connection loss (Unavailable) and an unknown COMMIT outcome are every member's.
 // Thread-safe.
 class PgWriteGroup {
@@ -52,6 +55,7 @@ class PgWriteGroup {
     bool done = false;   // status set; guarded by mu_
   };
   static constexpr size_t kMaxGroupOps = 20000;
+  static constexpr int kInsertsAloneAfterConflict = 256;
 
   // The queued entries a leader runs next: the oldest and those after it with its fence.
   // REQUIRES: mu_ held.
@@ -66,6 +70,7 @@ class PgWriteGroup {
   std::condition_variable changed_;
   std::deque<Entry*> queue_;  // not yet taken, in arrival order; guarded by mu_
   int leaders_ = 0;           // writers running (or getting a connection for) a group
+  int inserts_alone_ = 0;     // batches with Inserts still to run alone; guarded by mu_
 };
 
 }  // namespace papr::storage::pg

@@ -143,7 +143,7 @@ Status PostgresStore::ReleaseShard(const ShardLease& lease) {
 PgStoreStats PostgresStore::stats() const {
   const pg::WriteGroupStats& w = writes_->stats();
   return PgStoreStats{w.writes.load(), w.commits.load(), w.round_trips.load(),
-                      w.statements.load(), w.rows.load()};
+                      w.statements.load(), w.rows.load(), w.insert_conflicts.load()};
 }
 
 }  // namespace papr::storage

@@ -18,6 +18,7 @@ struct PgStoreStats {
   int64_t round_trips = 0;  // of Write calls (commits and failed writes)
   int64_t statements = 0;   // sent by Write calls, BEGIN and COMMIT included
   int64_t rows = 0;         // written by committed Write calls
+  int64_t insert_conflicts = 0;  // shared commits failed by a taken key (members re-run alone)
 };
 
 //! storage::Store on PostgreSQL 15 (SCALE-OUT.md): one (k bytea, v bytea) table per

@@ -56,8 +56,8 @@ class PgStoreTest : public StoreFixture, public ::testing::Test {
   }
 
   // Holds every transaction slot of the store's write group (half of its pool of 8) in a
-  // gated COMMIT, then queues `queued` more writes behind them (pg_write_group.h) and opens the
-  // gate. Returns the queued writes' outcomes.
+  // gated COMMIT, then queues `queued` more writes behind them (pg_write_group.h), opens the
+  // gate and removes it. Returns the queued writes' outcomes.
   std::vector<Status> WritesQueuedBehindBusyTransactions(const std::vector<Batch>& queued) {
     auto& pg = static_cast<PostgresStore&>(*store_);
     int64_t writes_before = pg.stats().writes;
@@ -74,19 +74,23 @@ class PgStoreTest : public StoreFixture, public ::testing::Test {
         std::this_thread::sleep_for(milliseconds(5));
       }
     }
+    // One at a time, so that they queue in the order given.
+    int64_t expected = writes_before + 4;
     for (const Batch& batch : queued) {
       followers.push_back(std::async(std::launch::async, [this, &batch] {
         return store_->Write(batch);
       }));
-    }
-    int64_t expected = writes_before + 4 + static_cast<int64_t>(queued.size());
-    for (int i = 0; i < 2000 && pg.stats().writes < expected; ++i) {
-      std::this_thread::sleep_for(milliseconds(5));
+      ++expected;
+      for (int i = 0; i < 2000 && pg.stats().writes < expected; ++i) {
+        std::this_thread::sleep_for(milliseconds(1));
+      }
     }
     OpenCommitGate();
     for (auto& leader : leaders) EXPECT_OK(leader.get());
     std::vector<Status> out;
     for (auto& follower : followers) out.push_back(follower.get());
+    Sql("DROP TRIGGER commit_gate ON memories");  // so that the test may queue writes again
+    Sql("DROP FUNCTION test_commit_gate()");
     return out;
   }
 
@@ -253,8 +257,31 @@ TEST_F(PgStoreTest, WritesQueuedWhileTransactionsAreBusyShareOneCommit) {
   }
 }
 
-// A queued Insert of a taken key fails alone (batches with Inserts run in transactions of their
-// own); the writes queued with it commit.
+Batch ExecutionInsert(const std::string& id, const std::string& value) {
+  Batch batch;
+  batch.Insert(Table::kExecutions, ExecutionKey(id), value);
+  batch.Put(Table::kHistory, HistoryKey(id, 1), "event");
+  return batch;
+}
+
+// Batches with Inserts of free keys (an engine transition's usual shape) share a commit too.
+TEST_F(PgStoreTest, QueuedInsertsOfFreeKeysShareOneCommit) {
+  std::vector<Batch> queued;
+  for (int i = 0; i < 6; ++i) queued.push_back(ExecutionInsert("wf" + std::to_string(i), "x"));
+  auto& pg = static_cast<PostgresStore&>(*store_);
+  int64_t commits_before = pg.stats().commits;
+  for (const Status& status : WritesQueuedBehindBusyTransactions(queued)) EXPECT_OK(status);
+  EXPECT_EQ(pg.stats().commits - commits_before, 4 + 1);
+  EXPECT_EQ(pg.stats().insert_conflicts, 0);
+  for (int i = 0; i < 6; ++i) {
+    auto row = store_->Get(Table::kExecutions, ExecutionKey("wf" + std::to_string(i)));
+    ASSERT_TRUE(row.ok()) << row.status().ToString();
+    EXPECT_EQ(row->value_or(""), "x") << i;
+  }
+}
+
+// A queued Insert of a taken key fails its group; then each member runs alone: the Insert fails,
+// the writes queued with it commit. Right after, batches with Inserts run alone for a while.
 TEST_F(PgStoreTest, AQueuedInsertOfATakenKeyFailsAloneTheOthersCommit) {
   Batch taken;
   taken.Insert(Table::kExecutions, ExecutionKey("taken"), "first");
@@ -264,6 +291,7 @@ TEST_F(PgStoreTest, AQueuedInsertOfATakenKeyFailsAloneTheOthersCommit) {
   Batch again;
   again.Insert(Table::kExecutions, ExecutionKey("taken"), "second");
   queued.insert(queued.begin() + 2, again);
+  auto& pg = static_cast<PostgresStore&>(*store_);
   std::vector<Status> outcomes = WritesQueuedBehindBusyTransactions(queued);
   ASSERT_EQ(outcomes.size(), 6u);
   for (size_t i = 0; i < outcomes.size(); ++i) {
@@ -273,6 +301,7 @@ TEST_F(PgStoreTest, AQueuedInsertOfATakenKeyFailsAloneTheOthersCommit) {
       EXPECT_OK(outcomes[i]);
     }
   }
+  EXPECT_EQ(pg.stats().insert_conflicts, 1);
   auto row = store_->Get(Table::kExecutions, ExecutionKey("taken"));
   ASSERT_TRUE(row.ok()) << row.status().ToString();
   EXPECT_EQ(row->value_or(""), "first");
@@ -281,6 +310,31 @@ TEST_F(PgStoreTest, AQueuedInsertOfATakenKeyFailsAloneTheOthersCommit) {
     ASSERT_TRUE(history.ok()) << history.status().ToString();
     EXPECT_TRUE(history->has_value()) << i;
   }
+
+  std::vector<Batch> inserts;
+  for (int i = 0; i < 3; ++i) inserts.push_back(ExecutionInsert("new" + std::to_string(i), "x"));
+  int64_t commits_before = pg.stats().commits;
+  for (const Status& status : WritesQueuedBehindBusyTransactions(inserts)) EXPECT_OK(status);
+  EXPECT_EQ(pg.stats().commits - commits_before, 4 + 3);
+}
+
+// In one group, an Insert of a key that an earlier batch of the group wrote fails as it would
+// have one after the other (the key exists by then); the earlier write stands.
+TEST_F(PgStoreTest, QueuedInsertAfterAQueuedPutOfItsKeyFails) {
+  Batch put;
+  put.Put(Table::kExecutions, ExecutionKey("k"), "put");
+  std::vector<Batch> queued{put, ExecutionInsert("k", "inserted"), HistoryPut("other")};
+  std::vector<Status> outcomes = WritesQueuedBehindBusyTransactions(queued);
+  ASSERT_EQ(outcomes.size(), 3u);
+  EXPECT_OK(outcomes[0]);
+  EXPECT_EQ(outcomes[1].code(), StatusCode::kAlreadyExists) << outcomes[1].ToString();
+  EXPECT_OK(outcomes[2]);
+  auto row = store_->Get(Table::kExecutions, ExecutionKey("k"));
+  ASSERT_TRUE(row.ok()) << row.status().ToString();
+  EXPECT_EQ(row->value_or(""), "put");
+  auto history = store_->Get(Table::kHistory, HistoryKey("k", 1));
+  ASSERT_TRUE(history.ok()) << history.status().ToString();
+  EXPECT_FALSE(history->has_value());
 }
 
 }  // namespace
