@@ -36,6 +36,12 @@ std::string MetaSchemaVersionKey() {
   return key;
 }
 
+std::string MetaClusterShardsKey() {
+  std::string key(1, kMetaScalarTag);
+  key.append("cluster_shards");
+  return key;
+}
+
 std::string MetaCounterKey(std::string_view counter_name, std::string_view user_id) {
   std::string key(1, kMetaCounterTag);
   key.append(Join2(counter_name, user_id));

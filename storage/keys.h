@@ -44,6 +44,9 @@ namespace papr::storage {
 // ---- kMeta
 // Key of the schema version scalar (value: decimal text, currently "1").
 std::string MetaSchemaVersionKey();
+// Key of the cluster's shard count, fixed when the database is first used as a cluster
+// (value: decimal text).
+std::string MetaClusterShardsKey();
 // A per-user counter pair kept in kMeta under a named counter.
 std::string MetaCounterKey(std::string_view counter_name, std::string_view user_id);
 // A per-user maximum: raising it to `value` puts this key. Any number of writers may raise it

@@ -7,4 +7,22 @@ Result<std::vector<std::optional<std::string>>> StoreReader::MultiGet(
   return GetEachKey(keys, [&](const std::string& key) { return Get(table, key); });
 }
 
+namespace {
+
+Status NoMembership(const Store& store) {
+  return Status::FailedPrecondition(std::string("cluster membership needs a database that nodes "
+                                                "share (storage.backend: postgres), not ") +
+                                    store.BackendName());
+}
+
+}  // namespace
+
+Status Store::Heartbeat(const NodeInfo& /*node*/) { return NoMembership(*this); }
+
+Result<std::vector<NodeInfo>> Store::LiveNodes(std::chrono::milliseconds /*ttl*/) const {
+  return NoMembership(*this);
+}
+
+Status Store::RemoveNode(std::string_view /*node_id*/) { return NoMembership(*this); }
+
 }  // namespace papr::storage

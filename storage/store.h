@@ -60,6 +60,12 @@ struct ShardLease {
   Fence fence() const { return Fence{shard, range_id}; }
 };
 
+//! A cluster node as the store knows it (SCALE-OUT.md: `nodes`).
+struct NodeInfo {
+  std::string node_id;
+  std::string address;  // where other nodes and operators reach it (cluster.advertise_address)
+};
+
 //! The storage interface. Thread-safe: any number of threads may call it at once.
 class Store : public StoreReader {
  public:
@@ -80,6 +86,14 @@ class Store : public StoreReader {
                                           std::chrono::milliseconds ttl) = 0;
   virtual Status RenewShard(const ShardLease& lease, std::chrono::milliseconds ttl) = 0;
   virtual Status ReleaseShard(const ShardLease& lease) = 0;
+
+  // Cluster membership (SCALE-OUT.md), on the database's clock: Heartbeat records that `node`
+  // is alive now; LiveNodes lists, by node_id, the nodes whose last heartbeat is younger than
+  // `ttl`; RemoveNode takes a leaving node out at once. Only a database that several nodes
+  // share has members: FailedPrecondition elsewhere (RocksDB).
+  virtual Status Heartbeat(const NodeInfo& node);
+  virtual Result<std::vector<NodeInfo>> LiveNodes(std::chrono::milliseconds ttl) const;
+  virtual Status RemoveNode(std::string_view node_id);
 
   // "rocksdb" or "postgres".
   virtual const char* BackendName() const = 0;

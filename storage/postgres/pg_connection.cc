@@ -96,7 +96,7 @@ PgConnection::~PgConnection() { PQfinish(conn_); }
 // All statements in one round trip (pipeline mode): a new connection is ready quickly.
 Status PgConnection::Prepare() {
   std::vector<PreparedSql> all = KvStatements();
-  for (auto* more : {&CountersStatements, &ShardsStatements}) {
+  for (auto* more : {&CountersStatements, &ShardsStatements, &NodesStatements}) {
     for (PreparedSql& s : (*more)()) all.push_back(std::move(s));
   }
   if (PQenterPipelineMode(conn_) != 1) return Status::Internal("cannot enter pipeline mode");

@@ -10,6 +10,21 @@
 namespace papr::storage::pg {
 namespace {
 
+// Brings a database at `version` (<= kSchemaVersion) to kSchemaVersion, in the caller's
+// transaction: concurrent openers wait on the schema lock, then find it done.
+Status Migrate(PgConnection& conn, int version) {
+  if (version == kSchemaVersion) return Status::Ok();
+  const std::vector<std::vector<std::string>> migrations = SchemaMigrations();
+  for (int v = version; v < kSchemaVersion; ++v) {
+    if (v < 1 || static_cast<size_t>(v) > migrations.size()) {
+      return Status::FailedPrecondition("no migration of the postgres schema from version " +
+                                        std::to_string(v));
+    }
+    for (const std::string& statement : migrations[v - 1]) RETURN_IF_ERROR(conn.ExecSql(statement));
+  }
+  return conn.ExecSql(SchemaVersionSetSql(kSchemaVersion));
+}
+
 Status CreateAndCheck(PgConnection& conn) {
   RETURN_IF_ERROR(conn.ExecSql(kSchemaLockSql));
   RETURN_IF_ERROR(conn.ExecSql(kSchemaVersionDdl));
@@ -25,10 +40,10 @@ Status CreateAndCheck(PgConnection& conn) {
           ", newer than this build's " + std::to_string(kSchemaVersion) +
           "; run a newer papr-server");
     }
-    return Status::Ok();  // == kSchemaVersion (older versions would be migrated here)
+    return Migrate(conn, version);
   }
   std::vector<std::string> ddl = KvTablesDdl();
-  for (auto* more : {&CountersDdl, &ShardsDdl}) {
+  for (auto* more : {&CountersDdl, &ShardsDdl, &NodesDdl}) {
     for (std::string& statement : (*more)()) ddl.push_back(std::move(statement));
   }
   for (const std::string& statement : ddl) RETURN_IF_ERROR(conn.ExecSql(statement));

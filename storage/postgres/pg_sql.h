@@ -18,7 +18,8 @@ struct PreparedSql {
 };
 
 // ---- schema_sql.cc: schema_version(id = 1, version)
-constexpr int kSchemaVersion = 1;
+// 2: the nodes table; history pages kept inline (toast_tuple_target).
+constexpr int kSchemaVersion = 2;
 extern const char* const kSchemaVersionDdl;
 extern const char* const kSchemaLockSql;  // serialises concurrent creators (advisory lock)
 extern const char* const kSchemaVersionGetSql;
@@ -54,5 +55,15 @@ extern const char* const kShardRenew;    // $1 shard, $2 range_id, $3 ttl_ms -> 
 extern const char* const kShardRelease;  // $1 shard, $2 range_id -> 1 row or none
 // The SQLSTATE papr_check_fence raises on a stale range_id.
 extern const char* const kFenceSqlState;
+
+// ---- nodes_sql.cc: nodes(node_id, address, heartbeat_at)
+std::vector<std::string> NodesDdl();
+std::vector<PreparedSql> NodesStatements();
+extern const char* const kNodeHeartbeat;  // $1 node_id, $2 address
+extern const char* const kNodesLive;      // $1 ttl_ms -> node_id, address by node_id
+extern const char* const kNodeRemove;     // $1 node_id
+
+// ---- schema_sql.cc: what brings a database from version v to v + 1 (index v - 1)
+std::vector<std::vector<std::string>> SchemaMigrations();
 
 }  // namespace papr::storage::pg

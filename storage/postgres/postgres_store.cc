@@ -140,6 +140,34 @@ Status PostgresStore::ReleaseShard(const ShardLease& lease) {
   return UpdateLease(pg::kShardRelease, lease, std::nullopt);
 }
 
+Status PostgresStore::Heartbeat(const NodeInfo& node) {
+  ASSIGN_OR_RETURN(pg::PgPool::Borrowed borrowed, pool_->Borrow());
+  pg::PgParams params;
+  params.Bytes(node.node_id).Bytes(node.address);
+  return borrowed.conn().Exec(pg::kNodeHeartbeat, params).status();
+}
+
+Result<std::vector<NodeInfo>> PostgresStore::LiveNodes(std::chrono::milliseconds ttl) const {
+  ASSIGN_OR_RETURN(pg::PgPool::Borrowed borrowed, pool_->Borrow());
+  pg::PgParams params;
+  params.Int8(ttl.count());
+  ASSIGN_OR_RETURN(pg::PgResult result, borrowed.conn().Exec(pg::kNodesLive, params));
+  std::vector<NodeInfo> nodes;
+  for (int row = 0; row < PQntuples(result.get()); ++row) {
+    nodes.push_back(NodeInfo{
+        std::string(PQgetvalue(result.get(), row, 0), PQgetlength(result.get(), row, 0)),
+        std::string(PQgetvalue(result.get(), row, 1), PQgetlength(result.get(), row, 1))});
+  }
+  return nodes;
+}
+
+Status PostgresStore::RemoveNode(std::string_view node_id) {
+  ASSIGN_OR_RETURN(pg::PgPool::Borrowed borrowed, pool_->Borrow());
+  pg::PgParams params;
+  params.Bytes(node_id);
+  return borrowed.conn().Exec(pg::kNodeRemove, params).status();
+}
+
 PgStoreStats PostgresStore::stats() const {
   const pg::WriteGroupStats& w = writes_->stats();
   return PgStoreStats{w.writes.load(), w.commits.load(), w.round_trips.load(),

@@ -49,6 +49,9 @@ class PostgresStore final : public Store {
                                   std::chrono::milliseconds ttl) override;
   Status RenewShard(const ShardLease& lease, std::chrono::milliseconds ttl) override;
   Status ReleaseShard(const ShardLease& lease) override;
+  Status Heartbeat(const NodeInfo& node) override;
+  Result<std::vector<NodeInfo>> LiveNodes(std::chrono::milliseconds ttl) const override;
+  Status RemoveNode(std::string_view node_id) override;
   const char* BackendName() const override { return "postgres"; }
 
   PgStoreStats stats() const;

@@ -1,5 +1,5 @@
 // schema_version: the one row saying which schema the database holds. The server creates the
-// schema when the row is absent and refuses to run on a newer one.
+// schema when the row is absent, migrates an older one and refuses to run on a newer one.
 #include "storage/postgres/pg_sql.h"
 
 namespace papr::storage::pg {
@@ -17,6 +17,12 @@ const char* const kSchemaVersionGetSql = "SELECT version FROM schema_version WHE
 std::string SchemaVersionSetSql(int version) {
   return "INSERT INTO schema_version (id, version) VALUES (1, " + std::to_string(version) +
          ") ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version";
+}
+
+std::vector<std::vector<std::string>> SchemaMigrations() {
+  std::vector<std::string> to2 = NodesDdl();
+  to2.push_back("ALTER TABLE " + KvTableName(Table::kHistory) + " SET (toast_tuple_target = 8160)");
+  return {to2};
 }
 
 }  // namespace papr::storage::pg

@@ -174,6 +174,19 @@ TEST_F(PgStoreTest, DatabaseWithANewerSchemaIsRefused) {
       << reopened.status().message();
 }
 
+TEST_F(PgStoreTest, DatabaseAtSchemaVersion1IsMigrated) {
+  Sql("DROP TABLE nodes");
+  Sql("ALTER TABLE history RESET (toast_tuple_target)");
+  Sql("UPDATE schema_version SET version = 1");
+  auto reopened = PostgresStore::Open(pg_options_);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  EXPECT_EQ(Sql("SELECT version FROM schema_version"), "2");
+  EXPECT_OK((*reopened)->Heartbeat(NodeInfo{"node-a", "127.0.0.1:1"}));
+  EXPECT_EQ(Sql("SELECT count(*) FROM nodes"), "1");
+  EXPECT_EQ(Sql("SELECT array_to_string(reloptions, ',') FROM pg_class WHERE relname = 'history'"),
+            "toast_tuple_target=8160");
+}
+
 TEST_F(PgStoreTest, UnreachableServerIsUnavailable) {
   PgStoreOptions options = pg_options_;
   options.url = "postgresql://papr@127.0.0.1:1/none";
