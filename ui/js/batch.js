@@ -192,7 +192,9 @@ export async function batchPage(main, { params, signal, ctx }) {
       const st = await api(`/v1/memory/batch/${encodeURIComponent(id)}/cancel`, {
         method: 'POST', signal,
       });
-      render(st);
+      // The stream may have shown the batch cancelled before this answer ("cancelling")
+      // came back: an ended batch stays ended.
+      if (!current || !TERMINAL.has(current.status)) render(st);
       notices.append(h('div', { class: 'notice', role: 'status' },
         'Cancel requested: processed memories stay, the rest are canceled.'));
     } catch (err) {
