@@ -35,6 +35,13 @@ struct EngineOptions {
   int64_t retention_max_per_sweep = 1000;
   int64_t retention_per_commit = 100;
   const Clock* clock = SystemClock::Default();
+  // Cluster mode (issue 15): the fence of the shard `workflow_id` is in while this node owns
+  // it, nullopt while it does not. Every commit of an execution carries its fence; a commit
+  // this node may not make (shard not owned, or fenced out: OwnershipLost) drops the execution
+  // from memory instead of rebuilding it, since the shard's owner runs it. Start() resumes only
+  // executions whose shard is owned then; ResumeWhere resumes a shard acquired later. Empty:
+  // this engine owns every execution (RocksDB, or one node on PostgreSQL).
+  std::function<std::optional<storage::Fence>(const std::string& workflow_id)> fence_of;
 };
 
 struct StartOptions {
@@ -124,6 +131,12 @@ class Engine {
   // outcome was cut run again). Returns the number of events kept.
   Status ForceFail(const std::string& workflow_id, const std::string& reason);
   Result<int64_t> Reset(const std::string& workflow_id);
+  // Cluster mode: resumes the open executions that `in_shard` selects (a shard this node just
+  // acquired: replay, timers, open activities), as Start's recovery does; returns how many.
+  // DropWhere forgets the live executions it selects (a shard this node let go of or lost):
+  // they run nothing more here, and their activities' late results are not committed.
+  Result<size_t> ResumeWhere(const std::function<bool(const std::string&)>& in_shard);
+  size_t DropWhere(const std::function<bool(const std::string&)>& in_shard);
   // True once Start() finished recovery.
   bool ready() const;
   // True once Start() began (false for an engine that only records, e.g. engine-admin's

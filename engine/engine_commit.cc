@@ -67,6 +67,13 @@ std::vector<std::shared_ptr<Execution>> Engine::Rep::StageChildren(Execution& ex
 Status Engine::Rep::Commit(Execution& exec, storage::WriteBatch& wb,
                            ExecutionStatus status_before) {
   const std::string& id = exec.id();
+  if (options.fence_of) {
+    std::optional<storage::Fence> fence = options.fence_of(id);
+    if (!fence.has_value()) {
+      return Status::OwnershipLost("this node does not own the shard of workflow " + id);
+    }
+    wb.SetFence(*fence);
+  }
   if (!exec.new_events.empty()) StageHistoryRow(wb, id, exec.new_events);
   exec.record.updated_ms = Now();
   bool closing = status_before == ExecutionStatus::kRunning &&

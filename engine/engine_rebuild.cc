@@ -63,6 +63,14 @@ Status Engine::Rep::Rebuild(const std::vector<std::string>& ids) {
   // A latched RocksDB (an I/O error, or a full disk until it resumes) would refuse the rebuilt
   // executions' commits too: wait instead of re-running their activities in a loop.
   if (db->writes_refused()) return Status::Unavailable("the database refuses writes");
+  ASSIGN_OR_RETURN(const size_t resumed, ResumeReserved(ids));
+  metrics.rebuilt_workflows += static_cast<int64_t>(resumed);
+  log::Info("workflows rebuilt from the store after a failed commit",
+            {{"workflows", std::to_string(resumed)}});
+  return Status::Ok();
+}
+
+Result<size_t> Engine::Rep::ResumeReserved(const std::vector<std::string>& ids) {
   {
     // Reserved like a start: a start, a request or another resume of these ids waits.
     std::unique_lock lock(start_mu);
@@ -77,11 +85,7 @@ Status Engine::Rep::Rebuild(const std::vector<std::string>& ids) {
     for (const auto& id : ids) starting.erase(id);
   }
   start_cv.notify_all();
-  RETURN_IF_ERROR(resumed.status());
-  metrics.rebuilt_workflows += static_cast<int64_t>(*resumed);
-  log::Info("workflows rebuilt from the store after a failed commit",
-            {{"workflows", std::to_string(*resumed)}});
-  return Status::Ok();
+  return resumed;
 }
 
 }  // namespace papr::engine

@@ -57,6 +57,20 @@ Status Engine::Rep::Replay(Execution& exec, const std::vector<HistoryEvent>& his
 
 Status Engine::Rep::Recover() {
   const auto started = std::chrono::steady_clock::now();
+  ASSIGN_OR_RETURN(std::vector<std::string> open_ids, OpenIds());
+  if (options.fence_of) {  // cluster mode: only the shards owned now; the rest as acquired
+    std::erase_if(open_ids, [&](const std::string& id) { return !options.fence_of(id); });
+  }
+  ASSIGN_OR_RETURN(const size_t resumed, Resume(open_ids));
+  metrics.recovered_workflows = static_cast<int64_t>(resumed);
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - started);
+  log::Info("recovery done", {{"resumed_workflows", std::to_string(resumed)},
+                              {"ms", std::to_string(took.count())}});
+  return Status::Ok();
+}
+
+Result<std::vector<std::string>> Engine::Rep::OpenIds() const {
   std::vector<std::string> open_ids;
   RETURN_IF_ERROR(db->ScanPrefix(
       Table::kVisibility,
@@ -68,13 +82,7 @@ Status Engine::Rep::Recover() {
         if (storage::DecodeVisibilityKey(key, &status, &start, &id)) open_ids.emplace_back(id);
         return true;
       }));
-  ASSIGN_OR_RETURN(const size_t resumed, Resume(open_ids));
-  metrics.recovered_workflows = static_cast<int64_t>(resumed);
-  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::steady_clock::now() - started);
-  log::Info("recovery done", {{"resumed_workflows", std::to_string(resumed)},
-                              {"ms", std::to_string(took.count())}});
-  return Status::Ok();
+  return open_ids;
 }
 
 bool Engine::Rep::IsLive(const std::string& id) const {

@@ -145,7 +145,12 @@ void Engine::Rep::Run(const std::shared_ptr<Execution>& exec) {
     auto it = executions.find(exec->id());
     if (it != executions.end() && it->second == exec) executions.erase(it);
   }
-  if (!committed.ok()) {
+  if (committed.code() == StatusCode::kOwnershipLost) {
+    // Another node owns the shard now and runs the execution from the store.
+    std::lock_guard lock(mu);
+    auto it = executions.find(exec->id());
+    if (it != executions.end() && it->second == exec) executions.erase(it);
+  } else if (!committed.ok()) {
     // (After `broken` is set and the map updated: a rebuild skips a live execution.)
     // Memory is ahead of the store (or, UnknownOutcome, maybe not): rebuild from the store,
     // with the children this commit may have created. Other failures applied nothing, and a

@@ -10,13 +10,6 @@
 
 namespace papr::storage {
 
-//! The fence of a batch: it applies only while shard `shard` is still at `range_id` (the
-//! writer still owns the shard), else the whole batch fails with OwnershipLost.
-struct Fence {
-  uint32_t shard = 0;
-  int64_t range_id = 0;
-};
-
 //! The writes of one Store::Write, applied atomically and in order (for one key the last op
 //! wins). Not thread-safe. Backend-neutral: ops are kept as plain values.
 class Batch {

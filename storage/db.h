@@ -82,6 +82,13 @@ Result<std::vector<std::optional<std::string>>> GetEachKey(const std::vector<std
 }
 
 //! A set of writes applied atomically by Db::Write. Not thread-safe.
+//! The fence of a batch: it applies only while shard `shard` is still at `range_id` (the
+//! writer still owns the shard), else the whole batch fails with OwnershipLost.
+struct Fence {
+  uint32_t shard = 0;
+  int64_t range_id = 0;
+};
+
 class WriteBatch {
  public:
   WriteBatch();
@@ -101,12 +108,18 @@ class WriteBatch {
   void AddCounters(Table table, std::string_view key, int64_t delta_a, int64_t delta_b);
   size_t Count() const;
   bool has_inserts() const;
-  // Appends every write of `other` (applied after this batch's own, atomically with them).
+  // Appends every write of `other` (applied after this batch's own, atomically with them),
+  // and its fence when this batch has none.
   void Append(const WriteBatch& other);
   // The batch need not be synced on its own: a later synced write (which syncs the whole
   // shared WAL) makes it durable. For effects whose completion is recorded by such a write.
   void SetNoSync() { no_sync_ = true; }
   bool no_sync() const { return no_sync_; }
+  // The batch applies only while the writer still owns `fence.shard` at its range_id (Store
+  // Fence); OwnershipLost otherwise. On a Db over RocksDB directly there is one writer (the
+  // LOCK file), and the fence is not checked.
+  void SetFence(Fence fence) { fence_ = fence; }
+  const std::optional<Fence>& fence() const { return fence_; }
   size_t ByteSize() const;
 
  private:
@@ -114,6 +127,7 @@ class WriteBatch {
   struct Rep;
   std::unique_ptr<Rep> rep_;
   bool no_sync_ = false;
+  std::optional<Fence> fence_;
 };
 
 //! Iterates a key range of one table in key order. Not thread-safe.

@@ -69,7 +69,8 @@ class StoreCursor final : public Cursor {
 };
 
 // Our batch's records (tag, table, key[, value]) as Store ops.
-Status ToStoreBatch(std::string_view ops, bool no_sync, Batch* out) {
+Status ToStoreBatch(std::string_view ops, bool no_sync, const std::optional<Fence>& fence,
+                    Batch* out) {
   using internal::OpTag;
   RETURN_IF_ERROR(internal::ForEachOp(ops, [&](OpTag tag, Table table, std::string_view key,
                                                std::string_view value) {
@@ -90,6 +91,7 @@ Status ToStoreBatch(std::string_view ops, bool no_sync, Batch* out) {
     return Status::Ok();
   }));
   if (no_sync) out->SetNoSync();
+  if (fence.has_value()) out->SetFence(*fence);
   return Status::Ok();
 }
 
@@ -105,7 +107,7 @@ Result<std::unique_ptr<Db>> Db::OpenOnStore(std::unique_ptr<Store> store) {
 
 Status Db::WriteToStore(const WriteBatch& batch) {
   Batch out;
-  RETURN_IF_ERROR(ToStoreBatch(batch.rep_->ops, batch.no_sync(), &out));
+  RETURN_IF_ERROR(ToStoreBatch(batch.rep_->ops, batch.no_sync(), batch.fence(), &out));
   return rep_->store->Write(out);
 }
 

@@ -30,6 +30,7 @@ void WriteBatch::Append(const WriteBatch& other) {
   rep_->ops.append(other.rep_->ops);
   rep_->count += other.rep_->count;
   rep_->has_inserts = rep_->has_inserts || other.rep_->has_inserts;
+  if (!fence_.has_value()) fence_ = other.fence_;
 }
 
 bool WriteBatch::has_inserts() const { return rep_ && rep_->has_inserts; }

@@ -167,6 +167,11 @@ struct Engine::Rep {
   // many it resumed. REQUIRES: no other start or resume of these ids runs meanwhile (Start's
   // recovery runs before starts are taken; a rebuild reserves its ids in `starting`).
   Result<size_t> Resume(const std::vector<std::string>& ids);
+  // Resume with the ids reserved in `starting` meanwhile (waiting out a start or resume of
+  // any of them): safe while the engine runs.
+  Result<size_t> ResumeReserved(const std::vector<std::string>& ids);
+  // The ids of the executions open on disk (the visibility index of running ones).
+  Result<std::vector<std::string>> OpenIds() const;
   bool IsLive(const std::string& id) const;  // in the map and not broken
   // engine_rebuild.cc: an execution whose commit failed (the store was unreachable, or the
   // outcome is unknown) is dropped and rebuilt from the store, retried with backoff until

@@ -1,0 +1,189 @@
+// Two engines on one PostgreSQL database (two nodes), fenced by a shard lease: when the shard
+// changes hands, the new owner resumes the execution from the store and the old owner's late
+// commit is refused by the fence, so the history is the new owner's alone.
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "engine/engine.h"
+#include "engine/workflow.h"
+#include "engine/workflow_context.h"
+#include "tests/storage/store_fixture.h"
+
+namespace papr::storage::testing {
+namespace {
+
+using engine::ActivityCall;
+using engine::ActivityResult;
+using engine::Engine;
+using engine::EventType;
+using engine::WorkflowContext;
+using engine::WorkflowEvent;
+using engine::WorkflowOutcome;
+using engine::WorkflowTask;
+using std::chrono::milliseconds;
+
+// Two activities, one after the other.
+WorkflowTask TwoSteps(WorkflowContext& ctx, std::string) {
+  for (int64_t step = 0; step < 2; ++step) {
+    ctx.StartActivity("step", std::to_string(step), {}, step);
+    while (true) {
+      WorkflowEvent ev = co_await ctx.NextEvent();
+      if (ev.kind == WorkflowEvent::Kind::kActivity) break;
+    }
+  }
+  co_return WorkflowOutcome::Completed("both");
+}
+
+// Waits for one signal.
+WorkflowTask Waiter(WorkflowContext& ctx, std::string) {
+  while (true) {
+    WorkflowEvent ev = co_await ctx.NextEvent();
+    if (ev.kind == WorkflowEvent::Kind::kSignal) break;
+  }
+  co_return WorkflowOutcome::Completed("signalled");
+}
+
+class EngineShardTest : public StoreFixture, public ::testing::Test {
+ protected:
+  void SetUp() override { OpenStore(Backend::kPostgres); }
+
+  static bool WaitFor(const std::function<bool()>& done) {
+    for (int i = 0; i < 1000; ++i) {
+      if (done()) return true;
+      std::this_thread::sleep_for(milliseconds(10));
+    }
+    return false;
+  }
+};
+
+TEST_F(EngineShardTest, TheNewOwnerFinishesTheExecutionAndTheOldOwnersLateCommitIsFenced) {
+  Store* store_a = store_.get();
+  auto db_a = Db::OpenOnStore(std::move(store_));
+  ASSERT_TRUE(db_a.ok()) << db_a.status().ToString();
+  std::unique_ptr<PostgresStore> node_b = OpenPgNode();
+  Store* store_b = node_b.get();
+  auto db_b = Db::OpenOnStore(std::move(node_b));
+  ASSERT_TRUE(db_b.ok()) << db_b.status().ToString();
+
+  auto lease_a = store_a->AcquireShard(0, "node-a", milliseconds(0));  // lapses at once
+  ASSERT_TRUE(lease_a.ok()) << lease_a.status().ToString();
+  engine::EngineOptions options_a;
+  options_a.fence_of = [&](const std::string&) { return std::optional<Fence>(lease_a->fence()); };
+  Engine a(db_a->get(), options_a);
+  std::promise<void> a_step_started, release_a_step;
+  std::shared_future<void> released = release_a_step.get_future().share();
+  a.RegisterWorkflow("two_steps", TwoSteps);
+  a.RegisterActivity("step", [&](const ActivityCall&) {
+    a_step_started.set_value();
+    released.wait();  // node a freezes in its first step
+    return ActivityResult::Ok("from a");
+  });
+  ASSERT_OK(a.Start());
+  engine::StartOptions start;
+  start.workflow_id = "wf-1";
+  start.workflow_type = "two_steps";
+  ASSERT_OK(a.StartWorkflow(start));
+  a_step_started.get_future().wait();
+
+  // Node b takes the shard over (range_id 2) and resumes the execution from the store.
+  auto lease_b = store_b->AcquireShard(0, "node-b", milliseconds(60000));
+  ASSERT_TRUE(lease_b.ok()) << lease_b.status().ToString();
+  EXPECT_EQ(lease_b->range_id, lease_a->range_id + 1);
+  engine::EngineOptions options_b;
+  options_b.fence_of = [&](const std::string&) { return std::optional<Fence>(lease_b->fence()); };
+  Engine b(db_b->get(), options_b);
+  b.RegisterWorkflow("two_steps", TwoSteps);
+  b.RegisterActivity("step", [](const ActivityCall&) { return ActivityResult::Ok("from b"); });
+  ASSERT_OK(b.Start());
+  ASSERT_TRUE(WaitFor([&] {
+    auto r = b.Describe("wf-1");
+    return r.ok() && r->status == engine::ExecutionStatus::kCompleted;
+  }));
+
+  // Node a wakes up: its step's completion commit is refused, and nothing of it lands.
+  release_a_step.set_value();
+  ASSERT_TRUE(WaitFor([&] {
+    return a.MetricsText().find("papr_engine_commit_failures_total 1") != std::string::npos;
+  })) << a.MetricsText();
+  auto history = b.ReadHistory("wf-1");
+  ASSERT_TRUE(history.ok()) << history.status().ToString();
+  int completions = 0, closes = 0;
+  for (const auto& event : *history) {
+    if (event.type == EventType::kActivityTaskCompleted) {
+      ++completions;
+      EXPECT_EQ(event.payload, "from b") << event.event_id;
+    }
+    if (event.type == EventType::kWorkflowExecutionCompleted) ++closes;
+  }
+  EXPECT_EQ(completions, 2);
+  EXPECT_EQ(closes, 1);
+  // a no longer runs it: the execution a request finds is the stored, completed one.
+  auto seen_by_a = a.Describe("wf-1");
+  ASSERT_TRUE(seen_by_a.ok()) << seen_by_a.status().ToString();
+  EXPECT_EQ(seen_by_a->status, engine::ExecutionStatus::kCompleted);
+  a.Shutdown();
+  b.Shutdown();
+}
+
+// An engine runs only what its node owns: nothing of an unowned shard at Start, the shard's
+// open executions once it is acquired (ResumeWhere), nothing more of one it let go (DropWhere).
+TEST_F(EngineShardTest, AShardIsResumedWhenAcquiredAndForgottenWhenLetGo) {
+  Store* store = store_.get();
+  auto db = Db::OpenOnStore(std::move(store_));
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  auto lease = store->AcquireShard(0, "node-a", milliseconds(60000));
+  ASSERT_TRUE(lease.ok()) << lease.status().ToString();
+  std::atomic<bool> owned{true};
+  engine::EngineOptions options;
+  options.fence_of = [&](const std::string&) {
+    return owned ? std::optional<Fence>(lease->fence()) : std::nullopt;
+  };
+  auto start = [](Engine& e, const std::string& id) {
+    engine::StartOptions o;
+    o.workflow_id = id;
+    o.workflow_type = "waiter";
+    return e.StartWorkflow(std::move(o));
+  };
+  {
+    Engine first(db->get(), options);
+    first.RegisterWorkflow("waiter", Waiter);
+    ASSERT_OK(first.Start());
+    ASSERT_OK(start(first, "wf-2"));
+    first.Shutdown();
+  }
+  owned = false;
+  Engine node(db->get(), options);
+  node.RegisterWorkflow("waiter", Waiter);
+  ASSERT_OK(node.Start());
+  EXPECT_FALSE(node.SubscribeOnce("wf-2", [] {}));  // open on disk, not run here
+  EXPECT_EQ(start(node, "wf-x").code(), StatusCode::kOwnershipLost);
+
+  owned = true;
+  auto resumed = node.ResumeWhere([](const std::string& id) { return id == "wf-2"; });
+  ASSERT_TRUE(resumed.ok()) << resumed.status().ToString();
+  EXPECT_EQ(*resumed, 1u);
+  ASSERT_OK(node.Signal("wf-2", "go", ""));
+  ASSERT_TRUE(WaitFor([&] {
+    auto r = node.Describe("wf-2");
+    return r.ok() && r->status == engine::ExecutionStatus::kCompleted;
+  }));
+
+  ASSERT_OK(start(node, "wf-3"));
+  EXPECT_EQ(node.DropWhere([](const std::string& id) { return id == "wf-3"; }), 1u);
+  owned = false;
+  EXPECT_FALSE(node.Signal("wf-3", "go", "").ok());
+  auto record = node.Describe("wf-3");
+  ASSERT_TRUE(record.ok()) << record.status().ToString();
+  EXPECT_EQ(record->status, engine::ExecutionStatus::kRunning);  // left for the shard's owner
+  node.Shutdown();
+}
+
+}  // namespace
+}  // namespace papr::storage::testing
