@@ -37,8 +37,9 @@ class ShardOwner {
   // timers), then serve it, committing with lease.fence().
   virtual void ShardAcquired(const storage::ShardLease& lease) = 0;
   // Stop serving `shard` and drop its state. `handover`: the node lets it go (a rebalance or a
-  // shutdown): return once none of its commits is in flight, then the lease is released.
-  // Otherwise the lease is lost already (fenced out, or lapsed while the store was away).
+  // shutdown) and releases the lease next; a commit still in flight then is safe (the next
+  // owner's range_id bump waits for it, and its replay sees it). Otherwise the lease is lost
+  // already (fenced out, or lapsed while the store was away).
   virtual void ShardDropped(uint32_t shard, bool handover) = 0;
 };
 

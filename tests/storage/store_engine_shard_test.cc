@@ -11,6 +11,9 @@
 
 #include <gtest/gtest.h>
 
+#include "cluster/membership.h"
+#include "cluster/shard_hash.h"
+#include "cluster/shard_table.h"
 #include "engine/engine.h"
 #include "engine/workflow.h"
 #include "engine/workflow_context.h"
@@ -183,6 +186,101 @@ TEST_F(EngineShardTest, AShardIsResumedWhenAcquiredAndForgottenWhenLetGo) {
   ASSERT_TRUE(record.ok()) << record.status().ToString();
   EXPECT_EQ(record->status, engine::ExecutionStatus::kRunning);  // left for the shard's owner
   node.Shutdown();
+}
+
+//! A cluster node as the server composes it: membership, shard table, engine.
+struct ClusterNode {
+  static constexpr uint32_t kShards = 16;
+  ClusterNode(std::unique_ptr<Db> node_db, Store* store, const std::string& id)
+      : db(std::move(node_db)), table(kShards) {
+    engine::EngineOptions options;
+    options.fence_of = [this](const std::string& wf) { return table.FenceOf(wf); };
+    engine = std::make_unique<Engine>(db.get(), options);
+    engine->RegisterWorkflow("waiter", Waiter);
+    auto in = [](uint32_t shard) {
+      return [shard](const std::string& wf) { return cluster::ShardOf(wf, kShards) == shard; };
+    };
+    table.SetHooks({[this, in](uint32_t s) { EXPECT_TRUE(engine->ResumeWhere(in(s)).ok()); },
+                    [this, in](uint32_t s) { engine->DropWhere(in(s)); }});
+    cluster::MembershipOptions m;
+    m.node = NodeInfo{id, "127.0.0.1:0"};
+    m.shards = kShards;
+    m.lease_ttl = milliseconds(800);
+    membership = std::make_unique<cluster::Membership>(store, m, &table);
+  }
+  bool Runs(const std::string& wf) { return table.FenceOf(wf).has_value(); }
+
+  std::unique_ptr<Db> db;
+  cluster::ShardTable table;
+  std::unique_ptr<Engine> engine;
+  std::unique_ptr<cluster::Membership> membership;
+};
+
+// Two nodes split the shards; executions move with their shard on a join and, after the TTL,
+// away from a node that died; each completes once, run by its shard's owner.
+TEST_F(EngineShardTest, ExecutionsFollowTheirShardsAcrossAJoinAndADeath) {
+  Store* store_a = store_.get();
+  auto db_a = Db::OpenOnStore(std::move(store_));
+  ASSERT_TRUE(db_a.ok());
+  std::unique_ptr<PostgresStore> pg_b = OpenPgNode();
+  Store* store_b = pg_b.get();
+  auto db_b = Db::OpenOnStore(std::move(pg_b));
+  ASSERT_TRUE(db_b.ok());
+  ClusterNode a(std::move(*db_a), store_a, "node-a");
+  ClusterNode b(std::move(*db_b), store_b, "node-b");
+  ASSERT_OK(a.engine->Start());
+  ASSERT_OK(b.engine->Start());
+  ASSERT_OK(a.membership->Tick());
+  ASSERT_EQ(a.table.OwnedCount(), ClusterNode::kShards);
+  auto start = [](ClusterNode& node, const std::string& wf) {
+    engine::StartOptions o;
+    o.workflow_id = wf;
+    o.workflow_type = "waiter";
+    return node.engine->StartWorkflow(std::move(o));
+  };
+  for (int i = 0; i < 20; ++i) ASSERT_OK(start(a, "wf-" + std::to_string(i)));
+
+  ASSERT_OK(b.membership->Tick());  // b joins; a hands b's shards over; b resumes them
+  ASSERT_OK(a.membership->Tick());
+  ASSERT_OK(b.membership->Tick());
+  ASSERT_GT(b.table.OwnedCount(), 0u);
+  ASSERT_EQ(a.table.OwnedCount() + b.table.OwnedCount(), ClusterNode::kShards);
+  int on_b = 0;
+  for (int i = 0; i < 20; ++i) {
+    std::string wf = "wf-" + std::to_string(i);
+    ClusterNode& owner = a.Runs(wf) ? a : b;
+    ClusterNode& other = a.Runs(wf) ? b : a;
+    on_b += &owner == &b ? 1 : 0;
+    EXPECT_FALSE(other.engine->SubscribeOnce(wf, [] {})) << wf;
+    if (i % 2 == 0) EXPECT_OK(owner.engine->Signal(wf, "go", ""));  // the even ones end now
+  }
+  EXPECT_GT(on_b, 0);
+
+  // a dies (stops ticking; its engine lingers as a zombie); after the TTL b takes everything.
+  std::this_thread::sleep_for(milliseconds(1200));
+  ASSERT_OK(b.membership->Tick());
+  ASSERT_EQ(b.table.OwnedCount(), ClusterNode::kShards);
+  for (int i = 1; i < 20; i += 2) EXPECT_OK(b.engine->Signal("wf-" + std::to_string(i), "go", ""));
+  for (int i = 0; i < 20; ++i) {
+    std::string wf = "wf-" + std::to_string(i);
+    ASSERT_TRUE(WaitFor([&] {
+      auto r = b.engine->Describe(wf);
+      return r.ok() && r->status == engine::ExecutionStatus::kCompleted;
+    })) << wf;
+    auto history = b.engine->ReadHistory(wf);
+    ASSERT_TRUE(history.ok()) << wf << ": " << history.status().ToString();
+    int starts = 0, closes = 0, signals = 0;
+    for (const auto& event : *history) {
+      starts += event.type == EventType::kWorkflowExecutionStarted ? 1 : 0;
+      closes += event.type == EventType::kWorkflowExecutionCompleted ? 1 : 0;
+      signals += event.type == EventType::kWorkflowExecutionSignaled ? 1 : 0;
+    }
+    EXPECT_EQ(starts, 1) << wf;
+    EXPECT_EQ(signals, 1) << wf;
+    EXPECT_EQ(closes, 1) << wf;
+  }
+  a.engine->Shutdown();
+  b.engine->Shutdown();
 }
 
 }  // namespace
