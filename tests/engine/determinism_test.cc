@@ -158,6 +158,7 @@ class DeterminismTest : public ::testing::Test {
   // Rewrites the stored history of `id` (the engine shut down) as rows ending at each of
   // `row_ends` (history pages, engine/history_rows.h); empty: one row per event, each as its
   // event's bytes alone, as written before pages.
+  void FourEventsInOneRow(std::vector<HistoryEvent>* h);
   void RewriteRows(const std::string& id, std::vector<uint64_t> row_ends = {}) {
     std::vector<HistoryEvent> events;
     storage::WriteBatch wb;
@@ -366,13 +367,19 @@ TEST_F(DeterminismTest, HistoriesOfOneRowPerEventStillResume) {
   EXPECT_LT(HistoryRows("wf"), h.size()) << "new commits are written as pages";
 }
 
-TEST_F(DeterminismTest, UndecodableEventInsideAPageStopsRecoveryNamingIt) {
+// A chunker "wf" of four events, stored as one row (events 1-4), the engine shut down: `*h`.
+void DeterminismTest::FourEventsInOneRow(std::vector<HistoryEvent>* h) {
   StartEngine({{"chunker", ChunkerOf(2)}}, false);
   ASSERT_TRUE(StartTyped("wf", "chunker", "6").ok());
   ASSERT_TRUE(WaitFor([&] { return Events("wf") == 4; }));
-  std::vector<HistoryEvent> h = History("wf");
+  *h = History("wf");
   engine_->Shutdown();
-  RewriteRows("wf", {4});  // one row of events 1-4
+  RewriteRows("wf", {4});
+}
+
+TEST_F(DeterminismTest, UndecodableEventInsideAPageStopsRecoveryNamingIt) {
+  std::vector<HistoryEvent> h;
+  ASSERT_NO_FATAL_FAILURE(FourEventsInOneRow(&h));
   std::string page = EncodeHistoryRow(std::span(h).subspan(0, 2));
   PutLengthPrefixed(&page, "\x07garbage");  // event 3
   PutLengthPrefixed(&page, EncodeEvent(h[3]));
@@ -385,12 +392,8 @@ TEST_F(DeterminismTest, UndecodableEventInsideAPageStopsRecoveryNamingIt) {
 }
 
 TEST_F(DeterminismTest, RowKeyedPastItsLastEventStopsRecovery) {
-  StartEngine({{"chunker", ChunkerOf(2)}}, false);
-  ASSERT_TRUE(StartTyped("wf", "chunker", "6").ok());
-  ASSERT_TRUE(WaitFor([&] { return Events("wf") == 4; }));
-  std::vector<HistoryEvent> h = History("wf");
-  engine_->Shutdown();
-  RewriteRows("wf", {4});  // one row of events 1-4
+  std::vector<HistoryEvent> h;
+  ASSERT_NO_FATAL_FAILURE(FourEventsInOneRow(&h));
   storage::WriteBatch wb;
   wb.Delete(storage::Table::kHistory, storage::HistoryKey("wf", 4));
   wb.Put(storage::Table::kHistory, storage::HistoryKey("wf", 3),
