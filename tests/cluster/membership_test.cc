@@ -166,6 +166,28 @@ TEST_F(MembershipTest, ADeadNodesShardsAreTakenAfterTheTtlAndItsLateCommitsAreFe
   }
 }
 
+TEST_F(MembershipTest, StartTicksOnItsOwnThreadAndStopLetsEverythingGo) {
+  auto a = StartNode("node-a");
+  MembershipOptions options;
+  options.node = storage::NodeInfo{"node-t", "127.0.0.1:0"};
+  options.shards = kShards;
+  options.heartbeat_interval = milliseconds(50);
+  RecordingOwner owner;
+  Membership ticking(store_.get(), options, &owner);
+  ticking.Start();
+  for (int i = 0; i < 500 && owner.Serving() != All(); ++i) {
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  EXPECT_EQ(owner.Serving(), All());
+  EXPECT_EQ(ticking.Held().size(), kShards);
+  ticking.Stop();
+  EXPECT_TRUE(ticking.Held().empty());
+  EXPECT_TRUE(owner.Serving().empty());
+  EXPECT_EQ(ticking.Tick().code(), StatusCode::kFailedPrecondition);  // stopped for good
+  ASSERT_OK(a->membership->Tick());  // released: taken at once
+  EXPECT_EQ(a->owner.Serving(), All());
+}
+
 TEST_F(MembershipTest, TheShardCountIsFixedByTheFirstStart) {
   auto first = EnsureShardCount(*store_, 64);
   ASSERT_TRUE(first.ok()) << first.status().ToString();
