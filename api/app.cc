@@ -19,6 +19,8 @@
 #include "workflows/oss_batch_service.h"
 #include "workflows/webhook_sender.h"
 #if PAPR_WITH_ENGINE
+#include "api/cluster_setup.h"
+#include "cluster/cluster_node.h"
 #include "engine/engine.h"
 #include "workflows/durable_batch_service.h"
 #include "workflows/durable_hybrid_batch_service.h"
@@ -48,6 +50,7 @@ struct App::Rep {
   std::unique_ptr<workflows::MemoryProcessor> processor;
   std::unique_ptr<workflows::WebhookSender> webhooks;
 #if PAPR_WITH_ENGINE
+  std::unique_ptr<cluster::ClusterNode> cluster;  // cluster mode; before the engine it drives
   std::unique_ptr<engine::Engine> engine;
 #endif
   std::unique_ptr<workflows::BatchService> batches;
@@ -70,7 +73,10 @@ Status App::Rep::StartEngineIfWritable() {
   // Recovery writes: on a read-only database batch status is served from the store, and the
   // engine starts once space returns.
   if (db->opened_read_only_for_no_space()) return Status::Ok();
-  return engine->Start();  // starts the periodic retention sweep too
+  RETURN_IF_ERROR(engine->Start());  // starts the periodic retention sweep too
+  // Cluster mode: the engine owns no shard yet; it resumes each one as its lease comes.
+  if (cluster) cluster->Start(engine.get());
+  return Status::Ok();
 #else
   return Status::Ok();
 #endif
@@ -118,6 +124,10 @@ Result<std::unique_ptr<App>> App::Create(config::Config config) {
     engine_options.retention_ms = c.engine.retention_hours * 3600 * 1000;
     engine_options.retention_sweep_ms = c.engine.retention_sweep_seconds * 1000;
     engine_options.clock = clock;
+    if (c.cluster.enabled) {
+      ASSIGN_OR_RETURN(rep->cluster, CreateClusterNode(c, rep->db->store()));
+      rep->cluster->ConfigureEngine(&engine_options);
+    }
     rep->engine = std::make_unique<engine::Engine>(rep->db.get(), engine_options);
     auto durable_batches = std::make_unique<workflows::DurableBatchService>(
         c, rep->engine.get(), rep->processor.get(), rep->webhooks.get(), clock);
@@ -150,6 +160,9 @@ Result<std::unique_ptr<App>> App::Create(config::Config config) {
   storage::Db* db = rep->db.get();
   deps.writes_refused = [db] { return db->writes_refused(); };
   deps.database_reachable = [db] { return db->CheckReachable(); };
+#if PAPR_WITH_ENGINE
+  if (auto* node = rep->cluster.get()) deps.more_metrics = [node] { return node->MetricsText(); };
+#endif
   rep->router = std::make_unique<Router>(deps);
   net::HttpServerOptions http_options;
   http_options.listen = c.server.listen;
@@ -187,6 +200,9 @@ void App::Stop() {
   if (rep_->router) rep_->router->CloseStreams();
   if (rep_->http) rep_->http->Stop();
   if (rep_->router) rep_->router->Shutdown();
+#if PAPR_WITH_ENGINE
+  if (rep_->cluster) rep_->cluster->Stop();  // hands its shards over before the engine stops
+#endif
   if (rep_->batches) rep_->batches->Shutdown();
   if (rep_->index) rep_->index->Stop();
 }

@@ -149,7 +149,9 @@ void Router::Rep::Dispatch(HttpRequest req, Responder inner) {
   };
   const std::string& path = req.path;
   if (path == "/metrics") {
-    HttpResponse r = HttpResponse::Json(200, metrics.Render() + deps.batches->MetricsText());
+    std::string text = metrics.Render() + deps.batches->MetricsText();
+    if (deps.more_metrics) text += deps.more_metrics();
+    HttpResponse r = HttpResponse::Json(200, std::move(text));
     r.content_type = "text/plain; version=0.0.4";
     return respond(std::move(r));
   }

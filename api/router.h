@@ -30,6 +30,8 @@ struct RouterDeps {
   std::function<bool()> writes_refused;
   // /readyz: Ok while the database answers (a remote one may be down). Optional.
   std::function<Status()> database_reachable;
+  // /metrics: more Prometheus text (cluster mode: the node's shards). Optional.
+  std::function<std::string()> more_metrics;
 };
 
 //! Routes of API.md. Handle() is called on an io thread; each request runs on the handler

@@ -15,6 +15,11 @@ std::optional<storage::Fence> ShardTable::FenceOf(std::string_view workflow_id) 
   return storage::Fence{shard, *range_ids_[shard]};
 }
 
+bool ShardTable::Owns(uint32_t shard) const {
+  std::shared_lock lock(mu_);
+  return shard < range_ids_.size() && range_ids_[shard].has_value();
+}
+
 size_t ShardTable::OwnedCount() const {
   std::shared_lock lock(mu_);
   size_t owned = 0;

@@ -133,6 +133,17 @@ struct Engine {
   int64_t io_activity_workers = 16;     // Threads running activities that wait on the network.
 };
 
+//! Cluster mode (issue 15, README "Cluster mode"): several nodes over one PostgreSQL database.
+struct Cluster {
+  bool enabled = false;           // Needs storage.backend postgres and features.has_temporal.
+  std::string node_id;            // Empty: generated once and kept in <data_dir>/node_id.
+  std::string advertise_address;  // Where others reach this node; empty: server.listen.
+  int64_t shards = 64;            // Fixed by the first node of the database.
+  int64_t heartbeat_interval_ms = 2000;  // Heartbeat and lease renewal period.
+  int64_t lease_ttl_ms = 6000;    // A silent node's shards are taken over after this.
+  int64_t inbox_poll_ms = 250;    // How often posted requests and remote executions are read.
+};
+
 struct Logging {
   std::string level = "info";  // debug | info | warn | error
 };
@@ -149,6 +160,7 @@ struct Config {
   Server server;
   Storage storage;
   Engine engine;
+  Cluster cluster;
   Logging logging;
 };
 

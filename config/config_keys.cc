@@ -168,6 +168,26 @@ const std::vector<KeySpec>& Table() {
       PAPR_KEY(engine.io_activity_workers, 1,
                "Threads running activities that wait on the network: webhook deliveries, and "
                "memory processing when `processing.endpoint` is set."),
+      // cluster
+      PAPR_KEY(cluster.enabled, kAny,
+               "Run as one node of a cluster over the PostgreSQL database (needs "
+               "`storage.backend: postgres` and `features.has_temporal`)."),
+      PAPR_KEY(cluster.node_id, kAny,
+               "This node's name in the cluster; empty: generated once and kept in "
+               "`<data_dir>/node_id`."),
+      PAPR_KEY(cluster.advertise_address, kAny,
+               "Where other nodes and operators reach this node; empty: `server.listen`."),
+      PAPR_KEY(cluster.shards, 1,
+               "Shards of the cluster's workflows (at most 4096). Fixed by the first node that "
+               "runs on the database; a node configured otherwise refuses to start."),
+      PAPR_KEY(cluster.heartbeat_interval_ms, 100,
+               "How often a node heartbeats and renews its shard leases."),
+      PAPR_KEY(cluster.lease_ttl_ms, 300,
+               "A shard lease lasts this long unless renewed: a node that dies is taken over "
+               "after it."),
+      PAPR_KEY(cluster.inbox_poll_ms, 10,
+               "How often a node applies the requests other nodes posted for its shards, and "
+               "reads the progress of batches other nodes run (for `?wait=` and streams)."),
       // logging
       PAPR_KEY(logging.level, kAny, "`debug`, `info`, `warn` or `error`."),
   };

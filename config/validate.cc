@@ -1,5 +1,6 @@
 // Validate(): minimums come from the key table; the rules that span fields or parse a
 // value (listen address, URLs, api keys, the engine) are written out here.
+#include <algorithm>
 #include <set>
 #include <string>
 #include <string_view>
@@ -107,6 +108,34 @@ void CheckStorage(const Storage& storage, std::vector<std::string>& errors) {
   }
 }
 
+void CheckCluster(const Config& config, std::vector<std::string>& errors) {
+  const Cluster& c = config.cluster;
+  if (!c.enabled) return;
+  if (config.storage.backend != "postgres") {
+    errors.push_back("cluster.enabled needs storage.backend 'postgres' (the nodes share its "
+                     "database), got '" + config.storage.backend + "'");
+  }
+  if (!config.features.has_temporal) {
+    errors.push_back("cluster.enabled needs features.has_temporal (nodes share durable batches)");
+  }
+  if (c.shards > 4096) {
+    errors.push_back("cluster.shards must be <= 4096, got " + std::to_string(c.shards));
+  }
+  if (c.lease_ttl_ms < 2 * c.heartbeat_interval_ms) {
+    errors.push_back("cluster.lease_ttl_ms must be at least twice cluster.heartbeat_interval_ms");
+  }
+  const std::pair<const char*, const std::string*> names[] = {
+      {"cluster.node_id", &c.node_id}, {"cluster.advertise_address", &c.advertise_address}};
+  for (const auto& [path, value] : names) {
+    bool printable = std::all_of(value->begin(), value->end(),
+                                 [](unsigned char ch) { return ch > 0x20 && ch < 0x7f; });
+    if (!printable || value->size() > 128) {
+      errors.push_back(std::string(path) + " must be at most 128 printable ASCII characters "
+                       "without spaces");
+    }
+  }
+}
+
 void CheckValues(const Config& config, std::vector<std::string>& errors) {
   if (config.edition != "opensource" && config.edition != "cloud") {
     errors.push_back("edition must be 'opensource' or 'cloud', got '" + config.edition + "'");
@@ -128,6 +157,7 @@ void CheckValues(const Config& config, std::vector<std::string>& errors) {
                      endpoint + "'");
   }
   CheckStorage(config.storage, errors);
+  CheckCluster(config, errors);
   CheckApiKeys(config.auth, errors);
 }
 

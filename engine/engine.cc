@@ -76,7 +76,6 @@ bool Engine::ready() const { return rep_->is_ready; }
 
 bool Engine::started() const { return rep_->started; }
 
-
 Status Engine::StartWorkflow(StartOptions o) {
   if (rep_->workflows.count(o.workflow_type) == 0) {
     return Status::InvalidArgument("no workflow registered as '" + o.workflow_type + "'");
@@ -84,14 +83,23 @@ Status Engine::StartWorkflow(StartOptions o) {
   if (o.workflow_id.empty() || o.workflow_id.find('\0') != std::string::npos) {
     return Status::InvalidArgument("workflow id must be non-empty without NUL bytes");
   }
-  ASSIGN_OR_RETURN(const bool live, rep_->Reserve(o.workflow_id, o.new_id));
+  const bool cluster = rep_->options.fence_of && rep_->options.shard_of;
+  if (cluster && !rep_->options.fence_of(o.workflow_id)) return rep_->PostStart(o);
+  Status started = rep_->StartHere(o, "");
+  // The shard was lost between the check and the commit (which then changed nothing).
+  if (cluster && started.code() == StatusCode::kOwnershipLost) return rep_->PostStart(o);
+  return started;
+}
+
+Status Engine::Rep::StartHere(const StartOptions& o, std::string_view inbox_key) {
+  ASSIGN_OR_RETURN(const bool live, Reserve(o.workflow_id, o.new_id));
   struct Unreserve {
     Rep* rep;
     const std::string& id;
     ~Unreserve() { rep->Unreserve(id); }
-  } unreserve{rep_.get(), o.workflow_id};
+  } unreserve{this, o.workflow_id};
   auto exec = std::make_shared<Execution>(o.workflow_id);
-  int64_t now = rep_->Now();
+  int64_t now = Now();
   exec->now_ms = now;
   exec->record.workflow_type = o.workflow_type;
   exec->record.owner = o.owner;
@@ -104,34 +112,35 @@ Status Engine::StartWorkflow(StartOptions o) {
   for (const auto& [name, bytes] : o.blobs) {
     wb.Put(Table::kBlobs, storage::BlobKey(o.workflow_id, name), bytes);
   }
-  rep_->StageNew(*exec, wb);
+  StageNew(*exec, wb);
+  if (!inbox_key.empty()) wb.Delete(Table::kInbox, inbox_key);  // applied exactly once
   // The first workflow task runs here, so its commands (the first activities) share the
   // start's commit: one fsync fewer per execution. Nobody else can see `exec` yet.
   exec->batch = &wb;
-  exec->StartCoroutine(rep_->workflows.at(o.workflow_type), o.input);
+  exec->StartCoroutine(workflows.at(o.workflow_type), o.input);
   exec->batch = nullptr;
-  auto children = rep_->StageChildren(*exec, wb);
-  Status committed = rep_->Commit(*exec, wb, ExecutionStatus::kRunning);
-  if (committed.code() == StatusCode::kAlreadyExists) return rep_->LostCreateRace(o.workflow_id);
+  auto children = StageChildren(*exec, wb);
+  Status committed = Commit(*exec, wb, ExecutionStatus::kRunning);
+  if (committed.code() == StatusCode::kAlreadyExists) return LostCreateRace(o.workflow_id);
   if (!committed.ok()) {
     // The start may have been applied (UnknownOutcome): a rebuild resumes it if it was.
     if (live && committed.code() == StatusCode::kUnknownOutcome) {
       std::vector<std::string> rebuild{o.workflow_id};
       for (const auto& child : children) rebuild.push_back(child->id());
-      rep_->ScheduleRebuild(std::move(rebuild));
+      ScheduleRebuild(std::move(rebuild));
     }
     return committed;
   }
   CrashPoint("after_start_commit");
   if (!live) return Status::Ok();
-  Rep::Launch launch = rep_->Prepare(exec, std::move(exec->effects));
+  Launch launch = Prepare(exec, std::move(exec->effects));
   launch.new_children = std::move(children);
   if (exec->record.status == ExecutionStatus::kRunning) {
-    rep_->Publish(exec);
+    Publish(exec);
   } else {
-    rep_->NoteClosed(*exec);  // it ended in its first task
+    NoteClosed(*exec);  // it ended in its first task
   }
-  rep_->Start(std::move(launch));
+  Start(std::move(launch));
   return Status::Ok();
 }
 

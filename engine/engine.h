@@ -42,6 +42,10 @@ struct EngineOptions {
   // executions whose shard is owned then; ResumeWhere resumes a shard acquired later. Empty:
   // this engine owns every execution (RocksDB, or one node on PostgreSQL).
   std::function<std::optional<storage::Fence>(const std::string& workflow_id)> fence_of;
+  // With fence_of: the shard of a workflow id. A start this node may not commit is posted to
+  // that shard's inbox for its owner (DrainInbox), and reads and subscriptions of executions
+  // run elsewhere follow the store (PollRemote).
+  std::function<uint32_t(const std::string& workflow_id)> shard_of;
 };
 
 struct StartOptions {
@@ -84,6 +88,10 @@ class Engine {
   // returns. AlreadyExists (with no change) when the id is taken (also by another engine on
   // the same store: the execution row is created by an Insert); a concurrent start of the
   // same id waits for that start's outcome first. Unavailable until Start() has recovered.
+  // Cluster mode: a start of a shard this node does not own is posted whole to the shard's
+  // inbox in one synced write (the owner applies it: DrainInbox) and answered OK once
+  // durable; until applied, Describe and ReadHistory answer it as a running execution with
+  // its started event.
   // Cancel, terminate and signal: Unavailable while recovering, FailedPrecondition once the
   // execution is closed (or could not be resumed); OK once the request's event is durable.
   Status StartWorkflow(StartOptions options);
@@ -115,7 +123,9 @@ class Engine {
 
   // Calls fn once after the next commit of this execution (or at once if it is closed).
   // False, without calling fn, if the execution is unknown or open but not live (recovery
-  // has not resumed it yet, or could not): the caller answers from Describe.
+  // has not resumed it yet, or could not): the caller answers from Describe. Cluster mode:
+  // an open execution not live here is watched in the store instead (PollRemote calls fn
+  // once its row changed).
   bool SubscribeOnce(const std::string& workflow_id, std::function<void()> fn);
   // Open executions that recovery could not resume (a history event that does not decode, a
   // gap in event ids, or non-determinism), with the reason; they stay open on disk, run
@@ -137,6 +147,13 @@ class Engine {
   // they run nothing more here, and their activities' late results are not committed.
   Result<size_t> ResumeWhere(const std::function<bool(const std::string&)>& in_shard);
   size_t DropWhere(const std::function<bool(const std::string&)>& in_shard);
+  // Applies the starts posted to the inbox of `shard`, which this node owns and has resumed:
+  // each start's commit deletes its row (a start whose id exists meanwhile just deletes it).
+  // Returns how many rows it consumed.
+  Result<size_t> DrainInbox(uint32_t shard);
+  // Cluster mode: calls the subscribers (SubscribeOnce) of executions not live here whose row
+  // changed since they subscribed (run by another node, or posted and not yet applied).
+  void PollRemote();
   // True once Start() finished recovery.
   bool ready() const;
   // True once Start() began (false for an engine that only records, e.g. engine-admin's

@@ -99,6 +99,7 @@ Status Engine::Rep::Commit(Execution& exec, storage::WriteBatch& wb,
   auto commit_start = std::chrono::steady_clock::now();
   Status s = db->Write(wb);
   if (!s.ok()) metrics.commit_failures++;
+  if (s.code() == StatusCode::kOwnershipLost) metrics.fencing_rejections++;
   metrics.commit_seconds.Observe(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - commit_start).count());
   metrics.events_per_commit.Observe(static_cast<double>(exec.new_events.size()));

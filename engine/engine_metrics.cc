@@ -42,6 +42,15 @@ std::string EngineMetrics::Render() const {
           "Executions rebuilt from the store after a failed commit.", rebuilt_workflows.load());
   Counter(&out, "papr_engine_rebuilds_pending", "Executions waiting to be rebuilt.",
           rebuilds_pending.load(), "gauge");
+  Counter(&out, "papr_engine_inbox_posted_total",
+          "Starts posted to the inbox of a shard another node owns (cluster mode).",
+          inbox_posted.load());
+  Counter(&out, "papr_engine_inbox_applied_total",
+          "Posted starts this node applied as the owner of their shard (cluster mode).",
+          inbox_applied.load());
+  Counter(&out, "papr_engine_fencing_rejections_total",
+          "Commits refused because this node no longer held the shard's lease (cluster mode).",
+          fencing_rejections.load());
   return out;
 }
 

@@ -22,6 +22,9 @@ struct EngineMetrics {
   std::atomic<int64_t> commit_failures{0};     // transitions the store did not take
   std::atomic<int64_t> rebuilt_workflows{0};   // executions rebuilt after a failed commit
   std::atomic<int64_t> rebuilds_pending{0};    // executions waiting to be rebuilt
+  std::atomic<int64_t> inbox_posted{0};        // cluster: starts posted for another owner
+  std::atomic<int64_t> inbox_applied{0};       // cluster: posted starts this node applied
+  std::atomic<int64_t> fencing_rejections{0};  // cluster: commits refused by a shard's fence
 
   // Prometheus text of these counters.
   std::string Render() const;

@@ -60,6 +60,10 @@ Result<ExecutionRecord> Engine::Rep::Describe(const std::string& id) const {
     return r;
   }
   ASSIGN_OR_RETURN(auto row, db->Get(Table::kExecutions, storage::ExecutionKey(id)));
+  if (!row && options.shard_of) {
+    ASSIGN_OR_RETURN(auto posted, DescribePosted(id));
+    if (posted) return *std::move(posted);
+  }
   if (!row) return Status::NotFound("workflow " + id + " not found");
   ASSIGN_OR_RETURN(ExecutionRecord r, DecodeExecutionRecord(*row));
   r.workflow_id = id;
@@ -68,8 +72,27 @@ Result<ExecutionRecord> Engine::Rep::Describe(const std::string& id) const {
 
 Result<std::vector<HistoryEvent>> Engine::ReadHistory(const std::string& id, int64_t after,
                                                       int64_t limit) const {
+  ASSIGN_OR_RETURN(std::vector<HistoryEvent> out, rep_->ReadStoredHistory(id, after, limit));
+  if (!out.empty() || after != 0 || !rep_->options.shard_of) return out;
+  // Cluster mode: a start posted for its shard's owner shows its started event until applied.
+  ASSIGN_OR_RETURN(auto posted, rep_->FindPosted(id));
+  if (!posted) return rep_->ReadStoredHistory(id, after, limit);  // applied meanwhile
+  HistoryEvent started;
+  started.event_id = 1;
+  started.type = EventType::kWorkflowExecutionStarted;
+  started.time_ms = posted->posted_ms;
+  started.workflow_type = posted->options.workflow_type;
+  started.payload = posted->options.input;
+  started.owner = posted->options.owner;
+  out.push_back(std::move(started));
+  return out;
+}
+
+Result<std::vector<HistoryEvent>> Engine::Rep::ReadStoredHistory(const std::string& id,
+                                                                int64_t after,
+                                                                int64_t limit) const {
   std::vector<HistoryEvent> out;
-  auto cursor = rep_->db->NewCursor(Table::kHistory);
+  auto cursor = db->NewCursor(Table::kHistory);
   std::string prefix = storage::HistoryPrefix(id);
   // The first row whose last event is past `after` holds event after + 1 (history_rows.h).
   for (cursor->Seek(storage::HistoryKey(id, static_cast<uint64_t>(after + 1)));
@@ -77,7 +100,7 @@ Result<std::vector<HistoryEvent>> Engine::ReadHistory(const std::string& id, int
     std::vector<HistoryEvent> row;
     if (Status s = DecodeHistoryRow(cursor->value(), &row); !s.ok()) {
       // The whole history's read names the event that does not decode.
-      Status named = internal::LoadHistory(*rep_->db, id).status();
+      Status named = internal::LoadHistory(*db, id).status();
       return named.ok() ? Status::Corruption("a history row of workflow " + id +
                                              " does not decode: " + s.message())
                         : named;
@@ -155,7 +178,9 @@ bool Engine::SubscribeOnce(const std::string& id, std::function<void()> fn) {
   auto record = Describe(id);
   // Open on disk but not live (recovering, or not resumable): no commit will come to call
   // `fn`, and calling it now would invite a re-subscribe loop. The caller reads the record.
-  if (!record.ok() || record->status == ExecutionStatus::kRunning) return false;
+  // In cluster mode it may run on another node: its row in the store is watched instead.
+  if (!record.ok()) return false;
+  if (record->status == ExecutionStatus::kRunning) return rep_->WatchRemote(*record, std::move(fn));
   fn();
   return true;
 }

@@ -33,10 +33,16 @@ size_t Engine::DropWhere(const std::function<bool(const std::string&)>& in_shard
   }
   // A transition of one of them still running finds its shard gone at commit (fence_of) and
   // commits nothing; requests to them now answer as for an execution not live here.
+  std::vector<std::function<void()>> listeners;
   for (const auto& exec : dropped) {
     std::lock_guard lock(exec->inbox_mu);
     exec->broken = true;
+    for (auto& fn : exec->listeners) listeners.push_back(std::move(fn));
+    exec->listeners.clear();
   }
+  // No commit of theirs comes here any more: their subscribers look again now (and then
+  // follow the store, SubscribeOnce).
+  for (auto& fn : listeners) fn();
   return dropped.size();
 }
 

@@ -189,6 +189,8 @@ const char* TableName(Table t) {
       return "index_queue";
     case Table::kSegments:
       return "segments";
+    case Table::kInbox:
+      return "inbox";
     case Table::kCount:
       break;
   }

@@ -36,6 +36,7 @@ enum class Table {
   kActivities,       // engine: workflow_id \0 BE64 activity_id -> activity outcome
   kIndexQueue,       // BE64 sequence -> memory not yet in the search index
   kSegments,         // search index: segments and their tombstones (search/)
+  kInbox,            // cluster: requests for a shard's owner, written by any node (engine)
   kCount,
 };
 const char* TableName(Table t);
@@ -194,6 +195,10 @@ class Db {
   // the disk is still full) and makes it the one every later operation uses. Ok if the
   // database is not read-only for lack of space.
   Status TryReopenWritable();
+
+  // The Store this Db was opened on (OpenOnStore); null on the embedded RocksDB database.
+  // Cluster membership and shard leases are calls of the Store.
+  Store* store() const;
 
   // For storage/rocksdb/ (snapshots and bounded scans of storage::Store) only. The handle is
   // null for a table absent from a read-only/secondary database.

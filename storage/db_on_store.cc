@@ -97,6 +97,8 @@ Status ToStoreBatch(std::string_view ops, bool no_sync, const std::optional<Fenc
 
 }  // namespace
 
+Store* Db::store() const { return rep_->store.get(); }
+
 Result<std::unique_ptr<Db>> Db::OpenOnStore(std::unique_ptr<Store> store) {
   DbOptions options;
   options.path = std::string(store->BackendName()) + " store";

@@ -283,6 +283,20 @@ bool DecodeVisibilityKey(std::string_view key, uint8_t* status, uint64_t* start_
   return true;
 }
 
+std::string InboxStartPrefix(uint32_t shard) {
+  std::string out;
+  out.push_back(static_cast<char>((shard >> 8) & 0xFF));
+  out.push_back(static_cast<char>(shard & 0xFF));
+  out.push_back('S');
+  return out;
+}
+
+std::string InboxStartKey(uint32_t shard, std::string_view workflow_id) {
+  std::string out = InboxStartPrefix(shard);
+  out.append(workflow_id);
+  return out;
+}
+
 std::string BlobKey(std::string_view workflow_id, std::string_view blob_name) {
   return Join2(workflow_id, blob_name);
 }

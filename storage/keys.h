@@ -29,6 +29,7 @@
 //                memory the search index has not taken in yet; deleted when it has)
 //   kSegments    user_id '\0' hex(scope) '\0' 'S' BE64 segment_id -> segment bytes (search/)
 //                user_id '\0' hex(scope) '\0' 'T' BE64 segment_id BE32 doc -> tombstone bytes
+//   kInbox       BE16 shard 'S' workflow_id        -> a start for the shard's owner (engine/inbox_rows.h)
 //   scope is the memory's external_user_id ("" when none), hex-encoded so it holds no NUL;
 //   lp is a varint length then the bytes.
 //
@@ -123,6 +124,11 @@ bool DecodeBlobKey(std::string_view key, std::string_view* workflow_id,
 std::string ActivityKey(std::string_view workflow_id, uint64_t activity_id);
 std::string ActivityPrefix(std::string_view workflow_id);
 bool DecodeActivityKey(std::string_view key, std::string_view* workflow_id, uint64_t* activity_id);
+
+// ---- kInbox (engine, cluster mode): requests posted by a node for the owner of a shard.
+std::string InboxStartKey(uint32_t shard, std::string_view workflow_id);
+// All of one shard's starts, in workflow id order.
+std::string InboxStartPrefix(uint32_t shard);
 
 // ---- kVisibility owner index (engine): tag byte 0xF0 (never a status byte), then
 // owner '\0' BE64(~start_ms) workflow_id, so a prefix scan lists an owner's executions newest

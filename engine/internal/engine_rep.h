@@ -19,6 +19,7 @@
 
 #include "engine/engine.h"
 #include "engine/engine_metrics.h"
+#include "engine/inbox_rows.h"
 #include "engine/internal/closed_row_cache.h"
 #include "engine/internal/execution.h"
 #include "engine/internal/work_queue.h"
@@ -112,6 +113,26 @@ struct Engine::Rep {
   // id it inserts): AlreadyExists when that id is the start's own, else Unavailable.
   Status LostCreateRace(const std::string& id);
   void Unreserve(const std::string& id);
+  // Starts `o` on this node; its commit also deletes `inbox_key` when not empty (the posted
+  // start it applies).
+  Status StartHere(const StartOptions& o, std::string_view inbox_key);
+  // engine_inbox.cc (cluster mode): posts a start for the owner of its shard.
+  Status PostStart(const StartOptions& o);
+  // The start of `id` posted and not applied yet, if any.
+  Result<std::optional<PostedStart>> FindPosted(const std::string& id) const;
+  // Describe's answer for an id without a row: its posted start, or the row its owner
+  // committed meanwhile; nullopt when neither exists.
+  Result<std::optional<ExecutionRecord>> DescribePosted(const std::string& id) const;
+  // Applies one posted start (DrainInbox), deleting its row.
+  Status ApplyPosted(std::string_view key, std::string_view value);
+  // Subscribers of executions not live here, with the record each one saw (PollRemote).
+  struct RemoteWatch {
+    ExecutionRecord seen;
+    std::function<void()> fn;
+  };
+  std::mutex remote_mu;
+  std::unordered_map<std::string, std::vector<RemoteWatch>> remote_watches;  // by workflow id
+  bool WatchRemote(const ExecutionRecord& seen, std::function<void()> fn);
   // The one way an execution enters the map: never replaces a live one (there is at most one
   // in-memory execution per id). Returns the execution that is live for the id.
   std::shared_ptr<Execution> Publish(const std::shared_ptr<Execution>& exec);
@@ -121,6 +142,9 @@ struct Engine::Rep {
   void Enqueue(const std::shared_ptr<Execution>& exec, InboxItem item);
   Status Deliver(const std::string& id, InboxItem item);
   Result<ExecutionRecord> Describe(const std::string& id) const;
+  // Events of `id` after `after` in the store, at most `limit` (0: all): Engine::ReadHistory.
+  Result<std::vector<HistoryEvent>> ReadStoredHistory(const std::string& id, int64_t after,
+                                                      int64_t limit) const;
   void Run(const std::shared_ptr<Execution>& exec);
   bool ApplyInbox(Execution& exec, InboxItem& item);
   bool ApplyActivityResult(Execution& exec, InboxItem& item);

@@ -22,7 +22,9 @@ std::string SchemaVersionSetSql(int version) {
 std::vector<std::vector<std::string>> SchemaMigrations() {
   std::vector<std::string> to2 = NodesDdl();
   to2.push_back("ALTER TABLE " + KvTableName(Table::kHistory) + " SET (toast_tuple_target = 8160)");
-  return {to2};
+  std::vector<std::string> to3 = {"CREATE TABLE IF NOT EXISTS " + KvTableName(Table::kInbox) +
+                                  " (k bytea PRIMARY KEY, v bytea NOT NULL)"};
+  return {to2, to3};
 }
 
 }  // namespace papr::storage::pg

@@ -405,6 +405,13 @@ const std::set<std::string>& ExpectedKeys() {
       "engine.retention_sweep_seconds",
       "engine.activity_workers",
       "engine.io_activity_workers",
+      "cluster.enabled",
+      "cluster.node_id",
+      "cluster.advertise_address",
+      "cluster.shards",
+      "cluster.heartbeat_interval_ms",
+      "cluster.lease_ttl_ms",
+      "cluster.inbox_poll_ms",
       "logging.level",
   };
   return keys;

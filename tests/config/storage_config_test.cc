@@ -33,6 +33,35 @@ TEST(StorageConfigTest, PostgresKeysAreRead) {
   EXPECT_TRUE(Validate(*c, true).ok()) << Validate(*c, true).ToString();
 }
 
+// Cluster mode needs the shared database and durable batches; its timings must leave a
+// renewal or two inside a lease, and its names reach logs and the nodes table as given.
+TEST(StorageConfigTest, ClusterModeNeedsPostgresAndTheEngine) {
+  const std::string postgres =
+      "features:\n  has_temporal: true\nstorage:\n  backend: postgres\n  postgres:\n"
+      "    url: postgresql://u@h:5/db\n";
+  Result<Config> ok = LoadConfigFromString(postgres + "cluster:\n  enabled: true\n  shards: 16\n");
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_TRUE(Validate(*ok, true).ok()) << Validate(*ok, true).ToString();
+  EXPECT_EQ(ok->cluster.shards, 16);
+  EXPECT_EQ(ok->cluster.lease_ttl_ms, 6000);
+  const std::pair<std::string, std::string> refused[] = {
+      {"cluster:\n  enabled: true\n", "needs storage.backend 'postgres'"},
+      {"storage:\n  backend: postgres\n  postgres:\n    url: postgresql://u@h:5/db\n"
+       "cluster:\n  enabled: true\n",
+       "needs features.has_temporal"},
+      {postgres + "cluster:\n  enabled: true\n  lease_ttl_ms: 3000\n  heartbeat_interval_ms: 2000\n",
+       "at least twice"},
+      {postgres + "cluster:\n  enabled: true\n  shards: 5000\n", "cluster.shards must be <= 4096"},
+      {postgres + "cluster:\n  enabled: true\n  node_id: \"a b\"\n", "cluster.node_id must be"},
+  };
+  for (const auto& [yaml, message] : refused) {
+    Result<Config> c = LoadConfigFromString(yaml);
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    Status s = Validate(*c, true);
+    EXPECT_NE(s.message().find(message), std::string::npos) << yaml << " -> " << s.ToString();
+  }
+}
+
 // The RocksDB memory keys reach the opened database: RocksDB reports the sizes given.
 TEST(StorageConfigTest, RocksDbMemoryKeysAreAppliedOnOpen) {
   storage::testing::TempDir dir;

@@ -15,8 +15,10 @@
 #include "cluster/shard_hash.h"
 #include "cluster/shard_table.h"
 #include "engine/engine.h"
+#include "engine/inbox_rows.h"
 #include "engine/workflow.h"
 #include "engine/workflow_context.h"
+#include "storage/keys.h"
 #include "tests/storage/store_fixture.h"
 
 namespace papr::storage::testing {
@@ -186,6 +188,88 @@ TEST_F(EngineShardTest, AShardIsResumedWhenAcquiredAndForgottenWhenLetGo) {
   ASSERT_TRUE(record.ok()) << record.status().ToString();
   EXPECT_EQ(record->status, engine::ExecutionStatus::kRunning);  // left for the shard's owner
   node.Shutdown();
+}
+
+// Any node takes any start: one for a shard owned elsewhere is posted to the shard's inbox,
+// reads on the posting node answer it at once, and the owner applies it exactly once (the row
+// goes with the start's commit; a row whose execution exists already is just deleted).
+TEST_F(EngineShardTest, AStartForAShardOwnedElsewhereIsPostedThenAppliedOnceByItsOwner) {
+  Store* store_a = store_.get();
+  auto db_a = Db::OpenOnStore(std::move(store_));
+  ASSERT_TRUE(db_a.ok());
+  auto db_b = Db::OpenOnStore(OpenPgNode());
+  ASSERT_TRUE(db_b.ok());
+  auto lease = store_a->AcquireShard(0, "node-a", milliseconds(60000));
+  ASSERT_TRUE(lease.ok()) << lease.status().ToString();
+  engine::EngineOptions options_a, options_b;
+  options_a.fence_of = [&](const std::string&) { return std::optional<Fence>(lease->fence()); };
+  options_b.fence_of = [](const std::string&) { return std::optional<Fence>(); };
+  options_a.shard_of = options_b.shard_of = [](const std::string&) { return 0u; };
+  Engine a(db_a->get(), options_a), b(db_b->get(), options_b);
+  for (Engine* e : {&a, &b}) {
+    e->RegisterWorkflow("waiter", Waiter);
+    ASSERT_OK(e->Start());
+  }
+  auto inbox_rows = [&] {
+    size_t rows = 0;
+    EXPECT_OK((*db_a)->ScanPrefix(Table::kInbox, "", [&](std::string_view, std::string_view) {
+      return ++rows, true;
+    }));
+    return rows;
+  };
+  engine::StartOptions start;
+  start.workflow_id = "wf-posted";
+  start.workflow_type = "waiter";
+  start.input = "the input";
+  start.owner = "user-1";
+  start.blobs = {{"blob", "blob bytes"}};
+  ASSERT_OK(b.StartWorkflow(start));
+  EXPECT_EQ(inbox_rows(), 1u);
+  EXPECT_EQ(b.StartWorkflow(start).code(), StatusCode::kAlreadyExists);  // posted already
+  auto posted = b.Describe("wf-posted");
+  ASSERT_TRUE(posted.ok()) << posted.status().ToString();
+  EXPECT_EQ(posted->status, engine::ExecutionStatus::kRunning);
+  EXPECT_EQ(posted->owner, "user-1");
+  auto first = b.ReadHistory("wf-posted", 0, 1);
+  ASSERT_TRUE(first.ok() && first->size() == 1u);
+  EXPECT_EQ(first->front().payload, "the input");
+  std::atomic<int> changes{0};
+  EXPECT_TRUE(b.SubscribeOnce("wf-posted", [&] { changes++; }));  // followed in the store
+
+  auto applied = a.DrainInbox(0);
+  ASSERT_TRUE(applied.ok()) << applied.status().ToString();
+  EXPECT_EQ(*applied, 1u);
+  EXPECT_EQ(inbox_rows(), 0u);
+  EXPECT_EQ(*a.DrainInbox(0), 0u);
+  auto blob = a.ReadBlob("wf-posted", "blob");
+  ASSERT_TRUE(blob.ok() && blob->has_value());
+  EXPECT_EQ(**blob, "blob bytes");
+  ASSERT_OK(a.Signal("wf-posted", "go", ""));  // live on its owner
+  ASSERT_TRUE(WaitFor([&] {
+    b.PollRemote();
+    return changes.load() == 1;
+  }));
+  ASSERT_TRUE(WaitFor([&] {
+    auto r = b.Describe("wf-posted");
+    return r.ok() && r->status == engine::ExecutionStatus::kCompleted;
+  }));
+  EXPECT_EQ(b.StartWorkflow(start).code(), StatusCode::kAlreadyExists);
+
+  // A row left over for an execution that exists (posted twice, or applied before a crash).
+  WriteBatch stale;
+  stale.Put(Table::kInbox, InboxStartKey(0, "wf-posted"), engine::EncodePostedStart(start, 1));
+  ASSERT_OK((*db_a)->Write(stale));
+  EXPECT_EQ(*a.DrainInbox(0), 1u);
+  EXPECT_EQ(inbox_rows(), 0u);
+  auto history = a.ReadHistory("wf-posted");
+  ASSERT_TRUE(history.ok());
+  int starts = 0;
+  for (const auto& event : *history) starts += event.type == EventType::kWorkflowExecutionStarted;
+  EXPECT_EQ(starts, 1);
+  EXPECT_NE(a.MetricsText().find("papr_engine_inbox_applied_total 1"), std::string::npos);
+  EXPECT_NE(b.MetricsText().find("papr_engine_inbox_posted_total 1"), std::string::npos);
+  a.Shutdown();
+  b.Shutdown();
 }
 
 //! A cluster node as the server composes it: membership, shard table, engine.

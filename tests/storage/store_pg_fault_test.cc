@@ -176,15 +176,29 @@ TEST_F(PgStoreTest, DatabaseWithANewerSchemaIsRefused) {
 
 TEST_F(PgStoreTest, DatabaseAtSchemaVersion1IsMigrated) {
   Sql("DROP TABLE nodes");
+  Sql("DROP TABLE inbox");
   Sql("ALTER TABLE history RESET (toast_tuple_target)");
   Sql("UPDATE schema_version SET version = 1");
   auto reopened = PostgresStore::Open(pg_options_);
   ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
-  EXPECT_EQ(Sql("SELECT version FROM schema_version"), "2");
+  EXPECT_EQ(Sql("SELECT version FROM schema_version"), "3");
+  EXPECT_EQ(Sql("SELECT count(*) FROM inbox"), "0");
   EXPECT_OK((*reopened)->Heartbeat(NodeInfo{"node-a", "127.0.0.1:1"}));
   EXPECT_EQ(Sql("SELECT count(*) FROM nodes"), "1");
   EXPECT_EQ(Sql("SELECT array_to_string(reloptions, ',') FROM pg_class WHERE relname = 'history'"),
             "toast_tuple_target=8160");
+}
+
+TEST_F(PgStoreTest, DatabaseAtSchemaVersion2GainsTheInbox) {
+  Sql("DROP TABLE inbox");
+  Sql("UPDATE schema_version SET version = 2");
+  auto reopened = PostgresStore::Open(pg_options_);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  EXPECT_EQ(Sql("SELECT version FROM schema_version"), "3");
+  Batch batch;
+  batch.Put(Table::kInbox, InboxStartKey(3, "wf"), "start");
+  ASSERT_OK((*reopened)->Write(batch));
+  EXPECT_EQ(Sql("SELECT count(*) FROM inbox"), "1");
 }
 
 TEST_F(PgStoreTest, UnreachableServerIsUnavailable) {

@@ -1,0 +1,155 @@
+#include "cluster/cluster_node.h"
+
+#include <vector>
+
+#include "cluster/shard_count.h"
+#include "cluster/shard_hash.h"
+#include "common/log.h"
+
+namespace papr::cluster {
+namespace {
+
+std::function<bool(const std::string&)> InShard(uint32_t shard, uint32_t count) {
+  return [shard, count](const std::string& id) { return ShardOf(id, count) == shard; };
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ClusterNode>> ClusterNode::Create(storage::Store* store,
+                                                         ClusterNodeOptions options) {
+  ASSIGN_OR_RETURN(const uint32_t shards, EnsureShardCount(*store, options.membership.shards));
+  return std::unique_ptr<ClusterNode>(new ClusterNode(store, std::move(options), shards));
+}
+
+ClusterNode::ClusterNode(storage::Store* store, ClusterNodeOptions options, uint32_t shards)
+    : store_(store), options_(std::move(options)), table_(shards) {
+  MembershipOptions m = options_.membership;
+  m.shards = shards;
+  table_.SetHooks({[this](uint32_t s) { Acquired(s); }, [this](uint32_t s) { Dropped(s); }});
+  membership_ = std::make_unique<Membership>(store_, m, &table_);
+}
+
+ClusterNode::~ClusterNode() { Stop(); }
+
+void ClusterNode::ConfigureEngine(engine::EngineOptions* options) const {
+  const ShardTable* table = &table_;
+  options->fence_of = [table](const std::string& id) { return table->FenceOf(id); };
+  const uint32_t count = table_.shard_count();
+  options->shard_of = [count](const std::string& id) { return ShardOf(id, count); };
+}
+
+void ClusterNode::Start(engine::Engine* engine) {
+  {
+    std::lock_guard lock(mu_);
+    if (engine_ != nullptr || stopping_) return;
+    engine_ = engine;
+  }
+  poller_ = std::thread([this] { PollLoop(); });
+  membership_->Start();
+  log::Info("cluster node joined", {{"node_id", node_id()},
+                                    {"shards", std::to_string(table_.shard_count())}});
+}
+
+void ClusterNode::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (poller_.joinable()) poller_.join();
+  membership_->Stop();  // lets every shard go: Dropped, then the release
+  log::Info("cluster node left", {{"node_id", node_id()}});
+}
+
+// From the membership's tick: the resume runs on the poller, so a shard with much to replay
+// does not hold up the renewal of the others' leases.
+void ClusterNode::Acquired(uint32_t shard) {
+  {
+    std::lock_guard lock(mu_);
+    to_resume_.insert(shard);
+    acquired_total_++;
+  }
+  wake_.notify_all();
+}
+
+void ClusterNode::Dropped(uint32_t shard) {
+  {
+    std::lock_guard lock(mu_);
+    to_resume_.erase(shard);
+    serving_.erase(shard);
+    lost_total_++;
+  }
+  if (engine_ != nullptr) engine_->DropWhere(InShard(shard, table_.shard_count()));
+}
+
+void ClusterNode::PollLoop() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    lock.unlock();
+    ServeAcquired();
+    DrainServed();
+    engine_->PollRemote();
+    lock.lock();
+    wake_.wait_for(lock, options_.inbox_poll, [this] { return stopping_ || !to_resume_.empty(); });
+  }
+}
+
+void ClusterNode::ServeAcquired() {
+  std::set<uint32_t> pending;
+  {
+    std::lock_guard lock(mu_);
+    pending.swap(to_resume_);
+  }
+  for (uint32_t shard : pending) {
+    auto resumed = engine_->ResumeWhere(InShard(shard, table_.shard_count()));
+    std::lock_guard lock(mu_);
+    if (!table_.Owns(shard)) continue;  // lost meanwhile
+    if (!resumed.ok()) {
+      resume_failures_++;
+      to_resume_.insert(shard);  // the next round tries again
+      log::Warn("resuming an acquired shard failed", {{"shard", std::to_string(shard)},
+                                                      {"error", resumed.status().ToString()}});
+      continue;
+    }
+    serving_.insert(shard);
+  }
+}
+
+void ClusterNode::DrainServed() {
+  std::vector<uint32_t> shards;
+  {
+    std::lock_guard lock(mu_);
+    shards.assign(serving_.begin(), serving_.end());
+  }
+  for (uint32_t shard : shards) {
+    auto drained = engine_->DrainInbox(shard);
+    if (!drained.ok() && drained.status().code() != StatusCode::kOwnershipLost) {
+      log::Warn("applying posted requests failed", {{"shard", std::to_string(shard)},
+                                                    {"error", drained.status().ToString()}});
+    }
+  }
+}
+
+std::string ClusterNode::MetricsText() const {
+  std::lock_guard lock(mu_);
+  std::string out;
+  auto metric = [&](const char* name, const char* type, const char* help, int64_t value) {
+    out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" +
+           name + " " + std::to_string(value) + "\n";
+  };
+  metric("papr_cluster_shards_owned", "gauge", "Shards whose lease this node holds.",
+         static_cast<int64_t>(table_.OwnedCount()));
+  metric("papr_cluster_shards_serving", "gauge", "Owned shards resumed and serving.",
+         static_cast<int64_t>(serving_.size()));
+  metric("papr_cluster_shards", "gauge", "Shards of the cluster.", table_.shard_count());
+  metric("papr_cluster_shard_acquisitions_total", "counter", "Shard leases this node acquired.",
+         acquired_total_);
+  metric("papr_cluster_shard_losses_total", "counter",
+         "Shards this node let go of or lost (handovers, lapsed or fenced leases).", lost_total_);
+  metric("papr_cluster_shard_resume_failures_total", "counter",
+         "Resumes of an acquired shard that failed and were retried.", resume_failures_);
+  return out;
+}
+
+}  // namespace papr::cluster

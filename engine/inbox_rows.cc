@@ -1,0 +1,46 @@
+#include "engine/inbox_rows.h"
+
+#include "common/byte_codec.h"
+
+namespace papr::engine {
+namespace {
+
+constexpr char kPostedStartTag = 1;
+
+}  // namespace
+
+std::string EncodePostedStart(const StartOptions& o, int64_t posted_ms) {
+  std::string out(1, kPostedStartTag);
+  PutSignedVarint64(&out, posted_ms);
+  PutLengthPrefixed(&out, o.workflow_type);
+  PutLengthPrefixed(&out, o.input);
+  PutLengthPrefixed(&out, o.owner);
+  PutVarint64(&out, o.blobs.size());
+  for (const auto& [name, bytes] : o.blobs) {
+    PutLengthPrefixed(&out, name);
+    PutLengthPrefixed(&out, bytes);
+  }
+  return out;
+}
+
+Result<PostedStart> DecodePostedStart(std::string_view in) {
+  auto corrupt = [] { return Status::Corruption("an inbox row does not decode as a posted start"); };
+  if (in.empty() || in.front() != kPostedStartTag) return corrupt();
+  in.remove_prefix(1);
+  PostedStart p;
+  StartOptions& o = p.options;
+  uint64_t blobs = 0;
+  if (!GetSignedVarint64(&in, &p.posted_ms) || !GetLengthPrefixed(&in, &o.workflow_type) ||
+      !GetLengthPrefixed(&in, &o.input) || !GetLengthPrefixed(&in, &o.owner) ||
+      !GetVarint64(&in, &blobs) || blobs > in.size()) {
+    return corrupt();
+  }
+  o.blobs.resize(blobs);
+  for (auto& [name, bytes] : o.blobs) {
+    if (!GetLengthPrefixed(&in, &name) || !GetLengthPrefixed(&in, &bytes)) return corrupt();
+  }
+  if (!in.empty()) return corrupt();
+  return p;
+}
+
+}  // namespace papr::engine
