@@ -24,6 +24,7 @@ using storage::testing::PgServer;
 using storage::testing::PgSession;
 
 constexpr int kShards = 16;
+constexpr int kLeaseTtlMs = 4000;
 
 std::string Content(int batch, int i) {
   return "cluster note b" + std::to_string(batch) + "m" + std::to_string(i) + "x of the fleet";
@@ -43,7 +44,8 @@ class ClusterTest : public ::testing::Test {
       o.config_file = ConfigPath("cloud.yaml");
       o.extra_yaml =
           "cluster:\n  enabled: true\n  shards: " + std::to_string(kShards) +
-          "\n  heartbeat_interval_ms: 300\n  lease_ttl_ms: 1500\n  inbox_poll_ms: 100\n";
+          "\n  heartbeat_interval_ms: 300\n  lease_ttl_ms: " + std::to_string(kLeaseTtlMs) +
+          "\n  inbox_poll_ms: 100\n";
       o.postgres_url = pg_.Url("postgres");
       if (n > 0) o.postgres_database = nodes_[0]->postgres_database();
       nodes_.push_back(std::make_unique<ServerProcess>(o));
@@ -64,7 +66,7 @@ class ClusterTest : public ::testing::Test {
 
   // True once the nodes `alive` serve all the shards between them, each some.
   bool ShardsServedBy(const std::vector<int>& alive) {
-    for (int i = 0; i < 200; ++i) {
+    for (int i = 0; i < 400; ++i) {
       int64_t serving = 0;
       bool each = true;
       for (int n : alive) {
@@ -121,13 +123,15 @@ TEST_F(ClusterTest, EveryBatchCompletesOnceWhenANodeIsKilledMidway) {
   EXPECT_EQ(Count("SELECT count(*) FROM memories"), kBatches * kPerBatch + 50);
 }
 
-// SIGTERM hands a node's shards over at once, well inside the lease TTL.
+// SIGTERM hands a node's shards over at once, well inside the lease TTL (the time includes
+// the node's own shutdown).
 TEST_F(ClusterTest, AStoppedNodeHandsItsShardsOverAtOnce) {
   ASSERT_TRUE(ShardsServedBy({0, 1, 2}));
   const auto stopped = std::chrono::steady_clock::now();
   EXPECT_EQ(nodes_[2]->Terminate(), 0);
   ASSERT_TRUE(ShardsServedBy({0, 1}));
-  EXPECT_LT(std::chrono::steady_clock::now() - stopped, 1500ms) << "waited for the lease TTL";
+  EXPECT_LT(std::chrono::steady_clock::now() - stopped, std::chrono::milliseconds(kLeaseTtlMs * 3 / 4))
+      << "waited for the lease TTL";
 }
 
 }  // namespace
