@@ -197,6 +197,12 @@ Result<std::shared_ptr<Execution>> Engine::Rep::FindLive(const std::string& id) 
   }
   if (auto exec = Find(id)) return exec;
   ASSIGN_OR_RETURN(auto record, Describe(id));
+  if (record.status == ExecutionStatus::kRunning && options.fence_of && !options.fence_of(id)) {
+    // Cluster mode: another node owns its shard (requests are not routed there yet).
+    return Status::FailedPrecondition("workflow " + id +
+                                      " runs on another node of the cluster; send the request "
+                                      "to the node that owns its shard");
+  }
   if (record.status == ExecutionStatus::kRunning) {
     // Open on disk but not in memory: recovery could not resume it.
     return Status::FailedPrecondition("workflow " + id +

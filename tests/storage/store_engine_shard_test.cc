@@ -244,6 +244,9 @@ TEST_F(EngineShardTest, AStartForAShardOwnedElsewhereIsPostedThenAppliedOnceByIt
   auto blob = a.ReadBlob("wf-posted", "blob");
   ASSERT_TRUE(blob.ok() && blob->has_value());
   EXPECT_EQ(**blob, "blob bytes");
+  Status elsewhere = b.Signal("wf-posted", "go", "");
+  EXPECT_EQ(elsewhere.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(elsewhere.message().find("runs on another node"), std::string::npos) << elsewhere.ToString();
   ASSERT_OK(a.Signal("wf-posted", "go", ""));  // live on its owner
   ASSERT_TRUE(WaitFor([&] {
     b.PollRemote();
