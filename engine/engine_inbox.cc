@@ -11,16 +11,6 @@ namespace {
 // Rows hold whole batches: one round of a drain holds at most this many.
 constexpr size_t kPostedPerRound = 16;
 
-ExecutionRecord PostedRecord(const std::string& id, const PostedStart& p) {
-  ExecutionRecord r;
-  r.workflow_id = id;
-  r.workflow_type = p.options.workflow_type;
-  r.owner = p.options.owner;
-  r.start_ms = r.updated_ms = p.posted_ms;
-  r.next_event_id = 2;  // its started event
-  return r;
-}
-
 }  // namespace
 
 Status Engine::Rep::PostStart(const StartOptions& o) {
@@ -46,17 +36,6 @@ Result<std::optional<PostedStart>> Engine::Rep::FindPosted(const std::string& id
   if (!row) return std::optional<PostedStart>();
   ASSIGN_OR_RETURN(PostedStart posted, DecodePostedStart(*row));
   return std::optional<PostedStart>(std::move(posted));
-}
-
-Result<std::optional<ExecutionRecord>> Engine::Rep::DescribePosted(const std::string& id) const {
-  ASSIGN_OR_RETURN(auto posted, FindPosted(id));
-  if (posted) return std::optional<ExecutionRecord>(PostedRecord(id, *posted));
-  // Applied between the two reads: a start moves from the inbox to its row in one commit.
-  ASSIGN_OR_RETURN(auto row, db->Get(Table::kExecutions, storage::ExecutionKey(id)));
-  if (!row) return std::optional<ExecutionRecord>();
-  ASSIGN_OR_RETURN(ExecutionRecord r, DecodeExecutionRecord(*row));
-  r.workflow_id = id;
-  return std::optional<ExecutionRecord>(std::move(r));
 }
 
 Status Engine::Rep::ApplyPosted(std::string_view key, std::string_view value) {

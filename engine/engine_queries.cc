@@ -61,8 +61,10 @@ Result<ExecutionRecord> Engine::Rep::Describe(const std::string& id) const {
   }
   ASSIGN_OR_RETURN(auto row, db->Get(Table::kExecutions, storage::ExecutionKey(id)));
   if (!row && options.shard_of) {
-    ASSIGN_OR_RETURN(auto posted, DescribePosted(id));
-    if (posted) return *std::move(posted);
+    ASSIGN_OR_RETURN(auto posted, FindPosted(id));
+    if (posted) return PostedRecord(id, *posted);
+    // Applied between the two reads: a start moves from the inbox to its row in one commit.
+    ASSIGN_OR_RETURN(row, db->Get(Table::kExecutions, storage::ExecutionKey(id)));
   }
   if (!row) return Status::NotFound("workflow " + id + " not found");
   ASSIGN_OR_RETURN(ExecutionRecord r, DecodeExecutionRecord(*row));

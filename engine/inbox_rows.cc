@@ -43,4 +43,14 @@ Result<PostedStart> DecodePostedStart(std::string_view in) {
   return p;
 }
 
+ExecutionRecord PostedRecord(const std::string& id, const PostedStart& p) {
+  ExecutionRecord r;
+  r.workflow_id = id;
+  r.workflow_type = p.options.workflow_type;
+  r.owner = p.options.owner;
+  r.start_ms = r.updated_ms = p.posted_ms;
+  r.next_event_id = 2;  // its started event
+  return r;
+}
+
 }  // namespace papr::engine

@@ -25,5 +25,7 @@ struct PostedStart {
 std::string EncodePostedStart(const StartOptions& options, int64_t posted_ms);
 // Corruption when `value` does not decode.
 Result<PostedStart> DecodePostedStart(std::string_view value);
+// How a posted start of `id` reads until applied: running, with its started event only.
+ExecutionRecord PostedRecord(const std::string& id, const PostedStart& posted);
 
 }  // namespace papr::engine

@@ -120,9 +120,6 @@ struct Engine::Rep {
   Status PostStart(const StartOptions& o);
   // The start of `id` posted and not applied yet, if any.
   Result<std::optional<PostedStart>> FindPosted(const std::string& id) const;
-  // Describe's answer for an id without a row: its posted start, or the row its owner
-  // committed meanwhile; nullopt when neither exists.
-  Result<std::optional<ExecutionRecord>> DescribePosted(const std::string& id) const;
   // Applies one posted start (DrainInbox), deleting its row.
   Status ApplyPosted(std::string_view key, std::string_view value);
   // Subscribers of executions not live here, with the record each one saw (PollRemote).
