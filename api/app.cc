@@ -160,9 +160,14 @@ Result<std::unique_ptr<App>> App::Create(config::Config config) {
   storage::Db* db = rep->db.get();
   deps.writes_refused = [db] { return db->writes_refused(); };
   deps.database_reachable = [db] { return db->CheckReachable(); };
+  App::Rep* app = rep.get();  // the server is made below, before any request can ask
+  deps.more_metrics = [app] {
+    std::string text = app->http->MetricsText();
 #if PAPR_WITH_ENGINE
-  if (auto* node = rep->cluster.get()) deps.more_metrics = [node] { return node->MetricsText(); };
+    if (app->cluster) text += app->cluster->MetricsText();
 #endif
+    return text;
+  };
   rep->router = std::make_unique<Router>(deps);
   net::HttpServerOptions http_options;
   http_options.listen = c.server.listen;

@@ -328,6 +328,17 @@ HttpServer::HttpServer(HttpServerOptions options, HttpHandler handler) : rep_(ne
 
 HttpServer::~HttpServer() { Stop(0); }
 
+std::string HttpServer::MetricsText() const {
+  const SharedState& state = *rep_->state;
+  return "# HELP papr_http_connections_open Open HTTP connections (server.max_connections caps "
+         "them).\n# TYPE papr_http_connections_open gauge\npapr_http_connections_open " +
+         std::to_string(state.connections.load()) +
+         "\n# HELP papr_http_connections_refused_total Connections refused at the cap.\n"
+         "# TYPE papr_http_connections_refused_total counter\n"
+         "papr_http_connections_refused_total " +
+         std::to_string(state.refused_connections.load()) + "\n";
+}
+
 Result<int> HttpServer::Start() {
   std::string host;
   unsigned short port = 0;

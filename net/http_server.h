@@ -47,6 +47,8 @@ class HttpServer {
   // Stops accepting, waits up to `drain_ms` for in-flight requests, then stops the threads.
   void Stop(int drain_ms = 10000);
   int port() const;
+  // Prometheus text: papr_http_connections_open (gauge), papr_http_connections_refused_total.
+  std::string MetricsText() const;
 
  private:
   struct Rep;

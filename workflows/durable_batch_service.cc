@@ -31,7 +31,13 @@ Status DurableBatchService::Rep::ForOpenChildren(
   return Status::Ok();
 }
 
-Result<BatchStatus> DurableBatchService::Rep::StatusOf(const engine::ExecutionRecord& r) {
+Result<std::vector<engine::ActivityRecord>> DurableBatchService::Rep::ReadWebhookAttempts(
+    const std::string& id) {
+  return engine->ReadActivities(id, kWebhookActivityBase - 1, 100);
+}
+
+Result<BatchStatus> DurableBatchService::Rep::StatusOf(
+    const engine::ExecutionRecord& r, const std::vector<engine::ActivityRecord>* webhook_rows) {
   ASSIGN_OR_RETURN(BatchHeader h, Header(r.workflow_id));
   BatchStatus st;
   st.batch_id = st.workflow_id = r.workflow_id;
@@ -111,9 +117,13 @@ Result<BatchStatus> DurableBatchService::Rep::StatusOf(const engine::ExecutionRe
   }
   st.webhook.url = h.webhook_url;
   if (!h.webhook_url.empty()) {
-    ASSIGN_OR_RETURN(auto rows, engine->ReadActivities(r.workflow_id, kWebhookActivityBase - 1, 100));
+    std::vector<engine::ActivityRecord> read;
+    if (webhook_rows == nullptr) {
+      ASSIGN_OR_RETURN(read, ReadWebhookAttempts(r.workflow_id));
+      webhook_rows = &read;
+    }
     st.webhook.state = WebhookState::kPending;
-    for (const auto& row : rows) {
+    for (const auto& row : *webhook_rows) {
       WebhookAttempt a = DecodeAttempt(row.payload);
       st.webhook.deliveries.push_back({row.finished_ms, a.status_code, a.error});
       st.webhook.attempts++;
@@ -234,6 +244,9 @@ Result<SubmitOutcome> DurableBatchService::Submit(BatchRequest request) {
 
 Result<BatchStatus> DurableBatchService::GetStatus(const std::string& user_id,
                                                    const std::string& batch_id) {
+  // The webhook's attempts are read before the record: an attempt runs after the commit that
+  // set the memo (memories done), so the answer never pairs an attempt with "processing".
+  ASSIGN_OR_RETURN(auto attempts, rep_->ReadWebhookAttempts(batch_id));
   auto record = rep_->engine->Describe(batch_id);
   // A store that cannot answer is not "not found" (the client retries a 503).
   if (!record.ok() && record.status().code() != StatusCode::kNotFound) return record.status();
@@ -241,7 +254,7 @@ Result<BatchStatus> DurableBatchService::GetStatus(const std::string& user_id,
       record->workflow_type != kWorkflowType) {
     return Status::NotFound("batch " + batch_id + " not found");
   }
-  return rep_->StatusOf(*record);
+  return rep_->StatusOf(*record, &attempts);
 }
 
 Result<ResultsPage> DurableBatchService::GetResults(const std::string& user_id,

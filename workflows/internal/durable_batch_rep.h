@@ -140,7 +140,12 @@ struct DurableBatchService::Rep {
   // (random): a keyed submit may race another with the same key and a different body.
   void SeedCaches(const std::string& batch_id, const BatchHeader& header,
                   const engine::StartOptions& start);
-  Result<BatchStatus> StatusOf(const engine::ExecutionRecord& record);
+  // The webhook's attempt rows of batch `id` (none for a batch without a webhook).
+  Result<std::vector<engine::ActivityRecord>> ReadWebhookAttempts(const std::string& id);
+  // `webhook_rows`: the webhook's attempt rows when read before `record` (GetStatus), so an
+  // attempt is never shown with a record older than the memo it follows; else read here.
+  Result<BatchStatus> StatusOf(const engine::ExecutionRecord& record,
+                               const std::vector<engine::ActivityRecord>* webhook_rows = nullptr);
   // Applies `op` to each open child of `id` (after the parent, so no parent reacts to a child
   // it is about to lose); a child's failure is reported in `report` (optional), not returned.
   Status ForOpenChildren(const std::string& id,
