@@ -51,6 +51,9 @@ struct App::Rep {
   std::unique_ptr<workflows::WebhookSender> webhooks;
 #if PAPR_WITH_ENGINE
   std::unique_ptr<cluster::ClusterNode> cluster;  // cluster mode; before the engine it drives
+  // The node the search index asks whether it writes: set once the node runs, cleared when
+  // it stops (the index's threads stop later, in App::Stop, before the node is destroyed).
+  std::atomic<cluster::ClusterNode*> search_writer{nullptr};
   std::unique_ptr<engine::Engine> engine;
 #endif
   std::unique_ptr<workflows::BatchService> batches;
@@ -75,7 +78,10 @@ Status App::Rep::StartEngineIfWritable() {
   if (db->opened_read_only_for_no_space()) return Status::Ok();
   RETURN_IF_ERROR(engine->Start());  // starts the periodic retention sweep too
   // Cluster mode: the engine owns no shard yet; it resumes each one as its lease comes.
-  if (cluster) cluster->Start(engine.get());
+  if (cluster) {
+    cluster->Start(engine.get());
+    search_writer = cluster.get();
+  }
   return Status::Ok();
 #else
   return Status::Ok();
@@ -105,7 +111,16 @@ Result<std::unique_ptr<App>> App::Create(config::Config config) {
     Status s = r->StartEngineIfWritable();
     if (!s.ok()) log::Error("engine start after space returned failed", {{"error", s.ToString()}});
   });
-  ASSIGN_OR_RETURN(rep->index, search::SearchIndex::Open(rep->db.get()));
+  search::SearchIndexOptions index_options;
+#if PAPR_WITH_ENGINE
+  if (c.cluster.enabled) {
+    index_options.writer_fence = [r]() -> std::optional<storage::Fence> {
+      cluster::ClusterNode* node = r->search_writer.load();
+      return node != nullptr ? node->SearchWriterFence() : std::nullopt;
+    };
+  }
+#endif
+  ASSIGN_OR_RETURN(rep->index, search::SearchIndex::Open(rep->db.get(), index_options));
   log::Info("storage opened", {{"db_ms", MsSince(open_started, db_opened)},
                                {"index_ms", MsSince(db_opened, std::chrono::steady_clock::now())}});
   rep->memories = std::make_unique<storage::MemoryStore>(rep->db.get());
@@ -206,6 +221,7 @@ void App::Stop() {
   if (rep_->http) rep_->http->Stop();
   if (rep_->router) rep_->router->Shutdown();
 #if PAPR_WITH_ENGINE
+  rep_->search_writer = nullptr;
   if (rep_->cluster) rep_->cluster->Stop();  // hands its shards over before the engine stops
 #endif
   if (rep_->batches) rep_->batches->Shutdown();

@@ -42,6 +42,9 @@ class ClusterNode {
   // Lets every shard go at once (the others take them over) and leaves. Before the engine stops.
   void Stop();
 
+  // The fence the search index is written with while this node holds shard 0 (the index
+  // writer: one per cluster); nullopt while it does not (it follows the writer's catalog).
+  std::optional<storage::Fence> SearchWriterFence() const { return table_.FenceOfShard(0); }
   const std::string& node_id() const { return options_.membership.node.node_id; }
   uint32_t shard_count() const { return table_.shard_count(); }
   size_t OwnedShards() const { return table_.OwnedCount(); }

@@ -9,9 +9,12 @@ namespace papr::cluster {
 ShardTable::ShardTable(uint32_t shard_count) : range_ids_(shard_count) {}
 
 std::optional<storage::Fence> ShardTable::FenceOf(std::string_view workflow_id) const {
-  const uint32_t shard = ShardOf(workflow_id, shard_count());
+  return FenceOfShard(ShardOf(workflow_id, shard_count()));
+}
+
+std::optional<storage::Fence> ShardTable::FenceOfShard(uint32_t shard) const {
   std::shared_lock lock(mu_);
-  if (!range_ids_[shard].has_value()) return std::nullopt;
+  if (shard >= range_ids_.size() || !range_ids_[shard].has_value()) return std::nullopt;
   return storage::Fence{shard, *range_ids_[shard]};
 }
 

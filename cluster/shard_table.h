@@ -31,6 +31,7 @@ class ShardTable final : public ShardOwner {
 
   // The fence of `workflow_id`'s shard while this node owns it; nullopt otherwise.
   std::optional<storage::Fence> FenceOf(std::string_view workflow_id) const;
+  std::optional<storage::Fence> FenceOfShard(uint32_t shard) const;
   bool Owns(uint32_t shard) const;
   size_t OwnedCount() const;
   uint32_t shard_count() const { return static_cast<uint32_t>(range_ids_.size()); }

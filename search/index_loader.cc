@@ -34,9 +34,10 @@ struct LoadedSegment {
 };
 
 Status AddTombstone(std::map<uint64_t, LoadedSegment>* segments, const storage::SegmentKeyParts& k,
-                    std::string_view value) {
+                    std::string_view value, bool tolerant) {
   auto it = segments->find(k.segment_id);
   Tombstone tombstone;
+  if (tolerant && it == segments->end()) return Status::Ok();
   if (it == segments->end() || k.doc >= it->second.view.segment->doc_count() ||
       !DecodeTombstone(value, &tombstone)) {
     return Status::Corruption("search index: tombstone without its segment");
@@ -73,7 +74,7 @@ Status SearchIndex::Rep::Rebuild() {
   return db->Write(batch);
 }
 
-Status SearchIndex::Rep::Load() {
+Status SearchIndex::Rep::Load(bool tolerant) {
   std::map<uint64_t, LoadedSegment> segments;
   auto cursor = db->NewCursor(storage::Table::kSegments);
   for (cursor->Seek(""); cursor->Valid(); cursor->Next()) {
@@ -82,7 +83,7 @@ Status SearchIndex::Rep::Load() {
       return Status::Corruption("search index: malformed key");
     }
     if (k.tombstone) {
-      RETURN_IF_ERROR(AddTombstone(&segments, k, cursor->value()));
+      RETURN_IF_ERROR(AddTombstone(&segments, k, cursor->value(), tolerant));
       continue;
     }
     ASSIGN_OR_RETURN(auto segment, Segment::Open(std::string(cursor->value())));
@@ -108,7 +109,7 @@ Status SearchIndex::Rep::Load() {
 
 Status SearchIndex::Rep::ReloadIfDue() {
   if (!reload_due) return Status::Ok();
-  RETURN_IF_ERROR(Load());
+  RETURN_IF_ERROR(clustered() ? LoadFollowingLog() : Load());
   reload_due = false;
   log::Info("search index reloaded from the store after a failed write", {});
   return Status::Ok();
@@ -128,12 +129,13 @@ Status SearchIndex::Rep::CheckComplete(bool* complete) {
     uint64_t sequence = 0;
     std::string user_id;
     std::string memory_id;
+    std::optional<std::string> deletion;
     if (!storage::DecodeIndexQueueKey(queue->key(), &sequence) ||
-        !storage::DecodeIndexQueueValue(queue->value(), &user_id, &memory_id)) {
+        !storage::DecodeIndexQueueValue(queue->value(), &user_id, &memory_id, &deletion)) {
       *complete = false;
       return Status::Ok();
     }
-    ++held[user_id];
+    if (!deletion) ++held[user_id];
     next_sequence = std::max(next_sequence, sequence + 1);
   }
   RETURN_IF_ERROR(queue->status());

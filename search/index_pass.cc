@@ -19,6 +19,7 @@ struct QueuedMemory {
   uint64_t sequence = 0;
   std::string user_id;
   std::string memory_id;
+  std::optional<std::string> tombstone;  // a queued deletion (cluster mode)
 };
 
 Result<std::vector<QueuedMemory>> ReadQueue(storage::Db* db, uint64_t floor, size_t max) {
@@ -28,7 +29,8 @@ Result<std::vector<QueuedMemory>> ReadQueue(storage::Db* db, uint64_t floor, siz
        cursor->Next()) {
     QueuedMemory row;
     if (!storage::DecodeIndexQueueKey(cursor->key(), &row.sequence) ||
-        !storage::DecodeIndexQueueValue(cursor->value(), &row.user_id, &row.memory_id)) {
+        !storage::DecodeIndexQueueValue(cursor->value(), &row.user_id, &row.memory_id,
+                                        &row.tombstone)) {
       return Status::Corruption("malformed index queue row");
     }
     rows.push_back(std::move(row));
@@ -47,12 +49,16 @@ using PendingSegments = std::map<std::pair<std::string, std::string>, PendingSeg
 
 Result<PendingSegments> BuildPending(storage::Db* db, const std::vector<QueuedMemory>& rows) {
   PendingSegments pending;
+  std::vector<const QueuedMemory*> memories;
+  for (const auto& row : rows) {
+    if (!row.tombstone) memories.push_back(&row);
+  }
   std::vector<std::string> keys;  // read in one round trip on a remote store
-  keys.reserve(rows.size());
-  for (const auto& row : rows) keys.push_back(storage::MemoryKey(row.user_id, row.memory_id));
+  keys.reserve(memories.size());
+  for (const auto* row : memories) keys.push_back(storage::MemoryKey(row->user_id, row->memory_id));
   ASSIGN_OR_RETURN(auto values, db->MultiGet(storage::Table::kMemories, keys));
-  for (size_t i = 0; i < rows.size(); ++i) {
-    const QueuedMemory& row = rows[i];
+  for (size_t i = 0; i < memories.size(); ++i) {
+    const QueuedMemory& row = *memories[i];
     if (!values[i].has_value()) continue;  // deleted before it was taken in
     ASSIGN_OR_RETURN(storage::MemoryRecord record, storage::DecodeMemoryRecord(*values[i]));
     pending[{row.user_id, record.external_user_id}].docs.push_back(
@@ -138,10 +144,65 @@ Result<size_t> SearchIndex::IndexQueued() {
   uint64_t floor = 0;
   uint64_t pass = rep_->BeginPass(&floor);
   std::vector<uint64_t> taken_in;
-  Result<size_t> taken = IndexFrom(floor, &taken_in);
+  Result<size_t> taken = 0;
+  bool writer = true;
+  if (rep_->clustered()) {
+    std::lock_guard<std::mutex> lock(rep_->write_mu);
+    Result<bool> role = rep_->TakeWriterRole();
+    writer = role.ok() && *role;
+    if (!role.ok()) taken = role.status();
+    if (role.ok() && !writer) {
+      Status followed = rep_->Follow(&taken_in);
+      if (!followed.ok()) taken = followed;
+    }
+    floor = 0;  // other nodes' sequences have other prefixes: the writer reads the whole queue
+  }
+  if (writer && taken.ok()) taken = IndexFrom(floor, &taken_in);
   rep_->EndPass(pass, taken.ok() ? taken_in : std::vector<uint64_t>{}, taken.ok());
   return taken;
 }
+
+namespace {
+
+//! What one pass changes: user indexes copied on first change, published after the commit.
+struct PassChanges {
+  std::map<std::string, std::shared_ptr<UserIndex>> users;
+  CatalogChange log;
+
+  UserIndex* User(const SearchIndex::Rep& r, const std::string& user_id) {
+    auto& index = users[user_id];
+    if (!index) {
+      auto current = r.Snapshot(user_id);
+      index = current ? std::make_shared<UserIndex>(*current) : std::make_shared<UserIndex>();
+    }
+    return index.get();
+  }
+};
+
+// Queued deletions (cluster mode): a tombstone for each live doc of the memory.
+Status StageQueuedDeletions(const SearchIndex::Rep& r, const std::vector<QueuedMemory>& rows,
+                            PassChanges* changes, storage::WriteBatch* batch) {
+  for (const auto& row : rows) {
+    Tombstone tombstone;
+    if (!row.tombstone) continue;
+    if (!DecodeTombstone(*row.tombstone, &tombstone)) {
+      return Status::Corruption("malformed queued deletion");
+    }
+    for (auto& view : changes->User(r, row.user_id)->segments) {
+      auto doc = view.segment->FindDoc(row.memory_id);
+      if (!doc.has_value() || view.deletions->Contains(*doc)) continue;
+      std::string key = storage::SegmentTombstoneKey(row.user_id, view.scope, view.id, *doc);
+      batch->Put(storage::Table::kSegments, key, *row.tombstone);
+      changes->log.added.push_back(std::move(key));
+      auto deletions = std::make_shared<Deletions>(*view.deletions);
+      deletions->Add(*doc, *row.tombstone, tombstone);
+      view.deletions = std::move(deletions);
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
 
 Result<size_t> SearchIndex::IndexFrom(uint64_t floor, std::vector<uint64_t>* sequences) {
   Rep& r = *rep_;
@@ -152,28 +213,34 @@ Result<size_t> SearchIndex::IndexFrom(uint64_t floor, std::vector<uint64_t>* seq
   ASSIGN_OR_RETURN(PendingSegments pending, BuildPending(r.db, rows));
   std::lock_guard<std::mutex> lock(r.write_mu);
   RETURN_IF_ERROR(r.ReloadIfDue());
+  if (r.clustered() && !r.writing_with) {  // lost the role meanwhile: the next writer takes them
+    sequences->clear();
+    return 0;
+  }
   storage::WriteBatch batch;
-  std::map<std::string, std::vector<SegmentView>> added;
+  PassChanges changes;
+  RETURN_IF_ERROR(StageQueuedDeletions(r, rows, &changes, &batch));
   for (auto& [key, p] : pending) {
     const auto& [user_id, scope] = key;
     uint64_t id = r.next_segment_id++;
-    batch.Put(storage::Table::kSegments, storage::SegmentKey(user_id, scope, id), p.bytes);
+    std::string segment_key = storage::SegmentKey(user_id, scope, id);
+    batch.Put(storage::Table::kSegments, segment_key, p.bytes);
+    changes.log.added.push_back(std::move(segment_key));
     auto deletions = ApplyUnindexedDeletes(r.unindexed_deletes, user_id, scope, id, p, &batch);
-    added[user_id].push_back(SegmentView{id, scope, p.segment, std::move(deletions)});
+    changes.User(r, user_id)->segments.push_back(SegmentView{id, scope, p.segment, std::move(deletions)});
   }
   for (uint64_t s : *sequences) {
     batch.Delete(storage::Table::kIndexQueue, storage::IndexQueueKey(s));
+  }
+  if (r.clustered()) {
+    changes.log.taken_in = *sequences;
+    r.StageChange(changes.log, &batch);
   }
   if (Status written = r.db->Write(batch); !written.ok()) {
     r.reload_due = true;
     return written;
   }
-  for (auto& [user_id, views] : added) {
-    auto current = r.Snapshot(user_id);
-    auto updated = current ? std::make_shared<UserIndex>(*current) : std::make_shared<UserIndex>();
-    for (auto& v : views) updated->segments.push_back(std::move(v));
-    r.Publish(user_id, std::move(updated));
-  }
+  for (auto& [user_id, index] : changes.users) r.Publish(user_id, std::move(index));
   r.unindexed_deletes.clear();
   size_t taken = 0;
   for (const auto& [key, p] : pending) taken += p.docs.size();

@@ -11,6 +11,10 @@
 namespace papr::search {
 
 Result<bool> SearchIndex::MergeOnce() {
+  if (rep_->clustered()) {
+    std::lock_guard<std::mutex> lock(rep_->write_mu);
+    if (!rep_->writing_with) return false;  // followers do not merge
+  }
   for (const auto& [user_id, index] : rep_->SnapshotAll()) {
     std::map<std::string, std::vector<SegmentStats>> by_scope;
     for (const auto& v : index->segments) {
@@ -55,15 +59,19 @@ Status SearchIndex::Rep::Merge(const std::string& user_id,
 
   std::lock_guard<std::mutex> lock(write_mu);
   RETURN_IF_ERROR(ReloadIfDue());  // then inputs a reload dropped count as vanished below
+  if (clustered() && !writing_with) return Status::Ok();  // no longer the writer
   auto current = Snapshot(user_id);
   uint64_t id = next_segment_id++;
   auto deletions = std::make_shared<Deletions>(merged->doc_count());
   storage::WriteBatch batch;
-  batch.Put(storage::Table::kSegments, storage::SegmentKey(user_id, scope, id), out.bytes);
+  CatalogChange change;
+  change.added.push_back(storage::SegmentKey(user_id, scope, id));
+  batch.Put(storage::Table::kSegments, change.added.back(), out.bytes);
   for (size_t i = 0; i < inputs.size(); ++i) {
     const SegmentView* now = current ? FindView(*current, inputs[i].id) : nullptr;
     if (now == nullptr) return Status::Internal("merge input segment vanished");
-    batch.Delete(storage::Table::kSegments, storage::SegmentKey(user_id, scope, now->id));
+    change.removed.push_back(storage::SegmentKey(user_id, scope, now->id));
+    batch.Delete(storage::Table::kSegments, change.removed.back());
     for (const auto& [doc, encoded] : now->deletions->tombstones()) {
       batch.Delete(storage::Table::kSegments,
                    storage::SegmentTombstoneKey(user_id, scope, now->id, doc));
@@ -72,11 +80,12 @@ Status SearchIndex::Rep::Merge(const std::string& user_id,
       // Deleted while the merge ran: the tombstone moves to the merged segment.
       Tombstone tombstone;
       if (!DecodeTombstone(encoded, &tombstone)) return Status::Corruption("bad tombstone");
-      batch.Put(storage::Table::kSegments,
-                storage::SegmentTombstoneKey(user_id, scope, id, new_doc), encoded);
+      change.added.push_back(storage::SegmentTombstoneKey(user_id, scope, id, new_doc));
+      batch.Put(storage::Table::kSegments, change.added.back(), encoded);
       deletions->Add(new_doc, encoded, tombstone);
     }
   }
+  if (clustered()) StageChange(change, &batch);
   if (Status written = db->Write(batch); !written.ok()) {
     reload_due = true;  // the merge may have been applied (see ReloadIfDue)
     return written;

@@ -42,14 +42,21 @@ Result<std::unique_ptr<SearchIndex>> SearchIndex::Open(storage::Db* db,
   ASSIGN_OR_RETURN(auto marker, db->Get(storage::Table::kMeta,
                                         storage::MetaSearchIndexVersionKey()));
   if (!marker.has_value()) RETURN_IF_ERROR(rep->Rebuild());
-  Status loaded = rep->Load();
-  bool complete = loaded.ok();
-  if (loaded.ok()) RETURN_IF_ERROR(rep->CheckComplete(&complete));
-  if (!complete) {
-    log::Warn("search index lost or corrupt; rebuilding it from the memories",
-              {{"error", loaded.ToString()}});
-    RETURN_IF_ERROR(rep->Rebuild());
-    RETURN_IF_ERROR(rep->Load());
+  if (rep->clustered()) {
+    // Other nodes change the index meanwhile: no completeness check (the counts would race).
+    RETURN_IF_ERROR(rep->ClaimSequencePrefix());
+    std::lock_guard<std::mutex> lock(rep->write_mu);
+    RETURN_IF_ERROR(rep->LoadFollowingLog());
+  } else {
+    Status loaded = rep->Load();
+    bool complete = loaded.ok();
+    if (loaded.ok()) RETURN_IF_ERROR(rep->CheckComplete(&complete));
+    if (!complete) {
+      log::Warn("search index lost or corrupt; rebuilding it from the memories",
+                {{"error", loaded.ToString()}});
+      RETURN_IF_ERROR(rep->Rebuild());
+      RETURN_IF_ERROR(rep->Load());
+    }
   }
   std::unique_ptr<SearchIndex> index(new SearchIndex(std::move(rep)));
   if (index->rep_->options.background) {
@@ -104,6 +111,13 @@ Tombstone TombstoneOf(const storage::MemoryRecord& record) {
 }  // namespace
 
 Status SearchIndex::CommitDelete(const storage::MemoryRecord& record, storage::WriteBatch* batch) {
+  if (rep_->clustered()) {
+    // The writer tombstones it (it may be merging the segment that holds it right now).
+    batch->Put(storage::Table::kIndexQueue, storage::IndexQueueKey(ReserveQueueSequence()),
+               storage::EncodeIndexQueueDeletion(record.user_id, record.id,
+                                                 EncodeTombstone(TombstoneOf(record))));
+    return rep_->db->Write(*batch);
+  }
   std::lock_guard<std::mutex> lock(rep_->write_mu);
   RETURN_IF_ERROR(rep_->ReloadIfDue());
   auto index = rep_->Snapshot(record.user_id);

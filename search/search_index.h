@@ -1,7 +1,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -31,6 +33,10 @@ struct SearchIndexOptions {
   bool background = true;
   // Chooses merges. Default (null): TieredMergePolicy with its defaults.
   std::shared_ptr<const MergePolicy> merge_policy;
+  // Cluster mode: nodes share the store and one writes the index, with this fence on every
+  // commit, while it returns one (the owner of shard 0); the others follow its catalog log
+  // (search/catalog_log.h) and queue their deletions for it. Null (default): the only node.
+  std::function<std::optional<storage::Fence>()> writer_fence;
 };
 
 //! The BM25 search index of every user's memories, as immutable segments in kSegments. It is
@@ -39,7 +45,9 @@ struct SearchIndexOptions {
 //! queue rows (so each memory is taken in exactly once, also across kill -9), and a merger
 //! merges segments as its MergePolicy says. Deletes write tombstones with the memory's
 //! deletion. Lost or corrupt segments are rebuilt from the memories on open. Searches read an
-//! immutable snapshot and never wait for writers. Thread-safe.
+//! immutable snapshot and never wait for writers. In cluster mode (writer_fence) one node
+//! writes and the others follow; a follower's search sees what the writer has taken in.
+//! Thread-safe.
 class SearchIndex final : public storage::MemoryIndex {
  public:
   static Result<std::unique_ptr<SearchIndex>> Open(storage::Db* db,
@@ -55,6 +63,7 @@ class SearchIndex final : public storage::MemoryIndex {
                                                 size_t max_results) const override;
 
   // One indexer pass: takes in up to max_docs_per_pass queued memories; how many it took.
+  // A cluster follower instead applies the writer's new catalog changes (and answers 0).
   Result<size_t> IndexQueued();
   // One merge if the policy asks for one in any scope; whether it merged.
   Result<bool> MergeOnce();

@@ -97,9 +97,24 @@ std::string EncodeIndexQueueValue(std::string_view user_id, std::string_view mem
   return value;
 }
 
-bool DecodeIndexQueueValue(std::string_view value, std::string* user_id, std::string* memory_id) {
-  return GetLengthPrefixed(&value, user_id) && GetLengthPrefixed(&value, memory_id) &&
-         value.empty();
+constexpr char kQueuedDeletionTag = 'D';
+
+std::string EncodeIndexQueueDeletion(std::string_view user_id, std::string_view memory_id,
+                                     std::string_view tombstone) {
+  std::string value = EncodeIndexQueueValue(user_id, memory_id);
+  value.push_back(kQueuedDeletionTag);
+  value.append(tombstone);
+  return value;
+}
+
+bool DecodeIndexQueueValue(std::string_view value, std::string* user_id, std::string* memory_id,
+                           std::optional<std::string>* tombstone) {
+  if (!GetLengthPrefixed(&value, user_id) || !GetLengthPrefixed(&value, memory_id)) return false;
+  if (tombstone != nullptr) tombstone->reset();
+  if (value.empty()) return true;
+  if (value.front() != kQueuedDeletionTag || tombstone == nullptr) return false;
+  *tombstone = std::string(value.substr(1));
+  return true;
 }
 
 namespace {
@@ -178,6 +193,25 @@ bool DecodeSegmentKey(std::string_view key, SegmentKeyParts* parts) {
   parts->doc = 0;
   for (char c : tail) parts->doc = (parts->doc << 8) | static_cast<uint8_t>(c);
   return true;
+}
+
+std::string MetaSearchLogKey(uint64_t version) {
+  std::string key(1, kMetaScalarTag);
+  key.append("search_log/");
+  PutFixed64BE(&key, version);
+  return key;
+}
+
+std::string MetaSearchLogHeadKey() {
+  std::string key(1, kMetaScalarTag);
+  key.append("search_log_head");
+  return key;
+}
+
+std::string MetaSearchSequencePrefixKey(uint32_t prefix) {
+  std::string key(1, kMetaScalarTag);
+  key.append("search_sequence_prefix/" + std::to_string(prefix));
+  return key;
 }
 
 std::string MetaSearchIndexVersionKey() {

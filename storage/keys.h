@@ -26,7 +26,8 @@
 //                0xF0 owner '\0' BE64(~start_ms) workflow_id -> "" (owner index, newest first)
 //   kActivities  workflow_id '\0' BE64 activity_id   -> activity record (engine)
 //   kIndexQueue  BE64 sequence                       -> lp user_id, lp memory_id (a stored
-//                memory the search index has not taken in yet; deleted when it has)
+//                memory the search index has not taken in yet; deleted when it has), or
+//                that and 'D' tombstone bytes (cluster mode: a deletion for the index writer)
 //   kSegments    user_id '\0' hex(scope) '\0' 'S' BE64 segment_id -> segment bytes (search/)
 //                user_id '\0' hex(scope) '\0' 'T' BE64 segment_id BE32 doc -> tombstone bytes
 //   kInbox       BE16 shard 'S' workflow_id        -> a start for the shard's owner (engine/inbox_rows.h)
@@ -37,6 +38,7 @@
 // two's-complement int64 (see db.cc).
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -68,7 +70,12 @@ bool DecodeMemoryKey(std::string_view key, std::string_view* user_id, std::strin
 std::string IndexQueueKey(uint64_t sequence);
 bool DecodeIndexQueueKey(std::string_view key, uint64_t* sequence);
 std::string EncodeIndexQueueValue(std::string_view user_id, std::string_view memory_id);
-bool DecodeIndexQueueValue(std::string_view value, std::string* user_id, std::string* memory_id);
+// A deletion's row (cluster mode): the memory is gone; `tombstone` is search's encoding of it.
+std::string EncodeIndexQueueDeletion(std::string_view user_id, std::string_view memory_id,
+                                     std::string_view tombstone);
+// Either row; `*tombstone` (optional) is set for a deletion's row, cleared for a memory's.
+bool DecodeIndexQueueValue(std::string_view value, std::string* user_id, std::string* memory_id,
+                           std::optional<std::string>* tombstone = nullptr);
 
 // ---- kSegments
 //! The parts of a kSegments key. `doc` is meaningful for tombstones only.
@@ -87,6 +94,11 @@ std::string SegmentUserPrefix(std::string_view user_id);
 bool DecodeSegmentKey(std::string_view key, SegmentKeyParts* parts);
 // Key of the search index format marker in kMeta (value: decimal text).
 std::string MetaSearchIndexVersionKey();
+// Cluster mode: the search catalog's change log (value: search/catalog_log.h), its newest
+// version (value: decimal text), and the queue sequence prefixes nodes have claimed.
+std::string MetaSearchLogKey(uint64_t version);
+std::string MetaSearchLogHeadKey();
+std::string MetaSearchSequencePrefixKey(uint32_t prefix);
 
 // ---- kUserStats / kUsage
 std::string UserStatsKey(std::string_view user_id);

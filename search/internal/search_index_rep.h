@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "search/catalog_log.h"
 #include "search/deletions.h"
 #include "search/search_index.h"
 #include "search/segment.h"
@@ -50,6 +51,10 @@ struct SearchIndex::Rep {
   // A write of the index failed, so what is stored may differ from what is published (the
   // outcome of a lost commit is unknown): the next pass reloads the catalog from the store.
   bool reload_due = false;  // guarded by write_mu
+  // Cluster mode (guarded by write_mu): the fence this node writes with while it is the
+  // writer, and the last catalog change it wrote or applied.
+  std::optional<storage::Fence> writing_with;
+  uint64_t log_version = 0;
 
   // The queue (guarded by queue_mu): reserved sequences not yet taken in, by reservation time.
   std::mutex queue_mu;
@@ -74,11 +79,28 @@ struct SearchIndex::Rep {
   std::vector<std::pair<std::string, std::shared_ptr<const UserIndex>>> SnapshotAll() const;
 
   // index_loader.cc
-  Status Load();  // reads every segment and publishes them as the catalog
+  // Reads every segment and publishes them as the catalog. `tolerant`: a tombstone whose
+  // segment is absent is skipped (a follower's load races the writer's merges), not corrupt.
+  Status Load(bool tolerant = false);
   // Reloads the catalog if a failed write left it in doubt. REQUIRES: write_mu held.
   Status ReloadIfDue();
   Status Rebuild();
   Status CheckComplete(bool* complete);
+  // catalog_follower.cc (cluster mode)
+  bool clustered() const { return options.writer_fence != nullptr; }
+  // Claims a queue sequence prefix no other node uses: sequences are prefix << 32 | n.
+  Status ClaimSequencePrefix();
+  // Whether this node is the writer now; one that just became it first reloads the catalog.
+  // REQUIRES: write_mu held.
+  Result<bool> TakeWriterRole();
+  // The log head, then every segment: entries after the head are applied on top.
+  Status LoadFollowingLog();  // REQUIRES: write_mu held
+  // Fences `batch` and adds `change` to it as the next log entry. REQUIRES: write_mu held.
+  void StageChange(const CatalogChange& change, storage::WriteBatch* batch);
+  // A follower's pass: applies the entries the writer added since the last; the sequences
+  // they took in go to `taken_in`. REQUIRES: write_mu held.
+  Status Follow(std::vector<uint64_t>* taken_in);
+  Status ApplyChange(const CatalogChange& change);
   // index_pass.cc
   // Starts a pass: its number and the queue sequence to scan from.
   uint64_t BeginPass(uint64_t* floor);

@@ -66,4 +66,13 @@ std::string WaitForState(const ApiClient& api, const std::string& batch_id,
   return r.status == 200 && wanted(r) ? Str(r.Json()["status"]) : "";
 }
 
+std::vector<std::string> SearchContents(const ApiClient& api, const std::string& query) {
+  Reply r = api.Post("/v1/memory/search?max_memories=10", "{\"query\":" + JsonQuote(query) + "}");
+  EXPECT_EQ(r.status, 200) << r.Describe();
+  std::vector<std::string> contents;
+  if (r.status != 200) return contents;
+  for (auto hit : r.Json()["data"]["memories"].get_array()) contents.push_back(Str(hit["content"]));
+  return contents;
+}
+
 }  // namespace papr::integration

@@ -49,4 +49,7 @@ std::string WaitForState(const ApiClient& api, const std::string& batch_id,
                          const std::vector<std::string>& states,
                          std::chrono::seconds timeout = std::chrono::seconds(60));
 
+// The contents of the memories a search for `query` finds (at most 10), [] after a test failure.
+std::vector<std::string> SearchContents(const ApiClient& api, const std::string& query);
+
 }  // namespace papr::integration

@@ -1,7 +1,7 @@
 // Cluster mode with real processes (issue 15): three papr-server nodes over one PostgreSQL,
 // batches submitted round-robin to all of them, one node killed with SIGKILL in the middle:
 // the others take its shards over after the lease TTL and every batch completes with every
-// memory stored once. Runs in the PostgreSQL stage (tools/test_postgres.sh).
+// memory stored once and found once by a search on any node. Runs in the PostgreSQL stage (tools/test_postgres.sh).
 #include <chrono>
 #include <cstdlib>
 #include <memory>
@@ -26,9 +26,8 @@ using storage::testing::PgSession;
 constexpr int kShards = 16;
 constexpr int kLeaseTtlMs = 4000;
 
-std::string Content(int batch, int i) {
-  return "cluster note b" + std::to_string(batch) + "m" + std::to_string(i) + "x of the fleet";
-}
+std::string Token(int batch, int i) { return "b" + std::to_string(batch) + "m" + std::to_string(i) + "x"; }
+std::string Content(int batch, int i) { return "cluster note " + Token(batch, i) + " of the fleet"; }
 
 class ClusterTest : public ::testing::Test {
  protected:
@@ -80,6 +79,25 @@ class ClusterTest : public ::testing::Test {
     return false;
   }
 
+  // Every sampled memory is found exactly once by a search on node `n` (the index writer
+  // has taken the queue in; a follower sees it within a few of its polls).
+  void ExpectEachFoundOnce(int n, int batches, int per_batch) {
+    for (int i = 0; i < 600 && Count("SELECT count(*) FROM index_queue") > 0; ++i) {
+      std::this_thread::sleep_for(50ms);
+    }
+    ASSERT_EQ(Count("SELECT count(*) FROM index_queue"), 0) << "the index writer stopped";
+    for (int b = 0; b < batches; ++b) {
+      for (int i : {0, per_batch / 2, per_batch - 1}) {
+        std::vector<std::string> found = SearchContents(Api(n), Token(b, i));
+        for (int wait = 0; wait < 100 && found.empty(); ++wait) {
+          std::this_thread::sleep_for(50ms);
+          found = SearchContents(Api(n), Token(b, i));
+        }
+        ASSERT_EQ(found, std::vector<std::string>{Content(b, i)}) << "node " << n;
+      }
+    }
+  }
+
   int64_t Count(const std::string& sql) {
     auto v = admin_->Query(sql);
     EXPECT_TRUE(v.ok()) << v.status().ToString();
@@ -111,8 +129,8 @@ TEST_F(ClusterTest, EveryBatchCompletesOnceWhenANodeIsKilledMidway) {
   EXPECT_EQ(Count("SELECT count(*) FROM memories"), kBatches * kPerBatch);  // once each
   EXPECT_EQ(Count("SELECT count(*) FROM inbox"), 0);
   EXPECT_GT(Metric(1, "papr_engine_inbox_posted_total") + Metric(2, "papr_engine_inbox_posted_total"), 0);
-  // Not checked here yet: search. Each node indexes what it stores and searches what it
-  // indexed (README "Cluster mode": a shared index is the next step).
+  ExpectEachFoundOnce(1, kBatches, kPerBatch);  // whichever of them writes the index
+  ExpectEachFoundOnce(2, kBatches, kPerBatch);
 
   // The killed node comes back (same node id, from its data dir) and takes a share again.
   ASSERT_TRUE(nodes_[0]->Restart());
@@ -121,6 +139,7 @@ TEST_F(ClusterTest, EveryBatchCompletesOnceWhenANodeIsKilledMidway) {
   Reply end = WaitForEnd(Api(2), more, 120s);
   EXPECT_EQ(Str(end.Json()["status"]), "completed") << end.Describe();
   EXPECT_EQ(Count("SELECT count(*) FROM memories"), kBatches * kPerBatch + 50);
+  ExpectEachFoundOnce(0, kBatches, kPerBatch);  // the rejoined node reads the shared index
 }
 
 // SIGTERM hands a node's shards over at once, well inside the lease TTL (the time includes

@@ -39,16 +39,6 @@ std::string Submit(const ApiClient& api, int b, int n) {
   return r.status == 202 ? Str(r.Json()["batch_id"]) : "";
 }
 
-// The memories whose content holds exactly `token`.
-std::vector<std::string> Hits(const ApiClient& api, const std::string& token) {
-  Reply r = api.Post("/v1/memory/search?max_memories=10", "{\"query\":" + JsonQuote(token) + "}");
-  EXPECT_EQ(r.status, 200) << r.Describe();
-  std::vector<std::string> contents;
-  if (r.status != 200) return contents;
-  for (auto hit : r.Json()["data"]["memories"].get_array()) contents.push_back(Str(hit["content"]));
-  return contents;
-}
-
 TEST(SearchCrashTest, EveryMemoryIsFoundExactlyOnceAfterKill9DuringIngest) {
   constexpr int kBatches = 4;
   constexpr int kPerBatch = 1500;
@@ -74,7 +64,7 @@ TEST(SearchCrashTest, EveryMemoryIsFoundExactlyOnceAfterKill9DuringIngest) {
   int doubled = 0;
   for (int b = 0; b < kBatches; ++b) {
     for (int i = 0; i < kPerBatch; ++i) {
-      auto hits = Hits(api, Token(b, i));
+      auto hits = SearchContents(api, Token(b, i));
       missing += hits.empty() ? 1 : 0;
       doubled += hits.size() > 1 ? 1 : 0;
       if (hits.size() == 1) {
@@ -95,15 +85,15 @@ TEST(SearchCrashTest, SingleAddIsSearchableWhenItAnswersAndDeleteVanishesAtOnce)
     Reply r = api.Post("/v1/memory", "{\"content\":\"note " + token + "\"}");
     ASSERT_EQ(r.status, 200) << r.Describe();
     std::string id = Str(r.Json()["data"].at(0)["memoryId"]);
-    ASSERT_EQ(Hits(api, token).size(), 1u) << token;
+    ASSERT_EQ(SearchContents(api, token).size(), 1u) << token;
     ASSERT_EQ(api.Delete("/v1/memory/" + id).status, 200);
-    EXPECT_TRUE(Hits(api, token).empty()) << token;
+    EXPECT_TRUE(SearchContents(api, token).empty()) << token;
   }
   // And they stay deleted across a kill -9.
   server.Kill9();
   ASSERT_TRUE(server.Start());
   ApiClient again(server.port(), kTestApiKey);
-  EXPECT_TRUE(Hits(again, "single3q").empty());
+  EXPECT_TRUE(SearchContents(again, "single3q").empty());
 }
 
 }  // namespace

@@ -35,6 +35,21 @@ TEST(KeysTest, IndexQueueKeyAndValueRoundTrip) {
   EXPECT_FALSE(DecodeIndexQueueValue(EncodeIndexQueueValue("u", "m1") + "x", &user, &id));
 }
 
+TEST(KeysTest, QueuedDeletionCarriesItsTombstoneAndIsNoMemoryRow) {
+  std::string user;
+  std::string id;
+  std::optional<std::string> tombstone = "stale";
+  ASSERT_TRUE(DecodeIndexQueueValue(EncodeIndexQueueValue("u", "m1"), &user, &id, &tombstone));
+  EXPECT_FALSE(tombstone.has_value());
+  std::string row = EncodeIndexQueueDeletion("u", "m2", "t\0b"s);
+  ASSERT_TRUE(DecodeIndexQueueValue(row, &user, &id, &tombstone));
+  EXPECT_EQ(id, "m2");
+  ASSERT_TRUE(tombstone.has_value());
+  EXPECT_EQ(*tombstone, "t\0b"s);
+  // A reader that knows no deletions refuses the row rather than index a deleted memory.
+  EXPECT_FALSE(DecodeIndexQueueValue(row, &user, &id));
+}
+
 TEST(KeysTest, SegmentKeysRoundTripWithAnyScopeBytes) {
   SegmentKeyParts parts;
   std::string scope = "end\0user"s;
