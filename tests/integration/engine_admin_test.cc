@@ -31,6 +31,7 @@
 
 #include "common/byte_codec.h"
 #include "engine/history_rows.h"
+#include "tests/integration/admin_run.h"
 #include "tests/integration/api_client.h"
 #include "tests/integration/batch_polling.h"
 #include "tests/integration/server_process.h"
@@ -47,83 +48,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 using simdjson::dom::element;
-
-// ---------------------------------------------------------------------------------------------
-// Running engine-admin.
-
-std::string AdminBinary() { return std::string(PAPR_BIN_DIR) + "/engine-admin"; }
-
-struct AdminRun {
-  int exit_code = -1;  // 128+signal if killed; -1 if it could not run or timed out
-  std::string out, err;
-
-  std::string Describe() const {
-    return "exit " + std::to_string(exit_code) + "\nstdout: " + out.substr(0, 4000) +
-           "\nstderr: " + err.substr(0, 4000);
-  }
-  // stdout parsed as JSON (throws on invalid JSON: a test failure).
-  element Json() const {
-    if (!parser_) parser_ = std::make_shared<simdjson::dom::parser>();
-    return parser_->parse(out).value();
-  }
-
- private:
-  mutable std::shared_ptr<simdjson::dom::parser> parser_;
-};
-
-// fork/exec of engine-admin with `args`; stdout and stderr go to files of a temp dir. The child
-// gets this process's environment without PAPR_* variables, plus `extra_env`. Killed after 60 s.
-AdminRun RunAdmin(const std::vector<std::string>& args, const EnvVars& extra_env = {}) {
-  AdminRun run;
-  TempDir dir;
-  std::string out_path = dir.File("out"), err_path = dir.File("err");
-  std::vector<std::string> argv = {AdminBinary()};
-  argv.insert(argv.end(), args.begin(), args.end());
-  std::vector<char*> argv_ptrs;
-  for (auto& a : argv)
-    argv_ptrs.push_back(a.data());
-  argv_ptrs.push_back(nullptr);
-  std::vector<std::string> env;
-  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
-    if (std::strncmp(*e, "PAPR_", 5) != 0) env.emplace_back(*e);
-  }
-  for (const auto& [name, value] : extra_env) env.push_back(name + "=" + value);
-  std::vector<char*> env_ptrs;
-  for (auto& e : env)
-    env_ptrs.push_back(e.data());
-  env_ptrs.push_back(nullptr);
-  int out_fd = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  int err_fd = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  pid_t pid = fork();
-  if (pid == 0) {
-    dup2(out_fd, 1);
-    dup2(err_fd, 2);
-    execve(argv_ptrs[0], argv_ptrs.data(), env_ptrs.data());
-    _exit(127);
-  }
-  close(out_fd);
-  close(err_fd);
-  if (pid < 0) {
-    run.err = std::string("fork: ") + std::strerror(errno);
-    return run;
-  }
-  auto deadline = Clock::now() + std::chrono::seconds(60);
-  int status = 0;
-  while (waitpid(pid, &status, WNOHANG) == 0) {
-    if (Clock::now() > deadline) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      run.out = ReadTextFile(out_path);
-      run.err = "timed out\n" + ReadTextFile(err_path);
-      return run;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  run.out = ReadTextFile(out_path);
-  run.err = ReadTextFile(err_path);
-  return run;
-}
 
 // ---------------------------------------------------------------------------------------------
 // The processing endpoint: 422 for content with REJECT, 200 after 40 ms for SLOW, else 200.

@@ -376,6 +376,10 @@ void ServerProcess::Kill9() {
   port_ = 0;
 }
 
+void ServerProcess::Signal(int signal) const {
+  if (running()) kill(pid_, signal);
+}
+
 int ServerProcess::Terminate(int timeout_ms) {
   if (!running()) return last_exit_;
   kill(pid_, SIGTERM);

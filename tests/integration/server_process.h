@@ -92,6 +92,9 @@ class ServerProcess {
   // killed by a signal, -1 on timeout, or the last result if not running.
   int Terminate(int timeout_ms = 30000);
 
+  // Sends `signal` to the running server (SIGSTOP and SIGCONT: a node frozen, then thawed).
+  void Signal(int signal) const;
+
   bool running() const { return pid_ > 0; }
   int port() const { return port_; }
   pid_t pid() const { return pid_; }
