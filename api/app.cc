@@ -183,6 +183,12 @@ Result<std::unique_ptr<App>> App::Create(config::Config config) {
 #endif
     return text;
   };
+#if PAPR_WITH_ENGINE
+  if (rep->cluster) {
+    cluster::ClusterNode* node = rep->cluster.get();
+    deps.cluster_view = [node] { return node->ViewJson(); };
+  }
+#endif
   rep->router = std::make_unique<Router>(deps);
   net::HttpServerOptions http_options;
   http_options.listen = c.server.listen;

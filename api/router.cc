@@ -96,6 +96,7 @@ struct Router::Rep {
   HttpResponse SubmitBatch(const HttpRequest& req, const std::string& user, Responder* respond);
   HttpResponse BatchStatus(const std::string& user, const std::string& id);
   HttpResponse GetUsage(const std::string& user);
+  HttpResponse ClusterView();
   HttpResponse WorkflowHistory(const HttpRequest& req, const std::string& user,
                                const std::string& id);
   HttpResponse BatchEvents(const std::string& user, const std::string& id, Responder* respond);
@@ -220,6 +221,7 @@ HttpResponse Router::Rep::Route(const HttpRequest& req, const std::string& user,
   };
   if (p == "/v1/memory") return m == "POST" ? AddMemory(req, user) : method_not_allowed("POST");
   if (p == "/v1/usage") return m == "GET" ? GetUsage(user) : method_not_allowed("GET");
+  if (p == "/v1/admin/cluster") return m == "GET" ? ClusterView() : method_not_allowed("GET");
   constexpr std::string_view kAdminWorkflows = "/v1/admin/workflows/";
   if (StartsWith(p, kAdminWorkflows) && p.size() > kAdminWorkflows.size() + 8 &&
       p.substr(p.size() - 8) == "/history") {
@@ -514,6 +516,16 @@ HttpResponse Router::Rep::GetUsage(const std::string& user) {
   for (const auto& b : c.messaging.cloud_benefits) w.String(b);
   w.EndArray().EndObject();
   return HttpResponse::Json(200, w.Take());
+}
+
+// The cluster's nodes and shards (no user's data: ids, addresses, leases, counts).
+HttpResponse Router::Rep::ClusterView() {
+  if (!deps.cluster_view) {
+    return SimpleError(404, "this server does not run as a cluster (cluster.enabled)");
+  }
+  auto json = deps.cluster_view();
+  if (!json.ok()) return StatusError(json.status());
+  return HttpResponse::Json(200, std::move(json).value());
 }
 
 // Read-only: a page of one of the user's workflow histories (the console's timeline).

@@ -32,6 +32,9 @@ struct RouterDeps {
   std::function<Status()> database_reachable;
   // /metrics: more Prometheus text (cluster mode: the node's shards). Optional.
   std::function<std::string()> more_metrics;
+  // GET /v1/admin/cluster: the cluster's nodes and shards as JSON (cluster mode). Optional:
+  // without it the route answers 404.
+  std::function<Result<std::string>()> cluster_view;
 };
 
 //! Routes of API.md. Handle() is called on an io thread; each request runs on the handler

@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "cluster/cluster_view.h"
 #include "cluster/shard_count.h"
 #include "cluster/shard_hash.h"
 #include "common/log.h"
@@ -129,6 +130,11 @@ void ClusterNode::DrainServed() {
                                                     {"error", drained.status().ToString()}});
     }
   }
+}
+
+Result<std::string> ClusterNode::ViewJson() const {
+  ASSIGN_OR_RETURN(ClusterView view, ReadClusterView(*store_));
+  return ClusterViewJson(view, options_.membership.lease_ttl.count());
 }
 
 std::string ClusterNode::MetricsText() const {

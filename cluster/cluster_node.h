@@ -48,6 +48,8 @@ class ClusterNode {
   const std::string& node_id() const { return options_.membership.node.node_id; }
   uint32_t shard_count() const { return table_.shard_count(); }
   size_t OwnedShards() const { return table_.OwnedCount(); }
+  // The cluster as the database shows it now (cluster/cluster_view.h), as JSON.
+  Result<std::string> ViewJson() const;
   // Prometheus text: shards owned, acquired and lost, inbox rows applied.
   std::string MetricsText() const;
 

@@ -79,7 +79,8 @@ Status SearchIndex::Rep::LoadFollowingLog() {
 void SearchIndex::Rep::StageChange(const CatalogChange& change, storage::WriteBatch* batch) {
   batch->SetFence(*writing_with);
   uint64_t version = ++log_version;  // a failed write reloads, which rereads the head
-  batch->Put(storage::Table::kMeta, storage::MetaSearchLogKey(version), EncodeCatalogChange(change));
+  batch->Put(storage::Table::kMeta, storage::MetaSearchLogKey(version),
+             EncodeCatalogChange(change));
   batch->Put(storage::Table::kMeta, storage::MetaSearchLogHeadKey(), std::to_string(version));
   if (version > kCatalogLogKept) {
     batch->Delete(storage::Table::kMeta, storage::MetaSearchLogKey(version - kCatalogLogKept));

@@ -227,7 +227,8 @@ Result<size_t> SearchIndex::IndexFrom(uint64_t floor, std::vector<uint64_t>* seq
     batch.Put(storage::Table::kSegments, segment_key, p.bytes);
     changes.log.added.push_back(std::move(segment_key));
     auto deletions = ApplyUnindexedDeletes(r.unindexed_deletes, user_id, scope, id, p, &batch);
-    changes.User(r, user_id)->segments.push_back(SegmentView{id, scope, p.segment, std::move(deletions)});
+    changes.User(r, user_id)->segments.push_back(
+        SegmentView{id, scope, p.segment, std::move(deletions)});
   }
   for (uint64_t s : *sequences) {
     batch.Delete(storage::Table::kIndexQueue, storage::IndexQueueKey(s));

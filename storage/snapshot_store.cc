@@ -26,6 +26,8 @@ class SharedSnapshot final : public StoreSnapshot {
                                                   std::string_view key) const override {
     return of_.GetCounters(table, key);
   }
+  Result<std::vector<ShardStatus>> ListShards() const override { return of_.ListShards(); }
+  Result<std::vector<NodeStatus>> ListNodes() const override { return of_.ListNodes(); }
 
  private:
   const StoreSnapshot& of_;
@@ -59,6 +61,8 @@ class SnapshotStore final : public Store {
     return ReadOnly("renewing a shard");
   }
   Status ReleaseShard(const ShardLease&) override { return ReadOnly("releasing a shard"); }
+  Result<std::vector<ShardStatus>> ListShards() const override { return snapshot_->ListShards(); }
+  Result<std::vector<NodeStatus>> ListNodes() const override { return snapshot_->ListNodes(); }
   const char* BackendName() const override { return store_->BackendName(); }
 
  private:

@@ -25,4 +25,12 @@ Result<std::vector<NodeInfo>> Store::LiveNodes(std::chrono::milliseconds /*ttl*/
 
 Status Store::RemoveNode(std::string_view /*node_id*/) { return NoMembership(*this); }
 
+Result<std::vector<ShardStatus>> StoreReader::ListShards() const {
+  return Status::FailedPrecondition("this store has no cluster shards");
+}
+
+Result<std::vector<NodeStatus>> StoreReader::ListNodes() const {
+  return Status::FailedPrecondition("this store has no cluster nodes");
+}
+
 }  // namespace papr::storage

@@ -29,6 +29,26 @@ struct ScanPage {
   std::optional<std::string> resume_key;
 };
 
+//! A cluster node as the store knows it (SCALE-OUT.md: `nodes`).
+struct NodeInfo {
+  std::string node_id;
+  std::string address;  // where other nodes and operators reach it (cluster.advertise_address)
+};
+
+//! A shard's row as operators see it (engine-admin shards, GET /v1/admin/cluster).
+struct ShardStatus {
+  uint32_t shard = 0;
+  int64_t range_id = 0;
+  std::string owner;               // "" while no node holds it
+  int64_t lease_remaining_ms = 0;  // on the database's clock; <= 0: lapsed, or none
+};
+
+//! A node's row: its last heartbeat's age on the database's clock.
+struct NodeStatus {
+  NodeInfo node;
+  int64_t heartbeat_age_ms = 0;
+};
+
 //! The read half of a Store, also implemented by snapshots.
 class StoreReader {
  public:
@@ -45,6 +65,10 @@ class StoreReader {
   // The sums of every AddCounters on (table, key); absent -> {0, 0}.
   virtual Result<std::pair<int64_t, int64_t>> GetCounters(Table table,
                                                           std::string_view key) const = 0;
+  // For operators: every shard row (by shard) and every node row (by id), live or not.
+  // FailedPrecondition where there are no members (RocksDB).
+  virtual Result<std::vector<ShardStatus>> ListShards() const;
+  virtual Result<std::vector<NodeStatus>> ListNodes() const;
 };
 
 //! A read-only, consistent view of the store as of its creation. Thread-safe. On Postgres it
@@ -60,11 +84,6 @@ struct ShardLease {
   Fence fence() const { return Fence{shard, range_id}; }
 };
 
-//! A cluster node as the store knows it (SCALE-OUT.md: `nodes`).
-struct NodeInfo {
-  std::string node_id;
-  std::string address;  // where other nodes and operators reach it (cluster.advertise_address)
-};
 
 //! The storage interface. Thread-safe: any number of threads may call it at once.
 class Store : public StoreReader {

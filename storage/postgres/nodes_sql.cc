@@ -7,6 +7,7 @@ namespace papr::storage::pg {
 const char* const kNodeHeartbeat = "node_heartbeat";
 const char* const kNodesLive = "nodes_live";
 const char* const kNodeRemove = "node_remove";
+const char* const kNodesAll = "nodes_all";
 
 std::vector<std::string> NodesDdl() {
   return {
@@ -27,6 +28,9 @@ std::vector<PreparedSql> NodesStatements() {
        "SELECT node_id, address FROM nodes"
        " WHERE heartbeat_at > now() - $1::int8 * interval '1 millisecond' ORDER BY node_id"},
       {kNodeRemove, "DELETE FROM nodes WHERE node_id = $1::text"},
+      {kNodesAll,
+       "SELECT node_id, address, (extract(epoch FROM now() - heartbeat_at) * 1000)::int8"
+       " FROM nodes ORDER BY node_id"},
   };
 }
 

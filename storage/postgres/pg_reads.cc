@@ -38,8 +38,8 @@ Result<std::vector<std::optional<std::string>>> ReadRows(PgConnection& conn, Tab
   params.ByteaArray(unique);
   ASSIGN_OR_RETURN(PgResult result, conn.Exec(KvStatementName(KvOp::kMultiGet, table), params));
   for (int row = 0; row < PQntuples(result.get()); ++row) {
-    auto it = positions.find(std::string_view(PQgetvalue(result.get(), row, 0),
-                                              PQgetlength(result.get(), row, 0)));
+    auto it = positions.find(
+        std::string_view(PQgetvalue(result.get(), row, 0), PQgetlength(result.get(), row, 0)));
     if (it == positions.end()) return Status::Internal("multi-get answered a key not asked for");
     for (size_t i : it->second) values[i] = Field(result.get(), row, 1);
   }
@@ -79,6 +79,28 @@ Result<std::pair<int64_t, int64_t>> ReadCounters(PgConnection& conn, Table table
   }
   return std::make_pair(DecodeInt8(PQgetvalue(result.get(), 0, 0)),
                         DecodeInt8(PQgetvalue(result.get(), 0, 1)));
+}
+
+Result<std::vector<ShardStatus>> ReadShards(PgConnection& conn) {
+  ASSIGN_OR_RETURN(PgResult result, conn.Exec(kShardsAll, PgParams()));
+  std::vector<ShardStatus> shards;
+  for (int row = 0; row < PQntuples(result.get()); ++row) {
+    shards.push_back(
+        ShardStatus{static_cast<uint32_t>(DecodeInt8(PQgetvalue(result.get(), row, 0))),
+                    DecodeInt8(PQgetvalue(result.get(), row, 1)), Field(result.get(), row, 2),
+                    DecodeInt8(PQgetvalue(result.get(), row, 3))});
+  }
+  return shards;
+}
+
+Result<std::vector<NodeStatus>> ReadNodes(PgConnection& conn) {
+  ASSIGN_OR_RETURN(PgResult result, conn.Exec(kNodesAll, PgParams()));
+  std::vector<NodeStatus> nodes;
+  for (int row = 0; row < PQntuples(result.get()); ++row) {
+    nodes.push_back(NodeStatus{NodeInfo{Field(result.get(), row, 0), Field(result.get(), row, 1)},
+                               DecodeInt8(PQgetvalue(result.get(), row, 2))});
+  }
+  return nodes;
 }
 
 }  // namespace papr::storage::pg

@@ -22,4 +22,8 @@ Result<ScanPage> ReadRange(PgConnection& conn, Table table, std::string_view sta
 Result<std::pair<int64_t, int64_t>> ReadCounters(PgConnection& conn, Table table,
                                                  std::string_view key);
 
+// The shards and nodes tables, for operators.
+Result<std::vector<ShardStatus>> ReadShards(PgConnection& conn);
+Result<std::vector<NodeStatus>> ReadNodes(PgConnection& conn);
+
 }  // namespace papr::storage::pg

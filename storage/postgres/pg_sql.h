@@ -53,6 +53,7 @@ extern const char* const kShardFence;    // $1 shard, $2 range_id; raises kFence
 extern const char* const kShardAcquire;  // $1 shard, $2 owner, $3 ttl_ms -> range_id
 extern const char* const kShardRenew;    // $1 shard, $2 range_id, $3 ttl_ms -> 1 row or none
 extern const char* const kShardRelease;  // $1 shard, $2 range_id -> 1 row or none
+extern const char* const kShardsAll;     // -> shard, range_id, owner or '', lease ms left
 // The SQLSTATE papr_check_fence raises on a stale range_id.
 extern const char* const kFenceSqlState;
 
@@ -62,6 +63,7 @@ std::vector<PreparedSql> NodesStatements();
 extern const char* const kNodeHeartbeat;  // $1 node_id, $2 address
 extern const char* const kNodesLive;      // $1 ttl_ms -> node_id, address by node_id
 extern const char* const kNodeRemove;     // $1 node_id
+extern const char* const kNodesAll;       // -> node_id, address, heartbeat age ms
 
 // ---- schema_sql.cc: what brings a database from version v to v + 1 (index v - 1)
 std::vector<std::vector<std::string>> SchemaMigrations();

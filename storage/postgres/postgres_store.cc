@@ -38,6 +38,14 @@ class PgSnapshot final : public StoreSnapshot {
     std::lock_guard<std::mutex> lock(mu_);
     return pg::ReadCounters(borrowed_.conn(), table, key);
   }
+  Result<std::vector<ShardStatus>> ListShards() const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return pg::ReadShards(borrowed_.conn());
+  }
+  Result<std::vector<NodeStatus>> ListNodes() const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return pg::ReadNodes(borrowed_.conn());
+  }
 
  private:
   mutable std::mutex mu_;
@@ -166,6 +174,16 @@ Status PostgresStore::RemoveNode(std::string_view node_id) {
   pg::PgParams params;
   params.Bytes(node_id);
   return borrowed.conn().Exec(pg::kNodeRemove, params).status();
+}
+
+Result<std::vector<ShardStatus>> PostgresStore::ListShards() const {
+  ASSIGN_OR_RETURN(pg::PgPool::Borrowed borrowed, pool_->Borrow());
+  return pg::ReadShards(borrowed.conn());
+}
+
+Result<std::vector<NodeStatus>> PostgresStore::ListNodes() const {
+  ASSIGN_OR_RETURN(pg::PgPool::Borrowed borrowed, pool_->Borrow());
+  return pg::ReadNodes(borrowed.conn());
 }
 
 PgStoreStats PostgresStore::stats() const {

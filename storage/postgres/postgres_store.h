@@ -52,6 +52,8 @@ class PostgresStore final : public Store {
   Status Heartbeat(const NodeInfo& node) override;
   Result<std::vector<NodeInfo>> LiveNodes(std::chrono::milliseconds ttl) const override;
   Status RemoveNode(std::string_view node_id) override;
+  Result<std::vector<ShardStatus>> ListShards() const override;
+  Result<std::vector<NodeStatus>> ListNodes() const override;
   const char* BackendName() const override { return "postgres"; }
 
   PgStoreStats stats() const;

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -172,7 +173,7 @@ TEST_F(ClusterTest, AStoppedNodeHandsItsShardsOverAtOnce) {
 }
 
 // Processing takes 100 ms a memory, so a node always has activities in flight.
-class ClusterZombieTest : public ClusterTest {
+class ClusterSlowProcessingTest : public ClusterTest {
  protected:
   std::string ProcessingYaml() const override { return endpoint_.ProcessingYaml(); }
 
@@ -187,7 +188,7 @@ class ClusterZombieTest : public ClusterTest {
 // others take its shards over, then it is thawed (SIGCONT). Whatever it still tries to commit
 // is refused by the fence: every memory is stored once, every batch completes, every history
 // replays, and the thawed node drops what it lost and rejoins.
-TEST_F(ClusterZombieTest, AFrozenNodesLateCommitsNeverLand) {
+TEST_F(ClusterSlowProcessingTest, AFrozenNodesLateCommitsNeverLand) {
   ASSERT_TRUE(ShardsServedBy({0, 1, 2}));
   constexpr int kBatches = 24, kPerBatch = 100;  // some batches on node 0's shards, surely
   std::vector<std::string> ids;
@@ -209,6 +210,56 @@ TEST_F(ClusterZombieTest, AFrozenNodesLateCommitsNeverLand) {
   ExpectEveryHistoryReplays(0);
   ExpectEachFoundOnce(0, kBatches, kPerBatch);
   ExpectEachFoundOnce(2, kBatches, kPerBatch);
+}
+
+// What an operator sees: GET /v1/admin/cluster on any node and engine-admin nodes / shards
+// show the live nodes, every shard held by one of them, and the open executions; a node that
+// stopped leaves the list and its shards go to the others.
+TEST_F(ClusterSlowProcessingTest, OperatorsSeeTheNodesShardsAndOpenExecutions) {
+  ASSERT_TRUE(ShardsServedBy({0, 1, 2}));
+  std::string id = SubmitBatch(Api(0), BatchBody(300, [](int i) { return Content(0, i); }));
+  ASSERT_FALSE(id.empty());
+  auto check = [&](simdjson::dom::element view, size_t live_nodes, const std::string& source) {
+    EXPECT_EQ(Int(view["shard_count"]), kShards) << source;
+    std::set<std::string> live;
+    int64_t owned = 0;
+    for (auto node : view["nodes"].get_array()) {
+      if (node["live"].get_bool().value()) live.insert(Str(node["node_id"]));
+      owned += Int(node["shards_owned"]);
+    }
+    EXPECT_EQ(live.size(), live_nodes) << source;
+    EXPECT_EQ(owned, kShards) << source;
+    int64_t open = 0, shards = 0;
+    for (auto shard : view["shards"].get_array()) {
+      ++shards;
+      EXPECT_TRUE(live.contains(Str(shard["owner"]))) << source << ": shard " << Int(shard["shard"]);
+      EXPECT_GT(Int(shard["range_id"]), 0) << source;
+      EXPECT_GT(Int(shard["lease_remaining_ms"]), 0) << source;
+      open += Int(shard["open_executions"]);
+    }
+    EXPECT_EQ(shards, kShards) << source;
+    EXPECT_GE(open, 1) << source << ": the batch runs";
+  };
+  for (int n = 0; n < 3; ++n) {
+    Reply r = Api(n).Get("/v1/admin/cluster");
+    ASSERT_EQ(r.status, 200) << r.Describe();
+    check(r.Json(), 3, "node " + std::to_string(n));
+  }
+  for (const char* command : {"nodes", "shards"}) {
+    AdminRun run = RunAdmin({command, "--json", "--config", nodes_[1]->config_file()});
+    ASSERT_EQ(run.exit_code, 0) << run.Describe();
+    check(run.Json(), 3, std::string("engine-admin ") + command);
+  }
+  AdminRun text = RunAdmin({"shards", "--config", nodes_[1]->config_file()});
+  ASSERT_EQ(text.exit_code, 0) << text.Describe();
+  EXPECT_NE(text.out.find("RANGE_ID"), std::string::npos) << text.out;
+  EXPECT_EQ(nodes_[2]->Terminate(), 0);
+  ASSERT_TRUE(ShardsServedBy({0, 1}));
+  Reply after = Api(0).Get("/v1/admin/cluster");
+  ASSERT_EQ(after.status, 200) << after.Describe();
+  check(after.Json(), 2, "after node 2 stopped");
+  Reply end = WaitForEnd(Api(1), id, 120s);
+  EXPECT_EQ(Str(end.Json()["status"]), "completed") << end.Describe();
 }
 
 }  // namespace

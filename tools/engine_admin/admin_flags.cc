@@ -24,6 +24,8 @@ const std::vector<CommandSpec>& Commands() {
       {"export", 1, 1, {"--raw"}},
       {"replay", 0, 1, {"--file", "--all", "--status"}},
       {"stats", 0, 0, {}},
+      {"nodes", 0, 0, {}},
+      {"shards", 0, 0, {}},
       {"terminate", 1, 1, {"--reason"}},
       {"cancel", 1, 1, {"--reason"}},
       {"signal", 2, 2, {"--input"}},
@@ -205,6 +207,10 @@ Read commands (read a snapshot of the database):
                                              replays histories against this build's workflow
                                              code; exit 1 on the first non-determinism
   stats                                      executions by status, events, disk use
+  nodes                                      cluster mode: each node, its heartbeat's age,
+                                             whether it is live, the shards it holds
+  shards                                     cluster mode: each shard's owner, range_id,
+                                             lease left and open executions
 
 Write commands: server mode with --server URL --api-key KEY (through the running server's
 admin endpoints; the key's user must own the workflow), else direct mode (opens the

@@ -9,6 +9,7 @@ Result<CommandOutput> RunCommand(const Flags& flags) {
       {"export", RunExport},       {"stats", RunStats},       {"replay", RunReplay},
       {"terminate", RunTerminate}, {"cancel", RunCancel},     {"signal", RunSignal},
       {"retry", RunRetry},         {"reset", RunReset},       {"fail", RunFail},
+      {"nodes", RunNodes},         {"shards", RunShards},
   };
   for (const auto& [name, run] : kRunners) {
     if (flags.command == name) return run(flags);

@@ -23,6 +23,11 @@ Result<CommandOutput> RunHistory(const Flags& flags);
 Result<CommandOutput> RunExport(const Flags& flags);
 Result<CommandOutput> RunStats(const Flags& flags);
 
+// Cluster (cluster_commands.cc): nodes, and each shard's owner, range_id, lease and open
+// executions, read from the PostgreSQL database the nodes share.
+Result<CommandOutput> RunNodes(const Flags& flags);
+Result<CommandOutput> RunShards(const Flags& flags);
+
 // Replay (replay_command.cc): ReplayCheck against the workflow code of this build.
 Result<CommandOutput> RunReplay(const Flags& flags);
 
