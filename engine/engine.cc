@@ -198,10 +198,8 @@ Result<std::shared_ptr<Execution>> Engine::Rep::FindLive(const std::string& id) 
   if (auto exec = Find(id)) return exec;
   ASSIGN_OR_RETURN(auto record, Describe(id));
   if (record.status == ExecutionStatus::kRunning && options.fence_of && !options.fence_of(id)) {
-    // Cluster mode: another node owns its shard (requests are not routed there yet).
-    return Status::FailedPrecondition("workflow " + id +
-                                      " runs on another node of the cluster; send the request "
-                                      "to the node that owns its shard");
+    // Fenced, with no inbox to post to (no shard_of): another node owns its shard.
+    return Status::FailedPrecondition("workflow " + id + " runs on another node of the cluster");
   }
   if (record.status == ExecutionStatus::kRunning) {
     // Open on disk but not in memory: recovery could not resume it.
@@ -215,6 +213,9 @@ Result<std::shared_ptr<Execution>> Engine::Rep::FindLive(const std::string& id) 
 
 // Hands `item` to the execution and waits until the transition that handled it is durable.
 Status Engine::Rep::Deliver(const std::string& id, InboxItem item) {
+  if (options.shard_of && item.inbox_key.empty() && !options.fence_of(id) && !Find(id)) {
+    return PostRequest(id, item);  // cluster mode: another node runs it
+  }
   ASSIGN_OR_RETURN(auto exec, FindLive(id));
   item.committed = std::make_shared<std::promise<Status>>();
   std::future<Status> done = item.committed->get_future();

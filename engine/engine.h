@@ -94,6 +94,9 @@ class Engine {
   // its started event.
   // Cancel, terminate and signal: Unavailable while recovering, FailedPrecondition once the
   // execution is closed (or could not be resumed); OK once the request's event is durable.
+  // Cluster mode: for an open execution another node runs, OK once the request is posted to
+  // its shard's inbox (synced); the owner applies it in a transition whose commit deletes
+  // the row.
   Status StartWorkflow(StartOptions options);
   Status RequestCancel(const std::string& workflow_id, const std::string& reason);
   Status Terminate(const std::string& workflow_id, const std::string& reason);
@@ -147,9 +150,10 @@ class Engine {
   // they run nothing more here, and their activities' late results are not committed.
   Result<size_t> ResumeWhere(const std::function<bool(const std::string&)>& in_shard);
   size_t DropWhere(const std::function<bool(const std::string&)>& in_shard);
-  // Applies the starts posted to the inbox of `shard`, which this node owns and has resumed:
-  // each start's commit deletes its row (a start whose id exists meanwhile just deletes it).
-  // Returns how many rows it consumed.
+  // Applies the starts, then the requests, posted to the inbox of `shard`, which this node
+  // owns and has resumed: each one's commit deletes its row (a start whose id exists
+  // meanwhile, or a request of a closed execution, just deletes it). A request waits while
+  // its execution is open but not live here. Returns how many rows it consumed.
   Result<size_t> DrainInbox(uint32_t shard);
   // Cluster mode: calls the subscribers (SubscribeOnce) of executions not live here whose row
   // changed since they subscribed (run by another node, or posted and not yet applied).

@@ -2,6 +2,7 @@
 // the shard's inbox in one synced write and applied by the owner in a start whose commit
 // deletes the row; reads of a posted start answer it as running, and subscribers of
 // executions run elsewhere are called when their row in the store changes.
+#include "common/crypto.h"
 #include "common/log.h"
 #include "engine/internal/engine_rep.h"
 
@@ -58,26 +59,120 @@ Status Engine::Rep::ApplyPosted(std::string_view key, std::string_view value) {
   return db->Write(wb);
 }
 
-Result<size_t> Engine::DrainInbox(uint32_t shard) {
-  if (!rep_->options.shard_of) return size_t{0};
-  if (!rep_->is_ready) return Status::Unavailable("the engine is recovering");
-  const std::string start = storage::InboxStartPrefix(shard);
-  std::string end = start;
+namespace {
+
+PostedRequest::Kind RequestKindOf(InboxItem::Kind kind) {
+  switch (kind) {
+    case InboxItem::Kind::kTerminate:
+      return PostedRequest::Kind::kTerminate;
+    case InboxItem::Kind::kSignal:
+      return PostedRequest::Kind::kSignal;
+    default:
+      return PostedRequest::Kind::kCancel;
+  }
+}
+
+InboxItem::Kind ItemKindOf(PostedRequest::Kind kind) {
+  switch (kind) {
+    case PostedRequest::Kind::kTerminate:
+      return InboxItem::Kind::kTerminate;
+    case PostedRequest::Kind::kSignal:
+      return InboxItem::Kind::kSignal;
+    case PostedRequest::Kind::kCancel:
+      break;
+  }
+  return InboxItem::Kind::kCancel;
+}
+
+}  // namespace
+
+Status Engine::Rep::PostRequest(const std::string& id, const InboxItem& item) {
+  ASSIGN_OR_RETURN(ExecutionRecord record, Describe(id));  // a posted start reads as running
+  if (record.status != ExecutionStatus::kRunning) return AlreadyClosed(record);
+  PostedRequest request{RequestKindOf(item.kind), item.name, item.payload, Now()};
+  storage::WriteBatch wb;
+  wb.Put(Table::kInbox, storage::InboxRequestKey(options.shard_of(id), id, RandomHexId()),
+         EncodePostedRequest(request));
+  RETURN_IF_ERROR(db->Write(wb));
+  metrics.inbox_posted++;
+  return Status::Ok();
+}
+
+Result<bool> Engine::Rep::ApplyRequest(std::string_view key, std::string_view value) {
+  std::string_view id_view;
+  if (!storage::DecodeInboxRequestKey(key, &id_view)) return Status::Corruption("bad inbox key");
+  const std::string id(id_view);
+  ASSIGN_OR_RETURN(PostedRequest request, DecodePostedRequest(value));
+  if (Find(id) != nullptr) {
+    InboxItem item;
+    item.kind = ItemKindOf(request.kind);
+    item.name = std::move(request.name);
+    item.payload = std::move(request.payload);
+    item.inbox_key = std::string(key);
+    Status s = Deliver(id, std::move(item));  // its commit deletes the row
+    if (s.ok()) metrics.inbox_applied++;
+    if (s.ok() || s.code() == StatusCode::kFailedPrecondition) return true;  // closed meanwhile
+    return s;
+  }
+  auto record = Describe(id);
+  if (!record.ok() && record.status().code() != StatusCode::kNotFound) return record.status();
+  if (record.ok() && record->status == ExecutionStatus::kRunning) {
+    return false;  // open, not live here (not resumed): it waits for the execution
+  }
+  // Closed (or gone): nothing to apply it to.
+  std::optional<storage::Fence> fence = options.fence_of(id);
+  if (!fence) return Status::OwnershipLost("this node does not own the shard of workflow " + id);
+  storage::WriteBatch wb;
+  wb.SetFence(*fence);
+  wb.Delete(Table::kInbox, key);
+  RETURN_IF_ERROR(db->Write(wb));
+  return true;
+}
+
+namespace {
+
+// Calls `apply` for each row with `prefix`, kPostedPerRound at a time, until a round takes
+// no row (an applied row is deleted; one that waits is skipped after).
+Result<size_t> DrainPrefix(storage::Db& db, const std::string& prefix,
+                           const std::function<Result<bool>(std::string_view, std::string_view)>& apply) {
+  std::string start = prefix;
+  std::string end = prefix;
   end.back() = static_cast<char>(end.back() + 1);
   size_t consumed = 0;
   while (true) {
     std::vector<std::pair<std::string, std::string>> rows;
-    RETURN_IF_ERROR(rep_->db->ScanRange(Table::kInbox, start, end,
-                                        [&](std::string_view k, std::string_view v) {
-                                          rows.emplace_back(k, v);
-                                          return rows.size() < kPostedPerRound;
-                                        }));
+    RETURN_IF_ERROR(db.ScanRange(Table::kInbox, start, end,
+                                 [&](std::string_view k, std::string_view v) {
+                                   rows.emplace_back(k, v);
+                                   return rows.size() < kPostedPerRound;
+                                 }));
     for (const auto& [key, value] : rows) {
-      RETURN_IF_ERROR(rep_->ApplyPosted(key, value));
-      ++consumed;
+      ASSIGN_OR_RETURN(bool taken, apply(key, value));
+      consumed += taken ? 1 : 0;
     }
     if (rows.size() < kPostedPerRound) return consumed;
+    start = rows.back().first + '\0';  // past the last row, applied or waiting
   }
+}
+
+}  // namespace
+
+Result<size_t> Engine::DrainInbox(uint32_t shard) {
+  if (!rep_->options.shard_of) return size_t{0};
+  if (!rep_->is_ready) return Status::Unavailable("the engine is recovering");
+  // Starts first: a request posted for a start not applied yet then finds its execution.
+  ASSIGN_OR_RETURN(size_t starts,
+                   DrainPrefix(*rep_->db, storage::InboxStartPrefix(shard),
+                               [&](std::string_view k, std::string_view v) -> Result<bool> {
+                                 RETURN_IF_ERROR(rep_->ApplyPosted(k, v));
+                                 return true;
+                               }));
+  ASSIGN_OR_RETURN(size_t requests,
+                   DrainPrefix(*rep_->db, storage::InboxRequestPrefix(shard),
+                               [&](std::string_view k, std::string_view v) {
+                                 return rep_->ApplyRequest(k, v);
+                               }));
+  return starts + requests;
 }
 
 bool Engine::Rep::WatchRemote(const ExecutionRecord& seen, std::function<void()> fn) {

@@ -106,6 +106,10 @@ void Engine::Rep::Run(const std::shared_ptr<Execution>& exec) {
   for (auto& item : items) {
     bool open = exec->record.status == ExecutionStatus::kRunning;
     if (item.committed) (open ? waiting : refused).push_back(item.committed);
+    if (!item.inbox_key.empty()) {  // applied or refused: either way the row is done
+      wb.Delete(Table::kInbox, item.inbox_key);
+      changed = true;
+    }
     if (!open) {
       // A parent's close request that reached an already closed child: drop its row.
       if (!item.timer_key.empty() && (item.kind == InboxItem::Kind::kTerminate ||

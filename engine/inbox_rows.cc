@@ -6,6 +6,7 @@ namespace papr::engine {
 namespace {
 
 constexpr char kPostedStartTag = 1;
+constexpr char kPostedRequestTag = 2;
 
 }  // namespace
 
@@ -50,6 +51,31 @@ ExecutionRecord PostedRecord(const std::string& id, const PostedStart& p) {
   r.owner = p.options.owner;
   r.start_ms = r.updated_ms = p.posted_ms;
   r.next_event_id = 2;  // its started event
+  return r;
+}
+
+std::string EncodePostedRequest(const PostedRequest& request) {
+  std::string out(1, kPostedRequestTag);
+  out.push_back(static_cast<char>(request.kind));
+  PutSignedVarint64(&out, request.posted_ms);
+  PutLengthPrefixed(&out, request.name);
+  PutLengthPrefixed(&out, request.payload);
+  return out;
+}
+
+Result<PostedRequest> DecodePostedRequest(std::string_view in) {
+  PostedRequest r;
+  const bool tagged = in.size() >= 2 && in[0] == kPostedRequestTag &&
+                      in[1] >= static_cast<char>(PostedRequest::Kind::kCancel) &&
+                      in[1] <= static_cast<char>(PostedRequest::Kind::kSignal);
+  if (tagged) {
+    r.kind = static_cast<PostedRequest::Kind>(in[1]);
+    in.remove_prefix(2);
+  }
+  if (!tagged || !GetSignedVarint64(&in, &r.posted_ms) || !GetLengthPrefixed(&in, &r.name) ||
+      !GetLengthPrefixed(&in, &r.payload) || !in.empty()) {
+    return Status::Corruption("an inbox row does not decode as a posted request");
+  }
   return r;
 }
 

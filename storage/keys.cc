@@ -317,12 +317,34 @@ bool DecodeVisibilityKey(std::string_view key, uint8_t* status, uint64_t* start_
   return true;
 }
 
-std::string InboxStartPrefix(uint32_t shard) {
+namespace {
+
+std::string InboxPrefix(uint32_t shard, char kind) {
   std::string out;
   out.push_back(static_cast<char>((shard >> 8) & 0xFF));
   out.push_back(static_cast<char>(shard & 0xFF));
-  out.push_back('S');
+  out.push_back(kind);
   return out;
+}
+
+}  // namespace
+
+std::string InboxStartPrefix(uint32_t shard) { return InboxPrefix(shard, 'S'); }
+
+std::string InboxRequestPrefix(uint32_t shard) { return InboxPrefix(shard, 'R'); }
+
+std::string InboxRequestKey(uint32_t shard, std::string_view workflow_id,
+                            std::string_view request_id) {
+  return InboxRequestPrefix(shard) + Join2(workflow_id, request_id);
+}
+
+bool DecodeInboxRequestKey(std::string_view key, std::string_view* workflow_id) {
+  if (key.size() < 3 || key[2] != 'R') return false;
+  key.remove_prefix(3);
+  size_t nul = key.find('\0');
+  if (nul == std::string_view::npos) return false;
+  *workflow_id = key.substr(0, nul);
+  return true;
 }
 
 std::string InboxStartKey(uint32_t shard, std::string_view workflow_id) {

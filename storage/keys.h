@@ -31,6 +31,7 @@
 //   kSegments    user_id '\0' hex(scope) '\0' 'S' BE64 segment_id -> segment bytes (search/)
 //                user_id '\0' hex(scope) '\0' 'T' BE64 segment_id BE32 doc -> tombstone bytes
 //   kInbox       BE16 shard 'S' workflow_id        -> a start for the shard's owner (engine/inbox_rows.h)
+//                BE16 shard 'R' workflow_id '\0' request_id -> a cancel, terminate or signal
 //   scope is the memory's external_user_id ("" when none), hex-encoded so it holds no NUL;
 //   lp is a varint length then the bytes.
 //
@@ -141,6 +142,13 @@ bool DecodeActivityKey(std::string_view key, std::string_view* workflow_id, uint
 std::string InboxStartKey(uint32_t shard, std::string_view workflow_id);
 // All of one shard's starts, in workflow id order.
 std::string InboxStartPrefix(uint32_t shard);
+// A request (cancel, terminate, signal) for an execution of `shard`; `request_id` makes
+// each one its own row.
+std::string InboxRequestKey(uint32_t shard, std::string_view workflow_id,
+                            std::string_view request_id);
+std::string InboxRequestPrefix(uint32_t shard);
+// The workflow id of an InboxRequestKey; false for any other key.
+bool DecodeInboxRequestKey(std::string_view key, std::string_view* workflow_id);
 
 // ---- kVisibility owner index (engine): tag byte 0xF0 (never a status byte), then
 // owner '\0' BE64(~start_ms) workflow_id, so a prefix scan lists an owner's executions newest

@@ -122,6 +122,12 @@ struct Engine::Rep {
   Result<std::optional<PostedStart>> FindPosted(const std::string& id) const;
   // Applies one posted start (DrainInbox), deleting its row.
   Status ApplyPosted(std::string_view key, std::string_view value);
+  // Posts `item` (a cancel, terminate or signal) for the owner of `id`'s shard, once `id` is
+  // known to be open.
+  Status PostRequest(const std::string& id, const InboxItem& item);
+  // Applies one posted request (DrainInbox). False when it waits (its execution is open but
+  // not live here yet).
+  Result<bool> ApplyRequest(std::string_view key, std::string_view value);
   // Subscribers of executions not live here, with the record each one saw (PollRemote).
   struct RemoteWatch {
     ExecutionRecord seen;

@@ -51,6 +51,9 @@ struct InboxItem {
   // Set by API calls that answer only once their event is durable (cancel, terminate,
   // signal): fulfilled after the commit of the transition that handled the item.
   std::shared_ptr<std::promise<Status>> committed;
+  // A request posted by another cluster node: its kInbox row, deleted by the commit that
+  // handles the item (so it is applied once).
+  std::string inbox_key;
 };
 
 //! What a transition asks for once its commit is durable.

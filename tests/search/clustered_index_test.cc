@@ -16,6 +16,9 @@
 namespace papr::search {
 namespace {
 
+// "<prefix><n>" (a helper: GCC 12 warns falsely on "x" + std::to_string(n)).
+std::string Id(std::string prefix, size_t n) { return prefix.append(std::to_string(n)); }
+
 struct Node {
   std::atomic<int64_t> writer_range{0};  // 0: not the writer
   std::unique_ptr<SearchIndex> index;
@@ -95,8 +98,8 @@ class ClusteredIndexTest : public ::testing::Test {
 };
 
 TEST_F(ClusteredIndexTest, BothNodesQueueMemoriesTheWriterTakesInOnceAndTheFollowerSeesThem) {
-  for (int i = 0; i < 3; ++i) Stage(a_, "a" + std::to_string(i), "harbour crane");
-  for (int i = 0; i < 3; ++i) Stage(b_, "b" + std::to_string(i), "harbour crane");
+  for (int i = 0; i < 3; ++i) Stage(a_, Id("a", i), "harbour crane");
+  for (int i = 0; i < 3; ++i) Stage(b_, Id("b", i), "harbour crane");
   EXPECT_EQ(QueueRows(), 6u);  // the nodes' queue sequences never overwrite each other
   EXPECT_EQ(Pass(b_), 0u);     // the follower takes nothing in
   EXPECT_EQ(QueueRows(), 6u);
@@ -124,7 +127,7 @@ TEST_F(ClusteredIndexTest, AFollowersDeletionIsTombstonedByTheWriterAndSurvivesA
   EXPECT_EQ(Find(a_, "zebra"), std::vector<std::string>{"m1"});
   EXPECT_EQ(Find(b_, "zebra"), std::vector<std::string>{"m1"});
   for (int i = 0; i < 9; ++i) {  // small segments the policy merges
-    Stage(i % 2 ? a_ : b_, "f" + std::to_string(i), "filler zebra");
+    Stage(i % 2 ? a_ : b_, Id("f", i), "filler zebra");
     Pass(a_);
   }
   auto merged = a_.index->MergeOnce();
@@ -158,7 +161,7 @@ TEST_F(ClusteredIndexTest, AFollowerFarBehindTheLogReloadsTheWholeCatalog) {
   Pass(b_);
   const size_t passes = kCatalogLogKept + 10;
   for (size_t i = 0; i < passes; ++i) {
-    Stage(a_, "m" + std::to_string(i), "beacon");
+    Stage(a_, Id("m", i), "beacon");
     ASSERT_EQ(Pass(a_), 1u);
   }
   EXPECT_EQ(Pass(b_), 0u);
