@@ -27,6 +27,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <functional>
 #include <map>
@@ -77,6 +78,9 @@ struct CrashLoopOptions {
   int small_search_sample = 400;
   uint64_t seed = 0x5EED0C0FFEEull;
   bool verbose = false;
+  // > 1: that many cluster nodes over one PostgreSQL database (the PostgreSQL stage's); each
+  // kill picks one of them, submits and reads go to any node that is up.
+  int nodes = 1;
 };
 
 struct CrashLoopReport {
@@ -191,8 +195,10 @@ class Shared {
  public:
   explicit Shared(const CrashLoopOptions& o) : options(o) {}
 
+  static constexpr int kMaxNodes = 8;
   const CrashLoopOptions& options;
-  std::atomic<int> port{0};             // 0 while the server is down
+  std::atomic<int> ports[kMaxNodes] = {};  // by node; 0 while that node is down
+  std::atomic<uint64_t> next_node{0};
   std::atomic<bool> stop_new{false};    // no new batches after the kill loop
   std::atomic<bool> burst{false};       // send without gaps (a kill is imminent)
   std::atomic<bool> abort{false};       // give up (the server cannot be restarted)
@@ -227,11 +233,19 @@ class Shared {
     return violations_;
   }
 
-  // The current port, waiting while the server is down. 0 if aborted.
+  // The port of a node that is up (round-robin), 0 if none is.
+  int AnyPort() {
+    const int nodes = std::clamp(options.nodes, 1, kMaxNodes);
+    for (int i = 0; i < nodes; ++i) {
+      int p = ports[next_node.fetch_add(1) % static_cast<uint64_t>(nodes)].load();
+      if (p != 0) return p;
+    }
+    return 0;
+  }
+  // A port of a node that is up, waiting while all are down. 0 if aborted.
   int WaitForPort() {
     while (!abort.load()) {
-      int p = port.load();
-      if (p != 0) return p;
+      if (int p = AnyPort(); p != 0) return p;
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     return 0;
@@ -316,7 +330,7 @@ void SmallSubmitter(Shared& shared, int thread_index) {
 
 // Status of a batch from whichever server runs now; "" while unreachable.
 std::string StatusOf(Shared& shared, const std::string& batch_id) {
-  int port = shared.port.load();
+  int port = shared.AnyPort();
   if (port == 0) return "";
   Reply r = ApiClient(port, kTestApiKey).Get("/v1/memory/batch/status/" + batch_id);
   if (r.status != 200) return "";
@@ -611,19 +625,30 @@ inline CrashLoopReport RunCrashLoop(const CrashLoopOptions& options) {
   }
   shared.webhook_url = receiver.Url("/crash-loop");
 
-  ServerOptions server_options;
-  server_options.config_file = ConfigPath("cloud.yaml");
-  server_options.extra_yaml =
-      "webhooks:\n  allow_private_targets: true\n  retry_schedule_seconds: [0, 1, 1, 1, 1]\n"
-      "logging:\n  level: warn\n";
-  server_options.start_timeout_ms = 60000;
-  ServerProcess server(server_options);
-  auto started = server.Start();
-  if (!started) {
-    report.violations.push_back(std::string("first start: ") + started.message());
-    return report;
+  const int nodes = std::clamp(options.nodes, 1, Shared::kMaxNodes);
+  std::vector<std::unique_ptr<ServerProcess>> servers;
+  for (int n = 0; n < nodes; ++n) {
+    ServerOptions server_options;
+    server_options.config_file = ConfigPath("cloud.yaml");
+    server_options.extra_yaml =
+        "webhooks:\n  allow_private_targets: true\n  retry_schedule_seconds: [0, 1, 1, 1, 1]\n"
+        "logging:\n  level: warn\n";
+    if (nodes > 1) {
+      server_options.extra_yaml +=
+          "cluster:\n  enabled: true\n  shards: 16\n  heartbeat_interval_ms: 300\n"
+          "  lease_ttl_ms: 3000\n  inbox_poll_ms: 100\n";
+      if (n > 0) server_options.postgres_database = servers[0]->postgres_database();
+    }
+    server_options.start_timeout_ms = 60000;
+    servers.push_back(std::make_unique<ServerProcess>(server_options));
+    auto started = servers.back()->Start();
+    if (!started) {
+      report.violations.push_back("first start of node " + std::to_string(n) + ": " +
+                                  started.message());
+      return report;
+    }
+    shared.ports[n] = servers.back()->port();
   }
-  shared.port = server.port();
 
   std::vector<std::thread> threads;
   threads.emplace_back([&] { BigSubmitter(shared); });
@@ -646,6 +671,8 @@ inline CrashLoopReport RunCrashLoop(const CrashLoopOptions& options) {
     shared.burst = true;
     std::this_thread::sleep_for(std::chrono::milliseconds(burst_ms));
     if (SteadyClock::now() >= loop_end) break;
+    const int victim = nodes == 1 ? 0 : static_cast<int>(rng() % static_cast<uint64_t>(nodes));
+    ServerProcess& server = *servers[static_cast<size_t>(victim)];
     if (std::string big = shared.Big(); !big.empty()) {
       Reply st = ApiClient(server.port(), kTestApiKey).Get("/v1/memory/batch/status/" + big);
       try {
@@ -661,7 +688,7 @@ inline CrashLoopReport RunCrashLoop(const CrashLoopOptions& options) {
       }
     }
     server.Kill9();
-    shared.port = 0;
+    shared.ports[victim] = 0;
     shared.burst = false;
     report.kills++;
     auto again = server.Start();
@@ -671,10 +698,10 @@ inline CrashLoopReport RunCrashLoop(const CrashLoopOptions& options) {
                                   again.message());
       break;
     }
-    shared.port = server.port();
+    shared.ports[victim] = server.port();
     report.restarts_ok++;
-    log("kill " + std::to_string(report.kills) + " after " + std::to_string(wait_ms) +
-        " ms; restarted on port " + std::to_string(server.port()));
+    log("kill " + std::to_string(report.kills) + " of node " + std::to_string(victim) + " after " +
+        std::to_string(wait_ms) + " ms; restarted on port " + std::to_string(server.port()));
   }
   shared.stop_new = true;
   for (auto& t : threads) t.join();
@@ -693,7 +720,7 @@ inline CrashLoopReport RunCrashLoop(const CrashLoopOptions& options) {
   report.webhooks_expected = report.batches_accepted;
 
   if (!shared.abort) {
-    ApiClient api(server.port(), kTestApiKey);
+    ApiClient api(servers[0]->port(), kTestApiKey);
     std::map<std::string, std::string> final_status;
     WaitForAll(shared, api, accepted, &final_status);
     log("all batches ended");
@@ -727,17 +754,24 @@ inline CrashLoopReport RunCrashLoop(const CrashLoopOptions& options) {
         report.idempotent_resends++;
       }
     }
-    report.sigterm_exit_code = server.Terminate();
-    if (report.sigterm_exit_code != 0) {
-      shared.Violation("SIGTERM at the end: exit code " + std::to_string(report.sigterm_exit_code));
+    report.sigterm_exit_code = 0;
+    for (int n = 0; n < nodes; ++n) {
+      int code = servers[static_cast<size_t>(n)]->Terminate();
+      if (code != 0) {
+        report.sigterm_exit_code = code;
+        shared.Violation("SIGTERM of node " + std::to_string(n) + " at the end: exit code " +
+                         std::to_string(code));
+      }
     }
   }
   receiver.Stop();
   for (auto& v : shared.Violations()) report.violations.push_back(v);
   if (!report.violations.empty()) {
-    std::string tail = server.StderrText();
-    if (tail.size() > 4000) tail = tail.substr(tail.size() - 4000);
-    report.violations.push_back("server stderr (tail):\n" + tail);
+    for (int n = 0; n < nodes; ++n) {
+      std::string tail = servers[static_cast<size_t>(n)]->StderrText();
+      if (tail.size() > 4000) tail = tail.substr(tail.size() - 4000);
+      report.violations.push_back("node " + std::to_string(n) + " stderr (tail):\n" + tail);
+    }
   }
   report.seconds = std::chrono::duration<double>(SteadyClock::now() - t0).count();
   return report;
@@ -749,6 +783,17 @@ inline CrashLoopReport RunCrashLoop(const CrashLoopOptions& options) {
 namespace papr::integration {
 namespace {
 
+void ExpectNoViolations(const crash_loop::CrashLoopReport& report) {
+  size_t shown = 0;
+  for (const auto& v : report.violations) {
+    if (++shown > 40) {
+      ADD_FAILURE() << "... and " << report.violations.size() - 40 << " more violations";
+      break;
+    }
+    ADD_FAILURE() << v;
+  }
+}
+
 TEST(ReliabilityCrashLoopIntegrationTest,
      TwentyKillsDuringBigAndSmallBatchesLoseNothingAndDeliverEveryWebhook) {
 #if !PAPR_WITH_ENGINE
@@ -759,14 +804,34 @@ TEST(ReliabilityCrashLoopIntegrationTest,
   crash_loop::CrashLoopReport report = crash_loop::RunCrashLoop(options);
   std::printf("%s", report.Figures().c_str());
   std::fflush(stdout);
-  size_t shown = 0;
-  for (const auto& v : report.violations) {
-    if (++shown > 40) {
-      ADD_FAILURE() << "... and " << report.violations.size() - 40 << " more violations";
-      break;
-    }
-    ADD_FAILURE() << v;
+  ExpectNoViolations(report);
+  EXPECT_EQ(report.kills, options.kills);
+  EXPECT_EQ(report.restarts_ok, options.kills);
+  EXPECT_GE(report.big_batches, 1);
+  EXPECT_GT(report.batches_accepted, 20);
+  EXPECT_EQ(report.batches_checked, report.batches_accepted);
+  EXPECT_EQ(report.webhooks_delivered, report.webhooks_expected);
+  EXPECT_EQ(report.sigterm_exit_code, 0);
+}
+
+// The same over three cluster nodes sharing one PostgreSQL database: each kill takes a random
+// node; its shards come back when it restarts (or go to the others after the lease TTL).
+TEST(ReliabilityCrashLoopIntegrationTest, TwentyKillsAcrossThreeClusterNodesLoseNothing) {
+#if !PAPR_WITH_ENGINE
+  GTEST_SKIP() << "cluster mode needs the cloud edition (PAPR_WITH_ENGINE=0 in this build)";
+#endif
+  const char* stage = std::getenv("PAPR_TEST_POSTGRES_URL");
+  if (stage == nullptr || *stage == '\0') {
+    GTEST_SKIP() << "runs in the PostgreSQL stage (tools/test_postgres.sh)";
   }
+  crash_loop::CrashLoopOptions options;
+  options.kills = 20;
+  options.nodes = 3;
+  options.big_batch_memories = 3000;
+  crash_loop::CrashLoopReport report = crash_loop::RunCrashLoop(options);
+  std::printf("%s", report.Figures().c_str());
+  std::fflush(stdout);
+  ExpectNoViolations(report);
   EXPECT_EQ(report.kills, options.kills);
   EXPECT_EQ(report.restarts_ok, options.kills);
   EXPECT_GE(report.big_batches, 1);
