@@ -12,6 +12,7 @@
 //          before, peak, 5 s after the load ends and once the server is idle again
 // Usage: load [--only W1,W2,...] [--memories N] [--rounds R] [--batches B] [--backend B]
 //             [--query-rounds Q] (SEARCH: Q runs of the 300 queries, the last one reported)
+//        load --nodes 1,2,4 (cluster mode: bench/load_cluster.h)
 // (N replaces 10000 in W1/W4 and 200,000 in SEARCH; R defaults to 3, B to 30 per GROWTH round
 // and 100 for BURST; W5, SEARCH, GROWTH and BURST are not in the default set: they take
 // minutes; --backend postgres prints the tables on RocksDB and then on a throwaway PostgreSQL)
@@ -33,6 +34,8 @@
 #include <simdjson.h>
 
 #include "bench/bench_corpus.h"
+#include "bench/load_cluster.h"
+#include "bench/load_http.h"
 #include "common/json_writer.h"
 #include "tests/storage/pg_harness.h"
 #include "net/http_client.h"
@@ -40,84 +43,18 @@
 
 namespace {
 
-using papr::bench::MemoryText;
+using papr::bench::BatchBody;
+using papr::bench::Counts;
+using papr::bench::Field;
+using papr::bench::Finished;
+using papr::bench::GetCounts;
+using papr::bench::Http;
+using papr::bench::Ms;
 using papr::bench::SearchQueries;
+using papr::bench::SubmitAndWait;
 using papr::integration::ServerOptions;
 using papr::integration::ServerProcess;
 using Clock = std::chrono::steady_clock;
-
-double Ms(Clock::time_point a, Clock::time_point b) {
-  return std::chrono::duration<double, std::milli>(b - a).count();
-}
-
-
-std::string BatchBody(int64_t first, int64_t count) {
-  papr::JsonWriter w;
-  w.BeginObject().Key("memories").BeginArray();
-  for (int64_t i = first; i < first + count; ++i) {
-    w.BeginObject().Field("content", MemoryText(i)).EndObject();
-  }
-  w.EndArray().EndObject();
-  return w.Take();
-}
-
-struct Http {
-  int port;
-  papr::Result<papr::net::HttpClientResponse> Call(const std::string& method,
-                                                   const std::string& path,
-                                                   const std::string& body = "") const {
-    papr::net::HttpClientRequest req;
-    req.method = method;
-    req.url = "http://127.0.0.1:" + std::to_string(port) + path;
-    req.headers = {{"x-api-key", papr::integration::kTestApiKey},
-                   {"content-type", "application/json"}};
-    req.body = body;
-    req.timeout_ms = 120000;
-    req.max_response_bytes = 64 << 20;
-    return papr::net::HttpCall(req);
-  }
-};
-
-std::string Field(const std::string& json, const char* key) {
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  if (parser.parse(json).get(doc) != simdjson::SUCCESS) return "";
-  std::string_view v;
-  if (doc[key].get(v) == simdjson::SUCCESS) return std::string(v);
-  return "";
-}
-
-struct Counts {
-  std::string status;
-  int64_t total = 0, succeeded = 0, failed = 0;
-};
-
-Counts GetCounts(const Http& http, const std::string& id) {
-  Counts c;
-  auto r = http.Call("GET", "/v1/memory/batch/status/" + id);
-  if (!r.ok()) return c;
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  if (parser.parse(r->body).get(doc) != simdjson::SUCCESS) return c;
-  std::string_view s;
-  if (doc["status"].get(s) == simdjson::SUCCESS) c.status = s;
-  int64_t v;
-  if (doc["request_counts"]["total"].get(v) == simdjson::SUCCESS) c.total = v;
-  if (doc["request_counts"]["succeeded"].get(v) == simdjson::SUCCESS) c.succeeded = v;
-  if (doc["request_counts"]["failed"].get(v) == simdjson::SUCCESS) c.failed = v;
-  return c;
-}
-
-bool Finished(const std::string& s) {
-  return s == "completed" || s == "partial" || s == "failed" || s == "cancelled";
-}
-
-// Submits and waits with ?wait= (the server answers as soon as the batch ends).
-std::string SubmitAndWait(const Http& http, const std::string& body, int* code) {
-  auto r = http.Call("POST", "/v1/memory/batch?wait=60", body);
-  *code = r.ok() ? r->status : 0;
-  return r.ok() ? Field(r->body, "batch_id") : "";
-}
 
 // A "VmHWM:" (peak RSS) or "VmRSS:" (current) line of /proc/<pid>/status, in kB.
 long StatusKb(pid_t pid, const std::string& field) {
@@ -563,6 +500,7 @@ int main(int argc, char** argv) {
   Workloads w;
   int64_t n = 0;
   std::string backend = "rocksdb";
+  std::string nodes;  // --nodes 1,2,4: the cluster workloads instead
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i];
     if (a == "--only") w.only = argv[i + 1];
@@ -571,7 +509,9 @@ int main(int argc, char** argv) {
     if (a == "--batches") w.batches = std::stoi(argv[i + 1]);
     if (a == "--backend") backend = argv[i + 1];
     if (a == "--query-rounds") w.query_rounds = std::max(1, std::stoi(argv[i + 1]));
+    if (a == "--nodes") nodes = argv[i + 1];
   }
+  if (!nodes.empty()) return papr::bench::RunClusterLoad(nodes);
   if (n > 0) w.n = w.search_n = n;
   if (backend == "postgres") return RunOnPostgresToo(w);
   Run(w);
