@@ -641,7 +641,8 @@ bool DecodeSearchFields(const object& obj, SearchRequest* req, FieldError* fe) {
   if (query->get_string().get(text) != SUCCESS) return Fail(fe, "query", "query must be a string");
   if (IsBlank(text)) return Fail(fe, "query", "query must not be empty");
   std::optional<int64_t> max_memories;
-  if (!GetOptionalInt(obj, "max_memories", 1, kMaxSearchMemories, &max_memories, fe)) {
+  if (!GetOptionalInt(obj, "max_memories", 1, kMaxSearchMemories, &max_memories, fe) ||
+      !GetOptionalString(obj, "external_user_id", &req->external_user_id, fe)) {
     return false;
   }
   req->query.assign(text);

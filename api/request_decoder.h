@@ -25,6 +25,8 @@ struct DecodeLimits {
 struct SearchRequest {
   std::string query;
   int64_t max_memories = 10;  // 1..1000
+  // Only this end user's memories (Papr's external_user_id); absent or "": all of the key's.
+  std::string external_user_id;
 };
 
 // Decoders of request bodies (simdjson). On failure they return false and fill `error`:

@@ -326,7 +326,10 @@ HttpResponse Router::Rep::Search(const HttpRequest& req, const std::string& user
     return SimpleError(400, "max_memories must be at most " +
                                 std::to_string(limits.max_search_results), d.Take());
   }
-  auto found = deps.memories->Search(user, search.query, static_cast<size_t>(search.max_memories));
+  std::optional<std::string_view> scope;
+  if (!search.external_user_id.empty()) scope = search.external_user_id;
+  auto found = deps.memories->Search(user, search.query, static_cast<size_t>(search.max_memories),
+                                     scope);
   if (!found.ok()) return StatusError(found.status());
   JsonWriter w;
   w.BeginObject().Field("code", 200).Field("status", "success").Key("data").BeginObject();

@@ -149,9 +149,9 @@ Status SearchIndex::CommitDelete(const storage::MemoryRecord& record, storage::W
   return Status::Ok();
 }
 
-Result<std::vector<storage::IndexHit>> SearchIndex::Search(std::string_view user_id,
-                                                           std::string_view query,
-                                                           size_t max_results) const {
+Result<std::vector<storage::IndexHit>> SearchIndex::Search(
+    std::string_view user_id, std::string_view query, size_t max_results,
+    std::optional<std::string_view> scope) const {
   std::vector<storage::IndexHit> hits;
   std::vector<std::string> terms = QueryTerms(query);
   if (terms.empty()) return hits;
@@ -162,6 +162,8 @@ Result<std::vector<storage::IndexHit>> SearchIndex::Search(std::string_view user
   std::vector<SegmentRef> refs;
   refs.reserve(index->segments.size());
   for (const auto& view : index->segments) {
+    // Segments are per scope: one end user's search reads (and is ranked by) theirs alone.
+    if (scope && view.scope != *scope) continue;
     refs.push_back(SegmentRef{view.segment.get(), view.deletions.get()});
   }
   ASSIGN_OR_RETURN(std::vector<ScoredDoc> top, SearchSegments(refs, terms, max_results));

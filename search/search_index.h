@@ -59,8 +59,9 @@ class SearchIndex final : public storage::MemoryIndex {
   uint64_t ReserveQueueSequence() override;
   Status AwaitIndexed(uint64_t sequence) override;
   Status CommitDelete(const storage::MemoryRecord& record, storage::WriteBatch* batch) override;
-  Result<std::vector<storage::IndexHit>> Search(std::string_view user_id, std::string_view query,
-                                                size_t max_results) const override;
+  Result<std::vector<storage::IndexHit>> Search(
+      std::string_view user_id, std::string_view query, size_t max_results,
+      std::optional<std::string_view> scope = std::nullopt) const override;
 
   // One indexer pass: takes in up to max_docs_per_pass queued memories; how many it took.
   // A cluster follower instead applies the writer's new catalog changes (and answers 0).

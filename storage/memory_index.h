@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,8 +34,11 @@ class MemoryIndex {
   // deletion; once it returns no search returns the memory.
   virtual Status CommitDelete(const MemoryRecord& record, WriteBatch* batch) = 0;
   // BM25 top `max_results` of the user's memories for `query`, best first, equal scores by id.
-  virtual Result<std::vector<IndexHit>> Search(std::string_view user_id, std::string_view query,
-                                               size_t max_results) const = 0;
+  // `scope`: only the memories of that end user (external_user_id; "" is those without one),
+  // ranked with that end user's statistics alone.
+  virtual Result<std::vector<IndexHit>> Search(
+      std::string_view user_id, std::string_view query, size_t max_results,
+      std::optional<std::string_view> scope = std::nullopt) const = 0;
 };
 
 }  // namespace papr::storage

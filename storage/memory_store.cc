@@ -118,19 +118,20 @@ Status MemoryStore::Delete(std::string_view user_id, std::string_view memory_id)
   return rep_->db->Write(batch);
 }
 
-Result<std::vector<ScoredMemory>> MemoryStore::Search(std::string_view user_id,
-                                                      std::string_view query,
-                                                      size_t max_results) const {
+Result<std::vector<ScoredMemory>> MemoryStore::Search(
+    std::string_view user_id, std::string_view query, size_t max_results,
+    std::optional<std::string_view> scope) const {
   RETURN_IF_ERROR(ValidateUserId(user_id));
   if (rep_->index == nullptr) return Status::FailedPrecondition("no search index attached");
   ASSIGN_OR_RETURN(std::vector<IndexHit> hits,
-                   rep_->index->Search(user_id, query, max_results));
+                   rep_->index->Search(user_id, query, max_results, scope));
   std::vector<ScoredMemory> results;
   results.reserve(hits.size());
   for (auto& hit : hits) {
     auto record = Get(user_id, hit.memory_id);
     if (record.status().IsNotFound()) continue;  // deleted after the index was read
     if (!record.ok()) return record.status();
+    if (scope && record->external_user_id != *scope) continue;  // never another end user's
     results.push_back(ScoredMemory{std::move(record).value(), hit.score});
   }
   return results;

@@ -48,8 +48,10 @@ class MemoryStore {
   // NotFound when absent. Removes the memory from the index and adjusts statistics atomically.
   Status Delete(std::string_view user_id, std::string_view memory_id);
   // BM25 (k1 = 1.2, b = 0.75) over the user's memories, best first, at most `max_results`.
-  Result<std::vector<ScoredMemory>> Search(std::string_view user_id, std::string_view query,
-                                           size_t max_results) const;
+  // `scope`: only those of that end user (MemoryIndex::Search).
+  Result<std::vector<ScoredMemory>> Search(
+      std::string_view user_id, std::string_view query, size_t max_results,
+      std::optional<std::string_view> scope = std::nullopt) const;
   // Number of memories the user has.
   Result<int64_t> CountForUser(std::string_view user_id) const;
 

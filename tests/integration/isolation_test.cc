@@ -112,6 +112,7 @@ class IsolationIntegrationTest : public ::testing::Test {
   ApiClient Bob() const { return ApiClient(server_->port(), kBobKey); }
 
   void MemoriesAreIsolated();
+  void EndUsersAreIsolatedInSearch();
   void BatchesAreIsolated(bool cloud);
   void WrongKeysAre401();
 
@@ -170,6 +171,42 @@ void IsolationIntegrationTest::MemoriesAreIsolated() {
   // A non-existent id and another user's id answer alike.
   Reply none = bob.Get("/v1/memory/00000000-0000-4000-8000-000000000000");
   EXPECT_TRUE(IsErrorEnvelope(none, 404));
+}
+
+// End users under one key (Papr's external_user_id): a search with an end user's id finds that
+// end user's memories only, from a single add and from a batch item; without one, all of the
+// key's memories.
+void IsolationIntegrationTest::EndUsersAreIsolatedInSearch() {
+  ApiClient alice = Alice();
+  for (const char* end_user : {"end-ann", "end-ben"}) {
+    Reply added = alice.Post("/v1/memory", std::string(R"({"content":"shared isobeta7 note of )") +
+                                               end_user + R"(","external_user_id":")" + end_user +
+                                               "\"}");
+    ASSERT_EQ(added.status, 200) << added.Describe();
+  }
+  Reply batch = alice.Call("POST", "/v1/memory/batch?wait=30",
+                           R"({"memories":[{"content":"batch isobeta7 item of end-ben",)"
+                           R"("external_user_id":"end-ben"}]})",
+                           {}, 60000);
+  ASSERT_EQ(batch.status, 200) << batch.Describe();
+  auto search = [&](const std::string& end_user) {
+    std::string body = R"({"query":"isobeta7")";
+    if (!end_user.empty()) body += R"(,"external_user_id":")" + end_user + "\"";
+    Reply r = alice.Post("/v1/memory/search?max_memories=10", body + "}");
+    EXPECT_EQ(r.status, 200) << r.Describe();
+    std::vector<std::string> owners;
+    if (r.status != 200) return owners;
+    for (auto m : r.Json()["data"]["memories"].get_array()) owners.push_back(Str(m["external_user_id"]));
+    std::sort(owners.begin(), owners.end());
+    return owners;
+  };
+  EXPECT_EQ(search("end-ann"), std::vector<std::string>{"end-ann"});
+  EXPECT_EQ(search("end-ben"), (std::vector<std::string>{"end-ben", "end-ben"}));
+  EXPECT_TRUE(search("end-nobody").empty());
+  EXPECT_EQ(search("").size(), 3u);  // the key's user sees all of its end users
+  Reply bad = alice.Post("/v1/memory/search", R"({"query":"isobeta7","external_user_id":7})");
+  EXPECT_TRUE(IsErrorEnvelope(bad, 400)) << bad.Describe();
+  EXPECT_EQ(Str(bad.Json()["details"]["field"]), "external_user_id") << bad.body;
 }
 
 void IsolationIntegrationTest::BatchesAreIsolated(bool cloud) {
@@ -314,6 +351,14 @@ TEST_F(IsolationIntegrationTest, MemoriesOfAnotherUserAreInvisibleOss) {
 TEST_F(IsolationIntegrationTest, MemoriesOfAnotherUserAreInvisibleCloud) {
   SKIP_UNLESS_STARTED(true);
   MemoriesAreIsolated();
+}
+TEST_F(IsolationIntegrationTest, EndUsersOfOneKeyAreIsolatedInSearchOss) {
+  SKIP_UNLESS_STARTED(false);
+  EndUsersAreIsolatedInSearch();
+}
+TEST_F(IsolationIntegrationTest, EndUsersOfOneKeyAreIsolatedInSearchCloud) {
+  SKIP_UNLESS_STARTED(true);
+  EndUsersAreIsolatedInSearch();
 }
 TEST_F(IsolationIntegrationTest, BatchesOfAnotherUserAreInvisibleAndSecretNeverReturnedOss) {
   SKIP_UNLESS_STARTED(false);

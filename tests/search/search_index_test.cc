@@ -95,6 +95,27 @@ TEST_F(SearchIndexTest, QueuedMemoriesBecomeOneSegmentAndLeaveTheQueue) {
   EXPECT_EQ(Find("harbour").size(), 2u);
 }
 
+// Search scoped to one end user (external_user_id) reads that scope's segments alone.
+TEST_F(SearchIndexTest, AScopedSearchFindsThatEndUsersMemoriesOnly) {
+  Stage("m1", "harbour lighthouse");
+  Stage("m2", "harbour crane", "end-ann");
+  Stage("m3", "harbour crane harbour", "end-ben");
+  IndexAll();
+  auto find = [&](std::optional<std::string_view> scope) {
+    auto hits = index_->Search("alice", "harbour", 10, scope);
+    EXPECT_TRUE(hits.ok()) << hits.status().ToString();
+    std::vector<std::string> ids;
+    for (const auto& h : *hits) ids.push_back(h.memory_id);
+    std::sort(ids.begin(), ids.end());
+    return ids;
+  };
+  EXPECT_EQ(find("end-ann"), std::vector<std::string>{"m2"});
+  EXPECT_EQ(find("end-ben"), std::vector<std::string>{"m3"});
+  EXPECT_EQ(find(""), std::vector<std::string>{"m1"});
+  EXPECT_TRUE(find("end-nobody").empty());
+  EXPECT_EQ(find(std::nullopt), (std::vector<std::string>{"m1", "m2", "m3"}));
+}
+
 TEST_F(SearchIndexTest, RestartCatchesUpFromTheQueueExactlyOnce) {
   Stage("m1", "alpha beta");
   EXPECT_EQ(IndexAll(), 1u);
