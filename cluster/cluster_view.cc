@@ -45,6 +45,21 @@ Status CountOpenExecutions(const storage::Store& store, ClusterView* view) {
   }
 }
 
+// Adds each inbox row to its shard's count (keys start with the shard, BE16).
+Status CountInboxRows(const storage::Store& store, ClusterView* view) {
+  std::string start;
+  for (;;) {
+    ASSIGN_OR_RETURN(storage::ScanPage page, store.Scan(storage::Table::kInbox, start, "", 1000));
+    for (const auto& [key, value] : page.rows) {
+      if (key.size() < 2) continue;
+      const uint32_t shard = (static_cast<uint8_t>(key[0]) << 8) | static_cast<uint8_t>(key[1]);
+      if (shard < view->shard_count) view->shards[shard].inbox_rows++;
+    }
+    if (!page.resume_key) return Status::Ok();
+    start = *page.resume_key;
+  }
+}
+
 }  // namespace
 
 Result<ClusterView> ReadClusterView(const storage::Store& store) {
@@ -58,6 +73,7 @@ Result<ClusterView> ReadClusterView(const storage::Store& store) {
     if (row.shard < view.shard_count) view.shards[row.shard].status = std::move(row);
   }
   RETURN_IF_ERROR(CountOpenExecutions(store, &view));
+  RETURN_IF_ERROR(CountInboxRows(store, &view));
   return view;
 }
 
@@ -86,6 +102,7 @@ std::string ClusterViewJson(const ClusterView& view, int64_t live_ttl_ms) {
         .Field("range_id", s.status.range_id)
         .Field("lease_remaining_ms", std::max<int64_t>(0, s.status.lease_remaining_ms))
         .Field("open_executions", s.open_executions)
+        .Field("inbox_rows", s.inbox_rows)
         .EndObject();
   }
   w.EndArray().EndObject();

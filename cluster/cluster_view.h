@@ -16,6 +16,7 @@ namespace papr::cluster {
 struct ShardView {
   storage::ShardStatus status;
   int64_t open_executions = 0;  // running executions whose root hashes to this shard
+  int64_t inbox_rows = 0;        // starts and requests posted for its owner, not applied yet
 };
 
 struct ClusterView {
@@ -29,7 +30,7 @@ Result<ClusterView> ReadClusterView(const storage::Store& store);
 
 // The view as JSON: {"shard_count", "nodes": [{"node_id", "address", "heartbeat_age_ms",
 // "live", "shards_owned"}], "shards": [{"shard", "owner", "range_id", "lease_remaining_ms",
-// "open_executions"}]}. A node is live while its heartbeat is younger than `live_ttl_ms`.
+// "open_executions", "inbox_rows"}]}. A node is live while its heartbeat is younger than `live_ttl_ms`.
 std::string ClusterViewJson(const ClusterView& view, int64_t live_ttl_ms);
 
 }  // namespace papr::cluster

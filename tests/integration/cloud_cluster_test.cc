@@ -221,6 +221,11 @@ TEST_F(ClusterSlowProcessingTest, OperatorsSeeTheNodesShardsAndOpenExecutions) {
   // About 12 s of processing: it runs while the views are read, then it is cancelled.
   std::string id = SubmitBatch(Api(0), BatchBody(2000, [](int i) { return Content(0, i); }));
   ASSERT_FALSE(id.empty());
+  // Running on its owner (a start posted by node 0 is applied within the inbox poll).
+  Reply running = PollStatus(
+      Api(0), id, [](const Reply& r) { return Int(r.Json()["request_counts"]["succeeded"]) > 0; },
+      60s);
+  ASSERT_EQ(running.status, 200) << running.Describe();
   // Every shard held by a live node (shards may still be moving right after a change).
   auto settled = [](simdjson::dom::element view) {
     std::set<std::string> live;
@@ -249,6 +254,7 @@ TEST_F(ClusterSlowProcessingTest, OperatorsSeeTheNodesShardsAndOpenExecutions) {
       EXPECT_GT(Int(shard["range_id"]), 0) << source;
       EXPECT_GT(Int(shard["lease_remaining_ms"]), 0) << source;
       open += Int(shard["open_executions"]);
+      EXPECT_EQ(Int(shard["inbox_rows"]), 0) << source;  // applied
     }
     EXPECT_EQ(shards, kShards) << source;
     EXPECT_GE(open, 1) << source << ": the batch runs";

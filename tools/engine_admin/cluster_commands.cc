@@ -57,13 +57,13 @@ Result<CommandOutput> RunShards(const Flags& flags) {
   ASSIGN_OR_RETURN(LoadedView loaded, LoadView(flags));
   if (flags.json)
     return CommandOutput{cluster::ClusterViewJson(loaded.view, loaded.lease_ttl_ms) + "\n", 0};
-  std::string text = Padded("SHARD", 5) + Padded("OWNER", 36) + "RANGE_ID  LEASE_MS  OPEN\n";
+  std::string text = Padded("SHARD", 5) + Padded("OWNER", 36) + "RANGE_ID  LEASE_MS  OPEN  INBOX\n";
   for (const auto& s : loaded.view.shards) {
     const bool held = s.status.lease_remaining_ms > 0;
     text += Padded(std::to_string(s.status.shard), 5) + Padded(held ? s.status.owner : "-", 36) +
             Padded(std::to_string(s.status.range_id), 9) +
             Padded(std::to_string(held ? s.status.lease_remaining_ms : 0), 9) +
-            std::to_string(s.open_executions) + "\n";
+            Padded(std::to_string(s.open_executions), 5) + std::to_string(s.inbox_rows) + "\n";
   }
   return CommandOutput{text, 0};
 }
