@@ -1,6 +1,7 @@
 // Retention: closed executions past `retention_ms` are deleted, a root together with its
 // children (so no chunk outlives, or is orphaned by, its batch), by a periodic background
-// sweep with bounded work per tick and many executions per write.
+// sweep with bounded work per tick and many executions per write. Cluster mode: each node
+// sweeps the shards it owns, one root per write fenced with its shard's fence.
 #include <chrono>
 
 #include "common/log.h"
@@ -86,6 +87,10 @@ Result<int64_t> Engine::Rep::SweepRetention() {
           // In start order: a later start closed later too, so nothing after is due.
           if (static_cast<int64_t>(start) > cutoff) return false;
           if (++scanned > kScanBudgetFactor * max) return false;
+          std::optional<storage::Fence> fence;
+          if (options.fence_of && !(fence = options.fence_of(std::string(id)))) {
+            return true;  // another node's shard: its owner sweeps it
+          }
           auto r = Describe(std::string(id));
           if (!r.ok() || r->close_ms == 0 || r->close_ms > cutoff) return true;
           // A child goes with its parent (unless the parent is gone).
@@ -97,6 +102,13 @@ Result<int64_t> Engine::Rep::SweepRetention() {
           if (!staged_one.ok()) {
             inner = staged_one;
             return false;
+          }
+          if (fence) {  // a write per root, fenced: a node that lost the shard deletes nothing
+            one.SetFence(*fence);
+            inner = db->Write(one);
+            if (!inner.ok()) return false;
+            deleted += n;
+            return deleted + staged < max;
           }
           wb.Append(one);
           staged += n;

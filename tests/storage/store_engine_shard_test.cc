@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <mutex>
 #include <memory>
 #include <optional>
 #include <string>
@@ -286,6 +287,58 @@ TEST_F(EngineShardTest, AStartForAShardOwnedElsewhereIsPostedThenAppliedOnceByIt
   EXPECT_NE(b.MetricsText().find("papr_engine_inbox_posted_total 2"), std::string::npos);
   a.Shutdown();
   b.Shutdown();
+}
+
+// Retention in cluster mode: a node sweeps only the shards it owns, each root's deletion
+// fenced, so a node whose lease another took deletes nothing.
+TEST_F(EngineShardTest, RetentionSweepsOnlyOwnedShardsAndAStaleOwnerDeletesNothing) {
+  Store* store = store_.get();
+  auto db = Db::OpenOnStore(std::move(store_));
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  auto lease = store->AcquireShard(0, "node-a", milliseconds(60000));
+  ASSERT_TRUE(lease.ok()) << lease.status().ToString();
+  std::mutex mu;
+  std::optional<Fence> fence = lease->fence();
+  engine::EngineOptions options;
+  options.fence_of = [&](const std::string&) {
+    std::lock_guard lock(mu);
+    return fence;
+  };
+  auto set_fence = [&](std::optional<Fence> f) {
+    std::lock_guard lock(mu);
+    fence = f;
+  };
+  options.retention_ms = 1;
+  Engine e(db->get(), options);
+  e.RegisterWorkflow("waiter", Waiter);
+  ASSERT_OK(e.Start());
+  engine::StartOptions o;
+  o.workflow_id = "wf-old";
+  o.workflow_type = "waiter";
+  ASSERT_OK(e.StartWorkflow(o));
+  ASSERT_OK(e.Signal("wf-old", "go", ""));
+  ASSERT_TRUE(WaitFor([&] {
+    auto r = e.Describe("wf-old");
+    return r.ok() && r->status == engine::ExecutionStatus::kCompleted;
+  }));
+  std::this_thread::sleep_for(milliseconds(20));  // past retention
+
+  set_fence(std::nullopt);  // not this node's shard
+  auto skipped = e.SweepRetention();
+  ASSERT_TRUE(skipped.ok()) << skipped.status().ToString();
+  EXPECT_EQ(*skipped, 0);
+  ASSERT_OK(store->ReleaseShard(*lease));
+  auto taken = store->AcquireShard(0, "node-b", milliseconds(60000));  // another node's now
+  ASSERT_TRUE(taken.ok()) << taken.status().ToString();
+  set_fence(lease->fence());  // what a node that has not noticed yet still holds
+  EXPECT_EQ(e.SweepRetention().status().code(), StatusCode::kOwnershipLost);
+  EXPECT_TRUE(e.Describe("wf-old").ok());  // nothing deleted
+  set_fence(taken->fence());
+  auto swept = e.SweepRetention();
+  ASSERT_TRUE(swept.ok()) << swept.status().ToString();
+  EXPECT_EQ(*swept, 1);
+  EXPECT_TRUE(e.Describe("wf-old").status().IsNotFound());
+  e.Shutdown();
 }
 
 //! A cluster node as the server composes it: membership, shard table, engine.
