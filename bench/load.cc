@@ -179,26 +179,15 @@ void W2() {
   if (!server.Start()) return (void)std::printf("W2: server did not start\n");
   Http http{server.port()};
   constexpr int kBatches = 1000, kInFlight = 50;
-  std::atomic<int> next{0}, ok{0};
   std::vector<std::string> bodies;
   for (int i = 0; i < kBatches; ++i) bodies.push_back(BatchBody(i * 10, 10));
   const double syncs_before = WalSyncs();
   ResetStatementStats();
   auto t0 = Clock::now();
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kInFlight; ++t) {
-    threads.emplace_back([&] {
-      for (int i; (i = next++) < kBatches;) {
-        int code = 0;
-        SubmitAndWait(http, bodies[i], &code);
-        if (code == 200) ++ok;
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
+  const int ok = papr::bench::SubmitAllAndWait(bodies, kInFlight, [&](size_t) { return http; });
   double ms = Ms(t0, Clock::now());
   std::printf("| W2: 1,000 batches of 10, 50 in flight | %.0f batches/s (%d/%d completed in %.0f ms) |\n",
-              kBatches * 1000.0 / ms, ok.load(), kBatches, ms);
+              kBatches * 1000.0 / ms, ok, kBatches, ms);
   // Where the time goes: engine commits per batch and their mean time; on PostgreSQL, WAL
   // fsyncs per batch (pg_stat_wal, the whole cluster's, so the server's other writes too).
   double commits = MetricValue(http, "papr_engine_commit_seconds_count");

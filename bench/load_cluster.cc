@@ -71,19 +71,9 @@ double W2BatchesPerSecond(const Cluster& c) {
   constexpr int kBatches = 1000, kInFlight = 50;
   std::vector<std::string> bodies;
   for (int i = 0; i < kBatches; ++i) bodies.push_back(BatchBody(100000 + i * 10, 10));
-  std::atomic<int> next{0}, ok{0};
   auto t0 = Clock::now();
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kInFlight; ++t) {
-    threads.emplace_back([&] {
-      for (int i; (i = next++) < kBatches;) {
-        int code = 0;
-        SubmitAndWait(c.Node(static_cast<size_t>(i) % c.nodes.size()), bodies[i], &code);
-        if (code == 200) ++ok;
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
+  const int ok =
+      SubmitAllAndWait(bodies, kInFlight, [&](size_t i) { return c.Node(i % c.nodes.size()); });
   return ok == kBatches ? kBatches * 1000.0 / Ms(t0, Clock::now()) : -1;
 }
 
@@ -117,8 +107,9 @@ Takeover TakeOver(Cluster& c) {
 }  // namespace
 
 int RunClusterLoad(const std::string& nodes) {
-  std::printf("| nodes | W1: 10,000 memories | W2: 1,000 x 10, 50 in flight | kill -9: shards "
-              "served again | its 10,000-memory batch, POST to completed |\n|---|---|---|---|---|\n");
+  std::printf(
+      "| nodes | W1: 10,000 memories | W2: 1,000 x 10, 50 in flight | kill -9: shards "
+      "served again | its 10,000-memory batch, POST to completed |\n|---|---|---|---|---|\n");
   std::stringstream list(nodes);
   for (std::string item; std::getline(list, item, ',');) {
     const int n = std::stoi(item);

@@ -3,8 +3,12 @@
 // The load driver's HTTP side (bench/load.cc, bench/load_cluster.cc): batch bodies of the
 // bench corpus, calls with the test API key, batch counts, submit-and-wait.
 
+#include <atomic>
 #include <chrono>
+#include <functional>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <simdjson.h>
 
@@ -87,6 +91,26 @@ inline std::string SubmitAndWait(const Http& http, const std::string& body, int*
   auto r = http.Call("POST", "/v1/memory/batch?wait=60", body);
   *code = r.ok() ? r->status : 0;
   return r.ok() ? Field(r->body, "batch_id") : "";
+}
+
+// Submits each of `bodies` with ?wait= from `in_flight` threads, body i to `http_for(i)`;
+// how many completed (answered 200).
+inline int SubmitAllAndWait(const std::vector<std::string>& bodies, int in_flight,
+                            const std::function<Http(size_t)>& http_for) {
+  std::atomic<size_t> next{0};
+  std::atomic<int> ok{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < in_flight; ++t) {
+    threads.emplace_back([&] {
+      for (size_t i; (i = next++) < bodies.size();) {
+        int code = 0;
+        SubmitAndWait(http_for(i), bodies[i], &code);
+        if (code == 200) ++ok;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  return ok.load();
 }
 
 }  // namespace papr::bench

@@ -783,7 +783,12 @@ inline CrashLoopReport RunCrashLoop(const CrashLoopOptions& options) {
 namespace papr::integration {
 namespace {
 
-void ExpectNoViolations(const crash_loop::CrashLoopReport& report) {
+// Runs the crash loop and checks its report: no violation, every kill survived, every batch
+// checked and every webhook delivered.
+void ExpectCrashLoopPasses(const crash_loop::CrashLoopOptions& options) {
+  crash_loop::CrashLoopReport report = crash_loop::RunCrashLoop(options);
+  std::printf("%s", report.Figures().c_str());
+  std::fflush(stdout);
   size_t shown = 0;
   for (const auto& v : report.violations) {
     if (++shown > 40) {
@@ -792,6 +797,13 @@ void ExpectNoViolations(const crash_loop::CrashLoopReport& report) {
     }
     ADD_FAILURE() << v;
   }
+  EXPECT_EQ(report.kills, options.kills);
+  EXPECT_EQ(report.restarts_ok, options.kills);
+  EXPECT_GE(report.big_batches, 1);
+  EXPECT_GT(report.batches_accepted, 20);
+  EXPECT_EQ(report.batches_checked, report.batches_accepted);
+  EXPECT_EQ(report.webhooks_delivered, report.webhooks_expected);
+  EXPECT_EQ(report.sigterm_exit_code, 0);
 }
 
 TEST(ReliabilityCrashLoopIntegrationTest,
@@ -801,17 +813,7 @@ TEST(ReliabilityCrashLoopIntegrationTest,
 #endif
   crash_loop::CrashLoopOptions options;
   options.kills = 20;
-  crash_loop::CrashLoopReport report = crash_loop::RunCrashLoop(options);
-  std::printf("%s", report.Figures().c_str());
-  std::fflush(stdout);
-  ExpectNoViolations(report);
-  EXPECT_EQ(report.kills, options.kills);
-  EXPECT_EQ(report.restarts_ok, options.kills);
-  EXPECT_GE(report.big_batches, 1);
-  EXPECT_GT(report.batches_accepted, 20);
-  EXPECT_EQ(report.batches_checked, report.batches_accepted);
-  EXPECT_EQ(report.webhooks_delivered, report.webhooks_expected);
-  EXPECT_EQ(report.sigterm_exit_code, 0);
+  ExpectCrashLoopPasses(options);
 }
 
 // The same over three cluster nodes sharing one PostgreSQL database: each kill takes a random
@@ -828,17 +830,7 @@ TEST(ReliabilityCrashLoopIntegrationTest, TwentyKillsAcrossThreeClusterNodesLose
   options.kills = 20;
   options.nodes = 3;
   options.big_batch_memories = 3000;
-  crash_loop::CrashLoopReport report = crash_loop::RunCrashLoop(options);
-  std::printf("%s", report.Figures().c_str());
-  std::fflush(stdout);
-  ExpectNoViolations(report);
-  EXPECT_EQ(report.kills, options.kills);
-  EXPECT_EQ(report.restarts_ok, options.kills);
-  EXPECT_GE(report.big_batches, 1);
-  EXPECT_GT(report.batches_accepted, 20);
-  EXPECT_EQ(report.batches_checked, report.batches_accepted);
-  EXPECT_EQ(report.webhooks_delivered, report.webhooks_expected);
-  EXPECT_EQ(report.sigterm_exit_code, 0);
+  ExpectCrashLoopPasses(options);
 }
 
 }  // namespace
