@@ -53,8 +53,34 @@ Status DurableBatchService::Rep::RestoreAdmission() {
     ++restored;
   }
   admission_restored = true;
+  admission_restored_ms = clock->NowMillis();
   log::Info("admission counts restored", {{"open_batches", std::to_string(restored)}});
   return Status::Ok();
+}
+
+Status DurableBatchService::Rep::CountOtherNodesBatches(const std::string& user) {
+  constexpr int64_t kClockSlackMs = 60000;
+  constexpr int64_t kPage = 100;
+  int64_t since = 0;
+  {
+    std::lock_guard<std::mutex> lock(admission_mu);
+    auto [it, first] = others_looked_ms.try_emplace(user, admission_restored_ms);
+    since = it->second - kClockSlackMs;
+    it->second = clock->NowMillis();
+  }
+  std::string cursor;
+  while (true) {
+    ASSIGN_OR_RETURN(auto page, engine->ListByOwner(user, kPage, cursor));
+    for (const auto& r : page) {
+      if (r.start_ms < since) return Status::Ok();  // newest first: the rest were looked at
+      cursor = engine::Engine::OwnerCursor(r);
+      if (r.workflow_type != DurableBatchService::kWorkflowType) continue;
+      if (r.status != engine::ExecutionStatus::kRunning || !r.memo.empty()) continue;
+      auto h = Header(r.workflow_id);
+      if (h.ok()) admission.Restore(user, r.workflow_id, QueuedOf(r, h->total));  // once
+    }
+    if (static_cast<int64_t>(page.size()) < kPage) return Status::Ok();
+  }
 }
 
 Result<SubmitOutcome> DurableBatchService::Rep::Existing(const std::string& id,

@@ -207,6 +207,7 @@ Result<SubmitOutcome> DurableBatchService::Submit(BatchRequest request) {
   bool reserved = false;
   if (rep_->engine->started()) {
     RETURN_IF_ERROR(rep_->RestoreAdmission());
+    if (rep_->config.cluster.enabled) RETURN_IF_ERROR(rep_->CountOtherNodesBatches(request.user_id));
     RETURN_IF_ERROR(rep_->admission.Admit(request.user_id, id, h.total, &reserved));
   }
   engine::StartOptions start;

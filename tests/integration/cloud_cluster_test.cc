@@ -318,5 +318,42 @@ TEST_F(ClusterSlowProcessingTest, ACancelSentToAnotherNodeReachesTheBatch) {
   EXPECT_EQ(Count("SELECT count(*) FROM inbox"), 0);
 }
 
+// A user may have two open batches, across the cluster.
+class ClusterUserLimitTest : public ClusterSlowProcessingTest {
+ protected:
+  std::string ProcessingYaml() const override {
+    return ClusterSlowProcessingTest::ProcessingYaml() + "limits:\n  max_open_batches_per_user: 2\n";
+  }
+};
+
+// Per-user limits hold across the cluster: with two open batches on nodes 0 and 1, a third
+// sent to node 2 is refused (429); once one of them ends, it is admitted.
+TEST_F(ClusterUserLimitTest, AUsersOpenBatchLimitCountsBatchesOnEveryNode) {
+  ASSERT_TRUE(ShardsServedBy({0, 1, 2}));
+  // Node 2 admits a batch first (it counts the open batches it finds once, at its first).
+  std::string early = SubmitBatch(Api(2), BatchBody(1, [](int i) { return Content(19, i); }));
+  ASSERT_EQ(WaitForState(Api(2), early, {"completed"}, 60s), "completed");
+  std::vector<std::string> open;
+  for (int n = 0; n < 2; ++n) {
+    open.push_back(SubmitBatch(Api(n), BatchBody(600, [n](int i) { return Content(20 + n, i); })));
+    ASSERT_FALSE(open.back().empty());
+    Reply running = PollStatus(
+        Api(n), open.back(),
+        [](const Reply& r) { return Int(r.Json()["request_counts"]["succeeded"]) > 0; }, 60s);
+    ASSERT_EQ(running.status, 200) << running.Describe();
+  }
+  const std::string third = BatchBody(10, [](int i) { return Content(22, i); });
+  Reply refused = Api(2).Post("/v1/memory/batch", third);
+  EXPECT_TRUE(IsErrorEnvelope(refused, 429)) << refused.Describe();
+  EXPECT_NE(refused.body.find("max_open_batches_per_user"), std::string::npos) << refused.body;
+  Reply cancel = Api(2).Post("/v1/memory/batch/" + open[0] + "/cancel", "");
+  ASSERT_TRUE(cancel.status == 200 || cancel.status == 202) << cancel.Describe();
+  ASSERT_EQ(WaitForState(Api(2), open[0], {"cancelled"}, 60s), "cancelled");
+  std::string admitted = SubmitBatch(Api(2), third);
+  EXPECT_FALSE(admitted.empty());
+  Reply stop = Api(1).Post("/v1/memory/batch/" + open[1] + "/cancel", "");
+  EXPECT_TRUE(stop.status == 200 || stop.status == 202) << stop.Describe();
+}
+
 }  // namespace
 }  // namespace papr::integration

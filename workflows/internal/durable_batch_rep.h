@@ -110,6 +110,10 @@ struct DurableBatchService::Rep {
   AdmissionControl admission;  // open batches and queued memories (durable_batch_admission.cc)
   std::mutex admission_mu;
   bool admission_restored = false;  // guarded by admission_mu
+  // Cluster mode (guarded by admission_mu): when RestoreAdmission ran, and when each user's
+  // batches started by other nodes were last looked for.
+  int64_t admission_restored_ms = 0;
+  std::unordered_map<std::string, int64_t> others_looked_ms;
 
   Rep(const config::Config& c, engine::Engine* e, MemoryProcessor* p, WebhookSender* w,
       const Clock* clk)
@@ -124,6 +128,10 @@ struct DurableBatchService::Rep {
   // Once, after the engine recovered: counts the open batches found on disk (so the limits
   // hold across restarts). Unavailable until the engine is ready.
   Status RestoreAdmission();
+  // Cluster mode, before admitting a batch of `user`: counts the user's open batches that
+  // other nodes started since the last look (the owner index, newest first, with a minute of
+  // slack for their clocks), so per-user limits hold across the cluster.
+  Status CountOtherNodesBatches(const std::string& user);
   // The answer to a submit whose batch `id` exists already (a replayed Idempotency-Key):
   // that batch, or InvalidArgument for another body.
   Result<SubmitOutcome> Existing(const std::string& id, const BatchRequest& request);
