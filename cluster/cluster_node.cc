@@ -46,6 +46,7 @@ void ClusterNode::Start(engine::Engine* engine) {
     engine_ = engine;
   }
   poller_ = std::thread([this] { PollLoop(); });
+  listener_ = std::thread([this] { ListenLoop(); });
   membership_->Start();
   log::Info("cluster node joined", {{"node_id", node_id()},
                                     {"shards", std::to_string(table_.shard_count())}});
@@ -59,6 +60,7 @@ void ClusterNode::Stop() {
   }
   wake_.notify_all();
   if (poller_.joinable()) poller_.join();
+  if (listener_.joinable()) listener_.join();
   membership_->Stop();  // lets every shard go: Dropped, then the release
   log::Info("cluster node left", {{"node_id", node_id()}});
 }
@@ -84,15 +86,48 @@ void ClusterNode::Dropped(uint32_t shard) {
   if (engine_ != nullptr) engine_->DropWhere(InShard(shard, table_.shard_count()));
 }
 
+// Every inbox_poll: all serving shards' inboxes and the executions watched remotely; at
+// once: a shard acquired or notified.
 void ClusterNode::PollLoop() {
+  auto last_full = std::chrono::steady_clock::now() - options_.inbox_poll;
   std::unique_lock lock(mu_);
   while (!stopping_) {
     lock.unlock();
     ServeAcquired();
-    DrainServed();
-    engine_->PollRemote();
+    const bool full = std::chrono::steady_clock::now() - last_full >= options_.inbox_poll;
+    DrainServed(full);
+    if (full) {
+      engine_->PollRemote();
+      last_full = std::chrono::steady_clock::now();
+    }
     lock.lock();
-    wake_.wait_for(lock, options_.inbox_poll, [this] { return stopping_ || !to_resume_.empty(); });
+    wake_.wait_for(lock, options_.inbox_poll, [this] {
+      return stopping_ || !to_resume_.empty() || !notified_.empty();
+    });
+  }
+}
+
+void ClusterNode::ListenLoop() {
+  constexpr auto kWait = std::chrono::milliseconds(500);  // how soon Stop is seen
+  std::unique_ptr<storage::InboxListener> listener;
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    lock.unlock();
+    if (listener == nullptr) {
+      auto made = store_->ListenForInbox();
+      if (made.ok()) listener = std::move(made).value();
+    }
+    Result<std::vector<uint32_t>> shards = std::vector<uint32_t>{};
+    if (listener != nullptr) shards = listener->Wait(kWait);
+    if (!shards.ok()) listener.reset();  // reconnects next round; polling covers the gap
+    lock.lock();
+    if (listener == nullptr) {
+      wake_.wait_for(lock, kWait, [this] { return stopping_; });
+      continue;
+    }
+    if (!shards.ok() || shards->empty()) continue;
+    notified_.insert(shards->begin(), shards->end());
+    wake_.notify_all();
   }
 }
 
@@ -117,11 +152,14 @@ void ClusterNode::ServeAcquired() {
   }
 }
 
-void ClusterNode::DrainServed() {
+void ClusterNode::DrainServed(bool all) {
   std::vector<uint32_t> shards;
   {
     std::lock_guard lock(mu_);
-    shards.assign(serving_.begin(), serving_.end());
+    for (uint32_t shard : all ? serving_ : notified_) {
+      if (serving_.contains(shard)) shards.push_back(shard);
+    }
+    notified_.clear();
   }
   for (uint32_t shard : shards) {
     auto drained = engine_->DrainInbox(shard);

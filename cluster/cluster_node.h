@@ -58,8 +58,11 @@ class ClusterNode {
   void Acquired(uint32_t shard);
   void Dropped(uint32_t shard);
   void PollLoop();
+  // Wakes the poller for the shards an inbox notice names (NOTIFY), reconnecting as needed.
+  void ListenLoop();
   void ServeAcquired();  // resumes the shards acquired since the last round
-  void DrainServed();    // applies the posted starts of the shards that serve
+  // Applies the posted requests of the shards that serve (`all`), or of those notified.
+  void DrainServed(bool all);
 
   storage::Store* store_;
   const ClusterNodeOptions options_;
@@ -71,11 +74,13 @@ class ClusterNode {
   std::condition_variable wake_;
   std::set<uint32_t> to_resume_;  // acquired, not yet resumed (retried until it is)
   std::set<uint32_t> serving_;    // resumed: its inbox is drained
+  std::set<uint32_t> notified_;   // inbox notices since the last drain
   bool stopping_ = false;
   int64_t acquired_total_ = 0;
   int64_t lost_total_ = 0;
   int64_t resume_failures_ = 0;
   std::thread poller_;
+  std::thread listener_;
 };
 
 }  // namespace papr::cluster

@@ -25,6 +25,8 @@ Result<std::vector<NodeInfo>> Store::LiveNodes(std::chrono::milliseconds /*ttl*/
 
 Status Store::RemoveNode(std::string_view /*node_id*/) { return NoMembership(*this); }
 
+Result<std::unique_ptr<InboxListener>> Store::ListenForInbox() const { return NoMembership(*this); }
+
 Result<std::vector<ShardStatus>> StoreReader::ListShards() const {
   return Status::FailedPrecondition("this store has no cluster shards");
 }

@@ -85,6 +85,16 @@ struct ShardLease {
 };
 
 
+//! Notices of rows posted to kInbox, by shard (PostgreSQL LISTEN/NOTIFY: a write that puts
+//! inbox rows notifies when it commits), on a connection of its own. Not thread-safe.
+class InboxListener {
+ public:
+  virtual ~InboxListener() = default;
+  // The shards that got inbox rows since the last call, waiting up to `timeout` for one
+  // (empty on timeout). An error: the connection is gone; make another listener.
+  virtual Result<std::vector<uint32_t>> Wait(std::chrono::milliseconds timeout) = 0;
+};
+
 //! The storage interface. Thread-safe: any number of threads may call it at once.
 class Store : public StoreReader {
  public:
@@ -113,6 +123,8 @@ class Store : public StoreReader {
   virtual Status Heartbeat(const NodeInfo& node);
   virtual Result<std::vector<NodeInfo>> LiveNodes(std::chrono::milliseconds ttl) const;
   virtual Status RemoveNode(std::string_view node_id);
+  // A listener of inbox notices; FailedPrecondition where nodes share no database (RocksDB).
+  virtual Result<std::unique_ptr<InboxListener>> ListenForInbox() const;
 
   // "rocksdb" or "postgres".
   virtual const char* BackendName() const = 0;

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <map>
+#include <set>
 #include <string_view>
 #include <utility>
 
@@ -148,6 +149,22 @@ void AddCounterStatements(const std::map<CounterKey, CounterOutcome>& counters, 
   }
 }
 
+// Inbox rows written: a notice naming their shards, delivered when the transaction commits.
+void AddInboxNotice(const std::map<std::string_view, KeyOutcome>& inbox,
+                    std::vector<StatementCall>* calls) {
+  std::set<uint32_t> shards;
+  for (const auto& [key, outcome] : inbox) {
+    if (outcome.deleted || key.size() < 2) continue;
+    shards.insert((static_cast<uint8_t>(key[0]) << 8) | static_cast<uint8_t>(key[1]));
+  }
+  if (shards.empty()) return;
+  std::string payload;
+  for (uint32_t shard : shards) payload += (payload.empty() ? "" : ",") + std::to_string(shard);
+  StatementCall call{kInboxNotify, {}, 0};
+  call.params.Bytes(payload);
+  calls->push_back(std::move(call));
+}
+
 }  // namespace
 
 Result<std::vector<StatementCall>> CompileBatch(const Batch& batch, int stripe) {
@@ -165,6 +182,7 @@ Result<std::vector<StatementCall>> CompileBatches(const std::vector<const Batch*
     AddTableStatements(static_cast<Table>(t), outcomes.keys[t], &calls);
   }
   AddCounterStatements(outcomes.counters, stripe, &calls);
+  AddInboxNotice(outcomes.keys[static_cast<size_t>(Table::kInbox)], &calls);
   return calls;
 }
 

@@ -53,6 +53,8 @@ extern const char* const kShardFence;    // $1 shard, $2 range_id; raises kFence
 extern const char* const kShardAcquire;  // $1 shard, $2 owner, $3 ttl_ms -> range_id
 extern const char* const kShardRenew;    // $1 shard, $2 range_id, $3 ttl_ms -> 1 row or none
 extern const char* const kShardRelease;  // $1 shard, $2 range_id -> 1 row or none
+extern const char* const kInboxNotify;   // $1 payload: the shards, "3,17" (inbox rows posted)
+extern const char* const kInboxChannel;  // the channel kInboxNotify notifies (LISTEN)
 extern const char* const kShardsAll;     // -> shard, range_id, owner or '', lease ms left
 // The SQLSTATE papr_check_fence raises on a stale range_id.
 extern const char* const kFenceSqlState;

@@ -7,6 +7,7 @@
 
 #include "storage/postgres/pg_batch_sql.h"
 #include "storage/postgres/pg_pool.h"
+#include "storage/postgres/pg_inbox_listener.h"
 #include "storage/postgres/pg_reads.h"
 #include "storage/postgres/pg_schema.h"
 #include "storage/postgres/pg_sql.h"
@@ -184,6 +185,10 @@ Result<std::vector<ShardStatus>> PostgresStore::ListShards() const {
 Result<std::vector<NodeStatus>> PostgresStore::ListNodes() const {
   ASSIGN_OR_RETURN(pg::PgPool::Borrowed borrowed, pool_->Borrow());
   return pg::ReadNodes(borrowed.conn());
+}
+
+Result<std::unique_ptr<InboxListener>> PostgresStore::ListenForInbox() const {
+  return pg::ListenForInbox(pool_->options());
 }
 
 PgStoreStats PostgresStore::stats() const {

@@ -54,6 +54,7 @@ class PostgresStore final : public Store {
   Status RemoveNode(std::string_view node_id) override;
   Result<std::vector<ShardStatus>> ListShards() const override;
   Result<std::vector<NodeStatus>> ListNodes() const override;
+  Result<std::unique_ptr<InboxListener>> ListenForInbox() const override;
   const char* BackendName() const override { return "postgres"; }
 
   PgStoreStats stats() const;

@@ -50,7 +50,7 @@ class ClusterTest : public ::testing::Test {
       o.extra_yaml =
           "cluster:\n  enabled: true\n  shards: " + std::to_string(kShards) +
           "\n  heartbeat_interval_ms: 300\n  lease_ttl_ms: " + std::to_string(kLeaseTtlMs) +
-          "\n  inbox_poll_ms: 100\n" + ProcessingYaml();
+          "\n  inbox_poll_ms: " + std::to_string(InboxPollMs()) + "\n" + ProcessingYaml();
       o.postgres_url = pg_.Url("postgres");
       if (n > 0) o.postgres_database = nodes_[0]->postgres_database();
       nodes_.push_back(std::make_unique<ServerProcess>(o));
@@ -62,6 +62,7 @@ class ClusterTest : public ::testing::Test {
   }
 
   virtual std::string ProcessingYaml() const { return ""; }
+  virtual int InboxPollMs() const { return 100; }
 
   ApiClient Api(int n) const { return ApiClient(nodes_[n]->port(), kTestApiKey); }
 
@@ -353,6 +354,29 @@ TEST_F(ClusterUserLimitTest, AUsersOpenBatchLimitCountsBatchesOnEveryNode) {
   EXPECT_FALSE(admitted.empty());
   Reply stop = Api(1).Post("/v1/memory/batch/" + open[1] + "/cancel", "");
   EXPECT_TRUE(stop.status == 200 || stop.status == 202) << stop.Describe();
+}
+
+// The inbox is read once a minute here: a posted start is applied at once all the same,
+// because its commit notifies the owner (LISTEN/NOTIFY).
+class ClusterNotifyTest : public ClusterTest {
+ protected:
+  int InboxPollMs() const override { return 60000; }
+};
+
+TEST_F(ClusterNotifyTest, APostedStartIsAppliedAtOnceWithoutWaitingForThePoll) {
+  ASSERT_TRUE(ShardsServedBy({0, 1, 2}));
+  std::vector<std::pair<int, std::string>> ids;
+  for (int b = 0; b < 9; ++b) {
+    ids.emplace_back(b % 3, SubmitBatch(Api(b % 3), BatchBody(10, [b](int i) { return Content(30 + b, i); })));
+    ASSERT_FALSE(ids.back().second.empty());
+  }
+  int64_t posted = 0;
+  for (int n = 0; n < 3; ++n) posted += Metric(n, "papr_engine_inbox_posted_total");
+  ASSERT_GT(posted, 0) << "no start was posted: nothing to check";
+  for (const auto& [node, id] : ids) {
+    EXPECT_EQ(WaitForState(Api(node), id, {"completed"}, 20s), "completed") << id;
+  }
+  EXPECT_EQ(Count("SELECT count(*) FROM inbox"), 0);
 }
 
 }  // namespace
