@@ -38,10 +38,7 @@ std::string Content(int batch, int i) { return "cluster note " + Token(batch, i)
 class ClusterTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* stage = std::getenv("PAPR_TEST_POSTGRES_URL");
-    if (stage == nullptr || *stage == '\0') {
-      GTEST_SKIP() << "runs in the PostgreSQL stage (tools/test_postgres.sh)";
-    }
+    if (!InPostgresStage()) GTEST_SKIP() << "runs in the PostgreSQL stage (tools/test_postgres.sh)";
     if (!PgServer::BinariesPresent()) GTEST_SKIP() << "no PostgreSQL binaries";
     ASSERT_TRUE(pg_.Start().ok());
     for (int n = 0; n < 3; ++n) {

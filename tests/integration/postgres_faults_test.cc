@@ -31,10 +31,7 @@ std::string Content(int i) { return "database fault note " + Token(i) + " about 
 class PostgresFaultsTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const char* stage = std::getenv("PAPR_TEST_POSTGRES_URL");
-    if (stage == nullptr || *stage == '\0') {
-      GTEST_SKIP() << "runs in the PostgreSQL stage (tools/test_postgres.sh)";
-    }
+    if (!InPostgresStage()) GTEST_SKIP() << "runs in the PostgreSQL stage (tools/test_postgres.sh)";
     if (!PgServer::BinariesPresent()) GTEST_SKIP() << "no PostgreSQL binaries";
     ASSERT_TRUE(pg_.Start().ok());
     ServerOptions o;

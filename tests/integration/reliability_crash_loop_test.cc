@@ -822,10 +822,7 @@ TEST(ReliabilityCrashLoopIntegrationTest, TwentyKillsAcrossThreeClusterNodesLose
 #if !PAPR_WITH_ENGINE
   GTEST_SKIP() << "cluster mode needs the cloud edition (PAPR_WITH_ENGINE=0 in this build)";
 #endif
-  const char* stage = std::getenv("PAPR_TEST_POSTGRES_URL");
-  if (stage == nullptr || *stage == '\0') {
-    GTEST_SKIP() << "runs in the PostgreSQL stage (tools/test_postgres.sh)";
-  }
+  if (!InPostgresStage()) GTEST_SKIP() << "runs in the PostgreSQL stage (tools/test_postgres.sh)";
   crash_loop::CrashLoopOptions options;
   options.kills = 20;
   options.nodes = 3;

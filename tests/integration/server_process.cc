@@ -252,6 +252,11 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ec);
 }
 
+bool InPostgresStage() {
+  const char* url = std::getenv("PAPR_TEST_POSTGRES_URL");
+  return url != nullptr && *url != '\0';
+}
+
 namespace {
 
 // Polls GET /readyz until 200 or the deadline.

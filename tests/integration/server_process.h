@@ -25,6 +25,9 @@ std::string ConfigPath(const std::string& name);
 std::string ServerBinary();
 
 bool WriteTextFile(const std::string& path, const std::string& text);
+// Whether tests run in the PostgreSQL stage (tools/test_postgres.sh sets
+// PAPR_TEST_POSTGRES_URL): servers then use a database of that PostgreSQL.
+bool InPostgresStage();
 std::string ReadTextFile(const std::string& path);
 
 // `base` (YAML text) with every mapping of `overlay` merged in, key by key (sequences and
