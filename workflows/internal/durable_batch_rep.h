@@ -129,8 +129,9 @@ struct DurableBatchService::Rep {
   // hold across restarts). Unavailable until the engine is ready.
   Status RestoreAdmission();
   // Cluster mode, before admitting a batch of `user`: counts the user's open batches that
-  // other nodes started since the last look (the owner index, newest first, with a minute of
-  // slack for their clocks), so per-user limits hold across the cluster.
+  // other nodes started since the last look (the owner index, newest first, with 2 s of slack
+  // for their clocks; at most one look per user every 200 ms), so per-user limits hold across
+  // the cluster (within what other nodes admit in 200 ms).
   Status CountOtherNodesBatches(const std::string& user);
   // The answer to a submit whose batch `id` exists already (a replayed Idempotency-Key):
   // that batch, or InvalidArgument for another body.
