@@ -175,7 +175,27 @@ Result<std::string> ClusterNode::ViewJson() const {
   return ClusterViewJson(view, options_.membership.lease_ttl.count());
 }
 
+// Rows waiting in the inboxes of the shards this node owns (a bounded read: -1 past 10,000 or
+// when the database does not answer).
+int64_t ClusterNode::InboxRowsOwned() const {
+  constexpr int kPages = 10;
+  int64_t rows = 0;
+  std::string start;
+  for (int page = 0; page < kPages; ++page) {
+    auto read = store_->Scan(storage::Table::kInbox, start, "", 1000);
+    if (!read.ok()) return -1;
+    for (const auto& [key, value] : read->rows) {
+      if (key.size() < 2) continue;
+      rows += table_.Owns((static_cast<uint8_t>(key[0]) << 8) | static_cast<uint8_t>(key[1]));
+    }
+    if (!read->resume_key) return rows;
+    start = *read->resume_key;
+  }
+  return -1;
+}
+
 std::string ClusterNode::MetricsText() const {
+  const int64_t inbox_rows = InboxRowsOwned();
   std::lock_guard lock(mu_);
   std::string out;
   auto metric = [&](const char* name, const char* type, const char* help, int64_t value) {
@@ -193,6 +213,10 @@ std::string ClusterNode::MetricsText() const {
          "Shards this node let go of or lost (handovers, lapsed or fenced leases).", lost_total_);
   metric("papr_cluster_shard_resume_failures_total", "counter",
          "Resumes of an acquired shard that failed and were retried.", resume_failures_);
+  metric("papr_cluster_inbox_rows", "gauge",
+         "Requests posted for this node's shards and not applied yet (-1: over 10,000 or "
+         "unknown).",
+         inbox_rows);
   return out;
 }
 

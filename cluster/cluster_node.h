@@ -61,6 +61,7 @@ class ClusterNode {
   // Wakes the poller for the shards an inbox notice names (NOTIFY), reconnecting as needed.
   void ListenLoop();
   void ServeAcquired();  // resumes the shards acquired since the last round
+  int64_t InboxRowsOwned() const;
   // Applies the posted requests of the shards that serve (`all`), or of those notified.
   void DrainServed(bool all);
 

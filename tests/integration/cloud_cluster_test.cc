@@ -146,6 +146,7 @@ TEST_F(ClusterTest, EveryBatchCompletesOnceWhenANodeIsKilledMidway) {
   ExpectEveryHistoryReplays(1);
   EXPECT_EQ(Count("SELECT count(*) FROM memories"), kBatches * kPerBatch);  // once each
   EXPECT_EQ(Count("SELECT count(*) FROM inbox"), 0);
+  EXPECT_EQ(Metric(1, "papr_cluster_inbox_rows"), 0);
   EXPECT_GT(Metric(1, "papr_engine_inbox_posted_total") + Metric(2, "papr_engine_inbox_posted_total"), 0);
   ExpectEachFoundOnce(1, kBatches, kPerBatch);  // whichever of them writes the index
   ExpectEachFoundOnce(2, kBatches, kPerBatch);
