@@ -404,12 +404,21 @@ HttpResponse Router::Rep::Accepted(const std::string& user,
   std::string status_url = "/v1/memory/batch/status/" + outcome.batch_id;
   // A replayed key answers with the batch's state now (it may have finished long ago).
   std::string state = "processing";
+  int64_t succeeded = 0, failed = 0;
   if (outcome.existing) {
     auto current = deps.batches->GetStatus(user, outcome.batch_id);
-    if (current.ok()) state = workflows::BatchStateName(current->state);
+    if (current.ok()) {
+      state = workflows::BatchStateName(current->state);
+      succeeded = current->succeeded;
+      failed = current->failed;
+    }
   }
   JsonWriter w;
   w.BeginObject().Field("code", 202).Field("status", state).Field("batch_id", outcome.batch_id);
+  // Papr's BatchMemoryResponse fields: the counts so far; the items are on the results route.
+  w.Field("total_processed", succeeded + failed).Field("total_successful", succeeded);
+  w.Field("total_failed", failed);
+  w.Key("successful").BeginArray().EndArray().Key("errors").BeginArray().EndArray();
   w.Key("details").BeginObject();
   w.Field("status", state).Field("batch_id", outcome.batch_id);
   w.Field("workflow_id", outcome.workflow_id).Field("status_url", status_url);

@@ -353,6 +353,13 @@ TEST_F(CloudBatchIntegrationTest, IdempotencyKeyWithSameBodyIsSameBatchAndDiffer
   EXPECT_EQ(c.total, 5);
   EXPECT_EQ(c.succeeded, 5);
   ExpectTokensFoundOnce(api, {0, 1, 2, 3, 4}, AllResults(api, id));
+  // The key replayed after the end: Papr's counts say what became of the batch.
+  Reply replayed = api.Post("/v1/memory/batch", body, key);
+  ASSERT_EQ(replayed.status, 202) << replayed.Describe();
+  EXPECT_EQ(Str(replayed.Json()["status"]), "completed") << replayed.body;
+  EXPECT_EQ(Int(replayed.Json()["total_processed"]), 5) << replayed.body;
+  EXPECT_EQ(Int(replayed.Json()["total_successful"]), 5) << replayed.body;
+  EXPECT_EQ(Int(replayed.Json()["total_failed"]), 0) << replayed.body;
 }
 
 // 1. A 10,000-memory batch.

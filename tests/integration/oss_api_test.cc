@@ -449,6 +449,12 @@ TEST_F(OssApiIntegrationTest, BatchOf50CompletesObservedByPolling) {
   EXPECT_FALSE(Str(a["details"]["workflow_id"]).empty());
   EXPECT_EQ(Str(a["details"]["status_url"]), "/v1/memory/batch/status/" + id);
   EXPECT_FALSE(a["details"]["durable"].get_bool().value()) << "OSS batches are not durable";
+  // Papr's BatchMemoryResponse fields, as its clients read them: nothing processed yet.
+  EXPECT_EQ(Int(a["total_processed"]), 0) << accepted.body;
+  EXPECT_EQ(Int(a["total_successful"]), 0) << accepted.body;
+  EXPECT_EQ(Int(a["total_failed"]), 0) << accepted.body;
+  EXPECT_EQ(a["successful"].get_array().size(), 0u) << accepted.body;
+  EXPECT_EQ(a["errors"].get_array().size(), 0u) << accepted.body;
 
   Reply done = WaitForBatchEnd(*api_, id);
   ASSERT_EQ(done.status, 200);
