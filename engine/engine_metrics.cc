@@ -31,8 +31,10 @@ std::string EngineMetrics::Render() const {
   Counter(&out, "papr_engine_activities_failed_total",
           "Activities that failed for good (retries exhausted or not retryable).",
           activities_failed.load());
-  Counter(&out, "papr_engine_recovery_milliseconds", "Duration of the last start-up recovery.",
-          recovery_ms.load(), "gauge");
+  // Base unit seconds (Prometheus' convention; promtool refuses milliseconds).
+  out += "# HELP papr_engine_recovery_seconds Duration of the last start-up recovery.\n";
+  out += "# TYPE papr_engine_recovery_seconds gauge\n";
+  out += "papr_engine_recovery_seconds " + std::to_string(recovery_ms.load() / 1000.0) + "\n";
   Counter(&out, "papr_engine_recovered_workflows", "Open workflows resumed by the last recovery.",
           recovered_workflows.load(), "gauge");
   Counter(&out, "papr_engine_commit_failures_total",
@@ -43,10 +45,10 @@ std::string EngineMetrics::Render() const {
   Counter(&out, "papr_engine_rebuilds_pending", "Executions waiting to be rebuilt.",
           rebuilds_pending.load(), "gauge");
   Counter(&out, "papr_engine_inbox_posted_total",
-          "Starts posted to the inbox of a shard another node owns (cluster mode).",
+          "Starts and requests posted to the inbox of a shard another node owns (cluster mode).",
           inbox_posted.load());
   Counter(&out, "papr_engine_inbox_applied_total",
-          "Posted starts this node applied as the owner of their shard (cluster mode).",
+          "Posted starts and requests this node applied as its shard's owner (cluster mode).",
           inbox_applied.load());
   Counter(&out, "papr_engine_fencing_rejections_total",
           "Commits refused because this node no longer held the shard's lease (cluster mode).",

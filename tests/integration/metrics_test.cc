@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -53,6 +55,33 @@ int64_t Sample(const std::string& text, const std::string& name) {
 
 // The process's memory is exposed, and once the server is idle it gives freed heap back
 // (server.release_memory_interval_ms): the trim counter moves without any request asking.
+// Prometheus' conventions (what promtool check metrics enforces): every family has HELP and
+// TYPE, counters end in _total, and durations are in seconds. Cloud edition: the engine's too.
+TEST(MetricsIntegrationTest, EveryFamilyFollowsPrometheusNamingConventions) {
+  ServerOptions options;
+  if (PAPR_WITH_ENGINE) options.config_file = ConfigPath("cloud.yaml");
+  ServerProcess server(options);
+  ASSERT_TRUE(server.Start());
+  Reply metrics = ApiClient(server.port(), "").Get("/metrics");
+  ASSERT_EQ(metrics.status, 200);
+  std::set<std::string> helped;
+  size_t families = 0;
+  std::istringstream lines(metrics.body);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("# HELP ", 0) == 0) helped.insert(line.substr(7, line.find(' ', 7) - 7));
+    if (line.rfind("# TYPE ", 0) != 0) continue;
+    ++families;
+    std::string name = line.substr(7, line.find(' ', 7) - 7);
+    std::string type = line.substr(line.rfind(' ') + 1);
+    EXPECT_TRUE(helped.contains(name)) << name << " has no HELP before its TYPE";
+    if (type == "counter") EXPECT_TRUE(name.ends_with("_total")) << name;
+    for (const char* unit : {"_milliseconds", "_ms", "_microseconds"}) {
+      EXPECT_FALSE(name.ends_with(unit)) << name << ": base unit is seconds";
+    }
+  }
+  EXPECT_GT(families, 20u) << metrics.body;
+}
+
 TEST(MetricsIntegrationTest, ProcessMemoryIsExposedAndTrimmedOnceIdle) {
   ServerProcess server;
   ASSERT_TRUE(server.Start());
