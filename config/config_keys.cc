@@ -186,8 +186,9 @@ const std::vector<KeySpec>& Table() {
                "A shard lease lasts this long unless renewed: a node that dies is taken over "
                "after it."),
       PAPR_KEY(cluster.inbox_poll_ms, 10,
-               "How often a node applies the requests other nodes posted for its shards, and "
-               "reads the progress of batches other nodes run (for `?wait=` and streams)."),
+               "How often a node applies the requests other nodes posted for its shards even "
+               "without a notice (a notice wakes it at once), and reads the progress of batches "
+               "other nodes run (for `?wait=` and streams)."),
       // logging
       PAPR_KEY(logging.level, kAny, "`debug`, `info`, `warn` or `error`."),
   };
