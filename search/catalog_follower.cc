@@ -121,58 +121,73 @@ Status SearchIndex::Rep::Follow(std::vector<uint64_t>* taken_in) {
   return Status::Ok();
 }
 
-Status SearchIndex::Rep::ApplyChange(const CatalogChange& change) {
-  ASSIGN_OR_RETURN(auto values, db->MultiGet(storage::Table::kSegments, change.added));
-  std::map<std::string, std::shared_ptr<UserIndex>> touched;  // copies, published at the end
-  auto user_index = [&](const std::string& user_id) -> UserIndex* {
-    auto& index = touched[user_id];
+namespace {
+
+//! The user indexes one change touches: copies of the published ones, published together.
+struct TouchedIndexes {
+  const SearchIndex::Rep& rep;
+  std::map<std::string, std::shared_ptr<UserIndex>> users;
+
+  UserIndex* Of(const std::string& user_id) {
+    auto& index = users[user_id];
     if (!index) {
-      auto current = Snapshot(user_id);
+      auto current = rep.Snapshot(user_id);
       index = current ? std::make_shared<UserIndex>(*current) : std::make_shared<UserIndex>();
     }
     return index.get();
-  };
-  std::vector<size_t> order(change.added.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  }
+};
+
+// Adds one row a change wrote: a segment (unless loaded already, by a reload that read past
+// the log head) or a tombstone of a segment held (unless it is there already).
+Status AddRow(const storage::SegmentKeyParts& k, std::string value, TouchedIndexes* touched) {
+  UserIndex* index = touched->Of(k.user_id);
+  SegmentView* view = FindSegment(index, k.segment_id);
+  if (!k.tombstone) {
+    if (view != nullptr) return Status::Ok();
+    ASSIGN_OR_RETURN(auto segment, Segment::Open(std::move(value)));
+    auto deletions = std::make_shared<Deletions>(segment->doc_count());
+    index->segments.push_back(SegmentView{k.segment_id, k.scope, std::move(segment), deletions});
+    return Status::Ok();
+  }
+  Tombstone tombstone;
+  if (view == nullptr || k.doc >= view->segment->doc_count() ||
+      view->deletions->Contains(k.doc) || !DecodeTombstone(value, &tombstone)) {
+    return Status::Ok();
+  }
+  auto deletions = std::make_shared<Deletions>(*view->deletions);
+  deletions->Add(k.doc, std::move(value), tombstone);
+  view->deletions = std::move(deletions);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status SearchIndex::Rep::ApplyChange(const CatalogChange& change) {
+  ASSIGN_OR_RETURN(auto values, db->MultiGet(storage::Table::kSegments, change.added));
   std::vector<storage::SegmentKeyParts> parts(change.added.size());
+  std::vector<size_t> order(change.added.size());
   for (size_t i = 0; i < parts.size(); ++i) {
     if (!storage::DecodeSegmentKey(change.added[i], &parts[i])) {
       return Status::Corruption("search index: malformed key in the catalog log");
     }
+    order[i] = i;
   }
   // Segments before the tombstones that point into them.
   std::stable_sort(order.begin(), order.end(),
                    [&](size_t a, size_t b) { return !parts[a].tombstone && parts[b].tombstone; });
+  TouchedIndexes touched{*this, {}};
   for (size_t i : order) {
     if (!values[i].has_value()) continue;  // removed again by a later change
-    const storage::SegmentKeyParts& k = parts[i];
-    UserIndex* index = user_index(k.user_id);
-    SegmentView* view = FindSegment(index, k.segment_id);
-    if (!k.tombstone) {
-      if (view != nullptr) continue;  // loaded already (a reload read past the log head)
-      ASSIGN_OR_RETURN(auto segment, Segment::Open(std::move(*values[i])));
-      auto deletions = std::make_shared<Deletions>(segment->doc_count());
-      index->segments.push_back(SegmentView{k.segment_id, k.scope, std::move(segment), deletions});
-      continue;
-    }
-    Tombstone tombstone;
-    if (view == nullptr || k.doc >= view->segment->doc_count() ||
-        view->deletions->Contains(k.doc) || !DecodeTombstone(*values[i], &tombstone)) {
-      continue;
-    }
-    auto deletions = std::make_shared<Deletions>(*view->deletions);
-    deletions->Add(k.doc, std::move(*values[i]), tombstone);
-    view->deletions = std::move(deletions);
+    RETURN_IF_ERROR(AddRow(parts[i], std::move(*values[i]), &touched));
   }
   for (const auto& key : change.removed) {
     storage::SegmentKeyParts k;
     if (!storage::DecodeSegmentKey(key, &k) || k.tombstone) continue;
-    auto& segments = user_index(k.user_id)->segments;
-    segments.erase(std::remove_if(segments.begin(), segments.end(),
-                                  [&](const SegmentView& v) { return v.id == k.segment_id; }),
-                   segments.end());
+    auto& segments = touched.Of(k.user_id)->segments;
+    std::erase_if(segments, [&](const SegmentView& v) { return v.id == k.segment_id; });
   }
-  for (auto& [user_id, index] : touched) Publish(user_id, std::move(index));
+  for (auto& [user_id, index] : touched.users) Publish(user_id, std::move(index));
   return Status::Ok();
 }
 
