@@ -149,6 +149,7 @@ void ClusterNode::ServeAcquired() {
       continue;
     }
     serving_.insert(shard);
+    notified_.insert(shard);  // its inbox is read at once, not at the next full round
   }
 }
 

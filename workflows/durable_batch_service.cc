@@ -245,15 +245,21 @@ Result<SubmitOutcome> DurableBatchService::Submit(BatchRequest request) {
 
 Result<BatchStatus> DurableBatchService::GetStatus(const std::string& user_id,
                                                    const std::string& batch_id) {
-  // The webhook's attempts are read before the record: an attempt runs after the commit that
-  // set the memo (memories done), so the answer never pairs an attempt with "processing".
-  ASSIGN_OR_RETURN(auto attempts, rep_->ReadWebhookAttempts(batch_id));
   auto record = rep_->engine->Describe(batch_id);
   // A store that cannot answer is not "not found" (the client retries a 503).
   if (!record.ok() && record.status().code() != StatusCode::kNotFound) return record.status();
   if (!record.ok() || record->owner != user_id ||
       record->workflow_type != kWorkflowType) {
     return Status::NotFound("batch " + batch_id + " not found");
+  }
+  // The attempts are read after the record, so a closed record comes with all of them. An
+  // attempt runs only after the commit that set the memo (memories done): one seen with a
+  // record from before that commit means the record is stale, and it is read again (an
+  // answer never pairs an attempt with "processing").
+  ASSIGN_OR_RETURN(auto attempts, rep_->ReadWebhookAttempts(batch_id));
+  if (!attempts.empty() && record->status == engine::ExecutionStatus::kRunning &&
+      record->memo.empty()) {
+    ASSIGN_OR_RETURN(record, rep_->engine->Describe(batch_id));
   }
   return rep_->StatusOf(*record, &attempts);
 }

@@ -151,8 +151,8 @@ struct DurableBatchService::Rep {
                   const engine::StartOptions& start);
   // The webhook's attempt rows of batch `id` (none for a batch without a webhook).
   Result<std::vector<engine::ActivityRecord>> ReadWebhookAttempts(const std::string& id);
-  // `webhook_rows`: the webhook's attempt rows when read before `record` (GetStatus), so an
-  // attempt is never shown with a record older than the memo it follows; else read here.
+  // `webhook_rows`: the webhook's attempt rows when the caller read them (GetStatus); else
+  // read here, after `record`.
   Result<BatchStatus> StatusOf(const engine::ExecutionRecord& record,
                                const std::vector<engine::ActivityRecord>* webhook_rows = nullptr);
   // Applies `op` to each open child of `id` (after the parent, so no parent reacts to a child
