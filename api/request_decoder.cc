@@ -667,6 +667,35 @@ bool DecodeAddMemory(std::string_view body, const DecodeLimits& limits,
   return true;
 }
 
+bool DecodeUpdateMemory(std::string_view body, const DecodeLimits& limits,
+                        workflows::MemoryPatch* out, ApiError* error) {
+  simdjson::dom::parser parser;
+  object root;
+  if (!ParseObjectBody(&parser, body, &root, error)) return false;
+  workflows::MemoryPatch patch;
+  FieldError fe;
+  // Each field given (and not null) replaces the stored one; it is checked as an add checks it.
+  auto decode = [&](const char* key, std::optional<std::string>* field, auto&& decoder) {
+    if (!Optional(root, key)) return true;
+    field->emplace();
+    return decoder(&**field);
+  };
+  bool ok =
+      decode("content", &patch.content,
+             [&](std::string* v) { return DecodeContent(root, limits, v, &fe); }) &&
+      decode("type", &patch.type, [&](std::string* v) { return DecodeType(root, v, &fe); }) &&
+      decode("metadata", &patch.metadata_json,
+             [&](std::string* v) { return DecodeMetadata(root, limits.fields, v, &fe); }) &&
+      decode("context", &patch.context_json,
+             [&](std::string* v) { return DecodeContext(root, limits.fields, v, &fe); });
+  if (!ok) {
+    *error = FieldErrorAnswer(400, fe);
+    return false;
+  }
+  *out = std::move(patch);
+  return true;
+}
+
 bool DecodeBatch(std::string_view body, const DecodeLimits& limits,
                  workflows::BatchRequest* out, ApiError* error, int64_t* attempted_size) {
   simdjson::dom::parser parser;

@@ -8,6 +8,7 @@
 #include "api/api_error.h"
 #include "api/memory_limits.h"
 #include "workflows/batch_types.h"
+#include "workflows/memory_editor.h"
 
 namespace papr::api {
 
@@ -43,6 +44,9 @@ bool DecodeAddMemory(std::string_view body, const DecodeLimits& limits,
                      workflows::MemoryInput* out, ApiError* error);
 // `attempted_size` (optional) gets the number of memories sent once `memories` is an array,
 // also when the batch is refused (usage statistics count attempts).
+// PUT /v1/memory/{id}: content, type, metadata and context, each optional, checked as on add.
+bool DecodeUpdateMemory(std::string_view body, const DecodeLimits& limits,
+                        workflows::MemoryPatch* out, ApiError* error);
 bool DecodeBatch(std::string_view body, const DecodeLimits& limits,
                  workflows::BatchRequest* out, ApiError* error,
                  int64_t* attempted_size = nullptr);

@@ -3,6 +3,8 @@
 #include <atomic>
 #include <functional>
 #include <memory>
+#include <string_view>
+#include <vector>
 
 #include "api/auth.h"
 #include "common/clock.h"
@@ -37,6 +39,12 @@ struct RouterDeps {
   std::function<Result<std::string>()> cluster_view;
 };
 
+//! One route: its method and path pattern (api/route_pattern.h), as GET /openapi.json lists it.
+struct RouteInfo {
+  std::string_view method;
+  std::string_view pattern;
+};
+
 //! Routes of API.md. Handle() is called on an io thread; each request runs on the handler
 //! pool (storage and fsync block) and answers through its Responder. Thread-safe.
 class Router {
@@ -44,14 +52,19 @@ class Router {
   explicit Router(RouterDeps deps);
   ~Router();
 
+  // Every route the router serves, in the order of its table.
+  static std::vector<RouteInfo> Routes();
+
   void Handle(net::HttpRequest request, net::Responder respond);
   // Ends open progress streams (they would hold a draining HTTP server open).
   void CloseStreams();
   // Waits for running handlers; later requests get 503.
   void Shutdown();
 
+ public:
+  struct Rep;  // api/internal/router_rep.h
+
  private:
-  struct Rep;
   std::unique_ptr<Rep> rep_;
 };
 

@@ -2,6 +2,7 @@
 // deletion of their queue rows in one write.
 
 #include <map>
+#include <set>
 
 #include "search/internal/search_index_rep.h"
 #include "search/segment_builder.h"
@@ -19,7 +20,8 @@ struct QueuedMemory {
   uint64_t sequence = 0;
   std::string user_id;
   std::string memory_id;
-  std::optional<std::string> tombstone;  // a queued deletion (cluster mode)
+  std::optional<std::string> tombstone;  // a queued deletion
+  std::string content_hash;              // a memory row's: its content then ("" in old rows)
 };
 
 Result<std::vector<QueuedMemory>> ReadQueue(storage::Db* db, uint64_t floor, size_t max) {
@@ -30,7 +32,7 @@ Result<std::vector<QueuedMemory>> ReadQueue(storage::Db* db, uint64_t floor, siz
     QueuedMemory row;
     if (!storage::DecodeIndexQueueKey(cursor->key(), &row.sequence) ||
         !storage::DecodeIndexQueueValue(cursor->value(), &row.user_id, &row.memory_id,
-                                        &row.tombstone)) {
+                                        &row.tombstone, &row.content_hash)) {
       return Status::Corruption("malformed index queue row");
     }
     rows.push_back(std::move(row));
@@ -57,10 +59,14 @@ Result<PendingSegments> BuildPending(storage::Db* db, const std::vector<QueuedMe
   keys.reserve(memories.size());
   for (const auto* row : memories) keys.push_back(storage::MemoryKey(row->user_id, row->memory_id));
   ASSIGN_OR_RETURN(auto values, db->MultiGet(storage::Table::kMemories, keys));
+  std::set<std::pair<std::string_view, std::string_view>> taken;  // an id once per pass
   for (size_t i = 0; i < memories.size(); ++i) {
     const QueuedMemory& row = *memories[i];
     if (!values[i].has_value()) continue;  // deleted before it was taken in
     ASSIGN_OR_RETURN(storage::MemoryRecord record, storage::DecodeMemoryRecord(*values[i]));
+    // Updated since this row was queued: the update's own row takes the content in.
+    if (!row.content_hash.empty() && row.content_hash != record.content_hash) continue;
+    if (!taken.emplace(row.user_id, row.memory_id).second) continue;
     pending[{row.user_id, record.external_user_id}].docs.push_back(
         SourceDoc{row.memory_id, std::move(record.content)});
   }

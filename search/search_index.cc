@@ -113,9 +113,7 @@ Tombstone TombstoneOf(const storage::MemoryRecord& record) {
 Status SearchIndex::CommitDelete(const storage::MemoryRecord& record, storage::WriteBatch* batch) {
   if (rep_->clustered()) {
     // The writer tombstones it (it may be merging the segment that holds it right now).
-    batch->Put(storage::Table::kIndexQueue, storage::IndexQueueKey(ReserveQueueSequence()),
-               storage::EncodeIndexQueueDeletion(record.user_id, record.id,
-                                                 EncodeTombstone(TombstoneOf(record))));
+    StageDelete(record, batch);
     return rep_->db->Write(*batch);
   }
   std::lock_guard<std::mutex> lock(rep_->write_mu);
@@ -147,6 +145,12 @@ Status SearchIndex::CommitDelete(const storage::MemoryRecord& record, storage::W
   RETURN_IF_ERROR(write());
   rep_->unindexed_deletes.emplace(record.user_id, record.id);
   return Status::Ok();
+}
+
+void SearchIndex::StageDelete(const storage::MemoryRecord& record, storage::WriteBatch* batch) {
+  batch->Put(storage::Table::kIndexQueue, storage::IndexQueueKey(ReserveQueueSequence()),
+             storage::EncodeIndexQueueDeletion(record.user_id, record.id,
+                                               EncodeTombstone(TombstoneOf(record))));
 }
 
 Result<std::vector<storage::IndexHit>> SearchIndex::Search(

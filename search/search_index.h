@@ -59,6 +59,7 @@ class SearchIndex final : public storage::MemoryIndex {
   uint64_t ReserveQueueSequence() override;
   Status AwaitIndexed(uint64_t sequence) override;
   Status CommitDelete(const storage::MemoryRecord& record, storage::WriteBatch* batch) override;
+  void StageDelete(const storage::MemoryRecord& record, storage::WriteBatch* batch) override;
   Result<std::vector<storage::IndexHit>> Search(
       std::string_view user_id, std::string_view query, size_t max_results,
       std::optional<std::string_view> scope = std::nullopt) const override;

@@ -90,14 +90,20 @@ bool DecodeIndexQueueKey(std::string_view key, uint64_t* sequence) {
   return key.size() == 8 && GetFixed64BE(&key, sequence);
 }
 
-std::string EncodeIndexQueueValue(std::string_view user_id, std::string_view memory_id) {
+constexpr char kQueuedDeletionTag = 'D';
+constexpr char kContentHashTag = 'H';
+
+std::string EncodeIndexQueueValue(std::string_view user_id, std::string_view memory_id,
+                                  std::string_view content_hash) {
   std::string value;
   PutLengthPrefixed(&value, user_id);
   PutLengthPrefixed(&value, memory_id);
+  if (!content_hash.empty()) {
+    value.push_back(kContentHashTag);
+    value.append(content_hash);
+  }
   return value;
 }
-
-constexpr char kQueuedDeletionTag = 'D';
 
 std::string EncodeIndexQueueDeletion(std::string_view user_id, std::string_view memory_id,
                                      std::string_view tombstone) {
@@ -108,10 +114,15 @@ std::string EncodeIndexQueueDeletion(std::string_view user_id, std::string_view 
 }
 
 bool DecodeIndexQueueValue(std::string_view value, std::string* user_id, std::string* memory_id,
-                           std::optional<std::string>* tombstone) {
+                           std::optional<std::string>* tombstone, std::string* content_hash) {
   if (!GetLengthPrefixed(&value, user_id) || !GetLengthPrefixed(&value, memory_id)) return false;
   if (tombstone != nullptr) tombstone->reset();
+  if (content_hash != nullptr) content_hash->clear();
   if (value.empty()) return true;
+  if (value.front() == kContentHashTag) {
+    if (content_hash != nullptr) *content_hash = std::string(value.substr(1));
+    return value.size() > 1;
+  }
   if (value.front() != kQueuedDeletionTag || tombstone == nullptr) return false;
   *tombstone = std::string(value.substr(1));
   return true;

@@ -27,7 +27,8 @@
 //   kActivities  workflow_id '\0' BE64 activity_id   -> activity record (engine)
 //   kIndexQueue  BE64 sequence                       -> lp user_id, lp memory_id (a stored
 //                memory the search index has not taken in yet; deleted when it has), or
-//                that and 'D' tombstone bytes (cluster mode: a deletion for the index writer)
+//                that and 'D' tombstone bytes (a deletion for the index writer), or that and
+//                'H' content sha256 hex (index the memory only while its content has this hash)
 //   kSegments    user_id '\0' hex(scope) '\0' 'S' BE64 segment_id -> segment bytes (search/)
 //                user_id '\0' hex(scope) '\0' 'T' BE64 segment_id BE32 doc -> tombstone bytes
 //   kInbox       BE16 shard 'S' workflow_id        -> a start for the shard's owner (engine/inbox_rows.h)
@@ -70,13 +71,18 @@ bool DecodeMemoryKey(std::string_view key, std::string_view* user_id, std::strin
 // ---- kIndexQueue
 std::string IndexQueueKey(uint64_t sequence);
 bool DecodeIndexQueueKey(std::string_view key, uint64_t* sequence);
-std::string EncodeIndexQueueValue(std::string_view user_id, std::string_view memory_id);
-// A deletion's row (cluster mode): the memory is gone; `tombstone` is search's encoding of it.
+// `content_hash` (optional): the stored memory is taken in only while its content_hash is this
+// one (a later update queues its own row), so a row never indexes content that came after it.
+std::string EncodeIndexQueueValue(std::string_view user_id, std::string_view memory_id,
+                                  std::string_view content_hash = {});
+// A deletion's row: the memory (this content of it) is gone; `tombstone` is search's encoding.
 std::string EncodeIndexQueueDeletion(std::string_view user_id, std::string_view memory_id,
                                      std::string_view tombstone);
-// Either row; `*tombstone` (optional) is set for a deletion's row, cleared for a memory's.
+// Either row; `*tombstone` (optional) is set for a deletion's row, cleared for a memory's;
+// `*content_hash` (optional) is the memory row's hash, "" when it has none.
 bool DecodeIndexQueueValue(std::string_view value, std::string* user_id, std::string* memory_id,
-                           std::optional<std::string>* tombstone = nullptr);
+                           std::optional<std::string>* tombstone = nullptr,
+                           std::string* content_hash = nullptr);
 
 // ---- kSegments
 //! The parts of a kSegments key. `doc` is meaningful for tombstones only.

@@ -33,6 +33,10 @@ class MemoryIndex {
   // Commits `batch`, which deletes `record`, together with the index's own writes for the
   // deletion; once it returns no search returns the memory.
   virtual Status CommitDelete(const MemoryRecord& record, WriteBatch* batch) = 0;
+  // Adds to `batch` a queued deletion of `record` (as stored now) that the indexer applies:
+  // for writes that delete or replace many memories at once. Searches re-read each hit, so a
+  // committed deletion is never returned even before the indexer has applied it.
+  virtual void StageDelete(const MemoryRecord& record, WriteBatch* batch) = 0;
   // BM25 top `max_results` of the user's memories for `query`, best first, equal scores by id.
   // `scope`: only the memories of that end user (external_user_id; "" is those without one),
   // ranked with that end user's statistics alone.

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <functional>
 #include <mutex>
+#include <set>
 #include <utility>
 
 #include "storage/keys.h"
@@ -44,10 +45,13 @@ struct MemoryStore::Rep {
           std::chrono::system_clock::now().time_since_epoch())
           .count())};
 
-  std::mutex& StripeFor(std::string_view user_id, std::string_view memory_id) {
+  size_t StripeIndex(std::string_view user_id, std::string_view memory_id) const {
     size_t h =
         std::hash<std::string_view>()(user_id) * 31 + std::hash<std::string_view>()(memory_id);
-    return stripes[h % kStripes];
+    return h % kStripes;
+  }
+  std::mutex& StripeFor(std::string_view user_id, std::string_view memory_id) {
+    return stripes[StripeIndex(user_id, memory_id)];
   }
 
   uint64_t NextSequence() {
@@ -70,7 +74,7 @@ Status MemoryStore::StageWrite(const MemoryRecord& record, WriteBatch* batch,
   // another on the same store) that also found it absent fails with AlreadyExists.
   batch->Insert(Table::kMemories, MemoryKey(record.user_id, record.id), EncodeMemoryRecord(record));
   batch->Put(Table::kIndexQueue, IndexQueueKey(*sequence),
-             EncodeIndexQueueValue(record.user_id, record.id));
+             EncodeIndexQueueValue(record.user_id, record.id, record.content_hash));
   batch->AddCounters(Table::kUserStats, UserStatsKey(record.user_id), 1, doc_len);
   return Status::Ok();
 }
@@ -116,6 +120,72 @@ Status MemoryStore::Delete(std::string_view user_id, std::string_view memory_id)
   batch.AddCounters(Table::kUserStats, UserStatsKey(user_id), -1, -doc_len);
   if (rep_->index != nullptr) return rep_->index->CommitDelete(record, &batch);
   return rep_->db->Write(batch);
+}
+
+Result<MemoryRecord> MemoryStore::Update(std::string_view user_id, std::string_view memory_id,
+                                         const std::function<Status(MemoryRecord*)>& change) {
+  RETURN_IF_ERROR(ValidateIds(user_id, memory_id));
+  std::lock_guard<std::mutex> lock(rep_->StripeFor(user_id, memory_id));
+  ASSIGN_OR_RETURN(MemoryRecord current, Get(user_id, memory_id));
+  MemoryRecord updated = current;
+  RETURN_IF_ERROR(change(&updated));
+  if (updated.id != current.id || updated.user_id != current.user_id ||
+      updated.external_user_id != current.external_user_id) {
+    return Status::InvalidArgument("an update keeps the memory's id and owners");
+  }
+  WriteBatch batch;
+  batch.Put(Table::kMemories, MemoryKey(user_id, memory_id), EncodeMemoryRecord(updated));
+  std::optional<uint64_t> sequence;
+  if (updated.content != current.content) {
+    if (rep_->index == nullptr) return Status::FailedPrecondition("no search index attached");
+    // The old content leaves the index and the new one enters it, in this one commit.
+    rep_->index->StageDelete(current, &batch);
+    sequence = rep_->NextSequence();
+    batch.Put(Table::kIndexQueue, IndexQueueKey(*sequence),
+              EncodeIndexQueueValue(user_id, memory_id, updated.content_hash));
+    auto old_len = static_cast<int64_t>(Tokenize(current.content).size());
+    auto new_len = static_cast<int64_t>(Tokenize(updated.content).size());
+    batch.AddCounters(Table::kUserStats, UserStatsKey(user_id), 0, new_len - old_len);
+  }
+  RETURN_IF_ERROR(rep_->db->Write(batch));
+  if (sequence) RETURN_IF_ERROR(rep_->index->AwaitIndexed(*sequence));
+  return updated;
+}
+
+Result<int64_t> MemoryStore::DeleteSome(std::string_view user_id,
+                                        std::optional<std::string_view> scope, size_t max) {
+  RETURN_IF_ERROR(ValidateUserId(user_id));
+  if (rep_->index == nullptr) return Status::FailedPrecondition("no search index attached");
+  std::vector<MemoryRecord> doomed;
+  auto cursor = rep_->db->NewCursor(Table::kMemories);
+  std::string prefix = MemoryUserPrefix(user_id);
+  for (cursor->Seek(prefix); cursor->Valid() && doomed.size() < max; cursor->Next()) {
+    if (cursor->key().substr(0, prefix.size()) != prefix) break;
+    ASSIGN_OR_RETURN(MemoryRecord record, DecodeMemoryRecord(cursor->value()));
+    if (!scope || record.external_user_id == *scope) doomed.push_back(std::move(record));
+  }
+  RETURN_IF_ERROR(cursor->status());
+  // This process's single deletes and updates of these ids wait (stripes in one order).
+  std::set<size_t> stripes;
+  for (const auto& r : doomed) stripes.insert(rep_->StripeIndex(r.user_id, r.id));
+  std::vector<std::unique_lock<std::mutex>> locks;
+  for (size_t i : stripes) locks.emplace_back(rep_->stripes[i]);
+  WriteBatch batch;
+  int64_t deleted = 0, total_len = 0;
+  for (const auto& listed : doomed) {
+    // Re-read under the lock: a single delete may have removed it, an update changed it.
+    auto current = Get(user_id, listed.id);
+    if (current.status().IsNotFound()) continue;
+    RETURN_IF_ERROR(current.status());
+    batch.Delete(Table::kMemories, MemoryKey(user_id, current->id));
+    rep_->index->StageDelete(*current, &batch);
+    total_len += static_cast<int64_t>(Tokenize(current->content).size());
+    ++deleted;
+  }
+  if (deleted == 0) return 0;
+  batch.AddCounters(Table::kUserStats, UserStatsKey(user_id), -deleted, -total_len);
+  RETURN_IF_ERROR(rep_->db->Write(batch));
+  return deleted;
 }
 
 Result<std::vector<ScoredMemory>> MemoryStore::Search(

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,6 +49,16 @@ class MemoryStore {
   Result<MemoryRecord> Get(std::string_view user_id, std::string_view memory_id) const;
   // NotFound when absent. Removes the memory from the index and adjusts statistics atomically.
   Status Delete(std::string_view user_id, std::string_view memory_id);
+  // Applies `change` to the stored memory and stores the result (id, owner and end user stay);
+  // when the content changed, the old content leaves the index and the new one enters it in
+  // the same commit, and this returns once the new content is searchable. Updates and deletes
+  // of one id are serialised within this process. NotFound when absent.
+  Result<MemoryRecord> Update(std::string_view user_id, std::string_view memory_id,
+                              const std::function<Status(MemoryRecord*)>& change);
+  // Deletes up to `max` of the user's memories (only end user `scope`'s when given) in one
+  // atomic write and returns how many; 0 once none is left. Call until 0 to delete all.
+  Result<int64_t> DeleteSome(std::string_view user_id, std::optional<std::string_view> scope,
+                             size_t max);
   // BM25 (k1 = 1.2, b = 0.75) over the user's memories, best first, at most `max_results`.
   // `scope`: only those of that end user (MemoryIndex::Search).
   Result<std::vector<ScoredMemory>> Search(

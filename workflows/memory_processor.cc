@@ -20,14 +20,14 @@ std::string MemoryProcessor::BatchMemoryId(const std::string& batch_id, int64_t 
   return DeterministicUuid(batch_id + ":" + std::to_string(index));
 }
 
-Status MemoryProcessor::Validate(const MemoryInput& input) const {
+Status ValidateMemoryInput(const MemoryInput& input, int64_t max_content_bytes) {
   if (input.content.find_first_not_of(" \t\r\n") == std::string::npos) {
     return Status::InvalidArgument("content must not be empty");
   }
-  if (static_cast<int64_t>(input.content.size()) > max_content_bytes_) {
+  if (static_cast<int64_t>(input.content.size()) > max_content_bytes) {
     return Status::InvalidArgument("content is " + std::to_string(input.content.size()) +
                                    " bytes, over the limit of " +
-                                   std::to_string(max_content_bytes_));
+                                   std::to_string(max_content_bytes));
   }
   if (input.type != "text" && input.type != "code_snippet" && input.type != "document") {
     return Status::InvalidArgument("type must be text, code_snippet or document");
@@ -71,7 +71,7 @@ Result<std::string> MemoryProcessor::Enrich(const MemoryTarget& target,
 
 Result<storage::MemoryRecord> MemoryProcessor::Process(const MemoryTarget& target,
                                                        const MemoryInput& input) {
-  RETURN_IF_ERROR(Validate(input));
+  RETURN_IF_ERROR(ValidateMemoryInput(input, max_content_bytes_));
   // A retry after a crash finds the memory already stored: answer with it, do not redo work.
   if (target.may_exist) {
     auto existing = store_->Get(target.user_id, target.memory_id);

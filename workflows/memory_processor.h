@@ -48,7 +48,6 @@ class MemoryProcessor {
   static std::string BatchMemoryId(const std::string& batch_id, int64_t index);
 
  private:
-  Status Validate(const MemoryInput& input) const;
   Result<std::string> Enrich(const MemoryTarget& target, const MemoryInput& input) const;
 
   storage::MemoryStore* store_;
@@ -56,6 +55,9 @@ class MemoryProcessor {
   int64_t max_content_bytes_;
   const Clock* clock_;
 };
+
+// InvalidArgument when `input` may not be stored (empty or oversized content, unknown type).
+Status ValidateMemoryInput(const MemoryInput& input, int64_t max_content_bytes);
 
 // HTTP-like code for an item error of this status (422 invalid, 502 endpoint, 500 other).
 int64_t ItemErrorCode(const Status& status);
