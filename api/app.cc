@@ -47,7 +47,10 @@ struct App::Rep {
   std::unique_ptr<search::SearchIndex> index;  // before memories: outlives the store
   std::unique_ptr<storage::MemoryStore> memories;
   std::unique_ptr<storage::UsageStore> usage;
+  std::unique_ptr<storage::EndUserStore> end_user_store;
   std::unique_ptr<workflows::MemoryProcessor> processor;
+  std::unique_ptr<workflows::MemoryEditor> editor;
+  std::unique_ptr<workflows::EndUsers> end_users;
   std::unique_ptr<workflows::WebhookSender> webhooks;
 #if PAPR_WITH_ENGINE
   std::unique_ptr<cluster::ClusterNode> cluster;  // cluster mode; before the engine it drives
@@ -129,6 +132,11 @@ Result<std::unique_ptr<App>> App::Create(config::Config config) {
   const Clock* clock = SystemClock::Default();
   rep->processor = std::make_unique<workflows::MemoryProcessor>(
       rep->memories.get(), c.processing, c.limits.max_content_bytes, clock);
+  rep->editor = std::make_unique<workflows::MemoryEditor>(rep->memories.get(),
+                                                          c.limits.max_content_bytes);
+  rep->end_user_store = std::make_unique<storage::EndUserStore>(rep->db.get());
+  rep->end_users = std::make_unique<workflows::EndUsers>(rep->end_user_store.get(),
+                                                         rep->editor.get(), clock);
   rep->webhooks = std::make_unique<workflows::WebhookSender>(c.webhooks, clock);
   bool durable = c.features.has_temporal;
   if (durable) {
@@ -168,6 +176,8 @@ Result<std::unique_ptr<App>> App::Create(config::Config config) {
   deps.memories = rep->memories.get();
   deps.usage = rep->usage.get();
   deps.processor = rep->processor.get();
+  deps.editor = rep->editor.get();
+  deps.end_users = rep->end_users.get();
   deps.batches = rep->batches.get();
   deps.webhooks = rep->webhooks.get();
   deps.clock = clock;

@@ -26,7 +26,7 @@ HttpResponse Router::Rep::GetMemory(const HttpRequest& req, const std::string& u
   std::optional<std::string> end_user;
   HttpResponse bad;
   if (!EndUserParam(req, &end_user, &bad)) return bad;
-  auto memory = editor.Get(user, id, end_user);
+  auto memory = deps.editor->Get(user, id, end_user);
   if (!memory.ok()) return StatusError(memory.status());
   JsonWriter w;
   w.BeginObject().Field("code", 200).Field("status", "success").Key("data").BeginObject();
@@ -44,7 +44,7 @@ HttpResponse Router::Rep::UpdateMemory(const HttpRequest& req, const std::string
   workflows::MemoryPatch patch;
   ApiError error;
   if (!DecodeUpdateMemory(req.body, Limits(), &patch, &error)) return ErrorResponse(error);
-  auto updated = editor.Update(user, id, patch, end_user);
+  auto updated = deps.editor->Update(user, id, patch, end_user);
   if (updated.status().code() == StatusCode::kInvalidArgument) {
     return SimpleError(400, updated.status().message());
   }
@@ -66,7 +66,7 @@ HttpResponse Router::Rep::DeleteMemory(const HttpRequest& req, const std::string
   std::optional<std::string> end_user;
   HttpResponse bad;
   if (!EndUserParam(req, &end_user, &bad)) return bad;
-  Status s = editor.Delete(user, id, end_user);
+  Status s = deps.editor->Delete(user, id, end_user);
   if (!s.ok()) return StatusError(s);
   JsonWriter w;
   w.BeginObject().Field("code", 200).Field("status", "success");
@@ -78,7 +78,7 @@ HttpResponse Router::Rep::DeleteAllMemories(const HttpRequest& req, const std::s
   std::optional<std::string> end_user;
   HttpResponse bad;
   if (!EndUserParam(req, &end_user, &bad)) return bad;
-  auto deleted = editor.DeleteAll(user, end_user);
+  auto deleted = deps.editor->DeleteAll(user, end_user);
   if (!deleted.ok()) return StatusError(deleted.status());
   // Papr answers with a BatchMemoryResponse: the deletions are its items.
   JsonWriter w;

@@ -63,4 +63,12 @@ bool IsBlankText(std::string_view s) {
   return true;
 }
 
+bool IsPrintableText(std::string_view s, size_t max_bytes) {
+  if (s.empty() || s.size() > max_bytes) return false;
+  for (unsigned char c : s) {
+    if (c < 0x20 || c == 0x7f) return false;
+  }
+  return true;
+}
+
 }  // namespace papr::api

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <string_view>
 
 namespace papr::api {
@@ -15,5 +16,14 @@ bool IsJsonContentType(std::string_view content_type);
 // U+202F, U+205F, U+3000) plus the zero-width ones (U+180E, U+200B-U+200D, U+2060, U+FEFF).
 // REQUIRES: `s` is valid UTF-8 (the JSON decoder checked it).
 bool IsBlankText(std::string_view s);
+
+// Longest end-user id (external_user_id, a user's external_id) accepted, in bytes.
+inline constexpr size_t kMaxEndUserIdBytes = 256;
+// True if `s` is 1 to `max_bytes` bytes without a control character (C0 or DEL).
+bool IsPrintableText(std::string_view s, size_t max_bytes);
+// True if `id` can name an end user: IsPrintableText within kMaxEndUserIdBytes.
+inline bool IsValidEndUserId(std::string_view id) {
+  return IsPrintableText(id, kMaxEndUserIdBytes);
+}
 
 }  // namespace papr::api

@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "api/request_checks.h"
 #include "common/json_writer.h"
 
 namespace papr::api {
@@ -51,15 +52,13 @@ bool IntParam(const HttpRequest& req, const char* name, int64_t lo, int64_t hi, 
 
 bool EndUserParam(const HttpRequest& req, std::optional<std::string>* end_user,
                   HttpResponse* error) {
-  constexpr int64_t kMaxEndUserBytes = 256;
   for (const char* name : {"external_user_id", "user_id"}) {
     std::string raw;
     if (!req.QueryParam(name, &raw)) continue;
-    bool printable = !raw.empty() && raw.size() <= static_cast<size_t>(kMaxEndUserBytes);
-    for (unsigned char c : raw) printable = printable && c >= 0x20 && c != 0x7f;
-    if (!printable) {
+    if (!IsValidEndUserId(raw)) {
       JsonWriter d;
-      d.BeginObject().Field("field", name).Field("max_bytes", kMaxEndUserBytes).EndObject();
+      d.BeginObject().Field("field", name);
+      d.Field("max_bytes", static_cast<int64_t>(kMaxEndUserIdBytes)).EndObject();
       *error = SimpleError(400, std::string(name) + " must be 1 to 256 bytes without control "
                                 "characters", d.Take());
       return false;

@@ -13,6 +13,8 @@
 #include "storage/memory_store.h"
 #include "storage/usage_store.h"
 #include "workflows/batch_service.h"
+#include "workflows/end_users.h"
+#include "workflows/memory_editor.h"
 #include "workflows/memory_processor.h"
 #include "workflows/webhook_sender.h"
 
@@ -24,6 +26,8 @@ struct RouterDeps {
   storage::MemoryStore* memories = nullptr;
   storage::UsageStore* usage = nullptr;
   workflows::MemoryProcessor* processor = nullptr;
+  workflows::MemoryEditor* editor = nullptr;  // get, update, delete, delete-all
+  workflows::EndUsers* end_users = nullptr;   // /v1/user
   workflows::BatchService* batches = nullptr;
   workflows::WebhookSender* webhooks = nullptr;
   const Clock* clock = nullptr;

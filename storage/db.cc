@@ -191,6 +191,8 @@ const char* TableName(Table t) {
       return "segments";
     case Table::kInbox:
       return "inbox";
+    case Table::kEndUsers:
+      return "end_users";
     case Table::kCount:
       break;
   }

@@ -37,6 +37,7 @@ enum class Table {
   kIndexQueue,       // BE64 sequence -> memory not yet in the search index
   kSegments,         // search index: segments and their tombstones (search/)
   kInbox,            // cluster: requests for a shard's owner, written by any node (engine)
+  kEndUsers,         // an API key's end users (/v1/user) and their external ids
   kCount,
 };
 const char* TableName(Table t);

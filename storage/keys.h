@@ -33,6 +33,8 @@
 //                user_id '\0' hex(scope) '\0' 'T' BE64 segment_id BE32 doc -> tombstone bytes
 //   kInbox       BE16 shard 'S' workflow_id        -> a start for the shard's owner (engine/inbox_rows.h)
 //                BE16 shard 'R' workflow_id '\0' request_id -> a cancel, terminate or signal
+//   kEndUsers    owner '\0' 'u' end_user_id         -> EndUserRecord (storage/end_user_store.h)
+//                owner '\0' 'x' external_id         -> end_user_id
 //   scope is the memory's external_user_id ("" when none), hex-encoded so it holds no NUL;
 //   lp is a varint length then the bytes.
 //

@@ -19,7 +19,6 @@
 #include "api/router.h"
 #include "api/static_files.h"
 #include "common/json_writer.h"
-#include "workflows/memory_editor.h"
 
 namespace papr::api {
 
@@ -35,14 +34,11 @@ struct Router::Rep {
   Metrics metrics;
   StaticFiles ui;
 
-  workflows::MemoryEditor editor;
-
   explicit Rep(RouterDeps d)
       : deps(d),
         auth(d.config->auth.api_keys),
         pool(static_cast<size_t>(std::max<int64_t>(1, d.config->server.handler_threads))),
-        ui(d.config->server.ui_dir),
-        editor(d.memories, d.config->limits.max_content_bytes) {}
+        ui(d.config->server.ui_dir) {}
 
   // Runs on the pool. Either answers through `respond` or hands it on (?wait=).
   void Dispatch(HttpRequest req, Responder respond);
@@ -60,6 +56,12 @@ struct Router::Rep {
                             const std::string& id);
   HttpResponse DeleteAllMemories(const HttpRequest& req, const std::string& user);
   HttpResponse Search(const HttpRequest& req, const std::string& user);
+  HttpResponse CreateUser(const HttpRequest& req, const std::string& user);
+  HttpResponse CreateUsers(const HttpRequest& req, const std::string& user);
+  HttpResponse ListUsers(const HttpRequest& req, const std::string& user);
+  HttpResponse GetUser(const HttpRequest& req, const std::string& user, const std::string& id);
+  HttpResponse UpdateUser(const HttpRequest& req, const std::string& user, const std::string& id);
+  HttpResponse DeleteUser(const HttpRequest& req, const std::string& user, const std::string& id);
   HttpResponse SubmitBatch(const HttpRequest& req, const std::string& user, Responder* respond);
   HttpResponse BatchStatus(const std::string& user, const std::string& id);
   HttpResponse GetUsage(const std::string& user);

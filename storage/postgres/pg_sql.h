@@ -19,7 +19,7 @@ struct PreparedSql {
 
 // ---- schema_sql.cc: schema_version(id = 1, version)
 // 2: the nodes table; history pages kept inline (toast_tuple_target). 3: the inbox table.
-constexpr int kSchemaVersion = 3;
+constexpr int kSchemaVersion = 4;
 extern const char* const kSchemaVersionDdl;
 extern const char* const kSchemaLockSql;  // serialises concurrent creators (advisory lock)
 extern const char* const kSchemaVersionGetSql;

@@ -24,7 +24,9 @@ std::vector<std::vector<std::string>> SchemaMigrations() {
   to2.push_back("ALTER TABLE " + KvTableName(Table::kHistory) + " SET (toast_tuple_target = 8160)");
   std::vector<std::string> to3 = {"CREATE TABLE IF NOT EXISTS " + KvTableName(Table::kInbox) +
                                   " (k bytea PRIMARY KEY, v bytea NOT NULL)"};
-  return {to2, to3};
+  std::vector<std::string> to4 = {"CREATE TABLE IF NOT EXISTS " + KvTableName(Table::kEndUsers) +
+                                  " (k bytea PRIMARY KEY, v bytea NOT NULL)"};
+  return {to2, to3, to4};
 }
 
 }  // namespace papr::storage::pg

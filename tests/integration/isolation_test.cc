@@ -171,6 +171,24 @@ void IsolationIntegrationTest::MemoriesAreIsolated() {
   // A non-existent id and another user's id answer alike.
   Reply none = bob.Get("/v1/memory/00000000-0000-4000-8000-000000000000");
   EXPECT_TRUE(IsErrorEnvelope(none, 404));
+
+  // Updates, delete-all and end users stay within the key too.
+  Reply put = bob.Call("PUT", "/v1/memory/" + id, R"({"content":"bob was here"})");
+  EXPECT_TRUE(IsErrorEnvelope(put, 404)) << "bob PUTs alice's memory: " << put.Describe();
+  Reply alice_user = alice.Post("/v1/user", R"({"external_id":"iso-end-user"})");
+  ASSERT_EQ(alice_user.status, 200) << alice_user.Describe();
+  std::string user_id = Str(alice_user.Json()["user_id"]);
+  EXPECT_TRUE(IsErrorEnvelope(bob.Get("/v1/user/" + user_id), 404));
+  EXPECT_TRUE(IsErrorEnvelope(bob.Get("/v1/user/iso-end-user?is_external=true"), 404));
+  EXPECT_TRUE(IsErrorEnvelope(bob.Delete("/v1/user/" + user_id), 404));
+  EXPECT_EQ(Int(bob.Get("/v1/user").Json()["total"]), 0);
+  Reply wipe = bob.Delete("/v1/memory/all");
+  ASSERT_EQ(wipe.status, 200) << wipe.Describe();
+  EXPECT_EQ(Int(wipe.Json()["total_successful"]), 1);  // bob's own memory only
+  EXPECT_EQ(Str(alice.Get("/v1/memory/" + id).Json()["data"]["memories"].at(0)["content"]),
+            "alice private note isoalpha42 about the garden");
+  EXPECT_EQ(Hits(alice, "isoalpha42"), 1);
+  EXPECT_EQ(alice.Get("/v1/user/" + user_id).status, 200);
 }
 
 // End users under one key (Papr's external_user_id): a search with an end user's id finds that

@@ -1,5 +1,6 @@
-// PUT /v1/memory/{id}, DELETE /v1/memory/all and the end-user scoping of get, update and
-// delete, on the real server of both editions; and every route of GET /openapi.json answers.
+// PUT /v1/memory/{id}, DELETE /v1/memory/all, the end-user scoping of get, update and
+// delete, and /v1/user, on the real server of both editions; and every route of
+// GET /openapi.json answers.
 
 #include <set>
 #include <string>
@@ -121,6 +122,55 @@ TEST_P(MemoryRoutesTest, DeleteAllOfOneEndUserThenOfTheWholeKey) {
   EXPECT_EQ(Int(all.Json()["total_successful"]), 3);
   EXPECT_TRUE(Found("zqall").empty());
   EXPECT_EQ(Int(Api().Delete("/v1/memory/all").Json()["total_successful"]), 0);
+}
+
+TEST_P(MemoryRoutesTest, EndUsersAreCreatedListedUpdatedAndDeletedWithTheirMemories) {
+  Reply ann = Api().Post("/v1/user", R"({"external_id":"end-ann","email":"ann@example.org",)"
+                                     R"("metadata":{"plan":"gold"}})");
+  ASSERT_EQ(ann.status, 200) << ann.Describe();
+  std::string ann_id = Str(ann.Json()["user_id"]);
+  EXPECT_EQ(Str(ann.Json()["external_id"]), "end-ann");
+  EXPECT_EQ(Str(ann.Json()["metadata"]["plan"]), "gold");
+  // Creating it again links the existing user.
+  Reply again = Api().Post("/v1/user", R"({"external_id":"end-ann"})");
+  ASSERT_EQ(again.status, 200) << again.Describe();
+  EXPECT_EQ(Str(again.Json()["user_id"]), ann_id);
+  EXPECT_EQ(Str(again.Json()["email"]), "ann@example.org");
+  Reply batch = Api().Post("/v1/user/batch", R"({"users":[{"external_id":"end-ben"},)"
+                                             R"({"external_id":"end-cy","type":"agent"}]})");
+  ASSERT_EQ(batch.status, 200) << batch.Describe();
+  EXPECT_EQ(Int(batch.Json()["total"]), 2);
+  // Bad input names the field and changes nothing.
+  Reply bad = Api().Post("/v1/user/batch", R"({"users":[{"external_id":"end-dee"},{"type":"x"}]})");
+  EXPECT_TRUE(IsErrorEnvelope(bad, 400)) << bad.Describe();
+  EXPECT_EQ(Str(bad.Json()["details"]["field"]), "users[1].external_id");
+  EXPECT_TRUE(IsErrorEnvelope(Api().Post("/v1/user", R"({"email":"x@y"})"), 400));
+  Reply list = Api().Get("/v1/user?page=1&page_size=2");
+  ASSERT_EQ(list.status, 200) << list.Describe();
+  EXPECT_EQ(Int(list.Json()["total"]), 3);
+  EXPECT_EQ(list.Json()["data"].get_array().size(), 2u);
+  Reply page2 = Api().Get("/v1/user?page=2&page_size=2");
+  EXPECT_EQ(page2.Json()["data"].get_array().size(), 1u);
+  Reply by_email = Api().Get("/v1/user?email=ann@example.org");
+  ASSERT_EQ(by_email.Json()["data"].get_array().size(), 1u);
+  EXPECT_EQ(Str(by_email.Json()["data"].at(0)["user_id"]), ann_id);
+  // Get by id, by external id; update; the external id stays.
+  EXPECT_EQ(Str(Api().Get("/v1/user/" + ann_id).Json()["external_id"]), "end-ann");
+  EXPECT_EQ(Str(Api().Get("/v1/user/end-ann?is_external=true").Json()["user_id"]), ann_id);
+  Reply upd = Put("/v1/user/" + ann_id, R"({"email":"ann@new.example.org"})");
+  ASSERT_EQ(upd.status, 200) << upd.Describe();
+  EXPECT_EQ(Str(upd.Json()["email"]), "ann@new.example.org");
+  EXPECT_TRUE(IsErrorEnvelope(Put("/v1/user/" + ann_id, R"({"external_id":"other"})"), 422));
+  // Deleting a user deletes its memories, not another's.
+  std::string ann_memory = Add("ann zquser memory", "end-ann");
+  std::string ben_memory = Add("ben zquser memory", "end-ben");
+  Reply del = Api().Delete("/v1/user/" + ann_id);
+  ASSERT_EQ(del.status, 200) << del.Describe();
+  EXPECT_EQ(Int(del.Json()["details"]["memories_deleted"]), 1);
+  EXPECT_TRUE(IsErrorEnvelope(Api().Get("/v1/memory/" + ann_memory), 404));
+  EXPECT_EQ(Found("zquser"), std::vector<std::string>{ben_memory});
+  EXPECT_TRUE(IsErrorEnvelope(Api().Get("/v1/user/" + ann_id), 404));
+  EXPECT_EQ(Int(Api().Get("/v1/user").Json()["total"]), 2);
 }
 
 // Every (method, path) of the served document reaches its route: no 404 "no route", no 405.

@@ -177,11 +177,13 @@ TEST_F(PgStoreTest, DatabaseWithANewerSchemaIsRefused) {
 TEST_F(PgStoreTest, DatabaseAtSchemaVersion1IsMigrated) {
   Sql("DROP TABLE nodes");
   Sql("DROP TABLE inbox");
+  Sql("DROP TABLE end_users");
   Sql("ALTER TABLE history RESET (toast_tuple_target)");
   Sql("UPDATE schema_version SET version = 1");
   auto reopened = PostgresStore::Open(pg_options_);
   ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
-  EXPECT_EQ(Sql("SELECT version FROM schema_version"), "3");
+  EXPECT_EQ(Sql("SELECT version FROM schema_version"), "4");
+  EXPECT_EQ(Sql("SELECT count(*) FROM end_users"), "0");
   EXPECT_EQ(Sql("SELECT count(*) FROM inbox"), "0");
   EXPECT_OK((*reopened)->Heartbeat(NodeInfo{"node-a", "127.0.0.1:1"}));
   EXPECT_EQ(Sql("SELECT count(*) FROM nodes"), "1");
@@ -191,14 +193,27 @@ TEST_F(PgStoreTest, DatabaseAtSchemaVersion1IsMigrated) {
 
 TEST_F(PgStoreTest, DatabaseAtSchemaVersion2GainsTheInbox) {
   Sql("DROP TABLE inbox");
+  Sql("DROP TABLE end_users");
   Sql("UPDATE schema_version SET version = 2");
   auto reopened = PostgresStore::Open(pg_options_);
   ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
-  EXPECT_EQ(Sql("SELECT version FROM schema_version"), "3");
+  EXPECT_EQ(Sql("SELECT version FROM schema_version"), "4");
   Batch batch;
   batch.Put(Table::kInbox, InboxStartKey(3, "wf"), "start");
   ASSERT_OK((*reopened)->Write(batch));
   EXPECT_EQ(Sql("SELECT count(*) FROM inbox"), "1");
+}
+
+TEST_F(PgStoreTest, DatabaseAtSchemaVersion3GainsTheEndUsersTable) {
+  Sql("DROP TABLE end_users");
+  Sql("UPDATE schema_version SET version = 3");
+  auto reopened = PostgresStore::Open(pg_options_);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  EXPECT_EQ(Sql("SELECT version FROM schema_version"), "4");
+  Batch batch;
+  batch.Insert(Table::kEndUsers, "owner\0xext", "id");
+  ASSERT_OK((*reopened)->Write(batch));
+  EXPECT_EQ(Sql("SELECT count(*) FROM end_users"), "1");
 }
 
 TEST_F(PgStoreTest, UnreachableServerIsUnavailable) {
