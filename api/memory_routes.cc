@@ -109,8 +109,14 @@ HttpResponse Router::Rep::Search(const HttpRequest& req, const std::string& user
   }
   std::optional<std::string_view> scope;
   if (!search.external_user_id.empty()) scope = search.external_user_id;
-  auto found = deps.memories->Search(user, search.query, static_cast<size_t>(search.max_memories),
-                                     scope);
+  std::optional<workflows::MetadataFilter> filter;
+  if (!search.metadata_filter_json.empty()) {
+    auto parsed = workflows::MetadataFilter::Parse(search.metadata_filter_json);
+    if (!parsed.ok()) return SimpleError(400, parsed.status().message(), R"({"field":"metadata"})");
+    filter = std::move(parsed).value();
+  }
+  auto found = deps.editor->Search(user, search.query, static_cast<size_t>(search.max_memories),
+                                   scope, filter ? &*filter : nullptr);
   if (!found.ok()) return StatusError(found.status());
   JsonWriter w;
   w.BeginObject().Field("code", 200).Field("status", "success").Key("data").BeginObject();

@@ -268,9 +268,16 @@ bool DecodeSearchFields(const object& obj, SearchRequest* req, FieldError* fe) {
   if (query->get_string().get(text) != SUCCESS) return Fail(fe, "query", "query must be a string");
   if (IsBlank(text)) return Fail(fe, "query", "query must not be empty");
   std::optional<int64_t> max_memories;
+  std::string deprecated_user_id;
   if (!GetOptionalInt(obj, "max_memories", 1, kMaxSearchMemories, &max_memories, fe) ||
-      !GetOptionalString(obj, "external_user_id", &req->external_user_id, fe)) {
+      !GetOptionalString(obj, "external_user_id", &req->external_user_id, fe) ||
+      !GetOptionalString(obj, "user_id", &deprecated_user_id, fe)) {
     return false;
+  }
+  if (req->external_user_id.empty()) req->external_user_id = deprecated_user_id;
+  if (std::optional<element> filter = Optional(obj, "metadata")) {
+    if (!filter->is_object()) return Fail(fe, "metadata", "metadata (a filter) must be an object");
+    req->metadata_filter_json = simdjson::minify(*filter);
   }
   req->query.assign(text);
   req->max_memories = max_memories.value_or(kDefaultSearchMemories);

@@ -28,6 +28,8 @@ struct SearchRequest {
   int64_t max_memories = 10;  // 1..1000
   // Only this end user's memories (Papr's external_user_id); absent or "": all of the key's.
   std::string external_user_id;
+  // Papr's `metadata` filter (workflows/metadata_filter.h), minified; empty: none.
+  std::string metadata_filter_json;
 };
 
 // Decoders of request bodies (simdjson). On failure they return false and fill `error`:

@@ -1,5 +1,7 @@
 #include "workflows/memory_editor.h"
 
+#include <algorithm>
+
 #include "common/crypto.h"
 #include "storage/text_analysis.h"
 #include "workflows/memory_processor.h"
@@ -54,6 +56,22 @@ Result<storage::MemoryRecord> MemoryEditor::Update(const std::string& user, cons
     record->context_json = std::move(input.context_json);
     return Status::Ok();
   });
+}
+
+Result<std::vector<storage::ScoredMemory>> MemoryEditor::Search(
+    const std::string& user, std::string_view query, size_t max_results,
+    std::optional<std::string_view> end_user, const MetadataFilter* filter) const {
+  if (filter == nullptr || filter->empty()) {
+    return store_->Search(user, query, max_results, end_user);
+  }
+  size_t candidates = std::max(kFilterCandidates, 50 * max_results);
+  ASSIGN_OR_RETURN(auto found, store_->Search(user, query, candidates, end_user));
+  std::vector<storage::ScoredMemory> kept;
+  for (auto& hit : found) {
+    if (kept.size() == max_results) break;
+    if (filter->Matches(hit.memory.metadata_json)) kept.push_back(std::move(hit));
+  }
+  return kept;
 }
 
 Result<int64_t> MemoryEditor::DeleteAll(const std::string& user,

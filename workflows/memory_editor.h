@@ -9,6 +9,7 @@
 #include "common/result.h"
 #include "storage/memory_record.h"
 #include "storage/memory_store.h"
+#include "workflows/metadata_filter.h"
 
 namespace papr::workflows {
 
@@ -39,6 +40,15 @@ class MemoryEditor {
   Result<storage::MemoryRecord> Update(const std::string& user, const std::string& id,
                                        const MemoryPatch& patch,
                                        std::optional<std::string_view> end_user);
+  // The best `max_results` of the user's memories for `query` (only `end_user`'s when given,
+  // ranked with that end user's statistics) whose metadata passes `filter` (optional). With a
+  // filter the candidates are the best max(kFilterCandidates, 50 x max_results) by BM25.
+  Result<std::vector<storage::ScoredMemory>> Search(const std::string& user,
+                                                    std::string_view query, size_t max_results,
+                                                    std::optional<std::string_view> end_user,
+                                                    const MetadataFilter* filter) const;
+  static constexpr size_t kFilterCandidates = 1000;
+
   // Deletes every memory of the user (of `end_user` when given) in atomic pages of
   // kDeletePage and returns how many. A failure leaves the pages before it deleted; calling
   // again deletes the rest.

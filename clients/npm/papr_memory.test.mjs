@@ -43,6 +43,13 @@ for (const config of ['opensource.yaml', 'cloud.yaml']) {
       assert.deepEqual(await idsFound(client, 'zqclient'), [annId, benId].sort());
     });
 
+    it('memory.search honours a metadata filter', async () => {
+      const sea = await client.memory.add({ content: 'zqmeta harbour', metadata: { topics: ['sea'] } });
+      await client.memory.add({ content: 'zqmeta airport', metadata: { topics: ['air'] } });
+      const answer = await client.memory.search({ query: 'zqmeta', metadata: { topics: ['sea'] } });
+      assert.deepEqual(answer.data.memories.map((m) => m.id), [sea.data[0].memoryId]);
+    });
+
     it('memory.update replaces the content and search follows', async () => {
       const added = await client.memory.add({ content: 'zqbefore the update' });
       const id = added.data[0].memoryId;

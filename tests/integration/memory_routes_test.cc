@@ -173,6 +173,33 @@ TEST_P(MemoryRoutesTest, EndUsersAreCreatedListedUpdatedAndDeletedWithTheirMemor
   EXPECT_EQ(Int(Api().Get("/v1/user").Json()["total"]), 2);
 }
 
+TEST_P(MemoryRoutesTest, SearchMetadataFiltersAreEqualityAndAnyOf) {
+  auto add = [&](const std::string& content, const std::string& metadata) {
+    Reply r = Api().Post("/v1/memory", "{\"content\":" + JsonQuote(content) +
+                                            ",\"metadata\":" + metadata + "}");
+    EXPECT_EQ(r.status, 200) << r.Describe();
+    return Str(r.Json()["data"].at(0)["memoryId"]);
+  };
+  std::string sea = add("zqfilter harbour", R"({"topics":["sea","ships"],"customMetadata":{"team":"red"}})");
+  std::string air = add("zqfilter airport", R"({"topics":["air"],"customMetadata":{"team":"blue"}})");
+  add("zqfilter plain", "{}");
+  auto found = [&](const std::string& filter) {
+    Reply r = Api().Post("/v1/memory/search", R"({"query":"zqfilter","metadata":)" + filter + "}");
+    EXPECT_EQ(r.status, 200) << r.Describe();
+    std::set<std::string> ids;
+    for (auto m : r.Json()["data"]["memories"].get_array()) ids.insert(Str(m["id"]));
+    return ids;
+  };
+  EXPECT_EQ(found(R"({"topics":"ships"})"), std::set<std::string>{sea});
+  EXPECT_EQ(found(R"({"topics":["air","sea"]})"), (std::set<std::string>{sea, air}));
+  EXPECT_EQ(found(R"({"customMetadata":{"team":"blue"}})"), std::set<std::string>{air});
+  EXPECT_EQ(found(R"({"topics":"sea","customMetadata":{"team":"blue"}})"), std::set<std::string>{});
+  EXPECT_EQ(found(R"({"topics":null})").size(), 3u);
+  Reply bad = Api().Post("/v1/memory/search", R"({"query":"zqfilter","metadata":[1]})");
+  EXPECT_TRUE(IsErrorEnvelope(bad, 400)) << bad.Describe();
+  EXPECT_EQ(Str(bad.Json()["details"]["field"]), "metadata");
+}
+
 // Every (method, path) of the served document reaches its route: no 404 "no route", no 405.
 TEST_P(MemoryRoutesTest, EveryDocumentedRouteAnswers) {
   Reply doc = ApiClient(server_->port(), "").Get("/openapi.json");
