@@ -1,5 +1,6 @@
 // Batches list: newest first, filter by status, paged with "More" (next_after cursor).
-// Rows of running batches refresh themselves every few seconds.
+// Rows of running batches refresh themselves every few seconds, and batches submitted since
+// (from anywhere: another tab, the API) appear at the top without a reload.
 import { api } from './api.js';
 import { h, clear, fill } from './dom.js';
 import {
@@ -54,8 +55,10 @@ export async function batchesPage(main, { query, signal }) {
   let cursorUsed = false;
   let shown = 0;
   const live = new Map(); // batch_id → update(status) for rows not yet finished
+  const known = new Set(); // batch ids shown
 
-  function addRow(st) {
+  function addRow(st, { atTop = false } = {}) {
+    known.add(st.batch_id);
     const bar = progressBar(`Progress of batch ${st.batch_id}`, { compact: true });
     const statusCell = h('td', { 'data-label': 'Status' });
     const countsCell = h('td', { 'data-label': 'Counts', class: 'counts' });
@@ -87,7 +90,20 @@ export async function batchesPage(main, { query, signal }) {
     }
     update(st);
     if (!TERMINAL.has(st.status)) live.set(st.batch_id, update);
-    tbody.append(row);
+    if (atTop) tbody.prepend(row);
+    else tbody.append(row);
+  }
+
+  // The first page again: batches not shown yet are newer than every row (newest first).
+  async function addNewBatches() {
+    const page = await api('/v1/memory/batch', { query: { status, limit }, signal });
+    const fresh = (page.batches || []).filter((st) => !known.has(st.batch_id));
+    for (const st of fresh.reverse()) addRow(st, { atTop: true });
+    if (fresh.length) {
+      shown += fresh.length;
+      tableBox.hidden = false;
+      summary.textContent = `Showing ${number(shown)} batch${shown === 1 ? '' : 'es'}${status ? ` with status ${status}` : ''}${cursor ? '; more available' : ''}.`;
+    }
   }
 
   async function loadPage() {
@@ -115,6 +131,7 @@ export async function batchesPage(main, { query, signal }) {
     clear(tbody);
     clear(errors);
     live.clear();
+    known.clear();
     cursor = null;
     cursorUsed = false;
     shown = 0;
@@ -127,6 +144,7 @@ export async function batchesPage(main, { query, signal }) {
   });
 
   const timer = setInterval(async () => {
+    if (cursorUsed) await addNewBatches().catch(() => { /* the next tick tries again */ });
     for (const [id, update] of [...live].slice(0, 25)) {
       try {
         update(await api(`/v1/memory/batch/status/${encodeURIComponent(id)}`, { signal }));

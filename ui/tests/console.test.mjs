@@ -301,6 +301,22 @@ describe('cloud console', () => {
     assert.equal(await rows.first().getAttribute('data-batch-id'), firstBatch);
   });
 
+  check('shows a batch submitted elsewhere in the list without a reload', async () => {
+    await page.getByRole('link', { name: 'Batches', exact: true }).click();
+    await page.locator(`tr[data-batch-id="${firstBatch}"]`).waitFor();
+    const rowsBefore = await page.locator('.batches-table tbody tr').count();
+    const submitted = await fetch(`${server.url}/v1/memory/batch`, {
+      method: 'POST',
+      headers: { 'X-API-Key': KEY, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ memories: [{ content: 'numbat from another client' }] }),
+    }).then((r) => r.json());
+    const row = page.locator(`tr[data-batch-id="${submitted.batch_id}"]`);
+    await row.waitFor();  // no reload, no click
+    assert.equal(await page.locator('.batches-table tbody tr').count(), rowsBefore + 1);
+    assert.equal(await page.locator('.batches-table tbody tr').first().getAttribute('data-batch-id'),
+      submitted.batch_id, 'the newest batch is on top');
+  });
+
   check('search finds a memory', async () => {
     await page.getByRole('link', { name: 'Search', exact: true }).click();
     await page.getByLabel('Search memories').fill('quokka marsupial');
