@@ -1,7 +1,8 @@
 // GET /v1/usage and `papr check-limits` (PAPR_BIN_DIR/papr) against the OSS edition
 // (config/opensource.yaml, batch limit 50): per-user counts of attempted / rejected /
 // accepted batches, the recommendation from messaging.batch_limit_message, the text and
-// --json reports, exit codes (0 report printed, 1 server unreachable, 2 usage error), and
+// --json reports, exit codes (0 batches fit, 3 they exceed the limits, 1 server unreachable,
+// 2 usage error), and
 // counts that survive a restart. See /work/shared/API.md.
 
 #include <fcntl.h>
@@ -15,6 +16,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <algorithm>
 #include <string>
 #include <thread>
 #include <vector>
@@ -205,7 +207,7 @@ TEST(CheckLimitsIntegrationTest, UsageCountsRejectedBatchesAndSurvivesRestart) {
 
   // Text report.
   CliResult text = RunPapr({"check-limits", "--server", ServerUrl(server), "--api-key", kTestApiKey});
-  ASSERT_EQ(text.exit_code, 0) << Describe(text);
+  ASSERT_EQ(text.exit_code, 3) << "over the limits: " << Describe(text);
   EXPECT_EQ(ReportValue(text.out, "Rejected as too large:"), "2") << text.out;
   EXPECT_EQ(ReportValue(text.out, "Batches attempted:"), "3") << text.out;
   EXPECT_EQ(ReportValue(text.out, "Largest batch attempted:"), "51") << text.out;
@@ -224,7 +226,7 @@ TEST(CheckLimitsIntegrationTest, UsageCountsRejectedBatchesAndSurvivesRestart) {
   // --json prints the server's usage document; a trailing slash on --server is fine.
   CliResult json = RunPapr(
       {"check-limits", "--server", ServerUrl(server) + "/", "--api-key", kTestApiKey, "--json"});
-  ASSERT_EQ(json.exit_code, 0) << Describe(json);
+  ASSERT_EQ(json.exit_code, 3) << Describe(json);
   Reply as_reply;
   as_reply.status = 200;
   as_reply.body = json.out;
@@ -234,7 +236,13 @@ TEST(CheckLimitsIntegrationTest, UsageCountsRejectedBatchesAndSurvivesRestart) {
   // PAPR_SERVER / PAPR_API_KEY stand in for the flags.
   CliResult from_env = RunPapr({"check-limits", "--json"},
                                {{"PAPR_SERVER", ServerUrl(server)}, {"PAPR_API_KEY", kTestApiKey}});
-  EXPECT_EQ(from_env.exit_code, 0) << Describe(from_env);
+  EXPECT_EQ(from_env.exit_code, 3) << Describe(from_env);
+  // -o json is --json; -o jsonl is one line too.
+  CliResult o_json = RunPapr({"check-limits", "-o", "jsonl", "--server", ServerUrl(server),
+                              "--api-key", kTestApiKey});
+  EXPECT_EQ(o_json.exit_code, 3) << Describe(o_json);
+  EXPECT_EQ(o_json.out, json.out);
+  EXPECT_EQ(std::count(o_json.out.begin(), o_json.out.end(), '\n'), 1) << o_json.out;
 
   // Graceful restart on the same data dir: the counters are durable.
   ASSERT_TRUE(server.Restart());
@@ -242,7 +250,7 @@ TEST(CheckLimitsIntegrationTest, UsageCountsRejectedBatchesAndSurvivesRestart) {
   ExpectOverLimitUsage(after.Get("/v1/usage"), config);
   CliResult text_after =
       RunPapr({"check-limits", "--server", ServerUrl(server), "--api-key", kTestApiKey});
-  ASSERT_EQ(text_after.exit_code, 0) << Describe(text_after);
+  ASSERT_EQ(text_after.exit_code, 3) << Describe(text_after);
   EXPECT_EQ(ReportValue(text_after.out, "Rejected as too large:"), "2") << text_after.out;
 }
 
@@ -328,6 +336,21 @@ TEST(CheckLimitsIntegrationTest, ExitCodes) {
     for (const auto& a : args) joined += a + " ";
     EXPECT_EQ(r.exit_code, 2) << "papr " << joined << "\n" << Describe(r);
     EXPECT_NE(r.err.find("usage"), std::string::npos) << "papr " << joined << "\n" << Describe(r);
+  }
+  // What is wrong is named.
+  CliResult bogus = RunPapr(
+      {"check-limits", "--server", "http://127.0.0.1:1", "--api-key", kTestApiKey, "--bogus"});
+  EXPECT_NE(bogus.err.find("unknown flag --bogus"), std::string::npos) << Describe(bogus);
+  EXPECT_NE(RunPapr({"check-limits", "--server"}).err.find("--server needs a value"),
+            std::string::npos);
+  EXPECT_NE(RunPapr({"check-limits", "-o", "yaml", "--server", "x", "--api-key", "k"})
+                .err.find("-o takes text, json or jsonl"),
+            std::string::npos);
+  // --help is no error: the usage on stdout, exit 0.
+  for (const char* help : {"--help", "-h", "help"}) {
+    CliResult r = RunPapr({help});
+    EXPECT_EQ(r.exit_code, 0) << help << "\n" << Describe(r);
+    EXPECT_NE(r.out.find("usage: papr check-limits"), std::string::npos) << Describe(r);
   }
   // A running server that refuses the key: the report could not be printed -> 1.
   ServerProcess server;
