@@ -37,8 +37,8 @@ const std::vector<CommandSpec>& Commands() {
 }
 
 const std::set<std::string>& GlobalFlags() {
-  static const std::set<std::string> kGlobal = {"--data-dir", "--config", "--json", "--server",
-                                                "--api-key"};
+  static const std::set<std::string> kGlobal = {"--data-dir", "--config", "--json",  "--output",
+                                                "--server",   "--api-key", "--workflow-id"};
   return kGlobal;
 }
 
@@ -64,6 +64,12 @@ Status SetFlag(Flags& f, const std::string& name, const std::string& value) {
     f.config_file = value;
   } else if (name == "--json") {
     f.json = true;
+  } else if (name == "--output") {
+    if (value != "text" && value != "json" && value != "jsonl") {
+      return Usage("-o/--output takes text, json or jsonl, not '" + value + "'");
+    }
+    f.json = value != "text";
+    f.json_lines = value == "jsonl";
   } else if (name == "--server") {
     f.server_url = value;
   } else if (name == "--api-key") {
@@ -132,9 +138,10 @@ bool ServerMode(const Flags& flags) {
 
 Result<Flags> ParseFlags(const std::vector<std::string>& argv, const FlagEnvironment& env) {
   Flags f;
-  std::vector<std::string> positionals, flag_names;
+  std::vector<std::string> positionals, flag_names, workflow_ids;
   for (size_t i = 0; i < argv.size(); ++i) {
-    const std::string& arg = argv[i];
+    // Short forms, as temporal's CLI has them.
+    const std::string& arg = argv[i] == "-o" ? "--output" : argv[i] == "-w" ? "--workflow-id" : argv[i];
     if (arg == "--help" || arg == "-h" || (positionals.empty() && arg == "help")) {
       f.help = true;
       return f;
@@ -160,12 +167,19 @@ Result<Flags> ParseFlags(const std::vector<std::string>& argv, const FlagEnviron
       if (i + 1 >= argv.size()) return Usage(name + " needs a value");
       value = argv[++i];
     }
+    if (name == "--workflow-id") workflow_ids.push_back(value);
     RETURN_IF_ERROR(SetFlag(f, name, value));
     flag_names.push_back(name);  // checked against the command below
   }
   if (positionals.empty()) return Usage("no command given");
   f.command = positionals[0];
   f.args.assign(positionals.begin() + 1, positionals.end());
+  if (!workflow_ids.empty()) {
+    if (workflow_ids.size() > 1 || !f.args.empty()) {
+      return Usage("give the workflow id once: as -w/--workflow-id ID or as the argument");
+    }
+    f.args.insert(f.args.begin(), workflow_ids[0]);
+  }
   const CommandSpec* spec = nullptr;
   for (const auto& c : Commands()) {
     if (f.command == c.name) spec = &c;
@@ -240,7 +254,9 @@ Flags:
                        commands run the workflow code with it, so pass the server's file.
                        One of the two (or $PAPR_DATA_DIR / $PAPR_STORAGE_BACKEND) is
                        required except for replay --file and server mode
-  --json               machine-readable output
+  --json               machine-readable output (the same as -o json)
+  -o, --output FORMAT  text (default), json, or jsonl (one line per listed item)
+  -w, --workflow-id ID the command's workflow id, instead of the ID argument
   --server URL --api-key K
                        write commands go through the running server at URL (default:
                        $PAPR_SERVER, $PAPR_API_KEY); read commands stay local

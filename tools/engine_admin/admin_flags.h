@@ -21,7 +21,8 @@ struct Flags {
   std::string config_file;  // --config: the server's config (workflow settings, and
                             // storage.backend with its database); else PAPR_CONFIG, else
                             // built-in defaults
-  bool json = false;        // --json
+  bool json = false;        // --json, -o json, -o jsonl
+  bool json_lines = false;  // -o jsonl: each item of the JSON answer's list on a line
   // --server URL (else $PAPR_SERVER) and --api-key K (else $PAPR_API_KEY): write commands
   // go through the running server's admin endpoints (server mode) instead of opening the
   // database (direct mode). Read commands ignore them and always work locally.
@@ -38,6 +39,7 @@ struct Flags {
   std::optional<std::string> reason;  // --reason (terminate, cancel)
   std::string input;                  // --input (signal): JSON text
   bool help = false;                  // --help / -h / help
+  // -w / --workflow-id ID: the command's ID argument, as temporal's CLI names it.
 };
 
 //! Values the environment gives write commands when the flag is absent.

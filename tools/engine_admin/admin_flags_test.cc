@@ -1,4 +1,5 @@
 #include "tools/engine_admin/admin_flags.h"
+#include "tools/engine_admin/text_util.h"
 
 #include <gtest/gtest.h>
 
@@ -16,6 +17,35 @@ TEST(AdminFlagsTest, ParsesCommandPositionalsAndFlagsInAnyOrder) {
   EXPECT_EQ(f->after, 3);
   EXPECT_EQ(f->limit, 10);
   EXPECT_TRUE(f->json);
+}
+
+TEST(AdminFlagsTest, TemporalStyleShortFlagsAndOutputFormats) {
+  auto f = Parse({"describe", "-w", "wf-9", "-o", "json", "--data-dir", "/d"});
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(f->args, std::vector<std::string>{"wf-9"});
+  EXPECT_TRUE(f->json);
+  EXPECT_FALSE(f->json_lines);
+  auto lines = Parse({"list", "--output=jsonl", "--data-dir", "/d"});
+  ASSERT_TRUE(lines.ok()) << lines.status().ToString();
+  EXPECT_TRUE(lines->json && lines->json_lines);
+  auto text = Parse({"history", "--workflow-id", "wf-1", "-o", "text", "--data-dir", "/d"});
+  ASSERT_TRUE(text.ok()) << text.status().ToString();
+  EXPECT_FALSE(text->json);
+  EXPECT_EQ(text->args, std::vector<std::string>{"wf-1"});
+  auto yaml = Parse({"list", "-o", "yaml", "--data-dir", "/d"});
+  ASSERT_FALSE(yaml.ok());
+  EXPECT_NE(yaml.status().message().find("text, json or jsonl"), std::string::npos);
+  EXPECT_FALSE(Parse({"describe", "wf-1", "-w", "wf-2", "--data-dir", "/d"}).ok());  // twice
+  auto unknown = Parse({"list", "--data-dir", "/d", "--bogus"});
+  EXPECT_NE(unknown.status().message().find("unknown flag --bogus"), std::string::npos);
+}
+
+TEST(AdminFlagsTest, JsonLinesPutsEachListedItemOnALine) {
+  EXPECT_EQ(JsonLines(R"({"workflows":[{"id":"a"},{"id":"b"}],"next":null})"),
+            "{\"id\":\"a\"}\n{\"id\":\"b\"}\n");
+  EXPECT_EQ(JsonLines("[1, 2]"), "1\n2\n");
+  EXPECT_EQ(JsonLines(R"({"nodes": 3})"), "{\"nodes\":3}\n");
+  EXPECT_EQ(JsonLines("not json"), "not json");
 }
 
 TEST(AdminFlagsTest, ReplayOfAFileNeedsNoDataDir) {

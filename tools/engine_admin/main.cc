@@ -54,6 +54,7 @@ int main(int argc, char** argv) {
   }
   auto out = papr::engine_admin::RunCommand(*flags);
   if (!out.ok()) return Fail(kExitFailed, out.status().message());
+  if (flags->json_lines) out->text = papr::engine_admin::JsonLines(out->text);
   if (!WriteAll(out->text)) return Fail(kExitFailed, "cannot write to stdout");
   return out->exit_code;
 }

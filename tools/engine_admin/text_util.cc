@@ -1,10 +1,38 @@
 #include "tools/engine_admin/text_util.h"
 
+#include <simdjson.h>
+
 #include <algorithm>
 
 #include "common/clock.h"
 
 namespace papr::engine_admin {
+
+std::string JsonLines(std::string_view json) {
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(json.data(), json.size()).get(doc) != simdjson::SUCCESS) {
+    return std::string(json);
+  }
+  simdjson::dom::array list;
+  if (doc.get_array().get(list) != simdjson::SUCCESS) {
+    simdjson::dom::object obj;
+    bool found = false;
+    if (doc.get_object().get(obj) == simdjson::SUCCESS) {
+      for (auto [key, value] : obj) {
+        if (value.get_array().get(list) == simdjson::SUCCESS) {
+          found = true;
+          break;
+        }
+      }
+    }
+    if (!found) return simdjson::minify(doc) + "\n";
+  }
+  std::string out;
+  for (simdjson::dom::element item : list) out += simdjson::minify(item) + "\n";
+  return out;
+}
+
 namespace {
 
 // Length of the valid UTF-8 sequence at s[i], or 0 if it is invalid.

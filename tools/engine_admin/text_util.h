@@ -14,6 +14,11 @@ bool IsValidUtf8(std::string_view s);
 // payloads are binary; DescribeEvent prints them raw).
 std::string Printable(std::string_view s);
 
+// -o jsonl: the JSON document `json` as lines. Each element of its list (the document itself
+// when it is an array, else its first array-valued field) on a line of its own; a document
+// without a list is one line. Text that is not JSON is returned unchanged.
+std::string JsonLines(std::string_view json);
+
 // RFC 3339 UTC time, or "-" for 0 (not set).
 std::string TimeText(int64_t millis);
 
