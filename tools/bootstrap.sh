@@ -9,6 +9,9 @@ PACKAGES=(
   libssl-dev libgtest-dev libgmock-dev libbenchmark-dev curl ca-certificates
   postgresql-15 libpq-dev
 )
+# More packages for this caller (tools/test.sh: test-only tools), space-separated.
+read -r -a extra <<< "${PAPR_EXTRA_PACKAGES:-}"
+PACKAGES+=("${extra[@]}")
 
 missing=()
 for p in "${PACKAGES[@]}"; do

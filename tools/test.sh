@@ -13,6 +13,9 @@ passed=0
 # takes minutes and kills processes more than it races threads.
 export slow_under_sanitizers='^ReliabilityCrashLoopIntegrationTest\.'
 
+# Test-only tools from Debian: promtool (package prometheus) lints /metrics in the suite.
+PAPR_EXTRA_PACKAGES="prometheus" tools/bootstrap.sh
+export PAPR_REQUIRE_PROMTOOL=1
 tools/build.sh
 (cd build && ctest --output-on-failure -j 2 --timeout 900)
 passed=$((passed + 1))

@@ -1,7 +1,12 @@
 // /metrics: Prometheus text whose counters move with the requests the server answered.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <set>
 #include <sstream>
 #include <string>
@@ -80,6 +85,38 @@ TEST(MetricsIntegrationTest, EveryFamilyFollowsPrometheusNamingConventions) {
     }
   }
   EXPECT_GT(families, PAPR_WITH_ENGINE ? 20u : 10u) << metrics.body;  // the engine adds its own
+}
+
+// Prometheus' own linter on the whole page, after a batch has filled the histograms.
+// tools/test.sh installs it (Debian's prometheus) and sets PAPR_REQUIRE_PROMTOOL=1; elsewhere a
+// missing promtool skips.
+TEST(MetricsIntegrationTest, PromtoolCheckMetricsAcceptsThePage) {
+  const char* promtool = "/usr/bin/promtool";
+  if (access(promtool, X_OK) != 0) {
+    const char* required = std::getenv("PAPR_REQUIRE_PROMTOOL");
+    if (required != nullptr && std::string(required) == "1") FAIL() << promtool << " is missing";
+    GTEST_SKIP() << promtool << " is missing (apt-get install prometheus)";
+  }
+  ServerOptions options;
+  if (PAPR_WITH_ENGINE) options.config_file = ConfigPath("cloud.yaml");
+  ServerProcess server(options);
+  ASSERT_TRUE(server.Start());
+  ApiClient api(server.port(), kTestApiKey);
+  ASSERT_EQ(api.Post("/v1/memory/batch?wait=10", Batch(5)).status, 200);
+  Reply metrics = ApiClient(server.port(), "").Get("/metrics");
+  ASSERT_EQ(metrics.status, 200);
+  std::string page = server.data_dir() + "/../metrics.txt";
+  std::string report = server.data_dir() + "/../promtool.txt";
+  {
+    std::ofstream out(page);
+    out << metrics.body;
+  }
+  int rc = std::system((std::string(promtool) + " check metrics < " + page + " > " + report +
+                        " 2>&1").c_str());
+  std::ifstream in(report);
+  std::string said((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(rc, 0) << said;
+  EXPECT_EQ(said, "") << said;
 }
 
 TEST(MetricsIntegrationTest, ProcessMemoryIsExposedAndTrimmedOnceIdle) {
