@@ -37,17 +37,44 @@ struct Cluster {
     return true;
   }
   Http Node(size_t i) const { return Http{nodes[i]->port()}; }
-  // Sum of papr_cluster_shards_serving over the nodes that run.
-  int64_t Serving() const {
-    int64_t serving = 0;
+  // papr_cluster_shards_serving of each node that runs (-1 for one that does not answer).
+  std::vector<int64_t> ServingByNode() const {
+    std::vector<int64_t> serving;
     for (size_t i = 0; i < nodes.size(); ++i) {
       if (!nodes[i]->running()) continue;
       auto r = Node(i).Call("GET", "/metrics");
-      if (!r.ok()) continue;
-      size_t at = r->body.find("\npapr_cluster_shards_serving ");
-      if (at != std::string::npos) serving += std::stoll(r->body.substr(at + 29));
+      size_t at = r.ok() ? r->body.find("\npapr_cluster_shards_serving ") : std::string::npos;
+      serving.push_back(at != std::string::npos ? std::stoll(r->body.substr(at + 29)) : -1);
     }
     return serving;
+  }
+  int64_t Serving() const {
+    int64_t sum = 0;
+    for (int64_t s : ServingByNode()) sum += std::max<int64_t>(s, 0);
+    return sum;
+  }
+  // Waits (up to `seconds`) until every node serves shards, all are served and no shard has
+  // moved for longer than a heartbeat (a joining node takes its shards over a few ticks).
+  bool WaitBalanced(int seconds) const {
+    const auto deadline = Clock::now() + std::chrono::seconds(seconds);
+    std::vector<int64_t> last;
+    auto since = Clock::now();
+    while (Clock::now() < deadline) {
+      std::vector<int64_t> now = ServingByNode();
+      int64_t sum = 0;
+      bool each = true;
+      for (int64_t s : now) {
+        sum += s;
+        each = each && s > 0;
+      }
+      if (now != last) since = Clock::now();
+      last = now;
+      if (sum == kShards && each && Clock::now() - since > std::chrono::milliseconds(2500)) {
+        return true;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
   }
   // Waits (up to `seconds`) until the running nodes serve every shard; the ms it took, or -1.
   double WaitServed(int seconds) const {
@@ -114,7 +141,7 @@ int RunClusterLoad(const std::string& nodes) {
   for (std::string item; std::getline(list, item, ',');) {
     const int n = std::stoi(item);
     Cluster c;
-    if (n < 1 || !c.Start(n) || c.WaitServed(60) < 0) {
+    if (n < 1 || !c.Start(n) || !c.WaitBalanced(60)) {
       std::printf("| %d | cluster did not start | | | |\n", n);
       continue;
     }

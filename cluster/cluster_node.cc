@@ -45,8 +45,11 @@ void ClusterNode::Start(engine::Engine* engine) {
     if (engine_ != nullptr || stopping_) return;
     engine_ = engine;
   }
+  drainers_ = std::make_unique<ShardDrainers>(kDrainerThreads,
+                                              [this](uint32_t shard) { DrainShard(shard); });
   poller_ = std::thread([this] { PollLoop(); });
   listener_ = std::thread([this] { ListenLoop(); });
+  follower_ = std::thread([this] { FollowLoop(); });
   membership_->Start();
   log::Info("cluster node joined", {{"node_id", node_id()},
                                     {"shards", std::to_string(table_.shard_count())}});
@@ -59,8 +62,11 @@ void ClusterNode::Stop() {
     stopping_ = true;
   }
   wake_.notify_all();
+  closed_wake_.notify_all();
   if (poller_.joinable()) poller_.join();
   if (listener_.joinable()) listener_.join();
+  if (follower_.joinable()) follower_.join();
+  if (drainers_ != nullptr) drainers_->Stop();
   membership_->Stop();  // lets every shard go: Dropped, then the release
   log::Info("cluster node left", {{"node_id", node_id()}});
 }
@@ -96,14 +102,33 @@ void ClusterNode::PollLoop() {
     ServeAcquired();
     const bool full = std::chrono::steady_clock::now() - last_full >= options_.inbox_poll;
     DrainServed(full);
-    if (full) {
-      engine_->PollRemote();
-      last_full = std::chrono::steady_clock::now();
-    }
+    if (full) last_full = std::chrono::steady_clock::now();
     lock.lock();
     wake_.wait_for(lock, options_.inbox_poll, [this] {
       return stopping_ || !to_resume_.empty() || !notified_.empty();
     });
+  }
+}
+
+// Follows executions run elsewhere on a thread of its own, so that their reads never hold up
+// the starts posted to this node: those announced closed at once, all every inbox_poll.
+void ClusterNode::FollowLoop() {
+  auto last_full = std::chrono::steady_clock::now();
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    std::vector<std::string> closed;
+    closed.swap(closed_);
+    const bool full = std::chrono::steady_clock::now() - last_full >= options_.inbox_poll;
+    lock.unlock();
+    if (full) {
+      engine_->PollRemote();
+      last_full = std::chrono::steady_clock::now();
+    } else if (!closed.empty()) {
+      engine_->PollRemote(closed);
+    }
+    lock.lock();
+    closed_wake_.wait_for(lock, options_.inbox_poll,
+                          [this] { return stopping_ || !closed_.empty(); });
   }
 }
 
@@ -117,17 +142,20 @@ void ClusterNode::ListenLoop() {
       auto made = store_->ListenForInbox();
       if (made.ok()) listener = std::move(made).value();
     }
-    Result<std::vector<uint32_t>> shards = std::vector<uint32_t>{};
-    if (listener != nullptr) shards = listener->Wait(kWait);
-    if (!shards.ok()) listener.reset();  // reconnects next round; polling covers the gap
+    Result<storage::ClusterNotices> notices = storage::ClusterNotices{};
+    if (listener != nullptr) notices = listener->Wait(kWait);
+    if (!notices.ok()) listener.reset();  // reconnects next round; polling covers the gap
     lock.lock();
     if (listener == nullptr) {
       wake_.wait_for(lock, kWait, [this] { return stopping_; });
       continue;
     }
-    if (!shards.ok() || shards->empty()) continue;
-    notified_.insert(shards->begin(), shards->end());
-    wake_.notify_all();
+    if (!notices.ok() || notices->empty()) continue;
+    notified_.insert(notices->inbox_shards.begin(), notices->inbox_shards.end());
+    closed_.insert(closed_.end(), std::make_move_iterator(notices->closed.begin()),
+                   std::make_move_iterator(notices->closed.end()));
+    if (!notices->inbox_shards.empty()) wake_.notify_all();
+    if (!closed_.empty()) closed_wake_.notify_all();
   }
 }
 
@@ -162,12 +190,14 @@ void ClusterNode::DrainServed(bool all) {
     }
     notified_.clear();
   }
-  for (uint32_t shard : shards) {
-    auto drained = engine_->DrainInbox(shard);
-    if (!drained.ok() && drained.status().code() != StatusCode::kOwnershipLost) {
-      log::Warn("applying posted requests failed", {{"shard", std::to_string(shard)},
-                                                    {"error", drained.status().ToString()}});
-    }
+  for (uint32_t shard : shards) drainers_->Enqueue(shard);
+}
+
+void ClusterNode::DrainShard(uint32_t shard) {
+  auto drained = engine_->DrainInbox(shard);
+  if (!drained.ok() && drained.status().code() != StatusCode::kOwnershipLost) {
+    log::Warn("applying posted requests failed",
+              {{"shard", std::to_string(shard)}, {"error", drained.status().ToString()}});
   }
 }
 

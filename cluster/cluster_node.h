@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "cluster/membership.h"
+#include "cluster/shard_drainers.h"
 #include "cluster/shard_table.h"
 #include "common/result.h"
 #include "engine/engine.h"
@@ -58,12 +59,18 @@ class ClusterNode {
   void Acquired(uint32_t shard);
   void Dropped(uint32_t shard);
   void PollLoop();
+  void FollowLoop();
   // Wakes the poller for the shards an inbox notice names (NOTIFY), reconnecting as needed.
   void ListenLoop();
   void ServeAcquired();  // resumes the shards acquired since the last round
   int64_t InboxRowsOwned() const;
-  // Applies the posted requests of the shards that serve (`all`), or of those notified.
+  // Queues the shards that serve (`all`), or those notified, for the drainers.
   void DrainServed(bool all);
+  void DrainShard(uint32_t shard);  // applies the requests posted to the shard's inbox
+
+  // Threads applying posted starts: each start is a synced commit, so concurrent drains
+  // share the store's group commits.
+  static constexpr size_t kDrainerThreads = 8;
 
   storage::Store* store_;
   const ClusterNodeOptions options_;
@@ -73,15 +80,19 @@ class ClusterNode {
 
   mutable std::mutex mu_;
   std::condition_variable wake_;
+  std::condition_variable closed_wake_;  // FollowLoop's: closed_ got ids, or stopping
   std::set<uint32_t> to_resume_;  // acquired, not yet resumed (retried until it is)
   std::set<uint32_t> serving_;    // resumed: its inbox is drained
   std::set<uint32_t> notified_;   // inbox notices since the last drain
+  std::vector<std::string> closed_;  // executions other nodes announced closed
   bool stopping_ = false;
   int64_t acquired_total_ = 0;
   int64_t lost_total_ = 0;
   int64_t resume_failures_ = 0;
   std::thread poller_;
   std::thread listener_;
+  std::thread follower_;
+  std::unique_ptr<ShardDrainers> drainers_;
 };
 
 }  // namespace papr::cluster

@@ -188,7 +188,8 @@ const std::vector<KeySpec>& Table() {
       PAPR_KEY(cluster.inbox_poll_ms, 10,
                "How often a node applies the requests other nodes posted for its shards even "
                "without a notice (a notice wakes it at once), and reads the progress of batches "
-               "other nodes run (for `?wait=` and streams)."),
+               "other nodes run (for streams; `?wait=` is woken at once by the notice of the "
+               "batch's end)."),
       // logging
       PAPR_KEY(logging.level, kAny, "`debug`, `info`, `warn` or `error`."),
   };

@@ -158,6 +158,8 @@ class Engine {
   // Cluster mode: calls the subscribers (SubscribeOnce) of executions not live here whose row
   // changed since they subscribed (run by another node, or posted and not yet applied).
   void PollRemote();
+  // The same for the executions `ids` alone (those another node announced closed).
+  void PollRemote(const std::vector<std::string>& ids);
   // True once Start() finished recovery.
   bool ready() const;
   // True once Start() began (false for an engine that only records, e.g. engine-admin's

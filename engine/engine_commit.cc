@@ -79,6 +79,8 @@ Status Engine::Rep::Commit(Execution& exec, storage::WriteBatch& wb,
   bool closing = status_before == ExecutionStatus::kRunning &&
                  exec.record.status != ExecutionStatus::kRunning;
   if (closing) StageParentClose(exec, wb);
+  // Nodes following it elsewhere (?wait=, streams) look at once rather than at their poll.
+  if (closing && options.shard_of) wb.AnnounceClosed(id);
   exec.record.open_children.clear();
   for (const auto& [child_id, child] : exec.children) exec.record.open_children.push_back(child_id);
   std::string row = EncodeExecutionRecord(exec.record);

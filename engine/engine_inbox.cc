@@ -182,27 +182,40 @@ bool Engine::Rep::WatchRemote(const ExecutionRecord& seen, std::function<void()>
   return true;
 }
 
-void Engine::PollRemote() {
-  std::unordered_map<std::string, std::vector<Rep::RemoteWatch>> watches;
+void Engine::PollRemote() { rep_->PollRemote(nullptr); }
+
+void Engine::PollRemote(const std::vector<std::string>& ids) { rep_->PollRemote(&ids); }
+
+void Engine::Rep::PollRemote(const std::vector<std::string>* only) {
+  std::unordered_map<std::string, std::vector<RemoteWatch>> watches;
   {
-    std::lock_guard lock(rep_->remote_mu);
-    watches.swap(rep_->remote_watches);
+    std::lock_guard lock(remote_mu);
+    if (only == nullptr) {
+      watches.swap(remote_watches);
+    } else {
+      for (const std::string& id : *only) {
+        auto it = remote_watches.find(id);
+        if (it == remote_watches.end()) continue;
+        watches.emplace(id, std::move(it->second));
+        remote_watches.erase(it);
+      }
+    }
   }
   std::vector<std::function<void()>> due;
   for (auto& [id, list] : watches) {
-    auto now = rep_->Describe(id);
+    auto now = Describe(id);
     if (!now.ok() && now.status().code() != StatusCode::kNotFound) continue;  // look again
-    std::erase_if(list, [&](Rep::RemoteWatch& w) {
+    std::erase_if(list, [&](RemoteWatch& w) {
       if (now.ok() && *now == w.seen) return false;
       due.push_back(std::move(w.fn));
       return true;
     });
   }
   {
-    std::lock_guard lock(rep_->remote_mu);
+    std::lock_guard lock(remote_mu);
     for (auto& [id, list] : watches) {
       if (list.empty()) continue;
-      auto& into = rep_->remote_watches[id];
+      auto& into = remote_watches[id];
       into.insert(into.end(), std::make_move_iterator(list.begin()),
                   std::make_move_iterator(list.end()));
     }

@@ -28,6 +28,7 @@ void Batch::AddCounters(Table table, std::string_view key, int64_t delta_a, int6
 
 void Batch::Append(const Batch& other) {
   for (const Op& op : other.ops_) Add(op);
+  closed_.insert(closed_.end(), other.closed_.begin(), other.closed_.end());
 }
 
 }  // namespace papr::storage

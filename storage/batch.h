@@ -36,6 +36,8 @@ class Batch {
   // never both.
   void AddCounters(Table table, std::string_view key, int64_t delta_a, int64_t delta_b);
   void SetFence(Fence fence) { fence_ = fence; }
+  // As WriteBatch::AnnounceClosed: a notice sent when the batch commits (PostgreSQL only).
+  void AnnounceClosed(std::string_view workflow_id) { closed_.emplace_back(workflow_id); }
   // Appends every op of `other` (after this batch's own). Keeps this batch's fence/no-sync.
   void Append(const Batch& other);
 
@@ -47,6 +49,7 @@ class Batch {
 
   const std::vector<Op>& ops() const { return ops_; }
   const std::optional<Fence>& fence() const { return fence_; }
+  const std::vector<std::string>& closed() const { return closed_; }
   bool no_sync() const { return no_sync_; }
   bool has_inserts() const { return has_inserts_; }
   size_t Count() const { return ops_.size(); }
@@ -57,6 +60,7 @@ class Batch {
   void Add(Op op);
   std::vector<Op> ops_;
   std::optional<Fence> fence_;
+  std::vector<std::string> closed_;
   bool no_sync_ = false;
   bool has_inserts_ = false;
   size_t bytes_ = 0;

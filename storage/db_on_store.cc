@@ -69,8 +69,7 @@ class StoreCursor final : public Cursor {
 };
 
 // Our batch's records (tag, table, key[, value]) as Store ops.
-Status ToStoreBatch(std::string_view ops, bool no_sync, const std::optional<Fence>& fence,
-                    Batch* out) {
+Status ToStoreBatch(const WriteBatch& batch, std::string_view ops, Batch* out) {
   using internal::OpTag;
   RETURN_IF_ERROR(internal::ForEachOp(ops, [&](OpTag tag, Table table, std::string_view key,
                                                std::string_view value) {
@@ -90,8 +89,9 @@ Status ToStoreBatch(std::string_view ops, bool no_sync, const std::optional<Fenc
     }
     return Status::Ok();
   }));
-  if (no_sync) out->SetNoSync();
-  if (fence.has_value()) out->SetFence(*fence);
+  if (batch.no_sync()) out->SetNoSync();
+  if (batch.fence().has_value()) out->SetFence(*batch.fence());
+  for (const std::string& id : batch.closed()) out->AnnounceClosed(id);
   return Status::Ok();
 }
 
@@ -109,7 +109,7 @@ Result<std::unique_ptr<Db>> Db::OpenOnStore(std::unique_ptr<Store> store) {
 
 Status Db::WriteToStore(const WriteBatch& batch) {
   Batch out;
-  RETURN_IF_ERROR(ToStoreBatch(batch.rep_->ops, batch.no_sync(), batch.fence(), &out));
+  RETURN_IF_ERROR(ToStoreBatch(batch, batch.rep_->ops, &out));
   return rep_->store->Write(out);
 }
 

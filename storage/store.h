@@ -85,14 +85,22 @@ struct ShardLease {
 };
 
 
-//! Notices of rows posted to kInbox, by shard (PostgreSQL LISTEN/NOTIFY: a write that puts
-//! inbox rows notifies when it commits), on a connection of its own. Not thread-safe.
+//! What other nodes' commits announced since the last look.
+struct ClusterNotices {
+  std::vector<uint32_t> inbox_shards;  // shards that got inbox rows
+  std::vector<std::string> closed;     // executions that closed (WriteBatch::AnnounceClosed)
+  bool empty() const { return inbox_shards.empty() && closed.empty(); }
+};
+
+//! Notices of rows posted to kInbox, by shard, and of executions closed (PostgreSQL
+//! LISTEN/NOTIFY: a write notifies when it commits), on a connection of its own. Not
+//! thread-safe.
 class InboxListener {
  public:
   virtual ~InboxListener() = default;
-  // The shards that got inbox rows since the last call, waiting up to `timeout` for one
-  // (empty on timeout). An error: the connection is gone; make another listener.
-  virtual Result<std::vector<uint32_t>> Wait(std::chrono::milliseconds timeout) = 0;
+  // The notices since the last call, waiting up to `timeout` for one (empty on timeout). An
+  // error: the connection is gone; make another listener.
+  virtual Result<ClusterNotices> Wait(std::chrono::milliseconds timeout) = 0;
 };
 
 //! The storage interface. Thread-safe: any number of threads may call it at once.

@@ -31,6 +31,7 @@ void WriteBatch::Append(const WriteBatch& other) {
   rep_->count += other.rep_->count;
   rep_->has_inserts = rep_->has_inserts || other.rep_->has_inserts;
   if (!fence_.has_value()) fence_ = other.fence_;
+  closed_.insert(closed_.end(), other.closed_.begin(), other.closed_.end());
 }
 
 bool WriteBatch::has_inserts() const { return rep_ && rep_->has_inserts; }

@@ -136,6 +136,9 @@ struct Engine::Rep {
   std::mutex remote_mu;
   std::unordered_map<std::string, std::vector<RemoteWatch>> remote_watches;  // by workflow id
   bool WatchRemote(const ExecutionRecord& seen, std::function<void()> fn);
+  // Calls the remote watchers whose execution's row changed: of every watched execution, or
+  // of those in `only`.
+  void PollRemote(const std::vector<std::string>* only);
   // The one way an execution enters the map: never replaces a live one (there is at most one
   // in-memory execution per id). Returns the execution that is live for the id.
   std::shared_ptr<Execution> Publish(const std::shared_ptr<Execution>& exec);

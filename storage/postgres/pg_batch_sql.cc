@@ -165,6 +165,28 @@ void AddInboxNotice(const std::map<std::string_view, KeyOutcome>& inbox,
   calls->push_back(std::move(call));
 }
 
+// Executions the batches close: notices of their ids, one a line, each payload under
+// PostgreSQL's 8,000-byte limit.
+void AddClosedNotices(const std::vector<const Batch*>& batches, std::vector<StatementCall>* calls) {
+  constexpr size_t kMaxPayload = 7000;
+  std::string payload;
+  auto flush = [&] {
+    if (payload.empty()) return;
+    StatementCall call{kClosedNotify, {}, 0};
+    call.params.Bytes(payload);
+    calls->push_back(std::move(call));
+    payload.clear();
+  };
+  for (const Batch* batch : batches) {
+    for (const std::string& id : batch->closed()) {
+      if (id.empty() || id.size() > kMaxPayload || id.find('\n') != std::string::npos) continue;
+      if (payload.size() + id.size() + 1 > kMaxPayload) flush();
+      payload += (payload.empty() ? "" : "\n") + id;
+    }
+  }
+  flush();
+}
+
 }  // namespace
 
 Result<std::vector<StatementCall>> CompileBatch(const Batch& batch, int stripe) {
@@ -183,6 +205,7 @@ Result<std::vector<StatementCall>> CompileBatches(const std::vector<const Batch*
   }
   AddCounterStatements(outcomes.counters, stripe, &calls);
   AddInboxNotice(outcomes.keys[static_cast<size_t>(Table::kInbox)], &calls);
+  AddClosedNotices(batches, &calls);
   return calls;
 }
 

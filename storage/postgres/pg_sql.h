@@ -55,6 +55,8 @@ extern const char* const kShardRenew;    // $1 shard, $2 range_id, $3 ttl_ms -> 
 extern const char* const kShardRelease;  // $1 shard, $2 range_id -> 1 row or none
 extern const char* const kInboxNotify;   // $1 payload: the shards, "3,17" (inbox rows posted)
 extern const char* const kInboxChannel;  // the channel kInboxNotify notifies (LISTEN)
+extern const char* const kClosedNotify;   // $1 payload: workflow ids that closed, one a line
+extern const char* const kClosedChannel;  // the channel kClosedNotify notifies (LISTEN)
 extern const char* const kShardsAll;     // -> shard, range_id, owner or '', lease ms left
 // The SQLSTATE papr_check_fence raises on a stale range_id.
 extern const char* const kFenceSqlState;

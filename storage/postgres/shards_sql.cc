@@ -13,6 +13,8 @@ const char* const kShardRelease = "shard_release";
 const char* const kShardsAll = "shards_all";
 const char* const kInboxNotify = "inbox_notify";
 const char* const kInboxChannel = "papr_inbox";
+const char* const kClosedNotify = "closed_notify";
+const char* const kClosedChannel = "papr_closed";
 const char* const kFenceSqlState = "PF001";
 
 std::vector<std::string> ShardsDdl() {
@@ -50,6 +52,7 @@ std::vector<PreparedSql> ShardsStatements() {
        "UPDATE shards SET lease_expires = now() + $3::int8 * interval '1 millisecond'"
        " WHERE shard_id = $1::int4 AND range_id = $2::int8 RETURNING 1"},
       {kInboxNotify, "SELECT pg_notify('papr_inbox', $1::text)"},
+      {kClosedNotify, "SELECT pg_notify('papr_closed', $1::text)"},
       {kShardsAll,
        "SELECT shard_id::int8, range_id, coalesce(owner, ''),"
        " coalesce((extract(epoch FROM lease_expires - now()) * 1000)::int8, 0)"

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <future>
 #include <memory>
 #include <set>
 #include <string>
@@ -375,6 +376,27 @@ TEST_F(ClusterNotifyTest, APostedStartIsAppliedAtOnceWithoutWaitingForThePoll) {
     EXPECT_EQ(WaitForState(Api(node), id, {"completed"}, 20s), "completed") << id;
   }
   EXPECT_EQ(Count("SELECT count(*) FROM inbox"), 0);
+}
+
+// ?wait= on a node that does not run the batch answers when the batch ends, not at the next
+// poll (a minute away): the owner's closing commit announces it (NOTIFY papr_closed).
+TEST_F(ClusterNotifyTest, AWaitOnAnotherNodeAnswersWhenTheBatchEndsWithoutWaitingForThePoll) {
+  ASSERT_TRUE(ShardsServedBy({0, 1, 2}));
+  std::vector<std::future<Reply>> replies;
+  for (int b = 0; b < 9; ++b) {
+    replies.push_back(std::async(std::launch::async, [this, b] {
+      return Api(b % 3).Post("/v1/memory/batch?wait=20",
+                             BatchBody(10, [b](int i) { return Content(60 + b, i); }));
+    }));
+  }
+  for (auto& reply : replies) {
+    Reply r = reply.get();
+    EXPECT_EQ(r.status, 200) << r.Describe();
+    EXPECT_NE(r.body.find("\"total_successful\":10"), std::string::npos) << r.body;
+  }
+  int64_t posted = 0;
+  for (int n = 0; n < 3; ++n) posted += Metric(n, "papr_engine_inbox_posted_total");
+  EXPECT_GT(posted, 0) << "every batch ran where it was sent: nothing was followed remotely";
 }
 
 }  // namespace
