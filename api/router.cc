@@ -68,6 +68,11 @@ const std::vector<Route>& RouteTable() {
        [](R& r, C c) { return r.BatchResults(c.req, c.user, c.params[0]); }},
       {{"POST", "/v1/memory/batch/{batch_id}/cancel"},
        [](R& r, C c) { return r.CancelBatch(c.user, c.params[0]); }},
+      {{"POST", "/v1/document"}, [](R& r, C c) { return r.UploadDocument(c.req, c.user); }},
+      {{"GET", "/v1/document/status/{upload_id}"},
+       [](R& r, C c) { return r.DocumentStatus(c.user, c.params[0]); }},
+      {{"DELETE", "/v1/document/{upload_id}"},
+       [](R& r, C c) { return r.CancelDocument(c.user, c.params[0]); }},
       {{"POST", "/v1/user"}, [](R& r, C c) { return r.CreateUser(c.req, c.user); }},
       {{"GET", "/v1/user"}, [](R& r, C c) { return r.ListUsers(c.req, c.user); }},
       {{"POST", "/v1/user/batch"}, [](R& r, C c) { return r.CreateUsers(c.req, c.user); }},
@@ -197,9 +202,11 @@ std::optional<HttpResponse> Router::Rep::Admit(const HttpRequest& req, std::stri
                             "Authorization: Bearer)");
   }
   *user = *caller;
-  // Every /v1 body is JSON: a body sent as anything else (curl's default form type,
-  // text/plain) is refused before it is parsed.
-  if (!req.body.empty() && !IsJsonContentType(req.Header("content-type"))) {
+  // Every /v1 body is JSON but a document upload's (multipart/form-data, which its handler
+  // checks): a body sent as anything else (curl's default form type, text/plain) is refused
+  // before it is parsed.
+  const bool form_upload = req.method == "POST" && req.path == "/v1/document";
+  if (!req.body.empty() && !form_upload && !IsJsonContentType(req.Header("content-type"))) {
     JsonWriter d;
     d.BeginObject().Field("field", "Content-Type").Field("accepted", "application/json");
     d.Field("received", req.Header("content-type").substr(0, 200)).EndObject();

@@ -25,6 +25,8 @@ struct Features {
   int64_t max_batch_size_with_temporal = 10000;
   // Bounded queue of the OSS executor, in batches. Full queue answers 429. Default: 100.
   int64_t max_queued_batches = 100;
+  // Largest document file accepted by POST /v1/document (a larger one: 413). Default: 1 MiB.
+  int64_t max_document_bytes = 1024 * 1024;
 };
 
 struct Messaging {

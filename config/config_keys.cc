@@ -32,6 +32,9 @@ const std::vector<KeySpec>& Table() {
                "`-DPAPR_WITH_ENGINE=ON`; a build without it refuses to start."),
       PAPR_KEY(features.max_batch_size, 1,
                "Largest batch accepted; a larger one gets 413 with upgrade details."),
+      PAPR_KEY(features.max_document_bytes, 1,
+               "Largest file `POST /v1/document` accepts, in bytes; larger: 413 with upgrade "
+               "details. Its chunks count against `max_batch_size` like a batch's memories."),
       PAPR_KEY(features.max_concurrent_tasks, 1,
                "Workers of the OSS executor / memories in flight per durable batch."),
       PAPR_KEY(features.temporal_threshold, 0,

@@ -39,6 +39,9 @@ struct RetryPolicyOverrides {
 //! A validated batch submission (BatchMemoryRequest) plus who sent it.
 struct BatchRequest {
   std::string user_id;
+  // The batch's id when the caller chose it (a document's chunks name their document before
+  // it is submitted); empty: random, or derived from `idempotency_key`.
+  std::string batch_id;
   std::vector<MemoryInput> memories;
   int64_t batch_size = 10;  // parallelism hint
   std::string webhook_url;

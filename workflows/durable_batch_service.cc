@@ -180,10 +180,11 @@ std::string DurableBatchService::MetricsText() const {
 }
 
 Result<SubmitOutcome> DurableBatchService::Submit(BatchRequest request) {
-  std::string id = request.idempotency_key.empty()
-                       ? RandomUuid()
-                       : DeterministicUuid("idempotency:" + request.user_id + "\n" +
-                                           request.idempotency_key);
+  std::string id = !request.batch_id.empty()           ? request.batch_id
+                   : request.idempotency_key.empty() ? RandomUuid()
+                                                     : DeterministicUuid("idempotency:" +
+                                                                         request.user_id + "\n" +
+                                                                         request.idempotency_key);
   BatchHeader h;
   h.user_id = request.user_id;
   h.total = static_cast<int64_t>(request.memories.size());

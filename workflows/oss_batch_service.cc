@@ -221,7 +221,7 @@ Result<SubmitOutcome> OssBatchService::Submit(BatchRequest request) {
     return Status::ResourceExhausted("too many batches in progress; retry later");
   }
   auto run = std::make_shared<BatchRun>();
-  std::string batch_id = RandomUuid();
+  std::string batch_id = request.batch_id.empty() ? RandomUuid() : request.batch_id;
   run->status.batch_id = batch_id;
   run->status.workflow_id = batch_id;
   run->status.user_id = request.user_id;

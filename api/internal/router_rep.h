@@ -77,6 +77,11 @@ struct Router::Rep {
                             const std::string& id);
   HttpResponse ListBatches(const HttpRequest& req, const std::string& user);
   HttpResponse CancelBatch(const std::string& user, const std::string& id);
+  HttpResponse UploadDocument(const HttpRequest& req, const std::string& user);
+  HttpResponse DocumentStatus(const std::string& user, const std::string& id);
+  HttpResponse CancelDocument(const std::string& user, const std::string& id);
+  // 413 with upgrade details when a document file is over features.max_document_bytes.
+  std::optional<HttpResponse> DocumentTooLarge(size_t bytes) const;
   // `extra_details` (optional) adds fields to "details".
   HttpResponse Accepted(const std::string& user, const workflows::SubmitOutcome& outcome,
                         const std::string& webhook_url,
