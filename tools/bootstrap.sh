@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
   librocksdb-dev libboost-dev libboost-system-dev libyaml-cpp-dev libsimdjson-dev
   libssl-dev libgtest-dev libgmock-dev libbenchmark-dev curl ca-certificates
-  postgresql-15 libpq-dev
+  postgresql-15 libpq-dev libpoppler-cpp-dev
 )
 # More packages for this caller (tools/test.sh: test-only tools), space-separated.
 read -r -a extra <<< "${PAPR_EXTRA_PACKAGES:-}"
