@@ -1,9 +1,10 @@
 // Papr's official npm client (@papr/memory, pinned in package.json) against the real
-// papr-server: every call of the client an application makes for memories and end users.
+// papr-server: every call of the client an application makes for memories, end users and
+// documents.
 // Run: tools/test_clients.sh (installs the pinned client, needs build/bin/papr-server).
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import Papr from '@papr/memory';
+import Papr, { toFile } from '@papr/memory';
 import { startServer } from '../../tools/js/papr_server.mjs';
 
 const KEY = 'client-test-key';
@@ -11,6 +12,16 @@ const KEY = 'client-test-key';
 /** A client of `server` only (never the default cloud URL), without retries. */
 function clientOf(server) {
   return new Papr({ xAPIKey: KEY, baseURL: server.url, maxRetries: 0, timeout: 30_000 });
+}
+
+async function waitForDocument(client, uploadId, states) {
+  const deadline = Date.now() + 30_000;
+  let status;
+  do {
+    status = await client.document.getStatus(uploadId);
+  } while (!states.includes(status.status) && Date.now() < deadline &&
+           await new Promise((r) => setTimeout(() => r(true), 100)));
+  return status;
 }
 
 async function idsFound(client, query, externalUserId) {
@@ -98,6 +109,44 @@ for (const config of ['opensource.yaml', 'cloud.yaml']) {
       assert.equal(status.status, 'completed');
       assert.equal(status.total_successful, 2);
     });
+
+    it('document.upload stores a file\'s chunks; getStatus follows it', async () => {
+      let text = '# Client notes\n\n';
+      for (let i = 0; i < 20; i++) text += `Paragraph ${i} of the zqdocclient notes.\n\n`;
+      const answer = await client.document.upload({
+        file: await toFile(Buffer.from(text), 'notes.md', { type: 'text/markdown' }),
+        external_user_id: 'hal',
+        metadata: JSON.stringify({ project: 'client' }),
+      });
+      assert.equal(answer.status, 'processing');
+      const uploadId = answer.document_status.upload_id;
+      assert.ok(uploadId);
+      const status = await waitForDocument(client, uploadId, ['completed', 'failed']);
+      assert.equal(status.status, 'completed');
+      assert.equal(status.progress, 1);
+      const found = await client.memory.search({ query: 'zqdocclient', external_user_id: 'hal' });
+      assert.ok(found.data.memories.length >= 1);
+      assert.equal(found.data.memories[0].metadata.document_id, uploadId);
+      assert.equal(found.data.memories[0].metadata.project, 'client');
+      // Finished: there is nothing left to cancel.
+      await assert.rejects(client.document.cancelProcessing(uploadId), (err) => err.status === 409);
+      await assert.rejects(client.document.getStatus('no-such-upload'), (err) => err.status === 404);
+    });
+
+    if (config === 'cloud.yaml') {
+      it('document.cancelProcessing stops a large document', async () => {
+        let text = '';
+        for (let i = 0; i < 3000; i++) text += `${'zqcancel words '.repeat(100)}end ${i}.\n\n`;
+        const answer = await client.document.upload({
+          file: await toFile(Buffer.from(text), 'big.txt', { type: 'text/plain' }),
+        });
+        const uploadId = answer.document_status.upload_id;
+        const cancel = await client.document.cancelProcessing(uploadId);
+        assert.equal(cancel.upload_id, uploadId);
+        const status = await waitForDocument(client, uploadId, ['cancelled', 'completed']);
+        assert.equal(status.status, 'cancelled');
+      });
+    }
 
     it('user.create, createBatch, list, get, update and delete', async () => {
       const eve = await client.user.create({ external_id: 'eve', email: 'eve@example.org' });
