@@ -62,10 +62,23 @@ struct Limits {
 struct ApiKey {
   std::string key;
   std::string user_id;
+  std::string plan;  // a name in `plans`; empty: auth.default_plan
 };
 
 struct Auth {
   std::vector<ApiKey> api_keys;
+  std::string default_plan;  // the plan of keys that name none; empty: the edition's limits
+};
+
+//! A pricing tier (`plans:`): the limits of the keys on it. A limit left 0 (or an empty
+//! schedule) is the server's own key of that name (config/plans.h).
+struct Plan {
+  std::string name;
+  int64_t max_batch_size = 0;           // features.max_batch_size
+  int64_t max_open_batches = 0;         // limits.max_open_batches_per_user
+  int64_t max_queued_memories = 0;      // limits.max_queued_memories_per_user
+  int64_t max_document_bytes = 0;       // features.max_document_bytes
+  std::vector<int64_t> webhook_retry_schedule_seconds;  // webhooks.retry_schedule_seconds
 };
 
 struct Webhooks {
@@ -157,6 +170,7 @@ struct Config {
   Messaging messaging;
   Limits limits;
   Auth auth;
+  std::vector<Plan> plans;
   Webhooks webhooks;
   Processing processing;
   Server server;

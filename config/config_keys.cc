@@ -79,8 +79,17 @@ const std::vector<KeySpec>& Table() {
                "Memories of all open batches not yet processed; beyond: 429. 0: no limit."),
       // auth
       PAPR_KEY(auth.api_keys, kAny,
-               "API keys: a list of `{key, user_id}`. `PAPR_API_KEY` adds one for user "
-               "`default`. `user_id` must not contain `/` or NUL."),
+               "API keys: a list of `{key, user_id, plan}` (`plan` optional: a name in "
+               "`plans`). `PAPR_API_KEY` adds one for user `default`. `user_id` must not "
+               "contain `/` or NUL; the keys of one `user_id` share a plan."),
+      PAPR_KEY(auth.default_plan, kAny,
+               "The plan of keys that name none; empty: the limits of the keys below (the "
+               "edition's)."),
+      PAPR_KEY(plans, kAny,
+               "Pricing tiers: a list of `{name, max_batch_size, max_open_batches, "
+               "max_queued_memories, max_document_bytes, webhook_retry_schedule_seconds}`; a "
+               "limit left out is the server's key of that name. A 413 names the caller's plan "
+               "and the next one up (by `max_batch_size`)."),
       // webhooks
       PAPR_KEY(webhooks.allow_private_targets, kAny,
                "Allow webhook URLs that resolve to private or loopback addresses."),
@@ -231,6 +240,9 @@ struct DefaultPrinter {
   std::string operator()(FieldRef<std::vector<ApiKey>> f) {
     return Join(f(defaults), [](const ApiKey& k) { return "{user_id: " + k.user_id + "}"; });
   }
+  std::string operator()(FieldRef<std::vector<Plan>> f) {
+    return Join(f(defaults), [](const Plan& p) { return "{name: " + p.name + "}"; });
+  }
 };
 
 std::string DefaultText(const Field& field) {
@@ -270,8 +282,9 @@ bool IsSection(std::string_view path) {
 }
 
 const char* TypeName(const Field& field) {
-  static constexpr std::array<const char*, 7> kNames = {
-      "bool", "int", "string", "list<int>", "list<string>", "list<api_key>", "number"};
+  static constexpr std::array<const char*, 8> kNames = {
+      "bool", "int",    "string",    "list<int>", "list<string>", "list<api_key>",
+      "number", "list<plan>"};
   static_assert(kNames.size() == std::variant_size_v<Field>);
   return kNames[field.index()];
 }

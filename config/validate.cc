@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "config/config.h"
+#include "config/plans.h"
 #include "config/internal/config_keys.h"
 
 namespace papr::config {
@@ -159,6 +160,7 @@ void CheckValues(const Config& config, std::vector<std::string>& errors) {
   CheckStorage(config.storage, errors);
   CheckCluster(config, errors);
   CheckApiKeys(config.auth, errors);
+  for (std::string& problem : PlanProblems(config)) errors.push_back(std::move(problem));
 }
 
 }  // namespace

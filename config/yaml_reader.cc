@@ -1,5 +1,6 @@
 // Walks a YAML tree and assigns each key through the table of config_keys.cc. This is the
 // only file that includes yaml-cpp; its exceptions stop here and become a Status.
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <set>
@@ -77,23 +78,25 @@ bool DecodeString(const YAML::Node& node, std::string& out) {
 
 Status ReadApiKey(const Reader& r, const YAML::Node& item, const std::string& path, ApiKey& out) {
   if (!item.IsMap()) return r.TypeError(item.Mark(), path, "a mapping {key, user_id}", item);
-  bool has_key = false;
-  bool has_user = false;
+  std::set<std::string> seen;
   for (const auto& entry : item) {
     const std::string name = entry.first.Scalar();
     const std::string field_path = path + "." + name;
-    std::string* target = name == "key" ? &out.key : name == "user_id" ? &out.user_id : nullptr;
+    std::string* target = name == "key"       ? &out.key
+                          : name == "user_id" ? &out.user_id
+                          : name == "plan"    ? &out.plan
+                                              : nullptr;
     if (target == nullptr) return r.Error(entry.first.Mark(), "unknown key '" + field_path + "'");
     if (!entry.second.IsScalar()) {
       return r.TypeError(entry.first.Mark(), field_path, "string", entry.second);
     }
-    bool& seen = name == "key" ? has_key : has_user;
-    if (seen) return r.Error(entry.first.Mark(), "duplicate key '" + field_path + "'");
-    seen = true;
+    if (!seen.insert(name).second) {
+      return r.Error(entry.first.Mark(), "duplicate key '" + field_path + "'");
+    }
     *target = entry.second.Scalar();
   }
-  if (!has_key) return r.Error(item.Mark(), "'" + path + "' is missing 'key'");
-  if (!has_user) return r.Error(item.Mark(), "'" + path + "' is missing 'user_id'");
+  if (!seen.contains("key")) return r.Error(item.Mark(), "'" + path + "' is missing 'key'");
+  if (!seen.contains("user_id")) return r.Error(item.Mark(), "'" + path + "' is missing 'user_id'");
   if (auto problem = ApiKeyProblem(out)) return r.Error(item.Mark(), path + "." + *problem);
   return Status::Ok();
 }
@@ -121,6 +124,39 @@ Status ListItem(const Reader& r, const YAML::Node& item, const std::string& path
   if (kDecode(item, out)) return Status::Ok();
   const char* type = std::is_same_v<T, int64_t> ? "int" : "string";
   return r.TypeError(item.Mark(), path, type, item);
+}
+
+Status ReadPlan(const Reader& r, const YAML::Node& item, const std::string& path, Plan& out) {
+  if (!item.IsMap()) return r.TypeError(item.Mark(), path, "a mapping {name, ...}", item);
+  const std::pair<const char*, int64_t*> ints[] = {
+      {"max_batch_size", &out.max_batch_size},
+      {"max_open_batches", &out.max_open_batches},
+      {"max_queued_memories", &out.max_queued_memories},
+      {"max_document_bytes", &out.max_document_bytes}};
+  std::set<std::string> seen;
+  for (const auto& entry : item) {
+    const std::string name = entry.first.Scalar();
+    const std::string field_path = path + "." + name;
+    const YAML::Mark mark = entry.first.Mark();
+    if (!seen.insert(name).second) return r.Error(mark, "duplicate key '" + field_path + "'");
+    if (name == "name") {
+      if (!DecodeString(entry.second, out.name)) return r.TypeError(mark, field_path, "string", entry.second);
+      continue;
+    }
+    if (name == "webhook_retry_schedule_seconds") {
+      RETURN_IF_ERROR(ReadList(r, entry.second, mark, field_path, "list<int>",
+                               ListItem<int64_t, DecodeInt>, out.webhook_retry_schedule_seconds));
+      continue;
+    }
+    auto it = std::find_if(std::begin(ints), std::end(ints),
+                           [&](const auto& field) { return name == field.first; });
+    if (it == std::end(ints)) return r.Error(mark, "unknown key '" + field_path + "'");
+    if (!DecodeInt(entry.second, *it->second) || *it->second < 0) {
+      return r.TypeError(mark, field_path, "int >= 0", entry.second);
+    }
+  }
+  if (out.name.empty()) return r.Error(item.Mark(), "'" + path + "' is missing 'name'");
+  return Status::Ok();
 }
 
 //! Assigns one YAML value to the Config field of a key; std::visit picks the key's type.
@@ -151,6 +187,7 @@ struct Assigner {
     return List(f, ListItem<std::string, DecodeString>);
   }
   Status operator()(FieldRef<std::vector<ApiKey>> f) { return List(f, ReadApiKey); }
+  Status operator()(FieldRef<std::vector<Plan>> f) { return List(f, ReadPlan); }
 };
 
 Status ReadMapping(Reader& r, const YAML::Node& map, const std::string& prefix) {

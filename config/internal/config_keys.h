@@ -18,7 +18,8 @@ template <typename T>
 using FieldRef = T& (*)(Config&);
 using Field = std::variant<FieldRef<bool>, FieldRef<int64_t>, FieldRef<std::string>,
                            FieldRef<std::vector<int64_t>>, FieldRef<std::vector<std::string>>,
-                           FieldRef<std::vector<ApiKey>>, FieldRef<double>>;
+                           FieldRef<std::vector<ApiKey>>, FieldRef<double>,
+                           FieldRef<std::vector<Plan>>>;
 
 //! One config key: the single declaration that loading, validation and docs derive from.
 struct KeySpec {
