@@ -4,6 +4,7 @@
 #include "api/internal/route_helpers.h"
 #include "api/response_json.h"
 #include "common/log.h"
+#include "config/plans.h"
 
 namespace papr::api {
 
@@ -11,14 +12,21 @@ HttpResponse Router::Rep::GetUsage(const std::string& user) {
   auto usage = deps.usage->Get(user);
   if (!usage.ok()) return StatusError(usage.status());
   const auto& c = *deps.config;
-  DecodeLimits limits = Limits();
+  DecodeLimits limits = Limits(user);
   const auto& u = *usage;
   bool over = u.batches_rejected_for_size > 0 || u.max_batch_size_attempted > limits.max_batch_size;
   JsonWriter w;
   w.BeginObject().Field("user_id", user).Field("edition", c.edition);
   w.Field("durable_batches", c.features.has_temporal);
+  const config::Plan plan = config::PlanOf(c, user);
   w.Key("limits").BeginObject().Field("max_batch_size", limits.max_batch_size);
-  w.Field("max_concurrent_tasks", c.features.max_concurrent_tasks).EndObject();
+  w.Field("max_concurrent_tasks", c.features.max_concurrent_tasks);
+  w.Field("plan", plan.name).FieldOrNull("next_plan", limits.next_plan);
+  w.Field("max_open_batches", plan.max_open_batches);
+  w.Field("max_queued_memories", plan.max_queued_memories);
+  w.Field("max_document_bytes", plan.max_document_bytes);
+  w.Field("webhook_attempts", static_cast<int64_t>(plan.webhook_retry_schedule_seconds.size()));
+  w.EndObject();
   w.Key("usage").BeginObject().Field("batches_attempted", u.batches_attempted);
   w.Field("batches_accepted", u.batches_accepted);
   w.Field("batches_rejected_for_size", u.batches_rejected_for_size);
@@ -29,7 +37,7 @@ HttpResponse Router::Rep::GetUsage(const std::string& user) {
                                              static_cast<double>(u.batches_attempted));
   w.EndObject();
   w.Field("exceeds_limits", over);
-  w.FieldOrNull("recommendation", over ? c.messaging.batch_limit_message : "");
+  w.FieldOrNull("recommendation", over ? limits.upgrade_info : "");
   w.Field("upgrade_url", c.messaging.upgrade_url);
   w.Key("cloud_benefits").BeginArray();
   for (const auto& b : c.messaging.cloud_benefits) w.String(b);

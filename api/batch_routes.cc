@@ -23,7 +23,7 @@ HttpResponse Router::Rep::SubmitBatch(const HttpRequest& req, const std::string&
   auto record_usage = [&](Outcome outcome) {
     if (attempted >= 0) deps.usage->RecordBatch(user, attempted, outcome).IgnoreError();
   };
-  if (!DecodeBatch(req.body, Limits(), &batch, &error, &attempted)) {
+  if (!DecodeBatch(req.body, Limits(user), &batch, &error, &attempted)) {
     if (error.status == 413) metrics.CountBatchRejectedForSize();
     record_usage(error.status == 413 ? Outcome::kRejectedForSize : Outcome::kRefused);
     return ErrorResponse(error);

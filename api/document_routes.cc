@@ -12,6 +12,7 @@
 #include "common/clock.h"
 #include "common/crypto.h"
 #include "common/log.h"
+#include "config/plans.h"
 #include "workflows/document_chunker.h"
 #include "workflows/document_text.h"
 
@@ -122,11 +123,11 @@ HttpResponse Router::Rep::UploadDocument(const HttpRequest& req, const std::stri
   auto parts = ParseMultipartForm(req.Header("content-type"), req.body, kMaxFormParts);
   if (!parts.ok()) return SimpleError(400, parts.status().message(), FieldDetails("file"));
   DocumentForm form;
-  const DecodeLimits limits = Limits();
+  const DecodeLimits limits = Limits(user);
   if (auto bad = ReadForm(*parts, static_cast<size_t>(limits.fields.max_metadata_bytes), &form)) {
     return *bad;
   }
-  if (auto too_large = DocumentTooLarge(form.file->body.size())) return *too_large;
+  if (auto too_large = DocumentTooLarge(user, form.file->body.size())) return *too_large;
   const size_t max_text = static_cast<size_t>(limits.max_batch_size) * kChunks.max_bytes;
   auto text = workflows::ExtractDocumentText(form.file->body, form.file->filename,
                                              form.file->content_type, max_text);
@@ -179,18 +180,22 @@ HttpResponse Router::Rep::UploadDocument(const HttpRequest& req, const std::stri
   return r;
 }
 
-std::optional<HttpResponse> Router::Rep::DocumentTooLarge(size_t bytes) const {
+std::optional<HttpResponse> Router::Rep::DocumentTooLarge(const std::string& user,
+                                                           size_t bytes) const {
   const auto& c = *deps.config;
-  if (static_cast<int64_t>(bytes) <= c.features.max_document_bytes) return std::nullopt;
+  const config::Plan plan = config::PlanOf(c, user);
+  if (static_cast<int64_t>(bytes) <= plan.max_document_bytes) return std::nullopt;
+  const auto next = config::NextPlan(c, plan);
   JsonWriter d;
   d.BeginObject().Field("field", "file").Field("document_bytes", static_cast<int64_t>(bytes));
-  d.Field("max_document_bytes", c.features.max_document_bytes);
-  d.Field("upgrade_info", c.messaging.batch_limit_message);
+  d.Field("max_document_bytes", plan.max_document_bytes).Field("plan", plan.name);
+  d.FieldOrNull("next_plan", next ? next->name : "");
+  d.Field("upgrade_info", Limits(user).upgrade_info);
   d.Field("upgrade_url", c.messaging.upgrade_url).EndObject();
+  const std::string key = c.plans.empty() ? "features.max_document_bytes" : "plan " + plan.name;
   return SimpleError(413,
                      "Document size (" + std::to_string(bytes) + " bytes) exceeds limit (" +
-                         std::to_string(c.features.max_document_bytes) +
-                         " bytes, features.max_document_bytes)",
+                         std::to_string(plan.max_document_bytes) + " bytes, " + key + ")",
                      d.Take());
 }
 

@@ -10,7 +10,7 @@ namespace papr::api {
 HttpResponse Router::Rep::AddMemory(const HttpRequest& req, const std::string& user) {
   workflows::MemoryInput input;
   ApiError error;
-  if (!DecodeAddMemory(req.body, Limits(), &input, &error)) return ErrorResponse(error);
+  if (!DecodeAddMemory(req.body, Limits(user), &input, &error)) return ErrorResponse(error);
   workflows::MemoryTarget target{user, RandomUuid(), "", -1};
   auto stored = deps.processor->Process(target, input);
   if (!stored.ok()) return StatusError(stored.status());
@@ -43,7 +43,7 @@ HttpResponse Router::Rep::UpdateMemory(const HttpRequest& req, const std::string
   if (!EndUserParam(req, &end_user, &bad)) return bad;
   workflows::MemoryPatch patch;
   ApiError error;
-  if (!DecodeUpdateMemory(req.body, Limits(), &patch, &error)) return ErrorResponse(error);
+  if (!DecodeUpdateMemory(req.body, Limits(user), &patch, &error)) return ErrorResponse(error);
   auto updated = deps.editor->Update(user, id, patch, end_user);
   if (updated.status().code() == StatusCode::kInvalidArgument) {
     return SimpleError(400, updated.status().message());

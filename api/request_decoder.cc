@@ -218,6 +218,8 @@ ApiError BatchTooLarge(size_t n, const DecodeLimits& limits) {
   w.BeginObject()
       .Field("batch_size", static_cast<int64_t>(n))
       .Field("max_batch_size", limits.max_batch_size)
+      .Field("plan", limits.plan)
+      .FieldOrNull("next_plan", limits.next_plan)
       .Field("upgrade_info", limits.upgrade_info)
       .Field("upgrade_url", limits.upgrade_url)
       .EndObject();

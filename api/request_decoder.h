@@ -17,8 +17,10 @@ struct DecodeLimits {
   int64_t max_content_bytes = 15000;
   int64_t max_batch_size = 50;
   MemoryFieldLimits fields;  // metadata and context
-  std::string upgrade_info;  // messaging.batch_limit_message, for the 413 details
+  std::string upgrade_info;  // what to do about the limit, for the 413 details
   std::string upgrade_url;   // messaging.upgrade_url
+  std::string plan;          // the caller's plan (config/plans.h), named in the 413
+  std::string next_plan;     // the plan to upgrade to; empty at the top
   // processing.retry.maximum_attempts: the most a batch's retry_policy may ask for.
   int64_t max_retry_attempts = 5;
 };
@@ -37,8 +39,8 @@ struct SearchRequest {
 //  - wrong or missing field: 400 (single memory / search) with details {"field": "path"}
 //  - metadata/context over a MemoryFieldLimits limit (or a top-level metadata key twice):
 //    422 with details {"field": "path", "limit": "limits.<key>", "max": N, "actual": M}
-//  - batch: over max_batch_size: 413 with details {batch_size, max_batch_size, upgrade_info,
-//    upgrade_url}, message "Batch size (N) exceeds limit (M)", checked before the items;
+//  - batch: over max_batch_size: 413 with details {batch_size, max_batch_size, plan,
+//    next_plan (null at the top), upgrade_info, upgrade_url}, message "Batch size (N) exceeds limit (M)", checked before the items;
 //    invalid items: 422, details {"errors": [{"index": i, "field": "...", "error": "..."}]}
 //    listing every invalid memory; empty `memories`: 422.
 // Unknown fields are ignored (clients send more than we use).

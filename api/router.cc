@@ -7,6 +7,7 @@
 #include "api/openapi_document.h"
 #include "api/request_checks.h"
 #include "api/route_pattern.h"
+#include "config/plans.h"
 
 namespace papr::api {
 
@@ -143,19 +144,28 @@ std::vector<RouteInfo> Router::Routes() {
   return out;
 }
 
-DecodeLimits Router::Rep::Limits() const {
+DecodeLimits Router::Rep::Limits(const std::string& user) const {
   const auto& c = *deps.config;
+  const config::Plan plan = config::PlanOf(c, user);
   DecodeLimits limits;
   limits.max_content_bytes = c.limits.max_content_bytes;
-  limits.max_batch_size = c.features.max_batch_size;
+  limits.max_batch_size = plan.max_batch_size;
+  limits.plan = plan.name;
   limits.fields = {c.limits.max_metadata_bytes,        c.limits.max_metadata_keys,
                    c.limits.max_metadata_depth,        c.limits.max_metadata_string_bytes,
                    c.limits.max_context_items,         c.limits.max_context_item_bytes};
-  // OSS hybrid: an open-source config that turns the engine on gets the engine's limit.
-  if (c.edition == "opensource" && c.features.has_temporal) {
-    limits.max_batch_size = c.features.max_batch_size_with_temporal;
-  }
   limits.upgrade_info = c.messaging.batch_limit_message;
+  // With plans, the way up is the next plan (or, at the top, smaller batches).
+  if (!c.plans.empty()) {
+    const auto next = config::NextPlan(c, plan);
+    limits.next_plan = next ? next->name : "";
+    limits.upgrade_info =
+        next ? "Plan " + plan.name + " takes batches of up to " + std::to_string(plan.max_batch_size) +
+                   " memories; plan " + next->name + " takes up to " +
+                   std::to_string(next->max_batch_size) + "."
+             : "Plan " + plan.name + " is the largest: split the batch into batches of up to " +
+                   std::to_string(plan.max_batch_size) + " memories.";
+  }
   limits.upgrade_url = c.messaging.upgrade_url;
   limits.max_retry_attempts = c.processing.retry.maximum_attempts;
   return limits;

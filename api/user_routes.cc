@@ -37,7 +37,7 @@ workflows::EndUserRef RefOf(const HttpRequest& req, const std::string& id) {
 HttpResponse Router::Rep::CreateUser(const HttpRequest& req, const std::string& user) {
   workflows::EndUserInput input;
   ApiError error;
-  if (!DecodeUserCreate(req.body, Limits().fields, &input, &error)) return ErrorResponse(error);
+  if (!DecodeUserCreate(req.body, Limits(user).fields, &input, &error)) return ErrorResponse(error);
   auto created = deps.end_users->Create(user, input);
   if (!created.ok()) return StatusError(created.status());
   return UserAnswer(*created);
@@ -46,7 +46,7 @@ HttpResponse Router::Rep::CreateUser(const HttpRequest& req, const std::string& 
 HttpResponse Router::Rep::CreateUsers(const HttpRequest& req, const std::string& user) {
   std::vector<workflows::EndUserInput> inputs;
   ApiError error;
-  if (!DecodeUserBatch(req.body, Limits().fields, &inputs, &error)) return ErrorResponse(error);
+  if (!DecodeUserBatch(req.body, Limits(user).fields, &inputs, &error)) return ErrorResponse(error);
   JsonWriter w;
   w.BeginObject().Field("code", 200).Field("status", "success").Key("data").BeginArray();
   for (const auto& input : inputs) {
@@ -97,7 +97,7 @@ HttpResponse Router::Rep::UpdateUser(const HttpRequest& req, const std::string& 
                                      const std::string& id) {
   workflows::EndUserInput input;
   ApiError error;
-  if (!DecodeUserUpdate(req.body, Limits().fields, &input, &error)) return ErrorResponse(error);
+  if (!DecodeUserUpdate(req.body, Limits(user).fields, &input, &error)) return ErrorResponse(error);
   auto updated = deps.end_users->Update(user, RefOf(req, id), input);
   if (updated.status().code() == StatusCode::kInvalidArgument) {
     return SimpleError(422, updated.status().message(), R"({"field":"external_id"})");

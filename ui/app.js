@@ -49,7 +49,9 @@ function renderChrome() {
   session.hidden = !u;
   if (u) {
     const cloud = u.edition === 'cloud';
-    editionEl.textContent = cloud ? 'Cloud edition' : 'Open-source edition';
+    // A plans table names the caller's plan (config/plans.h); without one it is the edition.
+    const plan = u.limits && u.limits.plan && u.limits.plan !== u.edition ? ` · plan ${u.limits.plan}` : '';
+    editionEl.textContent = (cloud ? 'Cloud edition' : 'Open-source edition') + plan;
     editionEl.className = `edition ${cloud ? 'edition-cloud' : 'edition-oss'}`;
     editionEl.title = `Batches up to ${u.limits ? u.limits.max_batch_size : '?'} memories` +
       (u.durable_batches ? ', durable' : ', in memory');

@@ -9,7 +9,7 @@ namespace {
 
 bool Over(int64_t limit, int64_t value) { return limit > 0 && value > limit; }
 
-Status Refusal(const char* key, int64_t limit, int64_t current, const char* what) {
+Status Refusal(const std::string& key, int64_t limit, int64_t current, const char* what) {
   return Status::ResourceExhausted("limit " + std::string(key) + " (" + std::to_string(limit) +
                                    ") reached: " + std::to_string(current) + " " + what +
                                    "; retry when open batches have finished");
@@ -17,24 +17,29 @@ Status Refusal(const char* key, int64_t limit, int64_t current, const char* what
 
 }  // namespace
 
-AdmissionControl::AdmissionControl(Limits limits, RemainingFn remaining)
-    : limits_(limits), remaining_(std::move(remaining)) {}
+AdmissionControl::AdmissionControl(Limits limits, RemainingFn remaining,
+                                   UserLimitsFn user_limits)
+    : limits_(limits), remaining_(std::move(remaining)), user_limits_(std::move(user_limits)) {}
 
 Status AdmissionControl::Check(const std::string& user, int64_t memories, bool* global) const {
   auto it = users_.find(user);
   Usage mine = it == users_.end() ? Usage{} : it->second;
+  UserLimits own;
+  own.max_open_batches = limits_.max_open_batches_per_user;
+  own.max_queued_memories = limits_.max_queued_memories_per_user;
+  if (user_limits_) own = user_limits_(user);
   // A table of the four limits, per user first (a user over its own share is told so).
   struct Row {
-    const char* key;
+    std::string key;
     int64_t limit, current, added;
     const char* what;
     bool global;
   };
   const Row rows[] = {
-      {"limits.max_open_batches_per_user", limits_.max_open_batches_per_user, mine.batches, 1,
+      {own.open_batches_key, own.max_open_batches, mine.batches, 1,
        "batches of this user are open", false},
-      {"limits.max_queued_memories_per_user", limits_.max_queued_memories_per_user,
-       mine.memories, memories, "memories of this user are queued", false},
+      {own.queued_memories_key, own.max_queued_memories, mine.memories, memories,
+       "memories of this user are queued", false},
       {"limits.max_open_batches", limits_.max_open_batches, total_.batches, 1,
        "batches are open", true},
       {"limits.max_queued_memories", limits_.max_queued_memories, total_.memories, memories,

@@ -35,8 +35,18 @@ class AdmissionControl {
     int64_t batches = 0, memories = 0;
   };
   using RemainingFn = std::function<int64_t(const std::string& batch_id)>;
+  //! One user's own limits where they differ from `Limits`' per-user ones (a plan's), with
+  //! the names a refusal gives them.
+  struct UserLimits {
+    int64_t max_open_batches = 0;
+    int64_t max_queued_memories = 0;
+    std::string open_batches_key = "limits.max_open_batches_per_user";
+    std::string queued_memories_key = "limits.max_queued_memories_per_user";
+  };
+  using UserLimitsFn = std::function<UserLimits(const std::string& user)>;
 
-  AdmissionControl(Limits limits, RemainingFn remaining);
+  // `user_limits` (optional) gives each user's own limits; without it they are `limits`'.
+  AdmissionControl(Limits limits, RemainingFn remaining, UserLimitsFn user_limits = nullptr);
 
   // Counts batch `batch_id` of `user` with `memories` queued memories, or ResourceExhausted
   // naming the limit it would pass (PayloadTooLarge when the batch alone is larger than a
@@ -73,6 +83,7 @@ class AdmissionControl {
 
   const Limits limits_;
   const RemainingFn remaining_;
+  const UserLimitsFn user_limits_;
   mutable std::mutex mu_;
   std::unordered_map<std::string, Counted> batches_;  // by batch id
   std::unordered_map<std::string, Usage> users_;

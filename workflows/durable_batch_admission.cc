@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/log.h"
+#include "config/plans.h"
 #include "workflows/internal/durable_batch_rep.h"
 
 namespace papr::workflows {
@@ -16,6 +17,19 @@ AdmissionControl::Limits DurableBatchService::Rep::AdmissionLimits(const config:
   l.max_queued_memories_per_user = c.limits.max_queued_memories_per_user;
   l.max_queued_memories = c.limits.max_queued_memories;
   return l;
+}
+
+AdmissionControl::UserLimitsFn DurableBatchService::Rep::PlanLimits(const config::Config& c) {
+  if (c.plans.empty()) return nullptr;
+  return [&c](const std::string& user) {
+    const config::Plan plan = config::PlanOf(c, user);
+    AdmissionControl::UserLimits l;
+    l.max_open_batches = plan.max_open_batches;
+    l.max_queued_memories = plan.max_queued_memories;
+    l.open_batches_key = "plan " + plan.name + " max_open_batches";
+    l.queued_memories_key = "plan " + plan.name + " max_queued_memories";
+    return l;
+  };
 }
 
 namespace {

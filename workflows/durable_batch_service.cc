@@ -6,6 +6,7 @@
 #include "common/crypto.h"
 #include "common/json_writer.h"
 #include "common/log.h"
+#include "config/plans.h"
 #include "workflows/batch_codec.h"
 #include "workflows/durable_batch_payloads.h"
 #include "workflows/internal/durable_batch_rep.h"
@@ -190,7 +191,9 @@ Result<SubmitOutcome> DurableBatchService::Submit(BatchRequest request) {
   h.total = static_cast<int64_t>(request.memories.size());
   int64_t cap = std::max<int64_t>(1, rep_->config.features.max_concurrent_tasks);
   h.max_concurrency = request.max_concurrency > 0 ? std::min(request.max_concurrency, cap) : cap;
-  h.webhook_schedule_seconds = rep_->config.webhooks.retry_schedule_seconds;
+  // The caller's plan's schedule (the server's webhooks.retry_schedule_seconds by default).
+  h.webhook_schedule_seconds =
+      config::PlanOf(rep_->config, request.user_id).webhook_retry_schedule_seconds;
   h.retry = ResolveRetryPolicy(rep_->config.processing.retry, request.retry_policy);
   h.attempt_timeout_ms = std::max<int64_t>(30000, rep_->config.processing.timeout_ms * 2);
   h.tolerated_failure_count = request.tolerated_failure_count.value_or(-1);

@@ -81,7 +81,7 @@ struct Router::Rep {
   HttpResponse DocumentStatus(const std::string& user, const std::string& id);
   HttpResponse CancelDocument(const std::string& user, const std::string& id);
   // 413 with upgrade details when a document file is over features.max_document_bytes.
-  std::optional<HttpResponse> DocumentTooLarge(size_t bytes) const;
+  std::optional<HttpResponse> DocumentTooLarge(const std::string& user, size_t bytes) const;
   // `extra_details` (optional) adds fields to "details".
   HttpResponse Accepted(const std::string& user, const workflows::SubmitOutcome& outcome,
                         const std::string& webhook_url,
@@ -93,7 +93,8 @@ struct Router::Rep {
                     std::string webhook_url, int64_t wait_seconds, Responder respond);
   std::optional<HttpResponse> FinalBatchResponse(const std::string& user,
                                                  const std::string& batch_id);
-  DecodeLimits Limits() const;
+  // The decoders' limits for `user`: its plan's (config/plans.h).
+  DecodeLimits Limits(const std::string& user) const;
 };
 
 }  // namespace papr::api

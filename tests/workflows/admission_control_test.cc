@@ -42,6 +42,31 @@ Status AdmitOpen(AdmissionControl& ac, FakeBatches& fake, const std::string& use
   return s;
 }
 
+TEST(AdmissionControlTest, EachUsersOwnLimitsApplyToItAloneNamedAsItsPlanNamesThem) {
+  FakeBatches fake;
+  AdmissionControl::Limits global;  // no per-user limit of the server's own
+  global.max_open_batches = 100;
+  AdmissionControl ac(global, fake.Fn(), [](const std::string& user) {
+    AdmissionControl::UserLimits l;
+    l.max_open_batches = user == "starter-user" ? 1 : 3;
+    l.max_queued_memories = user == "starter-user" ? 10 : 0;
+    l.open_batches_key = "plan " + std::string(user == "starter-user" ? "starter" : "business") +
+                         " max_open_batches";
+    l.queued_memories_key = "plan starter max_queued_memories";
+    return l;
+  });
+  Status big = AdmitOpen(ac, fake, "starter-user", "c", 11);
+  EXPECT_EQ(big.code(), StatusCode::kPayloadTooLarge);
+  EXPECT_NE(big.message().find("plan starter max_queued_memories (10)"), std::string::npos);
+  ASSERT_TRUE(AdmitOpen(ac, fake, "starter-user", "a", 5).ok());
+  Status s = AdmitOpen(ac, fake, "starter-user", "b", 1);
+  EXPECT_EQ(s.code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(s.message().find("plan starter max_open_batches (1)"), std::string::npos) << s.message();
+  for (const char* id : {"d", "e", "f"}) EXPECT_TRUE(AdmitOpen(ac, fake, "big-user", id, 50).ok());
+  Status fourth = AdmitOpen(ac, fake, "big-user", "g", 1);
+  EXPECT_NE(fourth.message().find("plan business max_open_batches (3)"), std::string::npos);
+}
+
 TEST(AdmissionControlTest, RefusesTheBatchPastTheUserLimitNamingIt) {
   FakeBatches fake;
   AdmissionControl ac(Small(), fake.Fn());

@@ -125,7 +125,13 @@ int main(int argc, char** argv) {
   Read(doc["usage"]["average_batch_size"], &average);
   bool over = false;
   Read(doc["exceeds_limits"], &over);
+  std::string_view plan, next_plan;
+  Read(doc["limits"]["plan"], &plan);
+  Read(doc["limits"]["next_plan"], &next_plan);
   std::printf("Edition:                      %.*s\n", static_cast<int>(edition.size()), edition.data());
+  const std::string next = next_plan.empty() ? "" : " (next plan up: " + std::string(next_plan) + ")";
+  std::printf("Plan:                         %.*s%s\n", static_cast<int>(plan.size()), plan.data(),
+              next.c_str());
   std::printf("Batch size limit:             %lld\n",
               static_cast<long long>(IntAt(doc, "limits", "max_batch_size")));
   std::printf("Batches attempted:            %lld\n",

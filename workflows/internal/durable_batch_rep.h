@@ -119,9 +119,12 @@ struct DurableBatchService::Rep {
       const Clock* clk)
       : config(c), engine(e), processor(p), webhooks(w), clock(clk),
         inputs(c.processing.input_cache_bytes),
-        admission(AdmissionLimits(c), [this](const std::string& id) { return Queued(id); }) {}
+        admission(AdmissionLimits(c), [this](const std::string& id) { return Queued(id); },
+                  PlanLimits(c)) {}
 
   static AdmissionControl::Limits AdmissionLimits(const config::Config& c);
+  // Each user's plan's open-batch and queued-memory limits (nullptr without a plans table).
+  static AdmissionControl::UserLimitsFn PlanLimits(const config::Config& c);
   // Memories of batch `id` not yet processed; 0 once its memories are settled (memo set) or
   // it closed.
   int64_t Queued(const std::string& id);
