@@ -21,6 +21,8 @@ DecodeLimits TestLimits() {
   limits.max_batch_size = 50;
   limits.upgrade_info = "Upgrade to Papr Cloud for larger batches";
   limits.upgrade_url = "https://papr.ai/cloud";
+  limits.plan = "opensource";
+  limits.next_plan = "starter";
   return limits;
 }
 
@@ -267,7 +269,7 @@ TEST(RequestDecoderTest, BatchOverTheLimitIs413WithExactMessageAndDetails) {
   EXPECT_EQ(e.status, 413);
   EXPECT_EQ(e.message, "Batch size (51) exceeds limit (50)");
   EXPECT_EQ(e.details_json,
-            R"({"batch_size":51,"max_batch_size":50,)"
+            R"({"batch_size":51,"max_batch_size":50,"plan":"opensource","next_plan":"starter",)"
             R"("upgrade_info":"Upgrade to Papr Cloud for larger batches",)"
             R"("upgrade_url":"https://papr.ai/cloud"})");
 

@@ -330,6 +330,44 @@ describe('cloud console', () => {
   });
 });
 
+describe('console of a key on a plan', () => {
+  let server;
+  let page;
+
+  before(async () => {
+    const withPlans = (text) => {
+      const edited = text.replace('auth:\n  api_keys: []',
+        'plans:\n  - {name: starter, max_batch_size: 5}\n  - {name: business, max_batch_size: 20}\n' +
+        'auth:\n  default_plan: starter\n  api_keys: []');
+      assert.notEqual(edited, text, 'cloud.yaml has an empty auth.api_keys');
+      return edited;
+    };
+    server = await startServer('cloud.yaml', { edit: withPlans, key: KEY });
+    if (!context) await launchBrowser();
+    page = await newPage();
+  });
+  after(async () => {
+    if (page) await page.close();
+    if (server) await server.stop();
+  });
+
+  check('shows the caller\'s plan and, past its limit, the next plan up', async () => {
+    const memories = Array.from({ length: 6 }, (_, i) => ({ content: `zqplanui ${i}` }));
+    const refused = await fetch(`${server.url}/v1/memory/batch`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-API-Key': KEY },
+      body: JSON.stringify({ memories }),
+    });
+    assert.equal(refused.status, 413);
+    await enterKey(page, server.url);
+    assert.equal(await page.locator('#edition').textContent(), 'Cloud edition · plan starter');
+    const usageBanner = page.locator('#usage-banner');
+    await usageBanner.waitFor();
+    assert.match(await usageBanner.textContent(), /Plan starter takes batches of up to 5 memories; plan business takes up to 20/);
+    await shot(page, 'plan-banner');
+  });
+});
+
 describe('open-source console', () => {
   let server;
   let page;
